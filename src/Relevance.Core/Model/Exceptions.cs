@@ -1,0 +1,28 @@
+namespace Relevance;
+
+/// <summary>A network that cannot be built: a bad node, a missing input, or shapes that do not fit.</summary>
+public class NetworkException(string message) : Exception(message);
+
+/// <summary>Consecutive shapes that do not fit; the message names the node and both shapes.</summary>
+public sealed class ShapeMismatchException(string node, string message) : NetworkException($"Node '{node}': {message}")
+{
+    /// <summary>The node whose input shapes do not fit.</summary>
+    public string Node { get; } = node;
+}
+
+/// <summary>A layer that no rule of the composite covers (never a silent gradient fallback).</summary>
+public sealed class UncoveredLayerException(string node, string message) : NetworkException($"Node '{node}': {message}")
+{
+    /// <summary>The node that has no rule.</summary>
+    public string Node { get; } = node;
+}
+
+/// <summary>An input outside the domain a rule is defined on (e.g. negative input to z⁺, or outside z^B's box).</summary>
+public sealed class RuleDomainException(string node, string message) : ArgumentException($"Node '{node}': {message}")
+{
+    /// <summary>The node whose input is outside the rule's domain.</summary>
+    public string Node { get; } = node;
+}
+
+/// <summary>An input tensor that cannot be explained: wrong shape, or NaN/Inf values.</summary>
+public sealed class InvalidInputException(string message) : ArgumentException(message);

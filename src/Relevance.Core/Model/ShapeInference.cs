@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+
+namespace Relevance;
+
+/// <summary>The output shape of each layer given its input shapes.</summary>
+public static class ShapeInference
+{
+    /// <summary>The output shape of a layer, or a <see cref="ShapeMismatchException"/> naming the node and the shapes.</summary>
+    public static Shape Infer(string node, Layer layer, ImmutableArray<Shape> inputs)
+    {
+        var merges = layer is Add or Concat;
+        if (merges ? inputs.Length < 2 : inputs.Length != 1)
+            throw new ShapeMismatchException(node, $"{layer.Kind} takes {(merges ? "two or more inputs" : "one input")}, got {inputs.Length}.");
+        var x = inputs[0];
+        return layer switch
+        {
+            Dense d => x.Size == d.Inputs
+                ? Shape.Of(d.Outputs)
+                : throw new ShapeMismatchException(node, $"Dense expects {d.Inputs} inputs but receives shape {x} ({x.Size} values)."),
+            Conv2d c => Conv(node, c, x),
+            Pool2d p => Pool(node, p, x),
+            GlobalAvgPool => x.Rank == 3 ? Shape.Of(x[0]) : throw new ShapeMismatchException(node, $"GlobalAvgPool expects [C×H×W], got {x}."),
+            Sum => Shape.Of(1),
+            Flatten => Shape.Of(x.Size),
+            Reshape r => r.Target.Size == x.Size ? r.Target : throw new ShapeMismatchException(node, $"cannot reshape {x} to {r.Target}."),
+            Add => inputs.All(s => s.Equals(x)) ? x : throw new ShapeMismatchException(node, $"Add needs equal shapes, got {string.Join(" and ", inputs)}."),
+            Concat => ConcatShape(node, inputs),
+            BatchNorm b => x[0] == b.Channels ? x : throw new ShapeMismatchException(node, $"BatchNorm has {b.Channels} channels but its input {x} has {x[0]}."),
+            ReLU or Identity => x,
+            _ => throw new System.Diagnostics.UnreachableException(layer.Kind),
+        };
+    }
+
+    private static Shape Conv(string node, Conv2d c, Shape x)
+    {
+        if (x.Rank != 3 || x[0] != c.InChannels)
+            throw new ShapeMismatchException(node, $"Conv2d expects [{c.InChannels}×H×W], got {x}.");
+        var h = (x[1] + 2 * c.Padding - c.KernelHeight) / c.Stride + 1;
+        var w = (x[2] + 2 * c.Padding - c.KernelWidth) / c.Stride + 1;
+        if (x[1] + 2 * c.Padding < c.KernelHeight || x[2] + 2 * c.Padding < c.KernelWidth)
+            throw new ShapeMismatchException(node, $"the {c.KernelHeight}×{c.KernelWidth} kernel does not fit input {x} with padding {c.Padding}.");
+        return Shape.Of(c.OutChannels, h, w);
+    }
+
+    private static Shape Pool(string node, Pool2d p, Shape x)
+    {
+        if (x.Rank != 3) throw new ShapeMismatchException(node, $"{p.Pool}Pool2d expects [C×H×W], got {x}.");
+        if (x[1] < p.KernelHeight || x[2] < p.KernelWidth)
+            throw new ShapeMismatchException(node, $"the {p.KernelHeight}×{p.KernelWidth} window does not fit input {x}.");
+        return Shape.Of(x[0], (x[1] - p.KernelHeight) / p.StrideHeight + 1, (x[2] - p.KernelWidth) / p.StrideWidth + 1);
+    }
+
+    private static Shape ConcatShape(string node, ImmutableArray<Shape> inputs)
+    {
+        var first = inputs[0];
+        foreach (var s in inputs)
+            if (s.Rank != first.Rank || !s.Dims.Skip(1).SequenceEqual(first.Dims.Skip(1)))
+                throw new ShapeMismatchException(node, $"Concat needs equal shapes apart from the channel axis, got {string.Join(" and ", inputs)}.");
+        return new Shape(first.Dims.SetItem(0, inputs.Sum(s => s[0])));
+    }
+}

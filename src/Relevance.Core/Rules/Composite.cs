@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using Relevance.Reference;
+
+namespace Relevance;
+
+/// <summary>A composite maps each linear layer (Dense, Conv2d) of a network to a rule: a closed hierarchy of records.</summary>
+public abstract record Composite
+{
+    private protected Composite() { }
+
+    /// <summary>The paper's training-free deep Taylor decomposition: z^B or w² on the first linear layer, z⁺ on every other (DTD.md §4–5).</summary>
+    public static Composite TrainingFreeDtd(Rule firstLayer) =>
+        firstLayer is ZBoxRule or WSquareRule
+            ? new FirstLayerComposite(firstLayer, Rules.ZPlus)
+            : throw new ArgumentException($"Training-free DTD takes z^B or w² on the first layer, got {firstLayer.Name}.", nameof(firstLayer));
+
+    /// <summary>One rule on the first linear layer and another on every other.</summary>
+    public static Composite FirstLayer(Rule first, Rule rest) => new FirstLayerComposite(first, rest);
+
+    /// <summary>The same rule on every linear layer (e.g. ε everywhere, or α2β1).</summary>
+    public static Composite Uniform(Rule rule) => new UniformComposite(rule);
+
+    /// <summary>ε on every linear layer.</summary>
+    public static Composite EpsilonEverywhere(double epsilon = 1e-6) => Uniform(Rules.Epsilon(epsilon));
+
+    /// <summary>α2β1 on every linear layer.</summary>
+    public static Composite AlphaBeta21 => Uniform(Rules.AlphaBeta(2, 1));
+
+    /// <summary>A rule per linear layer by node name; a linear layer that is not named is an error.</summary>
+    public static Composite PerLayer(IReadOnlyDictionary<string, Rule> rules) => new PerLayerComposite(rules.ToImmutableDictionary());
+
+    /// <summary>The rule of every linear node; throws <see cref="UncoveredLayerException"/> for a linear node without one.</summary>
+    public ImmutableDictionary<string, Rule> Resolve(Network network)
+    {
+        var linear = network.Nodes.Where(n => LinearMap.IsLinear(n.Layer)).ToList();
+        if (this is PerLayerComposite p)
+            foreach (var name in p.Rules.Keys)
+            {
+                var node = network.Nodes.FirstOrDefault(n => n.Name == name)
+                    ?? throw new NetworkException($"The composite names '{name}', which is not a node of the network.");
+                if (!LinearMap.IsLinear(node.Layer))
+                    throw new NetworkException($"The composite gives a rule to '{name}', a {node.Layer.Kind} layer; rules apply to Dense and Conv2d layers.");
+            }
+        return linear.Select((node, position) => KeyValuePair.Create(node.Name, this switch
+        {
+            FirstLayerComposite f => position == 0 ? f.First : f.Rest,
+            UniformComposite u => u.Rule,
+            PerLayerComposite p => p.Rules.TryGetValue(node.Name, out var r) ? r
+                : throw new UncoveredLayerException(node.Name, $"the {node.Layer.Kind} layer has no rule in the composite."),
+            _ => throw new System.Diagnostics.UnreachableException(GetType().Name),
+        })).ToImmutableDictionary();
+    }
+}
+
+/// <summary>One rule on the first linear layer (in topological order), another on the rest.</summary>
+public sealed record FirstLayerComposite(Rule First, Rule Rest) : Composite
+{
+    /// <summary>first rule / rest rule.</summary>
+    public override string ToString() => $"{First.Name} on the first layer, {Rest.Name} elsewhere";
+}
+
+/// <summary>The same rule everywhere.</summary>
+public sealed record UniformComposite(Rule Rule) : Composite
+{
+    /// <summary>The rule.</summary>
+    public override string ToString() => $"{Rule.Name} everywhere";
+}
+
+/// <summary>A rule per node name.</summary>
+public sealed record PerLayerComposite(ImmutableDictionary<string, Rule> Rules) : Composite
+{
+    /// <summary>name: rule, ….</summary>
+    public override string ToString() => string.Join(", ", Rules.Select(kv => $"{kv.Key}: {kv.Value.Name}"));
+}
