@@ -1,0 +1,42 @@
+namespace Relevance.Specification;
+
+/// <summary>A building block of a random deep network (a closed hierarchy of records).</summary>
+public abstract record Block
+{
+    private protected Block() { }
+}
+
+/// <summary>Conv2d followed by ReLU.</summary>
+public sealed record ConvBlock(int Channels, int Kernel, int Stride, int Padding) : Block
+{
+    /// <summary>Conv(channels, k, s, p) → ReLU.</summary>
+    public override string ToString() => $"Conv({Channels}, k{Kernel}, s{Stride}, p{Padding})→ReLU";
+}
+
+/// <summary>2-D pooling.</summary>
+public sealed record PoolBlock(PoolKind Kind, int Kernel, int Stride) : Block
+{
+    /// <summary>KindPool(k, s).</summary>
+    public override string ToString() => $"{Kind}Pool(k{Kernel}, s{Stride})";
+}
+
+/// <summary>A residual connection y = x + ReLU(Conv(x)) with a shape-preserving convolution.</summary>
+public sealed record ResidualBlock(int Kernel) : Block
+{
+    /// <summary>x + ReLU(Conv k).</summary>
+    public override string ToString() => $"x+ReLU(Conv k{Kernel})";
+}
+
+/// <summary>Two branches, ReLU(Conv 1×1) and ReLU(Conv 3×3), concatenated along channels.</summary>
+public sealed record BranchBlock(int Left, int Right) : Block
+{
+    /// <summary>Concat(left, right).</summary>
+    public override string ToString() => $"Concat(Conv1×1:{Left}, Conv3×3:{Right})";
+}
+
+/// <summary>Dense followed by ReLU (after the spatial part).</summary>
+public sealed record DenseBlock(int Width) : Block
+{
+    /// <summary>Dense(width) → ReLU.</summary>
+    public override string ToString() => $"Dense({Width})→ReLU";
+}
