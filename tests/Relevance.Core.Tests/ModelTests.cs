@@ -1,0 +1,90 @@
+using Relevance.Reference;
+
+namespace Relevance.Tests;
+
+/// <summary>Construction-time validation: bad shapes, rules outside their domain, and layers no rule covers are typed errors that say where.</summary>
+public class ModelTests
+{
+    private static Dense Dense(int i, int o, double b = 0) => new(i, o, [.. Enumerable.Repeat(0.5, i * o)], [.. Enumerable.Repeat(b, o)]);
+
+    [Fact]
+    public void A_shape_mismatch_names_the_layer_and_both_shapes()
+    {
+        var e = Assert.Throws<ShapeMismatchException>(() => Network.Sequential(Shape.Of(4), Dense(4, 3), new ReLU(), Dense(5, 1)));
+        Assert.Equal("Dense2", e.Node);
+        Assert.Contains("expects 5 inputs", e.Message);
+        Assert.Contains("[3]", e.Message);
+    }
+
+    [Fact]
+    public void A_convolution_on_the_wrong_channels_names_both_shapes()
+    {
+        var conv = new Conv2d(3, 2, 3, 3, [.. new double[54]], [0, 0]);
+        var e = Assert.Throws<ShapeMismatchException>(() => Network.Sequential(Shape.Of(1, 8, 8), conv));
+        Assert.Contains("[3×H×W]", e.Message);
+        Assert.Contains("[1×8×8]", e.Message);
+    }
+
+    [Fact]
+    public void Graph_errors_are_reported()
+    {
+        Assert.Throws<NetworkException>(() => new Network(Shape.Of(2), []));
+        Assert.Throws<NetworkException>(() => new Network(Shape.Of(2), [new Node("a", new ReLU(), ["b"])]));
+        Assert.Throws<NetworkException>(() => new Network(Shape.Of(2), [new Node("a", new ReLU(), ["input"]), new Node("a", new ReLU(), ["input"])]));
+        Assert.Throws<ShapeMismatchException>(() => new Network(Shape.Of(2), [new Node("a", Dense(2, 3), ["input"]), new Node("b", new Add(), ["a", "input"])]));
+        Assert.Throws<ArgumentException>(() => new Dense(2, 2, [1, 2, 3], [0, 0]));
+        Assert.Throws<ArgumentException>(() => new Dense(1, 1, [double.NaN], [0]));
+    }
+
+    [Fact]
+    public void Rule_parameters_are_validated()
+    {
+        Assert.Throws<ArgumentException>(() => Rules.ZBox(0.1, 1));
+        Assert.Throws<ArgumentException>(() => Rules.ZBox(-1, -0.1));
+        Assert.Throws<ArgumentException>(() => Rules.AlphaBeta(2, 2));
+        Assert.Throws<ArgumentException>(() => Rules.Epsilon(0));
+        Assert.Throws<ArgumentException>(() => Composite.TrainingFreeDtd(Rules.ZPlus));
+    }
+
+    [Fact]
+    public void ZBox_bounds_of_the_wrong_shape_are_an_error_never_broadcast()
+    {
+        var net = Network.Sequential(Shape.Of(1, 2, 2), new Flatten(), Dense(4, 2), new ReLU(), new Sum());
+        var bounds = new ZBoxRule(Bounds.PerElement(Tensor.Filled(Shape.Of(2), -1)), Bounds.PerElement(Tensor.Filled(Shape.Of(2), 1)));
+        var e = Assert.Throws<ShapeMismatchException>(() => Propagation.Explain(net, Tensor.Zeros(Shape.Of(1, 2, 2)), Composite.TrainingFreeDtd(bounds)));
+        Assert.Equal("Dense1", e.Node);
+        Assert.Contains("never broadcast", e.Message);
+    }
+
+    [Fact]
+    public void Inputs_outside_a_rule_domain_are_an_error()
+    {
+        var net = Network.Sequential(Shape.Of(2), Dense(2, 1), new ReLU(), new Sum());
+        var zplus = Assert.Throws<RuleDomainException>(() => Propagation.Explain(net, Tensor.Vector(1, -0.5), Composite.Uniform(Rules.ZPlus)));
+        Assert.Contains("input 1 is -0.5", zplus.Message);
+        var box = Assert.Throws<RuleDomainException>(() => Propagation.Explain(net, Tensor.Vector(2, 0), Composite.Uniform(Rules.ZBox(-1, 1))));
+        Assert.Contains("outside [-1, 1]", box.Message);
+    }
+
+    [Fact]
+    public void Bad_inputs_are_an_error()
+    {
+        var net = Network.Sequential(Shape.Of(2), Dense(2, 1), new ReLU(), new Sum());
+        Assert.Throws<InvalidInputException>(() => Forward.Run(net, Tensor.Vector(1, 2, 3)));
+        Assert.Throws<InvalidInputException>(() => Forward.Run(net, Tensor.Vector(1, double.NaN)));
+        Assert.Throws<InvalidInputException>(() => Forward.Run(net, Tensor.Vector(double.PositiveInfinity, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Propagation.Explain(net, Tensor.Vector(1, 1), Composite.Uniform(Rules.WSquare), target: 3));
+    }
+
+    [Fact]
+    public void A_layer_without_a_rule_is_an_error_not_a_gradient_fallback()
+    {
+        var net = Network.Sequential(Shape.Of(2), Dense(2, 2), new ReLU(), Dense(2, 1));
+        var e = Assert.Throws<UncoveredLayerException>(() =>
+            Propagation.Explain(net, Tensor.Vector(1, 1), Composite.PerLayer(new Dictionary<string, Rule> { ["Dense0"] = Rules.WSquare })));
+        Assert.Equal("Dense2", e.Node);
+        var bn = Network.Sequential(Shape.Of(2), new BatchNorm([1, 1], [0, 0], [0, 0], [1, 1]), Dense(2, 1));
+        Assert.Throws<UncoveredLayerException>(() => Propagation.Explain(bn, Tensor.Vector(1, 1), Composite.Uniform(Rules.WSquare)));
+        Assert.Throws<NetworkException>(() => Composite.PerLayer(new Dictionary<string, Rule> { ["nope"] = Rules.Z }).Resolve(net));
+    }
+}

@@ -1,0 +1,117 @@
+using FsCheck;
+using FsCheck.Fluent;
+using MathNet.Numerics.LinearAlgebra;
+using Relevance.Reference;
+using Relevance.Specification;
+
+namespace Relevance.Tests;
+
+/// <summary>Proposition 7: the supplement's matrix forms equal the per-neuron definitions, and the rule identities hold.</summary>
+public class RuleFormTests
+{
+    // Both forms add the same non-negative terms in different orders; 1e-9 relative to the largest magnitude
+    // involved (and at least 1) bounds that reordering with room to spare (see Tolerances.Conservation).
+    private static bool Close(IEnumerable<double> a, IEnumerable<double> b)
+    {
+        var (x, y) = (a.ToArray(), b.ToArray());
+        var scale = Math.Max(1, x.Concat(y).Select(Math.Abs).DefaultIfEmpty(0).Max());
+        return x.Length == y.Length && x.Zip(y).All(p => Math.Abs(p.First - p.Second) <= Tolerances.Conservation * scale);
+    }
+
+    private static LinearMap MapOf(LayerCase c) => LinearMap.Of(c.Layer, c.Input.Shape);
+
+    private static double[] PerNeuron(LayerCase c, Rule rule, BiasTreatment bias = BiasTreatment.Ignore) =>
+        LinearRules.Propagate("layer", rule, MapOf(c), c.Input, [.. c.Upper], bias).Lower;
+
+    private static Vector<double> V(IEnumerable<double> v) => Vector<double>.Build.DenseOfEnumerable(v);
+
+    [SpecProperty]
+    public Property WSquare_matrix_form_equals_the_per_neuron_form() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            var n = MatrixForms.WSquare.Precompute(MatrixForms.MatrixOf(MapOf(c)));
+            return Close(n.Apply(V(c.Upper)), PerNeuron(c, Rules.WSquare));
+        });
+
+    [SpecProperty]
+    public Property Z_matrix_form_equals_the_per_neuron_form() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+            Close(MatrixForms.Z(MatrixForms.MatrixOf(MapOf(c)), V(c.Input.Data), V(c.Upper)), PerNeuron(c, Rules.Z)));
+
+    [SpecProperty]
+    public Property ZPlus_matrix_form_equals_the_per_neuron_form_with_and_without_bias_neurons() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            var map = MapOf(c);
+            var form = MatrixForms.ZPlus.Precompute(MatrixForms.MatrixOf(map));
+            var biasPlus = V(map.Bias.Select(b => Math.Max(0, b)));
+            return Close(form.Apply(V(c.Input.Data), V(c.Upper)), PerNeuron(c, Rules.ZPlus))
+                && Close(form.Apply(V(c.Input.Data), V(c.Upper), biasPlus), PerNeuron(c, Rules.ZPlus, BiasTreatment.Neuron));
+        });
+
+    [SpecProperty]
+    public Property ZBox_matrix_form_equals_the_per_neuron_form_with_and_without_bias_neurons() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            var map = MapOf(c);
+            var rule = new ZBoxRule(Bounds.PerElement(c.Low), Bounds.PerElement(c.High));
+            var form = MatrixForms.ZBox.Precompute(MatrixForms.MatrixOf(map));
+            var biasPlus = V(map.Bias.Select(b => Math.Max(0, b)));
+            var (x, l, h, r) = (V(c.Input.Data), V(c.Low.Data), V(c.High.Data), V(c.Upper));
+            return Close(form.Apply(x, l, h, r), PerNeuron(c, rule))
+                && Close(form.Apply(x, l, h, r, biasPlus), PerNeuron(c, rule, BiasTreatment.Neuron));
+        });
+
+    [SpecProperty]
+    public Property ZPlus_equals_AlphaBeta_1_0_on_non_negative_input() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+            Close(PerNeuron(c, Rules.ZPlus, BiasTreatment.Neuron), PerNeuron(c, Rules.AlphaBeta(1, 0), BiasTreatment.Neuron))
+            && Close(PerNeuron(c, Rules.ZPlus), PerNeuron(c, Rules.AlphaBeta(1, 0))));
+
+    [SpecProperty]
+    public Property WSquare_and_flat_do_not_depend_on_the_input_given_the_upper_relevance() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            var other = c with { Input = c.OtherInput };
+            return PerNeuron(c, Rules.WSquare).SequenceEqual(PerNeuron(other, Rules.WSquare))
+                && PerNeuron(c, Rules.Flat).SequenceEqual(PerNeuron(other, Rules.Flat));
+        });
+
+    [Fact]
+    public void Flat_counts_only_the_in_bounds_inputs_of_a_padded_convolution()
+    {
+        // A 3×3 kernel with padding 1 on a 2×2 image: every output sees exactly the 4 pixels, never the padding.
+        var conv = new Conv2d(1, 1, 3, 3, [.. Enumerable.Repeat(1.0, 9)], [0.0], stride: 1, padding: 1);
+        var map = LinearMap.Of(conv, Shape.Of(1, 2, 2));
+        var lower = LinearRules.Propagate("conv", Rules.Flat, map, Tensor.Filled(Shape.Of(1, 2, 2), 1), [4, 0, 0, 0], BiasTreatment.Neuron).Lower;
+        Assert.Equal([1.0, 1, 1, 1], lower);
+    }
+
+    [Fact]
+    public void WSquare_on_a_hand_computed_layer()
+    {
+        // W = [[1, 0], [2, 3]] (inputs × outputs), R = [5, 3]: column 0 splits 1:4, column 1 goes to input 1.
+        var dense = new Dense(2, 2, [1, 0, 2, 3], [0, 0]);
+        var lower = LinearRules.Propagate("d", Rules.WSquare, LinearMap.Of(dense, Shape.Of(2)), Tensor.Vector(7, -7), [5, 3], BiasTreatment.Neuron).Lower;
+        Assert.Equal(1.0, lower[0], 12);
+        Assert.Equal(7.0, lower[1], 12);
+    }
+
+    [Fact]
+    public void ZBox_on_a_hand_computed_layer()
+    {
+        // One neuron, w = [1, −1], x = [0.5, 0.5], l = −1, h = 2: q = [0.5·1 + 1·1, −0.5 + 2·1] = [1.5, 1.5].
+        var dense = new Dense(2, 1, [1, -1], [0]);
+        var lower = LinearRules.Propagate("d", Rules.ZBox(-1, 2), LinearMap.Of(dense, Shape.Of(2)), Tensor.Vector(0.5, 0.5), [6], BiasTreatment.Neuron).Lower;
+        Assert.Equal([3.0, 3.0], lower);
+    }
+
+    [Fact]
+    public void Epsilon_absorbs_the_bias_share()
+    {
+        // z = 2·1 + 1 = 3, s = 3 + ε: the input gets 2/(3+ε)·R, the rest stays with the bias.
+        var dense = new Dense(1, 1, [1], [1]);
+        var lower = LinearRules.Propagate("d", Rules.Epsilon(1), LinearMap.Of(dense, Shape.Of(1)), Tensor.Vector(2), [8], BiasTreatment.Neuron).Lower;
+        Assert.Equal(4.0, lower[0], 12);
+    }
+}
