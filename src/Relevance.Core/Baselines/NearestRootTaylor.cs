@@ -4,7 +4,8 @@ namespace Relevance.Baselines;
 
 /// <summary>Options of the nearest-root search.</summary>
 /// <param name="StopFraction">Stop at the first point with f(ξ) &lt; StopFraction · f(x); the paper's experiments use 0.1.</param>
-/// <param name="StepSize">The fraction of a Newton step towards the level set f = 0 taken per iteration (0, 1].</param>
+/// <param name="StepSize">The fraction of a Newton step towards the level set f = 0 taken per iteration, in (0, 1]. The default 0.5
+/// approaches the level set geometrically; a full step lands exactly on a ReLU's kink, where its gradient (and so the heatmap) vanishes.</param>
 /// <param name="MaxIterations">The most iterations before giving up (then <see cref="TaylorResult.Converged"/> is false).</param>
 /// <param name="Low">Optional lower bounds of the input domain X; ξ is kept inside.</param>
 /// <param name="High">Optional upper bounds of the input domain X; ξ is kept inside.</param>
