@@ -1,17 +1,25 @@
 using System.CommandLine;
 using Relevance.Cli.Commands;
+using Relevance.Cli;
 
 var root = new RootCommand("relevance — explain neural network decisions with Deep Taylor Decomposition.")
 {
     CheckCommand.Create(),
 };
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"relevance: {error.Message}");
+    Console.Error.WriteLine("relevance: see 'relevance --help'.");
+    return ExitCodes.Usage;
+}
 try
 {
     // Our own handler below prints one line that says what went wrong, not a stack trace.
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
     Console.Error.WriteLine($"relevance: {e.GetType().Name}: {e.Message}");
-    return 1;
+    return ExitCodes.Failure;
 }

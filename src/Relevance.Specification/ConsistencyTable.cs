@@ -69,7 +69,7 @@ public static class ConsistencyTable
         new("flat", "ℝ^d", Claim.None, Claim.None, (rng, size) => OneLayer(rng, size, InputDomain.Real, _ => Rules.Flat)),
         new("training-free DTD, z^B first (deep graphs)", "box l≤x≤h", Claim.Yes, Claim.Yes, (rng, size) => Deep(rng, size, true, c => c.Box)),
         new("training-free DTD, w² first (deep graphs)", "box l≤x≤h", Claim.Yes, Claim.Yes, (rng, size) => Deep(rng, size, true, _ => Rules.WSquare)),
-        new("training-free DTD, positive biases as neurons", "box l≤x≤h", Claim.Yes, Claim.Yes, (rng, size) => Deep(rng, size, false, c => c.Box)),
+        new("training-free DTD, positive biases as neurons (Σ R + bias share = f)", "box l≤x≤h", Claim.Yes, Claim.Yes, (rng, size) => Deep(rng, size, false, c => c.Box)),
     ];
 
     /// <summary>The names of the rows, in order.</summary>

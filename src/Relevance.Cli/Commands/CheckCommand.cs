@@ -33,8 +33,10 @@ internal static class CheckCommand
         if (cases <= 0)
         {
             Console.Error.WriteLine($"relevance check: --cases must be positive, got {cases}.");
-            return 2;
+            return ExitCodes.Usage;
         }
+        // A redirected console reports 80 columns; the table reads better at full width in logs.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 150;
         var rows = AnsiConsole.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
@@ -63,10 +65,10 @@ internal static class CheckCommand
         if (failed.Count == 0)
         {
             AnsiConsole.MarkupLine("[green]Every proposition holds where the paper says it does, and fails where it says it does.[/]");
-            return 0;
+            return ExitCodes.Success;
         }
         foreach (var r in failed) Console.Error.WriteLine($"relevance check: '{r.Method}' disagrees with the paper.");
-        return 1;
+        return ExitCodes.Failure;
     }
 
     private static string Cell(Claim paper, bool measured) =>
