@@ -1,0 +1,84 @@
+namespace Relevance.Engine;
+
+/// <summary>The shape arithmetic of a linear layer as a matrix product: Z [M×P] = V [M×K] · col(x) [K×P].</summary>
+/// <remarks>A Dense layer is the case P = 1 with col(x) = x. For a convolution, col(x) is the im2col matrix:
+/// K = Cin·kh·kw rows, one column per output position; padded positions are zeros, so they never take relevance.</remarks>
+internal sealed record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
+    int Stride, int Padding, int OutHeight, int OutWidth)
+{
+    public int M => OutChannels;
+    public int K => InChannels * KernelHeight * KernelWidth;
+    public int P => OutHeight * OutWidth;
+    public int InputSize => InChannels * Height * Width;
+
+    /// <summary>col(x) = x viewed as [K×P]: a Dense layer, or a 1×1 convolution with stride 1 and no padding.</summary>
+    public bool IsIdentity => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && Padding == 0;
+
+    public static Geometry Of(Layer layer, Shape input) => layer switch
+    {
+        Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 1, 1),
+        Conv2d c => new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Padding,
+            (input[1] + 2 * c.Padding - c.KernelHeight) / c.Stride + 1, (input[2] + 2 * c.Padding - c.KernelWidth) / c.Stride + 1),
+        _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
+    };
+
+    /// <summary>col[(c·kh + ky)·kw + kx, oy·ow + ox] = x[c, oy·s − p + ky, ox·s − p + kx], zero outside the image.</summary>
+    public void Im2Col(ReadOnlySpan<float> x, Span<float> col)
+    {
+        if (IsIdentity)
+        {
+            x[..(K * P)].CopyTo(col);
+            return;
+        }
+        for (var c = 0; c < InChannels; c++)
+            for (var ky = 0; ky < KernelHeight; ky++)
+                for (var kx = 0; kx < KernelWidth; kx++)
+                {
+                    var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                    for (var oy = 0; oy < OutHeight; oy++)
+                    {
+                        var iy = oy * Stride - Padding + ky;
+                        var line = row.Slice(oy * OutWidth, OutWidth);
+                        if (iy < 0 || iy >= Height)
+                        {
+                            line.Clear();
+                            continue;
+                        }
+                        var src = x.Slice((c * Height + iy) * Width, Width);
+                        for (var ox = 0; ox < OutWidth; ox++)
+                        {
+                            var ix = ox * Stride - Padding + kx;
+                            line[ox] = ix >= 0 && ix < Width ? src[ix] : 0f;
+                        }
+                    }
+                }
+    }
+
+    /// <summary>x += col2im(col): the adjoint of <see cref="Im2Col"/>, summing every column entry back onto its pixel.</summary>
+    public void Col2ImAdd(ReadOnlySpan<float> col, Span<float> x)
+    {
+        if (IsIdentity)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(x[..(K * P)], col[..(K * P)], x);
+            return;
+        }
+        for (var c = 0; c < InChannels; c++)
+            for (var ky = 0; ky < KernelHeight; ky++)
+                for (var kx = 0; kx < KernelWidth; kx++)
+                {
+                    var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                    for (var oy = 0; oy < OutHeight; oy++)
+                    {
+                        var iy = oy * Stride - Padding + ky;
+                        if (iy < 0 || iy >= Height) continue;
+                        var dst = x.Slice((c * Height + iy) * Width, Width);
+                        var line = row.Slice(oy * OutWidth, OutWidth);
+                        for (var ox = 0; ox < OutWidth; ox++)
+                        {
+                            var ix = ox * Stride - Padding + kx;
+                            if (ix >= 0 && ix < Width) dst[ix] += line[ox];
+                        }
+                    }
+                }
+    }
+}

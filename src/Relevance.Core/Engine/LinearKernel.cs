@@ -1,0 +1,248 @@
+using System.Collections.Immutable;
+using System.Numerics.Tensors;
+using Relevance.Reference;
+
+namespace Relevance.Engine;
+
+/// <summary>Where a rule term's input vector a_t comes from.</summary>
+internal enum Source
+{
+    /// <summary>x, minus the term's offset when it has one (x − l, x − h for z^B).</summary>
+    X,
+    /// <summary>max(0, x).</summary>
+    XPositive,
+    /// <summary>min(0, x).</summary>
+    XNegative,
+    /// <summary>A constant vector fixed at compile time (the ones of w² and flat).</summary>
+    Constant,
+}
+
+/// <summary>One term of a rule: it adds V · col(a) to the denominators and a ⊙ col2im(Vᵀ S) to the lower relevance.</summary>
+/// <param name="Source">Where a comes from.</param>
+/// <param name="Vector">The constant a (for <see cref="Source.Constant"/>) or the offset subtracted from x (for <see cref="Source.X"/>), else null.</param>
+/// <param name="V">The weight-only matrix [M×K].</param>
+/// <param name="VTransposed">Vᵀ [K×M] for convolutions (null for Dense, whose transposed product reads V by rows).</param>
+internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed);
+
+/// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
+internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
+
+/// <summary>A Dense or Conv2d layer compiled for the engine: float weights and every weight-only matrix of its rule, precomputed once.</summary>
+/// <remarks>Every rule of DTD.md §3 and §6 is a list of terms (a_t, V_t): w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺),
+/// z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with the bias and ε in the denominator, and αβ is two
+/// passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)]. Terms with a constant input contribute a constant to Z.
+/// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
+/// floating point, so the engine's z^B is exactly positive and its denominators never cancel.</remarks>
+internal sealed class LinearKernel
+{
+    private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high)
+    {
+        Node = node;
+        Geometry = geometry;
+        Weights = weights;
+        Bias = bias;
+        Passes = passes;
+        Rule = rule;
+        _low = low;
+        _high = high;
+    }
+
+    private readonly float[]? _low;
+    private readonly float[]? _high;
+
+    public string Node { get; }
+    public Geometry Geometry { get; }
+    public float[] Weights { get; }
+    public float[] Bias { get; }
+    public ImmutableArray<Pass> Passes { get; }
+    public Rule Rule { get; }
+
+    /// <summary>The scratch sizes this layer needs: col(x) [K×P] and Z [M×P].</summary>
+    public (int Col, int Z) Scratch => (Geometry.K * Geometry.P, Geometry.M * Geometry.P);
+
+    public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment)
+    {
+        var g = Geometry.Of(layer, input);
+        var (w, b) = layer switch
+        {
+            Dense d => (Transpose(d.Weights, d.Inputs, d.Outputs), d.Bias.Select(v => (float)v).ToArray()),
+            Conv2d c => (c.Weights.Select(v => (float)v).ToArray(), c.Bias.Select(v => (float)v).ToArray()),
+            _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
+        };
+        float[] Map(Func<float, float> f) => [.. w.Select(f)];
+        var positive = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
+        var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
+        var ones = Enumerable.Repeat(1f, g.InputSize).ToArray();
+        float[]? low = null, high = null;
+        Term T(Source s, float[] v, float[]? constant = null) => new(s, constant, v, g.P == 1 ? null : TransposeMatrix(v, g.M, g.K));
+        ImmutableArray<Pass> passes = rule switch
+        {
+            WSquareRule => [Make(g, [T(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)],
+            FlatRule => [Make(g, [T(Source.Constant, Map(_ => 1f), ones)], null, null, 0, 1)],
+            ZRule => [Make(g, [T(Source.X, w)], null, null, 0, 1)],
+            ZPlusRule => [Make(g, [T(Source.X, Map(v => Math.Max(0f, v)))], positive, positive, 0, 1)],
+            ZBoxRule box => BoxPasses(node, box, input, g, w, positive, out low, out high, T),
+            EpsilonRule e => [Make(g, [T(Source.X, w)], b, null, (float)e.Epsilon, 1)],
+            AlphaBetaRule ab => AlphaBeta(g, ab, w, positive, negative, T),
+            _ => throw new System.Diagnostics.UnreachableException(rule.GetType().Name),
+        };
+        return new LinearKernel(node, g, w, b, passes, rule, low, high);
+    }
+
+    private static ImmutableArray<Pass> BoxPasses(string node, ZBoxRule box, Shape input, Geometry g, float[] w, float[]? positive,
+        out float[] low, out float[] high, Func<Source, float[], float[]?, Term> term)
+    {
+        box.Low.RequireShape(node, input);
+        box.High.RequireShape(node, input);
+        low = [.. Enumerable.Range(0, g.InputSize).Select(i => (float)box.Low.At(i))];
+        high = [.. Enumerable.Range(0, g.InputSize).Select(i => (float)box.High.At(i))];
+        var wPlus = w.Select(v => Math.Max(0f, v)).ToArray();
+        var wMinus = w.Select(v => Math.Min(0f, v)).ToArray();
+        return [Make(g, [term(Source.X, wPlus, low), term(Source.X, wMinus, high)], positive, positive, 0, 1)];
+    }
+
+    private static ImmutableArray<Pass> AlphaBeta(Geometry g, AlphaBetaRule ab, float[] w, float[]? positive, float[]? negative, Func<Source, float[], float[]?, Term> term)
+    {
+        var wPlus = w.Select(v => Math.Max(0f, v)).ToArray();
+        var wMinus = w.Select(v => Math.Min(0f, v)).ToArray();
+        var alpha = Make(g, [term(Source.XPositive, wPlus, null), term(Source.XNegative, wMinus, null)], positive, positive, 0, (float)ab.Alpha);
+        if (ab.Beta == 0) return [alpha];
+        var beta = Make(g, [term(Source.XPositive, wMinus, null), term(Source.XNegative, wPlus, null)], negative, negative, 0, (float)-ab.Beta);
+        return [alpha, beta];
+    }
+
+    // Folds the constant terms into a constant Z, computed once.
+    private static Pass Make(Geometry g, ImmutableArray<Term> terms, float[]? denominatorBias, float[]? biasNeuron, float epsilon, float weight)
+    {
+        float[]? constantZ = null;
+        foreach (var t in terms.Where(t => t.Source == Source.Constant))
+        {
+            constantZ ??= new float[g.M * g.P];
+            var col = new float[g.K * g.P];
+            g.Im2Col(t.Vector, col);
+            Gemm.Multiply(t.V, col, constantZ, g.M, g.K, g.P, accumulate: true);
+        }
+        return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
+    }
+
+    /// <summary>y = W · col(x) + b.</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws)
+    {
+        var g = Geometry;
+        var col = ws.Col(g);
+        g.Im2Col(x, col);
+        Gemm.Multiply(Weights, col, y, g.M, g.K, g.P);
+        for (var m = 0; m < g.M; m++)
+            if (Bias[m] != 0) TensorPrimitives.Add(y.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
+    }
+
+    /// <summary>Writes the layer's input relevance into <paramref name="lower"/> and returns the relevance taken by bias neurons.</summary>
+    public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        CheckDomain(x);
+        var g = Geometry;
+        lower.Clear();
+        var biasRelevance = 0.0;
+        foreach (var pass in Passes)
+        {
+            var z = ws.Z(g);
+            if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
+            var col = ws.Col(g);
+            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
+            {
+                var a = Input(t, x, ws);
+                g.Im2Col(a, col);
+                Gemm.Multiply(t.V, col, z, g.M, g.K, g.P, accumulate: true);
+            }
+            // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
+            for (var m = 0; m < g.M; m++)
+            {
+                var add = pass.DenominatorBias?[m] ?? 0f;
+                var neuron = pass.BiasNeuron?[m] ?? 0f;
+                for (var p = 0; p < g.P; p++)
+                {
+                    var d = z[m * g.P + p] + add;
+                    if (pass.Epsilon > 0) d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
+                    var s = d == 0 ? 0f : upper[m * g.P + p] / d;
+                    z[m * g.P + p] = s;
+                    biasRelevance += (double)pass.Weight * neuron * s;
+                }
+            }
+            var back = ws.Back(g);
+            foreach (var t in pass.Terms)
+            {
+                col = ws.Col(g);
+                if (g.P == 1) TransposedVector(t.V, z, col, g.M, g.K);
+                else Gemm.Multiply(t.VTransposed!, z, col, g.K, g.M, g.P);
+                back.Clear();
+                g.Col2ImAdd(col, back);
+                var a = Input(t, x, ws);
+                for (var i = 0; i < lower.Length; i++) lower[i] += pass.Weight * a[i] * back[i];
+            }
+        }
+        return biasRelevance;
+    }
+
+    private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)
+    {
+        switch (t.Source)
+        {
+            case Source.X when t.Vector is null: return x;
+            case Source.X:
+            {
+                var s = ws.Signed(Geometry.InputSize);
+                TensorPrimitives.Subtract(x, t.Vector, s);
+                return s;
+            }
+            case Source.Constant: return t.Vector;
+            case Source.XPositive:
+            {
+                var s = ws.Signed(Geometry.InputSize);
+                TensorPrimitives.Max(x, 0f, s);
+                return s;
+            }
+            default:
+            {
+                var s = ws.Signed(Geometry.InputSize);
+                TensorPrimitives.Min(x, 0f, s);
+                return s;
+            }
+        }
+    }
+
+    private void CheckDomain(ReadOnlySpan<float> x)
+    {
+        if (Rule is ZPlusRule)
+            for (var i = 0; i < x.Length; i++)
+                if (x[i] < 0)
+                    throw new RuleDomainException(Node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
+        if (_low is not null && _high is not null)
+            for (var i = 0; i < x.Length; i++)
+                if (x[i] < _low[i] || x[i] > _high[i])
+                    throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {i} is {x[i]} outside [{_low[i]}, {_high[i]}].");
+    }
+
+    // c[K] = Vᵀ s for V [M×K]: the rows of V weighted by s, so no transposed copy of a large dense matrix is kept.
+    private static void TransposedVector(float[] v, ReadOnlySpan<float> s, Span<float> c, int m, int k)
+    {
+        c[..k].Clear();
+        for (var j = 0; j < m; j++)
+            if (s[j] != 0) TensorPrimitives.MultiplyAdd(v.AsSpan(j * k, k), s[j], c[..k], c[..k]);
+    }
+
+    private static float[] Transpose(ImmutableArray<double> w, int rows, int cols)
+    {
+        var t = new float[w.Length];
+        for (var i = 0; i < rows; i++)
+            for (var j = 0; j < cols; j++) t[j * rows + i] = (float)w[i * cols + j];
+        return t;
+    }
+
+    private static float[] TransposeMatrix(float[] v, int rows, int cols)
+    {
+        var t = new float[v.Length];
+        for (var i = 0; i < rows; i++)
+            for (var j = 0; j < cols; j++) t[j * rows + i] = v[i * cols + j];
+        return t;
+    }
+}

@@ -1,0 +1,53 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Relevance.Engine;
+using Relevance.Specification;
+
+namespace Relevance.Tests.Engine;
+
+/// <summary>The propositions hold for the engine too: consistent at every layer, in float32.</summary>
+public class EngineConsistencyTests
+{
+    // float32 sums of ≤ ~10³ non-negative terms per neuron: relative rounding ≤ 10³·6e-8 = 6e-5 per layer in the worst case.
+    private const double FloatConservation = 1e-4;
+
+    private static float[] Floats(Tensor t) => [.. t.Data.Select(v => (float)v)];
+
+    [SpecProperty]
+    public Property Training_free_DTD_in_the_engine_is_consistent_at_every_layer() =>
+        Prop.ForAll(Arbitraries.Deep(nonPositiveBias: false), spec =>
+        {
+            var c = spec.Build();
+            var e = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box)).Explain(Floats(c.Input));
+            var r = e.Consistency;
+            return (r.IsPositive && r.Layers.All(l => l.RelativeError <= FloatConservation) && r.RelativeError <= FloatConservation)
+                .Label(string.Join("\n", r.Layers));
+        });
+
+    [Fact]
+    public void A_batch_gives_the_same_explanations_as_one_at_a_time()
+    {
+        var cases = Arbitraries.Deep().Generator.Sample(20, 5).Select(s => s.Build()).ToList();
+        var c = cases[0];
+        var engine = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box));
+        var rng = new Random(3);
+        var inputs = Enumerable.Range(0, 5).Select(_ => Floats(c.Input).Select(v => v * (float)rng.NextDouble()).ToArray()).ToList();
+        var batch = engine.ExplainBatch(inputs.SelectMany(v => v).ToArray(), inputs.Count);
+        for (var b = 0; b < inputs.Count; b++)
+            Assert.Equal(engine.Explain(inputs[b]).Heatmap.ToArray(), batch[b].Heatmap.ToArray());
+    }
+
+    [Fact]
+    public void Bad_inputs_and_domains_are_typed_errors()
+    {
+        var net = Network.Sequential(Shape.Of(2), new Dense(2, 1, [1, 1], [0]), new ReLU(), new Sum());
+        var zplus = EngineNetwork.Compile(net, Composite.Uniform(Rules.ZPlus));
+        Assert.Throws<RuleDomainException>(() => zplus.Explain([1f, -1f]));
+        Assert.Throws<InvalidInputException>(() => zplus.Explain([1f]));
+        Assert.Throws<InvalidInputException>(() => zplus.Explain([1f, float.NaN]));
+        var box = EngineNetwork.Compile(net, Composite.Uniform(Rules.ZBox(-1, 1)));
+        Assert.Throws<RuleDomainException>(() => box.Explain([2f, 0f]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => box.Explain([0.5f, 0f], target: 1));
+        Assert.Throws<InvalidInputException>(() => box.ExplainBatch(new float[3], 2));
+    }
+}
