@@ -1,0 +1,46 @@
+using System.Collections.Immutable;
+using Google.Protobuf;
+using Onnx;
+
+namespace Relevance.Onnx;
+
+/// <summary>A tensor whose value is known when importing: an initializer, a Constant, or a folded shape computation.</summary>
+internal sealed record ConstantTensor(ImmutableArray<long> Dims, ImmutableArray<double> Values)
+{
+    public long Count => Dims.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>Decodes float, float16, double and integer tensors from raw bytes or typed fields.</summary>
+    public static ConstantTensor From(TensorProto t, string where)
+    {
+        var dims = t.Dims.ToImmutableArray();
+        if (dims.Any(d => d < 0)) throw new ModelFormatException($"{where}: tensor '{t.Name}' has a negative dimension.");
+        var count = dims.Aggregate(1L, (a, d) => checked(a * d));
+        if (t.DataLocation == TensorProto.Types.DataLocation.External)
+            throw new ModelFormatException($"{where}: tensor '{t.Name}' keeps its data in an external file, which is not supported.");
+        var type = (TensorProto.Types.DataType)t.DataType;
+        double[] values = type switch
+        {
+            TensorProto.Types.DataType.Float => Raw(t, count, 4, b => BitConverter.ToSingle(b), where) ?? [.. t.FloatData.Select(v => (double)v)],
+            TensorProto.Types.DataType.Float16 => Raw(t, count, 2, b => (double)BitConverter.ToHalf(b), where)
+                ?? [.. t.Int32Data.Select(v => (double)BitConverter.UInt16BitsToHalf((ushort)v))],
+            TensorProto.Types.DataType.Double => Raw(t, count, 8, b => BitConverter.ToDouble(b), where) ?? [.. t.DoubleData],
+            TensorProto.Types.DataType.Int64 => Raw(t, count, 8, b => BitConverter.ToInt64(b), where) ?? [.. t.Int64Data.Select(v => (double)v)],
+            TensorProto.Types.DataType.Int32 => Raw(t, count, 4, b => BitConverter.ToInt32(b), where) ?? [.. t.Int32Data.Select(v => (double)v)],
+            _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64."),
+        };
+        if (values.LongLength != count)
+            throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.LongLength} values instead of {count}.");
+        return new ConstantTensor(dims, [.. values]);
+    }
+
+    private static double[]? Raw(TensorProto t, long count, int width, Func<ReadOnlySpan<byte>, double> read, string where)
+    {
+        if (t.RawData.IsEmpty) return null;
+        var bytes = t.RawData.Span;
+        if (bytes.Length != count * width)
+            throw new ModelFormatException($"{where}: tensor '{t.Name}' has {bytes.Length} bytes of data; its shape needs {count * width}.");
+        var values = new double[count];
+        for (var i = 0; i < values.Length; i++) values[i] = read(bytes.Slice(i * width, width));
+        return values;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Collections.Immutable;
+using Google.Protobuf;
+using Onnx;
+
+namespace Relevance.Onnx;
+
+/// <summary>Reads an ONNX model (opsets 7–17) into a Relevance layer graph.</summary>
+/// <remarks>Weights become layers; shape computations (PyTorch's dynamic flatten: Shape, Gather, Unsqueeze, Concat feeding
+/// Reshape) are folded as constants; a bias Add after Conv or MatMul is folded into that layer; Dropout and Identity become
+/// <see cref="Identity"/>; a final Softmax is stripped so the logits are explained. Anything else is an
+/// <see cref="UnsupportedModelException"/> naming the node — nothing is skipped silently.</remarks>
+public sealed class OnnxImporter
+{
+    /// <summary>The operators the importer understands.</summary>
+    public static readonly ImmutableArray<string> SupportedOperators =
+    [
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
+        "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Relu", "Reshape", "Shape", "Softmax (final)", "Squeeze", "Sum", "Unsqueeze",
+    ];
+
+    private readonly Dictionary<string, ConstantTensor> _constants = [];
+    private readonly Dictionary<string, string> _producer = [];
+    private readonly Dictionary<string, Shape> _shapes = [];
+    private readonly Dictionary<string, Shape> _nodeShapes = [];
+    private readonly List<Node> _nodes = [];
+    private readonly HashSet<string> _names = [Network.InputName];
+    private readonly Dictionary<string, string> _softmaxInput = [];
+    private long _opset;
+
+    private OnnxImporter() { }
+
+    /// <summary>Imports a model file.</summary>
+    /// <exception cref="ModelFormatException">The file is missing, empty, truncated or not ONNX.</exception>
+    /// <exception cref="UnsupportedModelException">The model uses an operator or attribute that is not supported.</exception>
+    public static ImportedModel Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException($"Cannot read the model '{path}': {e.Message}", e);
+        }
+        return Load(bytes, Path.GetFileName(path));
+    }
+
+    /// <summary>Imports a model from its bytes; <paramref name="name"/> is used in messages.</summary>
+    public static ImportedModel Load(ReadOnlySpan<byte> bytes, string name = "model")
+    {
+        if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or ArgumentException or InvalidOperationException)
+        {
+            throw new ModelFormatException($"'{name}' is not a readable ONNX model (corrupt or truncated protobuf): {e.Message}", e);
+        }
+        if (model.Graph is null || model.Graph.Node.Count == 0)
+            throw new ModelFormatException($"'{name}' has no graph: it is not an ONNX model, or it is truncated.");
+        return new OnnxImporter().Import(model, name);
+    }
+
+    private ImportedModel Import(ModelProto model, string name)
+    {
+        _opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        if (_opset < 7 || _opset > 17)
+            throw new UnsupportedModelException(name, "model", $"opset {_opset} is not supported (supported: 7–17).");
+        var graph = model.Graph;
+        foreach (var init in graph.Initializer) _constants[init.Name] = ConstantTensor.From(init, $"initializer '{init.Name}'");
+        var inputs = graph.Input.Where(i => !_constants.ContainsKey(i.Name)).ToList();
+        if (inputs.Count != 1)
+            throw new UnsupportedModelException(name, "model", $"the graph has {inputs.Count} non-constant inputs; exactly one (the image or vector to explain) is supported.");
+        var input = inputs[0];
+        var (dims, half) = InputType(input, name);
+        var sampleShape = new Shape([.. dims.Skip(1).Select(d => (int)d)]);
+        _producer[input.Name] = Network.InputName;
+        _shapes[input.Name] = sampleShape;
+        _nodeShapes[Network.InputName] = sampleShape;
+
+        var outputs = graph.Output.Select(o => o.Name).ToHashSet();
+        foreach (var node in graph.Node) Translate(node, outputs);
+
+        var outputName = graph.Output.Count > 0 ? graph.Output[0].Name : throw new ModelFormatException($"'{name}' declares no output.");
+        var stripped = _softmaxInput.TryGetValue(outputName, out var logits);
+        var explained = stripped ? logits! : outputName;
+        if (!_producer.TryGetValue(explained, out var outputNode) || outputNode == Network.InputName)
+            throw new UnsupportedModelException(name, "model", $"the output '{outputName}' is not computed from the input by supported layers.");
+        var network = Prune(new Network(sampleShape, [.. _nodes], outputNode));
+        return new ImportedModel(network, input.Name, [.. dims], half, explained, stripped, _opset);
+    }
+
+    private static (long[] Dims, bool Half) InputType(ValueInfoProto input, string name)
+    {
+        var tensor = input.Type?.TensorType ?? throw new UnsupportedModelException(name, "input", $"input '{input.Name}' is not a tensor.");
+        var type = (TensorProto.Types.DataType)tensor.ElemType;
+        if (type is not (TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Float16))
+            throw new UnsupportedModelException(name, "input", $"input '{input.Name}' has element type {type}; supported: float, float16.");
+        var dims = tensor.Shape?.Dim.Select((d, i) => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : i == 0 ? 1 : -1).ToArray()
+            ?? throw new UnsupportedModelException(name, "input", $"input '{input.Name}' has no shape.");
+        if (dims.Length < 2 || dims[0] != 1 || dims.Skip(1).Any(d => d <= 0 || d > int.MaxValue))
+            throw new UnsupportedModelException(name, "input", $"input '{input.Name}' has shape [{string.Join("×", dims)}]; supported: a batch axis of 1 (or symbolic) followed by fixed sizes.");
+        return (dims, type == TensorProto.Types.DataType.Float16);
+    }
+
+    private void Translate(NodeProto node, HashSet<string> graphOutputs)
+    {
+        var where = string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
+        if (node.Domain is not ("" or "ai.onnx"))
+            throw new UnsupportedModelException(where, node.OpType, $"operators of domain '{node.Domain}' are not supported.");
+        var a = new Attributes(node, where);
+        var op = new OpContext(this, node, where, a);
+        switch (node.OpType)
+        {
+            case "Constant": op.Constant(); break;
+            case "Shape": op.ShapeOf(); break;
+            case "Gather": op.Gather(); break;
+            case "Unsqueeze": op.Unsqueeze(); break;
+            case "Squeeze": op.Squeeze(); break;
+            case "Cast": op.Cast(); break;
+            case "Conv": op.Conv(); break;
+            case "Gemm": op.Gemm(); break;
+            case "MatMul": op.MatMul(); break;
+            case "Add" or "Sum": op.Add(); break;
+            case "Relu": a.Only(); op.Unary(new ReLU()); break;
+            case "MaxPool" or "AveragePool": op.Pool(); break;
+            case "GlobalAveragePool": op.GlobalAveragePool(); break;
+            case "Flatten": op.Flatten(); break;
+            case "Reshape": op.Reshape(); break;
+            case "Concat": op.Concat(); break;
+            case "BatchNormalization": op.BatchNormalization(); break;
+            case "Dropout" or "Identity": op.Unary(new Identity(node.OpType)); break;
+            case "Softmax" when node.Output.Count == 1 && graphOutputs.Contains(node.Output[0]):
+                _softmaxInput[node.Output[0]] = node.Input[0];
+                break;
+            case "Softmax":
+                throw new UnsupportedModelException(where, node.OpType, "only a final Softmax (on the graph's output) is supported; it is stripped so the logits are explained.");
+            default:
+                throw new UnsupportedModelException(where, node.OpType,
+                    $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");
+        }
+    }
+
+    // Keeps only the nodes the output depends on (e.g. a Conv whose bias Add was folded into a copy).
+    private static Network Prune(Network network)
+    {
+        var needed = new HashSet<string> { network.Output };
+        foreach (var node in network.Nodes.Reverse())
+            if (needed.Contains(node.Name))
+                foreach (var i in node.Inputs) needed.Add(i);
+        return new Network(network.InputShape, [.. network.Nodes.Where(n => needed.Contains(n.Name))], network.Output);
+    }
+
+    internal bool IsConstant(string tensor) => _constants.ContainsKey(tensor);
+
+    internal ConstantTensor Constant(string tensor, string where, string op) =>
+        _constants.TryGetValue(tensor, out var c) ? c
+        : throw new UnsupportedModelException(where, op, $"input '{tensor}' must be a constant (an initializer or a folded shape computation).");
+
+    internal void SetConstant(string tensor, ConstantTensor value) => _constants[tensor] = value;
+
+    internal (string Node, Shape Shape) Graph(string tensor, string where, string op) =>
+        _producer.TryGetValue(tensor, out var n) ? (n, _shapes[tensor])
+        : _constants.ContainsKey(tensor)
+            ? throw new UnsupportedModelException(where, op, $"input '{tensor}' is a constant where a computed tensor is expected.")
+            : throw new ModelFormatException($"ONNX node '{where}' ({op}) reads '{tensor}', which no earlier node produces.");
+
+    internal Node? ProducerNode(string node) => _nodes.FirstOrDefault(n => n.Name == node);
+
+    /// <summary>Adds a layer reading the given nodes and maps the ONNX output tensor to it.</summary>
+    internal void Emit(string tensor, Layer layer, string where, string op, params string[] inputs)
+    {
+        var name = Unique(tensor);
+        Shape shape;
+        try
+        {
+            shape = ShapeInference.Infer(name, layer, [.. inputs.Select(i => _nodeShapes[i])]);
+        }
+        catch (ShapeMismatchException e)
+        {
+            throw new UnsupportedModelException(where, op, e.Message);
+        }
+        _nodes.Add(new Node(name, layer, [.. inputs]));
+        _producer[tensor] = name;
+        _shapes[tensor] = shape;
+        _nodeShapes[name] = shape;
+    }
+
+    /// <summary>Maps an ONNX tensor to an existing node (for layers that are the identity on shapes we already have).</summary>
+    internal void Alias(string tensor, string source)
+    {
+        _producer[tensor] = _producer[source];
+        _shapes[tensor] = _shapes[source];
+    }
+
+    /// <summary>Replaces a node's layer (used to fold a bias Add into a new copy of its linear layer).</summary>
+    internal void Replace(string tensor, string sourceNode, Layer layer, string where, string op)
+    {
+        var node = _nodes.First(n => n.Name == sourceNode);
+        Emit(tensor, layer, where, op, [.. node.Inputs]);
+    }
+
+    private string Unique(string tensor)
+    {
+        var name = string.IsNullOrWhiteSpace(tensor) ? "node" : tensor;
+        var candidate = name;
+        for (var k = 1; !_names.Add(candidate); k++) candidate = $"{name}#{k}";
+        return candidate;
+    }
+
+    internal long Opset => _opset;
+}

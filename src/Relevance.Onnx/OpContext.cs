@@ -1,0 +1,279 @@
+using System.Collections.Immutable;
+using Onnx;
+
+namespace Relevance.Onnx;
+
+/// <summary>Translates one ONNX node; one method per supported operator.</summary>
+internal sealed class OpContext(OnnxImporter importer, NodeProto node, string where, Attributes attributes)
+{
+    private string Op => node.OpType;
+    private string Output => node.Output[0];
+
+    private UnsupportedModelException Unsupported(string message) => new(where, Op, message);
+
+    private string In(int i) => i < node.Input.Count && node.Input[i].Length > 0 ? node.Input[i] : throw Unsupported($"input {i} is missing.");
+
+    private bool HasInput(int i) => i < node.Input.Count && node.Input[i].Length > 0;
+
+    private ConstantTensor Const(int i) => importer.Constant(In(i), where, Op);
+
+    private (string Node, Shape Shape) Graph(int i) => importer.Graph(In(i), where, Op);
+
+    private void Emit(Layer layer, params string[] inputs) => importer.Emit(Output, layer, where, Op, inputs);
+
+    public void Unary(Layer layer)
+    {
+        if (Op is "Dropout" or "Identity") attributes.Only("ratio", "is_test", "seed", "training_mode");
+        Emit(layer, Graph(0).Node);
+    }
+
+    public void Constant()
+    {
+        attributes.Only("value", "value_float", "value_floats", "value_int", "value_ints");
+        ConstantTensor value =
+            attributes.Has("value") ? ConstantTensor.From(attributes.Tensor("value"), where)
+            : attributes.Has("value_float") ? new([], [attributes.Float("value_float", 0)])
+            : attributes.Has("value_int") ? new([], [attributes.Int("value_int", 0)])
+            : attributes.Has("value_ints") ? Vector(attributes.Ints("value_ints", []).Select(v => (double)v))
+            : throw Unsupported("supported Constant forms: value, value_float, value_int, value_ints.");
+        importer.SetConstant(Output, value);
+    }
+
+    public void ShapeOf()
+    {
+        attributes.Only();
+        var shape = importer.IsConstant(In(0)) ? Const(0).Dims.Select(d => (double)d) : Graph(0).Shape.Dims.Select(d => (double)d).Prepend(1);
+        importer.SetConstant(Output, Vector(shape));
+    }
+
+    public void Gather()
+    {
+        attributes.Only("axis");
+        var (data, indices) = (Const(0), Const(1));
+        if (attributes.Int("axis", 0) != 0 || data.Dims.Length != 1)
+            throw Unsupported("Gather is folded only on constant vectors along axis 0 (shape computations).");
+        var picked = indices.Values.Select(i => data.Values[(int)(i < 0 ? i + data.Values.Length : i)]).ToImmutableArray();
+        importer.SetConstant(Output, new ConstantTensor(indices.Dims, picked));
+    }
+
+    public void Unsqueeze()
+    {
+        attributes.Only("axes");
+        var data = Const(0);
+        var axes = attributes.Has("axes") ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : throw Unsupported("no axes.");
+        var dims = data.Dims.ToList();
+        foreach (var axis in axes.Select(x => x < 0 ? x + data.Dims.Length + axes.Length : x).Order()) dims.Insert((int)axis, 1);
+        importer.SetConstant(Output, data with { Dims = [.. dims] });
+    }
+
+    public void Squeeze()
+    {
+        attributes.Only("axes");
+        var data = Const(0);
+        importer.SetConstant(Output, data with { Dims = [.. data.Dims.Where(d => d != 1)] });
+    }
+
+    public void Cast()
+    {
+        attributes.Only("to", "saturate");
+        if (importer.IsConstant(In(0))) importer.SetConstant(Output, Const(0));
+        else importer.Alias(Output, In(0));
+    }
+
+    public void Conv()
+    {
+        attributes.Only("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
+        var (x, shape) = Graph(0);
+        var w = Const(1);
+        if (w.Dims.Length != 4) throw Unsupported($"only 2-D convolutions are supported; the weights have shape [{string.Join("×", w.Dims)}].");
+        if (attributes.Int("group", 1) != 1) throw Unsupported($"group = {attributes.Int("group", 1)}; only group = 1 is supported.");
+        if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilations other than 1 are not supported.");
+        var strides = attributes.Ints("strides", [1, 1]);
+        if (strides.Length != 2 || strides[0] != strides[1]) throw Unsupported($"strides [{string.Join(",", strides)}]: only equal strides are supported.");
+        var (kh, kw) = ((int)w.Dims[2], (int)w.Dims[3]);
+        var padding = Padding(shape, kh, kw, (int)strides[0]);
+        var bias = HasInput(2) ? Const(2).Values : [.. new double[w.Dims[0]]];
+        Emit(new Conv2d((int)w.Dims[1], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding), x);
+    }
+
+    // One symmetric padding for both axes, from explicit pads or auto_pad.
+    private int Padding(Shape input, int kh, int kw, int stride)
+    {
+        var auto = attributes.String("auto_pad", "NOTSET");
+        if (auto is "SAME_UPPER" or "SAME_LOWER")
+        {
+            int Total(int size, int k) => Math.Max(0, ((size + stride - 1) / stride - 1) * stride + k - size);
+            var (th, tw) = (Total(input[1], kh), Total(input[2], kw));
+            if (th != tw || th % 2 != 0) throw Unsupported($"auto_pad {auto} needs asymmetric padding here, which is not supported.");
+            return th / 2;
+        }
+        if (auto is not ("NOTSET" or "VALID" or "")) throw Unsupported($"auto_pad {auto} is not supported.");
+        var pads = auto == "VALID" ? [0, 0, 0, 0] : attributes.Ints("pads", [0, 0, 0, 0]);
+        if (pads.Length != 4 || pads.Distinct().Count() != 1)
+            throw Unsupported($"pads [{string.Join(",", pads)}]: only the same padding on every side is supported.");
+        return (int)pads[0];
+    }
+
+    public void Gemm()
+    {
+        attributes.Only("alpha", "beta", "transA", "transB");
+        if (attributes.Int("transA", 0) != 0) throw Unsupported("transA = 1 is not supported.");
+        var (x, shape) = Graph(0);
+        if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
+        var b = Const(1);
+        if (b.Dims.Length != 2) throw Unsupported("B must be a matrix.");
+        var transposed = attributes.Int("transB", 0) != 0;
+        var (k, m) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
+        var alpha = attributes.Float("alpha", 1);
+        var beta = attributes.Float("beta", 1);
+        var w = new double[k * m];
+        for (var i = 0; i < k; i++)
+            for (var j = 0; j < m; j++) w[i * m + j] = alpha * (transposed ? b.Values[j * k + i] : b.Values[i * m + j]);
+        var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
+        Emit(new Dense(k, m, [.. w], bias), x);
+    }
+
+    public void MatMul()
+    {
+        attributes.Only();
+        var (x, shape) = Graph(0);
+        var b = Const(1);
+        if (shape.Rank != 1 || b.Dims.Length != 2)
+            throw Unsupported($"MatMul is supported as a flattened input times a constant matrix; got {shape} · [{string.Join("×", b.Dims)}].");
+        Emit(new Dense((int)b.Dims[0], (int)b.Dims[1], b.Values, [.. new double[b.Dims[1]]]), x);
+    }
+
+    public void Add()
+    {
+        attributes.Only();
+        var constants = node.Input.Where(importer.IsConstant).ToList();
+        var computed = node.Input.Where(i => !importer.IsConstant(i)).ToList();
+        if (computed.Count == 0)
+            throw Unsupported("adding constants to constants is not supported.");
+        if (constants.Count == 0)
+        {
+            if (computed.Count == 1) importer.Alias(Output, computed[0]);
+            else Emit(new Add(), [.. computed.Select(c => importer.Graph(c, where, Op).Node)]);
+            return;
+        }
+        if (constants.Count != 1 || computed.Count != 1)
+            throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");
+        var (source, _) = importer.Graph(computed[0], where, Op);
+        var producer = importer.ProducerNode(source);
+        var bias = importer.Constant(constants[0], where, Op);
+        switch (producer?.Layer)
+        {
+            case Dense d:
+                importer.Replace(Output, source, new Dense(d.Inputs, d.Outputs, d.Weights, [.. d.Bias.Zip(Broadcast(bias, d.Outputs), (p, q) => p + q)]), where, Op);
+                break;
+            case Conv2d c:
+                importer.Replace(Output, source, new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, c.Weights,
+                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Padding), where, Op);
+                break;
+            default:
+                throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");
+        }
+    }
+
+    // A bias of shape [n], [1, n], [n, 1, 1] or [1, n, 1, 1] (or a scalar) as n values.
+    private ImmutableArray<double> Broadcast(ConstantTensor bias, int n)
+    {
+        if (bias.Values.Length == n && bias.Dims.Count(d => d != 1) <= 1) return bias.Values;
+        if (bias.Values.Length == 1) return [.. Enumerable.Repeat(bias.Values[0], n)];
+        throw Unsupported($"a bias of shape [{string.Join("×", bias.Dims)}] does not broadcast as one value per {n} outputs.");
+    }
+
+    public void Pool()
+    {
+        attributes.Only("auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "storage_order", "strides");
+        var (x, shape) = Graph(0);
+        var kernel = attributes.Ints("kernel_shape", []);
+        if (kernel.Length != 2) throw Unsupported("only 2-D pooling with kernel_shape is supported.");
+        var strides = attributes.Ints("strides", [1, 1]);
+        if (attributes.Ints("pads", [0, 0, 0, 0]).Any(p => p != 0) || attributes.String("auto_pad", "NOTSET") is not ("NOTSET" or "VALID" or ""))
+            throw Unsupported("padded pooling is not supported.");
+        if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilated pooling is not supported.");
+        if (attributes.Int("ceil_mode", 0) != 0 && shape.Rank == 3
+            && ((shape[1] - kernel[0]) % strides[0] != 0 || (shape[2] - kernel[1]) % strides[1] != 0))
+            throw Unsupported("ceil_mode = 1 with a window that does not tile the input is not supported.");
+        var kind = Op == "MaxPool" ? PoolKind.Max : PoolKind.Average;
+        Emit(new Pool2d(kind, (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1]), x);
+    }
+
+    public void GlobalAveragePool()
+    {
+        attributes.Only();
+        var (x, shape) = Graph(0);
+        // ONNX keeps [C, 1, 1]; the reshape keeps later layers seeing the shape they were exported with.
+        var pooled = Output + ":pooled";
+        importer.Emit(pooled, new GlobalAvgPool(), where, Op, x);
+        importer.Emit(Output, new Reshape(Shape.Of(shape[0], 1, 1)), where, Op, importer.Graph(pooled, where, Op).Node);
+    }
+
+    public void Flatten()
+    {
+        attributes.Only("axis");
+        if (attributes.Int("axis", 1) != 1) throw Unsupported("only axis = 1 (keep the batch axis) is supported.");
+        Emit(new Flatten(), Graph(0).Node);
+    }
+
+    public void Reshape()
+    {
+        attributes.Only("allowzero");
+        var target = attributes.Has("shape") ? [] : Const(1).Values.Select(v => (long)v).ToArray();
+        if (importer.IsConstant(In(0)))
+        {
+            var data = Const(0);
+            importer.SetConstant(Output, data with { Dims = [.. Resolve(target, [.. data.Dims], data.Values.Length)] });
+            return;
+        }
+        var (x, shape) = Graph(0);
+        var full = Resolve(target, [1, .. shape.Dims.Select(d => (long)d)], shape.Size);
+        if (full.Length < 2 || full[0] != 1) throw Unsupported($"a reshape to [{string.Join("×", full)}] changes the batch axis.");
+        var sample = new Shape([.. full.Skip(1).Select(d => (int)d)]);
+        Emit(sample.Rank == 1 ? new Flatten() : new Reshape(sample), x);
+    }
+
+    // ONNX Reshape semantics: 0 copies the input's dimension, −1 is inferred.
+    private long[] Resolve(long[] target, long[] input, long count)
+    {
+        var dims = target.Select((d, i) => d == 0 && i < input.Length ? input[i] : d).ToArray();
+        var known = dims.Where(d => d != -1).Aggregate(1L, (a, d) => a * d);
+        if (dims.Count(d => d == -1) > 1 || dims.Any(d => d < -1) || known == 0)
+            throw Unsupported($"reshape target [{string.Join(",", target)}] is not valid.");
+        dims = [.. dims.Select(d => d == -1 ? count / known : d)];
+        if (dims.Aggregate(1L, (a, d) => a * d) != count)
+            throw Unsupported($"cannot reshape {count} values to [{string.Join("×", dims)}].");
+        return dims;
+    }
+
+    public void Concat()
+    {
+        attributes.Only("axis");
+        var axis = attributes.Int("axis", 1);
+        if (node.Input.All(importer.IsConstant))
+        {
+            var parts = node.Input.Select(i => importer.Constant(i, where, Op)).ToList();
+            if (parts.Any(p => p.Dims.Length != 1)) throw Unsupported("constant Concat is folded only for vectors.");
+            importer.SetConstant(Output, Vector(parts.SelectMany(p => p.Values)));
+            return;
+        }
+        var inputs = node.Input.Select(i => importer.Graph(i, where, Op)).ToList();
+        if (axis != 1 && axis != 1 - (inputs[0].Shape.Rank + 1)) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
+        Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
+    }
+
+    public void BatchNormalization()
+    {
+        attributes.Only("epsilon", "momentum", "spatial", "is_test", "training_mode");
+        if (attributes.Int("training_mode", 0) != 0) throw Unsupported("training-mode batch normalisation is not supported.");
+        var (x, _) = Graph(0);
+        Emit(new BatchNorm(Const(1).Values, Const(2).Values, Const(3).Values, Const(4).Values, attributes.Float("epsilon", 1e-5f)), x);
+    }
+
+    private static ConstantTensor Vector(IEnumerable<double> values)
+    {
+        var v = values.ToImmutableArray();
+        return new ConstantTensor([v.Length], v);
+    }
+}
