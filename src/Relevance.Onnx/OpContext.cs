@@ -91,27 +91,27 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var strides = attributes.Ints("strides", [1, 1]);
         if (strides.Length != 2 || strides[0] != strides[1]) throw Unsupported($"strides [{string.Join(",", strides)}]: only equal strides are supported.");
         var (kh, kw) = ((int)w.Dims[2], (int)w.Dims[3]);
-        var padding = Padding(shape, kh, kw, (int)strides[0]);
+        var padding = Padding(shape, kh, kw, (int)strides[0], (int)strides[1]);
         var bias = HasInput(2) ? Const(2).Values : [.. new double[w.Dims[0]]];
         Emit(new Conv2d((int)w.Dims[1], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding), x);
     }
 
-    // One symmetric padding for both axes, from explicit pads or auto_pad.
-    private int Padding(Shape input, int kh, int kw, int stride)
+    // Per-border padding from explicit pads [top, left, bottom, right] or auto_pad (SAME_UPPER puts the odd pixel at the end).
+    private Padding2d Padding(Shape input, int kh, int kw, int sh, int sw)
     {
         var auto = attributes.String("auto_pad", "NOTSET");
         if (auto is "SAME_UPPER" or "SAME_LOWER")
         {
-            int Total(int size, int k) => Math.Max(0, ((size + stride - 1) / stride - 1) * stride + k - size);
-            var (th, tw) = (Total(input[1], kh), Total(input[2], kw));
-            if (th != tw || th % 2 != 0) throw Unsupported($"auto_pad {auto} needs asymmetric padding here, which is not supported.");
-            return th / 2;
+            static int Total(int size, int k, int s) => Math.Max(0, ((size + s - 1) / s - 1) * s + k - size);
+            var (th, tw) = (Total(input[1], kh, sh), Total(input[2], kw, sw));
+            var (top, left) = auto == "SAME_UPPER" ? (th / 2, tw / 2) : (th - th / 2, tw - tw / 2);
+            return new Padding2d(top, left, th - top, tw - left);
         }
         if (auto is not ("NOTSET" or "VALID" or "")) throw Unsupported($"auto_pad {auto} is not supported.");
         var pads = auto == "VALID" ? [0, 0, 0, 0] : attributes.Ints("pads", [0, 0, 0, 0]);
-        if (pads.Length != 4 || pads.Distinct().Count() != 1)
-            throw Unsupported($"pads [{string.Join(",", pads)}]: only the same padding on every side is supported.");
-        return (int)pads[0];
+        if (pads.Length != 4 || pads.Any(p => p < 0 || p > int.MaxValue))
+            throw Unsupported($"pads [{string.Join(",", pads)}]: four non-negative values (2-D) are expected.");
+        return new Padding2d((int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3]);
     }
 
     public void Gemm()
@@ -168,7 +168,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
                 break;
             case Conv2d c:
                 importer.Replace(Output, source, new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, c.Weights,
-                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Padding), where, Op);
+                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Pads), where, Op);
                 break;
             default:
                 throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");
@@ -190,14 +190,23 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var kernel = attributes.Ints("kernel_shape", []);
         if (kernel.Length != 2) throw Unsupported("only 2-D pooling with kernel_shape is supported.");
         var strides = attributes.Ints("strides", [1, 1]);
-        if (attributes.Ints("pads", [0, 0, 0, 0]).Any(p => p != 0) || attributes.String("auto_pad", "NOTSET") is not ("NOTSET" or "VALID" or ""))
-            throw Unsupported("padded pooling is not supported.");
+        if (shape.Rank != 3) throw Unsupported($"pooling needs a [C×H×W] input, got {shape}.");
+        var pads = Padding(shape, (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1]);
         if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilated pooling is not supported.");
-        if (attributes.Int("ceil_mode", 0) != 0 && shape.Rank == 3
-            && ((shape[1] - kernel[0]) % strides[0] != 0 || (shape[2] - kernel[1]) % strides[1] != 0))
+        if (Op == "AveragePool" && !pads.IsZero && attributes.Int("count_include_pad", 0) != 0)
+            throw Unsupported("count_include_pad = 1 with padding is not supported (padded positions are left out of the average).");
+        if (attributes.Int("ceil_mode", 0) != 0
+            && ((shape[1] + pads.Top + pads.Bottom - kernel[0]) % strides[0] != 0 || (shape[2] + pads.Left + pads.Right - kernel[1]) % strides[1] != 0))
             throw Unsupported("ceil_mode = 1 with a window that does not tile the input is not supported.");
         var kind = Op == "MaxPool" ? PoolKind.Max : PoolKind.Average;
-        Emit(new Pool2d(kind, (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1]), x);
+        try
+        {
+            Emit(new Pool2d(kind, (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1], pads: pads), x);
+        }
+        catch (ArgumentException e)
+        {
+            throw Unsupported(e.Message);
+        }
     }
 
     public void GlobalAveragePool()

@@ -6,18 +6,18 @@ public abstract record Block
     private protected Block() { }
 }
 
-/// <summary>Conv2d followed by ReLU.</summary>
-public sealed record ConvBlock(int Channels, int Kernel, int Stride, int Padding) : Block
+/// <summary>Conv2d followed by ReLU; <paramref name="Trailing"/> pads the bottom and right borders (ONNX allows them to differ from top and left).</summary>
+public sealed record ConvBlock(int Channels, int Kernel, int Stride, int Padding, int Trailing) : Block
 {
     /// <summary>Conv(channels, k, s, p) → ReLU.</summary>
-    public override string ToString() => $"Conv({Channels}, k{Kernel}, s{Stride}, p{Padding})→ReLU";
+    public override string ToString() => $"Conv({Channels}, k{Kernel}, s{Stride}, p{Padding}{(Trailing != Padding ? $"/{Trailing}" : "")})→ReLU";
 }
 
-/// <summary>2-D pooling.</summary>
-public sealed record PoolBlock(PoolKind Kind, int Kernel, int Stride) : Block
+/// <summary>2-D pooling, padded on the top and left borders by <paramref name="Padding"/> (smaller than the window).</summary>
+public sealed record PoolBlock(PoolKind Kind, int Kernel, int Stride, int Padding) : Block
 {
-    /// <summary>KindPool(k, s).</summary>
-    public override string ToString() => $"{Kind}Pool(k{Kernel}, s{Stride})";
+    /// <summary>KindPool(k, s, p).</summary>
+    public override string ToString() => $"{Kind}Pool(k{Kernel}, s{Stride}{(Padding > 0 ? $", p{Padding}" : "")})";
 }
 
 /// <summary>A residual connection y = x + ReLU(Conv(x)) with a shape-preserving convolution.</summary>

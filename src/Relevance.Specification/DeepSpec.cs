@@ -30,7 +30,7 @@ public sealed record DeepSpec(int Channels, int Height, int Width, ImmutableArra
             blocks.Add(b == 0 ? RandomConv(rng) : rng.Next(6) switch
             {
                 0 or 1 => RandomConv(rng),
-                2 => new PoolBlock((PoolKind)rng.Next(4), rng.Next(1, 3), rng.Next(1, 3)),
+                2 => RandomPool(rng),
                 3 => new ResidualBlock(rng.Next(2) * 2 + 1),
                 4 => new BranchBlock(rng.Next(1, 4), rng.Next(1, 4)),
                 _ => new DenseBlock(rng.Next(1, 7)),
@@ -38,7 +38,17 @@ public sealed record DeepSpec(int Channels, int Height, int Width, ImmutableArra
         return new DeepSpec(c, h, w, blocks.ToImmutable(), rng.Next(1, 7), rng.Next(3) == 0, rng.Next(), nonPositiveBias, Dead: dead);
     }
 
-    private static ConvBlock RandomConv(Random rng) => new(rng.Next(1, 5), rng.Next(1, 4), rng.Next(1, 3), rng.Next(0, 2));
+    private static ConvBlock RandomConv(Random rng)
+    {
+        var padding = rng.Next(0, 2);
+        return new(rng.Next(1, 5), rng.Next(1, 4), rng.Next(1, 3), padding, rng.Next(4) == 0 ? 1 - padding : padding);
+    }
+
+    private static PoolBlock RandomPool(Random rng)
+    {
+        var kernel = rng.Next(1, 4);
+        return new PoolBlock((PoolKind)rng.Next(4), kernel, rng.Next(1, 3), rng.Next(3) == 0 ? rng.Next(0, kernel) : 0);
+    }
 
     /// <summary>True when the first block (if any) is a convolution.</summary>
     public bool IsWellFormed => Blocks.IsEmpty || Blocks[0] is ConvBlock;

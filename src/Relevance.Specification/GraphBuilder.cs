@@ -13,22 +13,22 @@ internal sealed class GraphBuilder(Shape inputShape, Random rng, bool nonPositiv
     {
         switch (block)
         {
-            case ConvBlock c when Spatial && Fits(c.Kernel, c.Padding):
-                _current = Relu(Conv(_current, c.Channels, c.Kernel, c.Stride, c.Padding));
+            case ConvBlock c when Spatial && Fits(c.Kernel, Math.Min(c.Padding, c.Trailing)):
+                _current = Relu(Conv(_current, c.Channels, c.Kernel, c.Stride, new Padding2d(c.Padding, c.Padding, c.Trailing, c.Trailing)));
                 break;
             case PoolBlock p when Spatial && Fits(p.Kernel, 0):
-                _current = Append("pool", new Pool2d(p.Kind, p.Kernel, p.Kernel, p.Stride, p.Stride, p: 2), _current);
+                _current = Append("pool", new Pool2d(p.Kind, p.Kernel, p.Kernel, p.Stride, p.Stride, p: 2, new Padding2d(p.Padding, p.Padding, 0, 0)), _current);
                 break;
             case ResidualBlock r when Spatial && Fits(r.Kernel, r.Kernel / 2):
             {
-                var branch = Relu(Conv(_current, Current[0], r.Kernel, 1, r.Kernel / 2));
+                var branch = Relu(Conv(_current, Current[0], r.Kernel, 1, Padding2d.Uniform(r.Kernel / 2)));
                 _current = Append("add", new Add(), _current, branch);
                 break;
             }
             case BranchBlock b when Spatial && Fits(3, 1):
             {
-                var left = Relu(Conv(_current, b.Left, 1, 1, 0));
-                var right = Relu(Conv(_current, b.Right, 3, 1, 1));
+                var left = Relu(Conv(_current, b.Left, 1, 1, Padding2d.Uniform(0)));
+                var right = Relu(Conv(_current, b.Right, 3, 1, Padding2d.Uniform(1)));
                 _current = Append("concat", new Concat(), left, right);
                 break;
             }
@@ -61,7 +61,7 @@ internal sealed class GraphBuilder(Shape inputShape, Random rng, bool nonPositiv
         if (Current.Rank == 3) _current = Append(globalPool ? "gap" : "flatten", globalPool ? new GlobalAvgPool() : new Flatten(), _current);
     }
 
-    private string Conv(string from, int channels, int kernel, int stride, int padding)
+    private string Conv(string from, int channels, int kernel, int stride, Padding2d padding)
     {
         var inChannels = ShapeOf(from)[0];
         var w = Values(channels * inChannels * kernel * kernel, Draw.Weight);

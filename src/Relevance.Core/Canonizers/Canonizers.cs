@@ -74,6 +74,6 @@ public static class Canonizers
         var perOut = c.InChannels * c.KernelHeight * c.KernelWidth;
         var w = c.Weights.Select((v, i) => v * bn.Multiplier(i / perOut));
         var b = Enumerable.Range(0, c.OutChannels).Select(o => bn.Multiplier(o) * (c.Bias[o] - bn.Mean[o]) + bn.Shift[o]);
-        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, [.. w], [.. b], c.Stride, c.Padding);
+        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, [.. w], [.. b], c.Stride, c.Pads);
     }
 }

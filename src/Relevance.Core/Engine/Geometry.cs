@@ -4,7 +4,7 @@ namespace Relevance.Engine;
 /// <remarks>A Dense layer is the case P = 1 with col(x) = x. For a convolution, col(x) is the im2col matrix:
 /// K = Cin·kh·kw rows, one column per output position; padded positions are zeros, so they never take relevance.</remarks>
 internal sealed record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
-    int Stride, int Padding, int OutHeight, int OutWidth)
+    int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth)
 {
     public int M => OutChannels;
     public int K => InChannels * KernelHeight * KernelWidth;
@@ -12,13 +12,13 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
     public int InputSize => InChannels * Height * Width;
 
     /// <summary>col(x) = x viewed as [K×P]: a Dense layer, or a 1×1 convolution with stride 1 and no padding.</summary>
-    public bool IsIdentity => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && Padding == 0;
+    public bool IsIdentity => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && PadTop == 0 && PadLeft == 0 && OutHeight == Height && OutWidth == Width;
 
     public static Geometry Of(Layer layer, Shape input) => layer switch
     {
-        Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 1, 1),
-        Conv2d c => new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Padding,
-            (input[1] + 2 * c.Padding - c.KernelHeight) / c.Stride + 1, (input[2] + 2 * c.Padding - c.KernelWidth) / c.Stride + 1),
+        Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 0, 1, 1),
+        Conv2d c => new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left,
+            (input[1] + c.Pads.Top + c.Pads.Bottom - c.KernelHeight) / c.Stride + 1, (input[2] + c.Pads.Left + c.Pads.Right - c.KernelWidth) / c.Stride + 1),
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
 
@@ -37,7 +37,7 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
                     var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
-                        var iy = oy * Stride - Padding + ky;
+                        var iy = oy * Stride - PadTop + ky;
                         var line = row.Slice(oy * OutWidth, OutWidth);
                         if (iy < 0 || iy >= Height)
                         {
@@ -47,7 +47,7 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
                         var src = x.Slice((c * Height + iy) * Width, Width);
                         for (var ox = 0; ox < OutWidth; ox++)
                         {
-                            var ix = ox * Stride - Padding + kx;
+                            var ix = ox * Stride - PadLeft + kx;
                             line[ox] = ix >= 0 && ix < Width ? src[ix] : 0f;
                         }
                     }
@@ -69,13 +69,13 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
                     var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
-                        var iy = oy * Stride - Padding + ky;
+                        var iy = oy * Stride - PadTop + ky;
                         if (iy < 0 || iy >= Height) continue;
                         var dst = x.Slice((c * Height + iy) * Width, Width);
                         var line = row.Slice(oy * OutWidth, OutWidth);
                         for (var ox = 0; ox < OutWidth; ox++)
                         {
-                            var ix = ox * Stride - Padding + kx;
+                            var ix = ox * Stride - PadLeft + kx;
                             if (ix >= 0 && ix < Width) dst[ix] += line[ox];
                         }
                     }

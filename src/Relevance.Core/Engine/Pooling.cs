@@ -5,19 +5,30 @@ namespace Relevance.Engine;
 /// <summary>Float32 pooling kernels: the forward reductions and the relevance redistributions of DTD.md §4.</summary>
 internal static class Pooling
 {
+    // The in-bounds window of output (oy, ox): padded positions are not part of it.
+    private static (int Y0, int Y1, int X0, int X1) Window(Pool2d p, int h, int w, int oy, int ox)
+    {
+        var (y, x) = (oy * p.StrideHeight - p.Pads.Top, ox * p.StrideWidth - p.Pads.Left);
+        return (Math.Max(0, y), Math.Min(h, y + p.KernelHeight), Math.Max(0, x), Math.Min(w, x + p.KernelWidth));
+    }
+
+    private static (int H, int W) Output(Pool2d p, int h, int w) =>
+        ((h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1, (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1);
+
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = ((h - p.KernelHeight) / p.StrideHeight + 1, (w - p.KernelWidth) / p.StrideWidth + 1);
+        var (oh, ow) = Output(p, h, w);
         for (var ch = 0; ch < c; ch++)
             for (var oy = 0; oy < oh; oy++)
                 for (var ox = 0; ox < ow; ox++)
                 {
+                    var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
                     double acc = p.Pool == PoolKind.Max ? double.NegativeInfinity : 0;
-                    for (var ky = 0; ky < p.KernelHeight; ky++)
-                        for (var kx = 0; kx < p.KernelWidth; kx++)
+                    for (var iy = y0; iy < y1; iy++)
+                        for (var ix = x0; ix < x1; ix++)
                         {
-                            var v = x[(ch * h + oy * p.StrideHeight + ky) * w + ox * p.StrideWidth + kx];
+                            var v = x[(ch * h + iy) * w + ix];
                             acc = p.Pool switch
                             {
                                 PoolKind.Max => Math.Max(acc, v),
@@ -27,7 +38,7 @@ internal static class Pooling
                         }
                     y[(ch * oh + oy) * ow + ox] = (float)(p.Pool switch
                     {
-                        PoolKind.Average => acc / (p.KernelHeight * p.KernelWidth),
+                        PoolKind.Average => acc / ((y1 - y0) * (x1 - x0)),
                         PoolKind.Lp => Math.Pow(acc, 1 / p.P),
                         _ => acc,
                     });
@@ -38,7 +49,7 @@ internal static class Pooling
     public static void Relevance(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, PoolingRedistribution mode)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = ((h - p.KernelHeight) / p.StrideHeight + 1, (w - p.KernelWidth) / p.StrideWidth + 1);
+        var (oh, ow) = Output(p, h, w);
         var winnerTakesAll = p.Pool == PoolKind.Max && mode == PoolingRedistribution.WinnerTakeAll;
         lower.Clear();
         for (var ch = 0; ch < c; ch++)
@@ -46,12 +57,12 @@ internal static class Pooling
                 for (var ox = 0; ox < ow; ox++)
                 {
                     var r = upper[(ch * oh + oy) * ow + ox];
-                    int Index(int ky, int kx) => (ch * h + oy * p.StrideHeight + ky) * w + ox * p.StrideWidth + kx;
-                    var (total, best) = (0.0, Index(0, 0));
-                    for (var ky = 0; ky < p.KernelHeight; ky++)
-                        for (var kx = 0; kx < p.KernelWidth; kx++)
+                    var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
+                    var (total, best) = (0.0, (ch * h + y0) * w + x0);
+                    for (var iy = y0; iy < y1; iy++)
+                        for (var ix = x0; ix < x1; ix++)
                         {
-                            var i = Index(ky, kx);
+                            var i = (ch * h + iy) * w + ix;
                             total += x[i];
                             if (x[i] > x[best]) best = i;
                         }
@@ -62,10 +73,10 @@ internal static class Pooling
                     }
                     if (total == 0) continue;
                     var ratio = r / total;
-                    for (var ky = 0; ky < p.KernelHeight; ky++)
-                        for (var kx = 0; kx < p.KernelWidth; kx++)
+                    for (var iy = y0; iy < y1; iy++)
+                        for (var ix = x0; ix < x1; ix++)
                         {
-                            var i = Index(ky, kx);
+                            var i = (ch * h + iy) * w + ix;
                             lower[i] += (float)(x[i] * ratio);
                         }
                 }

@@ -49,19 +49,41 @@ public sealed record Dense : Layer
     public double W(int i, int j) => Weights[i * Outputs + j];
 }
 
+/// <summary>Zero padding on the four borders of an image (ONNX allows the two ends of an axis to differ).</summary>
+public readonly record struct Padding2d(int Top, int Left, int Bottom, int Right)
+{
+    /// <summary>The same padding on every border.</summary>
+    public static Padding2d Uniform(int p) => new(p, p, p, p);
+
+    /// <summary>No padding.</summary>
+    public bool IsZero => Top == 0 && Left == 0 && Bottom == 0 && Right == 0;
+
+    /// <summary>Rejects negative padding.</summary>
+    internal Padding2d Validate(string layer) =>
+        Top >= 0 && Left >= 0 && Bottom >= 0 && Right >= 0 ? this : throw new ArgumentException($"{layer}: padding must be non-negative, got {this}.");
+
+    /// <summary>One number when uniform, else top,left,bottom,right.</summary>
+    public override string ToString() => Top == Left && Left == Bottom && Bottom == Right ? $"{Top}" : $"{Top},{Left},{Bottom},{Right}";
+}
+
 /// <summary>A 2-D cross-correlation over [C, H, W] inputs; weights are [out, in, kh, kw] (the ONNX/PyTorch layout).</summary>
 public sealed record Conv2d : Layer
 {
-    /// <summary>Creates a convolution with a square stride and symmetric zero padding.</summary>
+    /// <summary>Creates a convolution with a square stride and the same zero padding on every border.</summary>
     public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
         ImmutableArray<double> weights, ImmutableArray<double> bias, int stride = 1, int padding = 0)
+        : this(inChannels, outChannels, kernelHeight, kernelWidth, weights, bias, stride, Padding2d.Uniform(padding)) { }
+
+    /// <summary>Creates a convolution with a square stride and per-border zero padding.</summary>
+    public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
+        ImmutableArray<double> weights, ImmutableArray<double> bias, int stride, Padding2d pads)
     {
         InChannels = Positive(inChannels, "input channels", "Conv2d");
         OutChannels = Positive(outChannels, "output channels", "Conv2d");
         KernelHeight = Positive(kernelHeight, "kernel height", "Conv2d");
         KernelWidth = Positive(kernelWidth, "kernel width", "Conv2d");
         Stride = Positive(stride, "stride", "Conv2d");
-        Padding = padding >= 0 ? padding : throw new ArgumentException($"Conv2d: padding must be non-negative, got {padding}.");
+        Pads = pads.Validate("Conv2d");
         Weights = Require(weights, outChannels * inChannels * kernelHeight * kernelWidth, "weights", "Conv2d");
         Bias = Require(bias, outChannels, "biases", "Conv2d");
     }
@@ -76,8 +98,8 @@ public sealed record Conv2d : Layer
     public int KernelWidth { get; }
     /// <summary>Stride on both spatial axes.</summary>
     public int Stride { get; }
-    /// <summary>Zero padding on every border.</summary>
-    public int Padding { get; }
+    /// <summary>Zero padding per border.</summary>
+    public Padding2d Pads { get; }
     /// <summary>Weights [out, in, kh, kw], row-major.</summary>
     public ImmutableArray<double> Weights { get; }
     /// <summary>One bias per output channel.</summary>
@@ -103,12 +125,15 @@ public enum PoolKind
     Lp,
 }
 
-/// <summary>2-D pooling over [C, H, W] with a rectangular window, no padding.</summary>
+/// <summary>2-D pooling over [C, H, W] with a rectangular window; padded positions are left out of the window (they are never a maximum and do not count in an average).</summary>
 public sealed record Pool2d : Layer
 {
     /// <summary>Creates a pooling layer; the stride defaults to the window.</summary>
-    public Pool2d(PoolKind pool, int kernelHeight, int kernelWidth, int? strideHeight = null, int? strideWidth = null, double p = 2)
+    public Pool2d(PoolKind pool, int kernelHeight, int kernelWidth, int? strideHeight = null, int? strideWidth = null, double p = 2, Padding2d pads = default)
     {
+        Pads = pads.Validate($"{pool}Pool2d");
+        if (pads.Top >= kernelHeight || pads.Bottom >= kernelHeight || pads.Left >= kernelWidth || pads.Right >= kernelWidth)
+            throw new ArgumentException($"{pool}Pool2d: padding {pads} must be smaller than the {kernelHeight}×{kernelWidth} window.");
         Pool = pool;
         KernelHeight = Positive(kernelHeight, "window height", $"{pool}Pool2d");
         KernelWidth = Positive(kernelWidth, "window width", $"{pool}Pool2d");
@@ -131,6 +156,8 @@ public sealed record Pool2d : Layer
     public int StrideWidth { get; }
     /// <summary>The exponent of Lp pooling.</summary>
     public double P { get; }
+    /// <summary>Padding per border (excluded from windows).</summary>
+    public Padding2d Pads { get; }
 
     /// <summary>Sum pooling with a square window.</summary>
     public static Pool2d SumPool(int kernel, int? stride = null) => new(PoolKind.Sum, kernel, kernel, stride, stride);

@@ -35,19 +35,19 @@ public static class ShapeInference
     {
         if (x.Rank != 3 || x[0] != c.InChannels)
             throw new ShapeMismatchException(node, $"Conv2d expects [{c.InChannels}×H×W], got {x}.");
-        var h = (x[1] + 2 * c.Padding - c.KernelHeight) / c.Stride + 1;
-        var w = (x[2] + 2 * c.Padding - c.KernelWidth) / c.Stride + 1;
-        if (x[1] + 2 * c.Padding < c.KernelHeight || x[2] + 2 * c.Padding < c.KernelWidth)
-            throw new ShapeMismatchException(node, $"the {c.KernelHeight}×{c.KernelWidth} kernel does not fit input {x} with padding {c.Padding}.");
-        return Shape.Of(c.OutChannels, h, w);
+        var (ph, pw) = (x[1] + c.Pads.Top + c.Pads.Bottom, x[2] + c.Pads.Left + c.Pads.Right);
+        if (ph < c.KernelHeight || pw < c.KernelWidth)
+            throw new ShapeMismatchException(node, $"the {c.KernelHeight}×{c.KernelWidth} kernel does not fit input {x} with padding {c.Pads}.");
+        return Shape.Of(c.OutChannels, (ph - c.KernelHeight) / c.Stride + 1, (pw - c.KernelWidth) / c.Stride + 1);
     }
 
     private static Shape Pool(string node, Pool2d p, Shape x)
     {
         if (x.Rank != 3) throw new ShapeMismatchException(node, $"{p.Pool}Pool2d expects [C×H×W], got {x}.");
-        if (x[1] < p.KernelHeight || x[2] < p.KernelWidth)
-            throw new ShapeMismatchException(node, $"the {p.KernelHeight}×{p.KernelWidth} window does not fit input {x}.");
-        return Shape.Of(x[0], (x[1] - p.KernelHeight) / p.StrideHeight + 1, (x[2] - p.KernelWidth) / p.StrideWidth + 1);
+        var (ph, pw) = (x[1] + p.Pads.Top + p.Pads.Bottom, x[2] + p.Pads.Left + p.Pads.Right);
+        if (ph < p.KernelHeight || pw < p.KernelWidth)
+            throw new ShapeMismatchException(node, $"the {p.KernelHeight}×{p.KernelWidth} window does not fit input {x} with padding {p.Pads}.");
+        return Shape.Of(x[0], (ph - p.KernelHeight) / p.StrideHeight + 1, (pw - p.KernelWidth) / p.StrideWidth + 1);
     }
 
     private static Shape ConcatShape(string node, ImmutableArray<Shape> inputs)

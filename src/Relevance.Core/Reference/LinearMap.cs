@@ -60,8 +60,8 @@ public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connectio
     private static LinearMap OfConv(Conv2d c, Shape input)
     {
         var (h, w) = (input[1], input[2]);
-        var oh = (h + 2 * c.Padding - c.KernelHeight) / c.Stride + 1;
-        var ow = (w + 2 * c.Padding - c.KernelWidth) / c.Stride + 1;
+        var oh = (h + c.Pads.Top + c.Pads.Bottom - c.KernelHeight) / c.Stride + 1;
+        var ow = (w + c.Pads.Left + c.Pads.Right - c.KernelWidth) / c.Stride + 1;
         var conns = ImmutableArray.CreateBuilder<Connection>();
         var bias = new double[c.OutChannels * oh * ow];
         for (var o = 0; o < c.OutChannels; o++)
@@ -74,8 +74,8 @@ public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connectio
                         for (var ky = 0; ky < c.KernelHeight; ky++)
                             for (var kx = 0; kx < c.KernelWidth; kx++)
                             {
-                                var iy = oy * c.Stride - c.Padding + ky;
-                                var ix = ox * c.Stride - c.Padding + kx;
+                                var iy = oy * c.Stride - c.Pads.Top + ky;
+                                var ix = ox * c.Stride - c.Pads.Left + kx;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                                 conns.Add(new Connection((ci * h + iy) * w + ix, j, c.WeightIndex(o, ci, ky, kx)));
                             }

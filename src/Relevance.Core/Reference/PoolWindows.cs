@@ -9,8 +9,8 @@ internal static class PoolWindows
     public static ImmutableArray<ImmutableArray<int>> Of(Pool2d p, Shape input)
     {
         var (ch, h, w) = (input[0], input[1], input[2]);
-        var oh = (h - p.KernelHeight) / p.StrideHeight + 1;
-        var ow = (w - p.KernelWidth) / p.StrideWidth + 1;
+        var oh = (h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1;
+        var ow = (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1;
         var windows = ImmutableArray.CreateBuilder<ImmutableArray<int>>(ch * oh * ow);
         for (var c = 0; c < ch; c++)
             for (var oy = 0; oy < oh; oy++)
@@ -19,8 +19,11 @@ internal static class PoolWindows
                     var window = ImmutableArray.CreateBuilder<int>(p.KernelHeight * p.KernelWidth);
                     for (var ky = 0; ky < p.KernelHeight; ky++)
                         for (var kx = 0; kx < p.KernelWidth; kx++)
-                            window.Add((c * h + oy * p.StrideHeight + ky) * w + ox * p.StrideWidth + kx);
-                    windows.Add(window.MoveToImmutable());
+                        {
+                            var (iy, ix) = (oy * p.StrideHeight - p.Pads.Top + ky, ox * p.StrideWidth - p.Pads.Left + kx);
+                            if (iy >= 0 && iy < h && ix >= 0 && ix < w) window.Add((c * h + iy) * w + ix);
+                        }
+                    windows.Add(window.ToImmutable());
                 }
         return windows.MoveToImmutable();
     }
