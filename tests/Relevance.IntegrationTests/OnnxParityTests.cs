@@ -66,6 +66,23 @@ public class OnnxParityTests
     }
 
     [Fact]
+    public void ResNet18_from_its_NuGet_package_computes_what_onnx_runtime_computes()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "models", "ResNet18.onnx");
+        var model = OnnxImporter.Load(path);
+        Assert.Equal(22, model.Network.Nodes.Count(n => n.Layer is BatchNorm));
+        var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(Rules.WSquare));
+        Assert.DoesNotContain(engine.Network.Nodes, n => n.Layer is BatchNorm);
+        var input = RandomInput(model, 1, 255).Select(v => v - 120f).ToArray();
+        var ours = engine.Forward(input);
+        var theirs = RuntimeOutput(path, model, input);
+        // float32 on both sides through 21 convolutions with folded batch norms: ~1e-5 of the largest feature; 1e-3 is stated.
+        var tolerance = 1e-3 * Math.Max(1, theirs.Max(Math.Abs));
+        for (var i = 0; i < ours.Length; i++)
+            Assert.True(Math.Abs(ours[i] - theirs[i]) <= tolerance, $"feature {i}: ours {ours[i]}, ONNX Runtime {theirs[i]}");
+    }
+
+    [Fact]
     public void Mnist_8_reproduces_its_golden_input_output_pairs()
     {
         var model = OnnxImporter.Load(SharedData.Path("onnx", "mnist-8", "mnist-8.onnx"));
