@@ -9,4 +9,20 @@ internal static class ExitCodes
     public const int Failure = 1;
     /// <summary>Bad command-line usage.</summary>
     public const int Usage = 2;
+    /// <summary>The model cannot be read or uses something unsupported.</summary>
+    public const int UnsupportedModel = 3;
+    /// <summary>The input file is unreadable, of the wrong shape, not finite, or outside the rule's domain.</summary>
+    public const int BadInput = 4;
+
+    /// <summary>The exit code for an error raised while running a command.</summary>
+    public static int For(Exception e) => e switch
+    {
+        UsageException => Usage,
+        Onnx.UnsupportedModelException or Onnx.ModelFormatException or UncoveredLayerException or NetworkException => UnsupportedModel,
+        IO.NpyFormatException or IO.ImageFormatException or InvalidInputException or RuleDomainException or ShapeMismatchException => BadInput,
+        _ => Failure,
+    };
 }
+
+/// <summary>A command line that parses but does not make sense (a malformed rule, inconsistent options).</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -5,6 +5,9 @@ using Relevance.Cli;
 var root = new RootCommand("relevance — explain neural network decisions with Deep Taylor Decomposition.")
 {
     CheckCommand.Create(),
+    ExplainCommand.Create(),
+    DemoCommand.Create(),
+    BenchCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -20,6 +23,7 @@ try
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    Console.Error.WriteLine($"relevance: {e.GetType().Name}: {e.Message}");
-    return ExitCodes.Failure;
+    var code = ExitCodes.For(e);
+    Console.Error.WriteLine(code == ExitCodes.Failure ? $"relevance: {e.GetType().Name}: {e.Message}" : $"relevance: {e.Message}");
+    return code;
 }

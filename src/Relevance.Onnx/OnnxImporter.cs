@@ -64,6 +64,24 @@ public sealed class OnnxImporter
         return new OnnxImporter().Import(model, name);
     }
 
+    /// <summary>Reads one initializer of a model (e.g. a preprocessing model's mean image) as dimensions and values.</summary>
+    public static (ImmutableArray<long> Dims, ImmutableArray<double> Values) ReadInitializer(string path, string initializer)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException($"Cannot read '{path}' as ONNX: {e.Message}", e);
+        }
+        var tensor = model.Graph?.Initializer.FirstOrDefault(t => t.Name == initializer)
+            ?? throw new ModelFormatException($"'{path}' has no initializer named '{initializer}'.");
+        var value = ConstantTensor.From(tensor, $"initializer '{initializer}'");
+        return (value.Dims, value.Values);
+    }
+
     private ImportedModel Import(ModelProto model, string name)
     {
         _opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();

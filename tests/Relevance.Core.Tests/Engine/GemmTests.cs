@@ -12,6 +12,8 @@ public class GemmTests
     [InlineData(64, 75, 129)]
     [InlineData(130, 300, 1000)]
     [InlineData(5, 40, 1)]
+    [InlineData(261, 500, 49)]
+    [InlineData(7, 2000, 70)]
     public void Matches_the_naive_product_in_double_precision(int m, int k, int n)
     {
         var rng = new Random(m * 1000 + k * 10 + n);

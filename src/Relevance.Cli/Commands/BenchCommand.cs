@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Relevance.Engine;
+using Relevance.Onnx;
+
+namespace Relevance.Cli.Commands;
+
+/// <summary>`relevance bench MODEL.onnx`: times the engine's forward pass and explanation on one model, in one run, and reports their ratio.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
+        var batch = new Option<int>("--batch") { Description = "Inputs per call.", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed calls of each kind (the median is reported).", DefaultValueFactory = _ => 5 };
+        var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio and peak memory.")
+        {
+            model, batch, repeats,
+        };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats)));
+        return command;
+    }
+
+    private static int Run(string path, int batch, int repeats)
+    {
+        if (batch <= 0 || repeats <= 0) throw new UsageException("--batch and --repeats must be positive.");
+        var model = OnnxImporter.Load(path);
+        var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(Rules.WSquare));
+        var size = model.Network.InputShape.Size;
+        var rng = new Random(0);
+        var inputs = Enumerable.Range(0, batch * size).Select(_ => (float)rng.NextDouble()).ToArray();
+        var workspaces = Enumerable.Range(0, Math.Min(batch, Environment.ProcessorCount)).Select(_ => engine.CreateWorkspace()).ToArray();
+
+        void ForwardBatch()
+        {
+            if (batch == 1)
+            {
+                engine.Forward(inputs, workspaces[0]);
+                return;
+            }
+            Parallel.For(0, workspaces.Length, w =>
+            {
+                for (var b = w; b < batch; b += workspaces.Length) engine.Forward(inputs.AsSpan(b * size, size), workspaces[w]);
+            });
+        }
+        void ExplainBatch() => engine.ExplainBatch(inputs, batch);
+
+        double Median(Action work)
+        {
+            work();
+            var times = Enumerable.Range(0, repeats).Select(_ =>
+            {
+                var clock = Stopwatch.StartNew();
+                work();
+                return clock.Elapsed.TotalMilliseconds;
+            }).Order().ToList();
+            return times[times.Count / 2];
+        }
+
+        var forward = Median(ForwardBatch);
+        var explain = Median(ExplainBatch);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(path)}  batch {batch}: forward {forward:F2} ms, explain {explain:F2} ms (forward included), explain/forward {explain / forward:F2}; peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
+        return ExitCodes.Success;
+    }
+}

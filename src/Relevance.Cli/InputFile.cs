@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Relevance.IO;
+using Relevance.Onnx;
+
+namespace Relevance.Cli;
+
+/// <summary>An input to explain as loaded from the command line: the batch of tensors, their shape as stored, and the z^B box it implies.</summary>
+internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> StoredShape, Tensor? Low, Tensor? High, string BoundsSource, string? ImagePath)
+{
+    /// <summary>Reads a .npy tensor (used exactly as stored, batch axis included) or an image (preprocessed to the model's input).</summary>
+    public static InputFile Load(string path, ImportedModel model, Func<int, int, Preprocessing> preprocessing)
+    {
+        var sample = model.Network.InputShape;
+        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            var array = Npy.Read(path);
+            if (array.Shape.Length != sample.Rank + 1 || !array.Shape.Skip(1).SequenceEqual(sample.Dims) || array.Shape[0] < 1)
+                throw new InvalidInputException($"'{path}' has shape ({string.Join(", ", array.Shape)}); the model '{model.InputName}' takes (N, {string.Join(", ", sample.Dims)}).");
+            var data = array.Data.ToArray();
+            for (var i = 0; i < data.Length; i++)
+                if (!float.IsFinite(data[i])) throw new InvalidInputException($"'{path}' holds a non-finite value ({data[i]}) at flat index {i}.");
+            // Without preprocessing to derive a box from, the smallest box containing 0 and the data is used.
+            var (low, high) = (Math.Min(0, data.Min()), Math.Max(0, data.Max()));
+            return new InputFile(data, array.Shape[0], array.Shape, Tensor.Filled(sample, low), Tensor.Filled(sample, high),
+                string.Create(CultureInfo.InvariantCulture, $"the data's range [{low:G4}, {high:G4}] (no preprocessing is known for .npy input; pass --bounds)"), null);
+        }
+        if (sample.Rank != 3 || sample[0] is not (1 or 3))
+            throw new InvalidInputException($"'{path}' is an image, but the model takes {sample}, not a 1- or 3-channel image; give a .npy tensor.");
+        var pre = preprocessing(sample[2], sample[1]);
+        if (pre.Channels != sample[0]) pre = pre with { Grayscale = sample[0] == 1 };
+        var tensor = Images.ToTensor(path, pre);
+        var (l, h) = pre.Bounds();
+        return new InputFile([.. tensor.Data.Select(v => (float)v)], 1, [1, .. sample.Dims], l, h, "the preprocessing's pixel range 0..255", path);
+    }
+}

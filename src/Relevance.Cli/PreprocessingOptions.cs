@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+using Relevance.IO;
+
+namespace Relevance.Cli;
+
+/// <summary>The image preprocessing options shared by explain and demo.</summary>
+internal sealed class PreprocessingOptions
+{
+    private readonly Option<string> _channels = new("--channels") { Description = "rgb or bgr: the channel order the model expects.", DefaultValueFactory = _ => "rgb" };
+    private readonly Option<double> _scale = new("--scale") { Description = "Multiplies pixel values 0..255 (1/255 maps to [0, 1]).", DefaultValueFactory = _ => 1.0 / 255 };
+    private readonly Option<string> _mean = new("--mean") { Description = "Per-channel means after scaling, comma-separated (in the model's channel order).", DefaultValueFactory = _ => "0" };
+    private readonly Option<string> _std = new("--std") { Description = "Per-channel standard deviations, comma-separated.", DefaultValueFactory = _ => "1" };
+
+    public static PreprocessingOptions Create()
+    {
+        var o = new PreprocessingOptions();
+        o._channels.AcceptOnlyFromAmong("rgb", "bgr");
+        return o;
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_channels);
+        command.Options.Add(_scale);
+        command.Options.Add(_mean);
+        command.Options.Add(_std);
+    }
+
+    /// <summary>The preprocessing for an input of the given size.</summary>
+    public Preprocessing Read(ParseResult parse, int width, int height)
+    {
+        static double[] Numbers(string text, string option) =>
+            [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t =>
+                double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{option}: '{t}' is not a number."))];
+        try
+        {
+            return new Preprocessing(width, height, parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, parse.GetValue(_scale),
+                [.. Numbers(parse.GetValue(_mean)!, "--mean")], [.. Numbers(parse.GetValue(_std)!, "--std")]).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Relevance.Engine;
+
+namespace Relevance.Cli;
+
+/// <summary>The JSON report of an explanation.</summary>
+internal static class Report
+{
+    public static string Json(string model, string input, Rule first, Rule rest, ImmutableArray<EngineExplanation> results, double seconds, string[]? labels)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", model);
+            w.WriteString("input", input);
+            w.WriteString("first_rule", first.Name);
+            w.WriteString("rule", rest.Name);
+            if (results.Length == 1) Sample(w, results[0], labels);
+            else
+            {
+                w.WriteStartArray("samples");
+                foreach (var e in results)
+                {
+                    w.WriteStartObject();
+                    Sample(w, e, labels);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteNumber("seconds", seconds);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void Sample(Utf8JsonWriter w, EngineExplanation e, string[]? labels)
+    {
+        var c = e.Consistency;
+        w.WriteNumber("target", e.Target);
+        if (labels is not null && e.Target < labels.Length) w.WriteString("label", labels[e.Target]);
+        w.WriteNumber("f", e.Output);
+        w.WriteNumber("relevance_sum", c.HeatmapSum);
+        w.WriteNumber("bias_relevance", c.BiasRelevance);
+        w.WriteNumber("conservation_error", c.ConservationError);
+        w.WriteNumber("negative_mass", c.NegativeMass);
+        w.WriteNumber("minimum", c.Minimum);
+        w.WriteStartArray("layers");
+        foreach (var l in c.Layers)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", l.Node);
+            w.WriteString("layer", l.Layer);
+            w.WriteString("redistribution", l.Redistribution);
+            w.WriteNumber("relevance_in", l.RelevanceIn);
+            w.WriteNumber("relevance_out", l.RelevanceOut);
+            w.WriteNumber("bias_relevance", l.BiasRelevance);
+            w.WriteNumber("relative_error", l.RelativeError);
+            w.WriteNumber("negative_mass", l.NegativeMass);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,54 @@
+using SkiaSharp;
+
+namespace Relevance.IO;
+
+/// <summary>A picture that cannot be decoded; the message names the file.</summary>
+public sealed class ImageFormatException(string message) : Exception(message);
+
+/// <summary>Reads photos (PNG, JPEG, …) into network inputs through SkiaSharp.</summary>
+public static class Images
+{
+    /// <summary>Decodes an image file into RGBA pixels: the central crop with the target's aspect ratio, resized to width × height.</summary>
+    public static SKBitmap Load(string path, int width, int height)
+    {
+        if (!File.Exists(path)) throw new ImageFormatException($"The image '{path}' does not exist.");
+        using var decoded = SKBitmap.Decode(path) ?? throw new ImageFormatException($"'{path}' is not an image SkiaSharp can decode (PNG, JPEG, WebP, BMP, GIF).");
+        var (cw, ch) = decoded.Width * height > decoded.Height * width
+            ? (decoded.Height * width / height, decoded.Height)
+            : (decoded.Width, decoded.Width * height / width);
+        using var cropped = new SKBitmap(Math.Max(1, cw), Math.Max(1, ch), SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (!decoded.ExtractSubset(cropped, SKRectI.Create((decoded.Width - cw) / 2, (decoded.Height - ch) / 2, cw, ch)))
+            throw new ImageFormatException($"'{path}' could not be cropped.");
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        return cropped.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell))
+            ?? throw new ImageFormatException($"'{path}' could not be resized to {width}×{height}.");
+    }
+
+    /// <summary>The network input [C, H, W] for an image file.</summary>
+    public static Tensor ToTensor(string path, Preprocessing pre)
+    {
+        pre.Validate();
+        using var bitmap = Load(path, pre.Width, pre.Height);
+        return ToTensor(bitmap, pre);
+    }
+
+    /// <summary>The network input [C, H, W] for decoded pixels of the preprocessing's size.</summary>
+    public static Tensor ToTensor(SKBitmap bitmap, Preprocessing pre)
+    {
+        var (w, h, plane) = (pre.Width, pre.Height, pre.Width * pre.Height);
+        var data = new double[pre.Channels * plane];
+        for (var y = 0; y < h; y++)
+            for (var x = 0; x < w; x++)
+            {
+                var px = bitmap.GetPixel(x, y);
+                double[] rgb = pre.Grayscale ? [0.299 * px.Red + 0.587 * px.Green + 0.114 * px.Blue]
+                    : pre.Order == ChannelOrder.Rgb ? [px.Red, px.Green, px.Blue] : [px.Blue, px.Green, px.Red];
+                for (var c = 0; c < rgb.Length; c++)
+                {
+                    var i = c * plane + y * w + x;
+                    data[i] = (rgb[c] * pre.Scale - pre.MeanAt(c, i)) / pre.StdAt(c);
+                }
+            }
+        return Tensor.Own(Shape.Of(pre.Channels, h, w), data);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Relevance.IO;
+
+/// <summary>A file that is not a readable NumPy .npy array; the message says what is wrong and where.</summary>
+public sealed class NpyFormatException(string message) : Exception(message);
+
+/// <summary>An array read from a .npy file: its shape, its element type as stored, and its values as float32.</summary>
+public sealed record NpyArray(ImmutableArray<int> Shape, string DType, ImmutableArray<float> Data);
+
+/// <summary>Reads and writes NumPy .npy files (format versions 1–3): float32, float64 and uint8, little- or big-endian, C order.</summary>
+public static partial class Npy
+{
+    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+
+    /// <summary>Reads a .npy file.</summary>
+    /// <exception cref="NpyFormatException">The file is empty, truncated, not .npy, Fortran-ordered, or of an unsupported type.</exception>
+    public static NpyArray Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NpyFormatException($"Cannot read '{path}': {e.Message}");
+        }
+        return Read(bytes, Path.GetFileName(path));
+    }
+
+    /// <summary>Reads a .npy array from its bytes; <paramref name="name"/> is used in messages.</summary>
+    public static NpyArray Read(ReadOnlySpan<byte> bytes, string name = "array")
+    {
+        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
+            throw new NpyFormatException($"'{name}' is not a .npy file (no \\x93NUMPY magic).");
+        var major = bytes[6];
+        int headerLength, start;
+        switch (major)
+        {
+            case 1:
+                headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
+                start = 10;
+                break;
+            case 2 or 3:
+                if (bytes.Length < 12) throw new NpyFormatException($"'{name}' is truncated inside its header.");
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+                if (length > int.MaxValue) throw new NpyFormatException($"'{name}' declares a header of {length} bytes.");
+                headerLength = (int)length;
+                start = 12;
+                break;
+            default:
+                throw new NpyFormatException($"'{name}' is .npy format version {major}; versions 1, 2 and 3 are supported.");
+        }
+        if (bytes.Length < start + headerLength) throw new NpyFormatException($"'{name}' is truncated inside its header.");
+        var header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(bytes.Slice(start, headerLength));
+        var (dtype, fortran, shape) = ParseHeader(header, name);
+        if (fortran) throw new NpyFormatException($"'{name}' is stored in Fortran order; only C order is supported.");
+        var (size, decode) = Decoder(dtype, name);
+        long count;
+        try
+        {
+            count = shape.Aggregate(1L, (a, d) => checked(a * d));
+        }
+        catch (OverflowException)
+        {
+            throw new NpyFormatException($"'{name}' declares shape ({string.Join(", ", shape)}), too large to be real.");
+        }
+        var data = bytes[(start + headerLength)..];
+        if (data.Length != count * size)
+            throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * size}.");
+        var values = new float[count];
+        for (var i = 0; i < values.Length; i++) values[i] = decode(data.Slice(i * size, size));
+        return new NpyArray(shape, dtype, [.. values]);
+    }
+
+    private static (string DType, bool Fortran, ImmutableArray<int> Shape) ParseHeader(string header, string name)
+    {
+        var descr = DescrPattern().Match(header);
+        var fortran = FortranPattern().Match(header);
+        var shape = ShapePattern().Match(header);
+        if (!descr.Success || !fortran.Success || !shape.Success)
+            throw new NpyFormatException($"'{name}' has an unreadable header: {header.Trim()}");
+        var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => d.TrimEnd('L', 'l'))
+            .Select(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new NpyFormatException($"'{name}' has a bad shape entry '{d}' in its header."))
+            .ToImmutableArray();
+        return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", dims);
+    }
+
+    private static (int Size, Func<ReadOnlySpan<byte>, float> Decode) Decoder(string dtype, string name) => dtype switch
+    {
+        "<f4" => (4, b => BinaryPrimitives.ReadSingleLittleEndian(b)),
+        ">f4" => (4, b => BinaryPrimitives.ReadSingleBigEndian(b)),
+        "<f8" => (8, b => (float)BinaryPrimitives.ReadDoubleLittleEndian(b)),
+        ">f8" => (8, b => (float)BinaryPrimitives.ReadDoubleBigEndian(b)),
+        "|u1" or "<u1" or ">u1" => (1, b => b[0]),
+        _ => throw new NpyFormatException($"'{name}' has element type '{dtype}'; supported: float32 (<f4, >f4), float64 (<f8, >f8), uint8 (|u1)."),
+    };
+
+    /// <summary>Writes a float32 array as a version 1.0 .npy file, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+    {
+        var count = 1L;
+        foreach (var d in shape) count *= d;
+        if (count != data.Length) throw new ArgumentException($"Shape ({string.Join(", ", shape.ToArray())}) needs {count} values, got {data.Length}.");
+        var dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape.ToArray());
+        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
+        // The whole preamble (magic, version, length, header) is padded with spaces to a multiple of 64 bytes, ending in '\n'.
+        var total = (10 + dict.Length + 1 + 63) / 64 * 64;
+        var header = dict.PadRight(total - 10 - 1) + "\n";
+        var bytes = new byte[total + data.Length * 4];
+        Magic.CopyTo(bytes);
+        bytes[6] = 1;
+        bytes[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
+        Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
+        for (var i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + i * 4), data[i]);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrPattern();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranPattern();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapePattern();
+}
