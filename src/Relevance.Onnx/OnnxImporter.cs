@@ -61,7 +61,14 @@ public sealed class OnnxImporter
         }
         if (model.Graph is null || model.Graph.Node.Count == 0)
             throw new ModelFormatException($"'{name}' has no graph: it is not an ONNX model, or it is truncated.");
-        return new OnnxImporter().Import(model, name);
+        try
+        {
+            return new OnnxImporter().Import(model, name);
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new ModelFormatException($"'{name}' is malformed: {e.Message}", e);
+        }
     }
 
     /// <summary>Reads one initializer of a model (e.g. a preprocessing model's mean image) as dimensions and values.</summary>
@@ -100,14 +107,35 @@ public sealed class OnnxImporter
         _nodeShapes[Network.InputName] = sampleShape;
 
         var outputs = graph.Output.Select(o => o.Name).ToHashSet();
-        foreach (var node in graph.Node) Translate(node, outputs);
+        foreach (var node in graph.Node)
+        {
+            try
+            {
+                Translate(node, outputs);
+            }
+            // A damaged file can hold values no exporter writes (sizes that overflow, indices out of range, inconsistent
+            // weights); they are reported as a malformed node rather than as the exception they happen to cause.
+            catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException)
+            {
+                var where = string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
+                throw new ModelFormatException($"ONNX node '{where}' ({node.OpType}) is malformed: {e.Message}", e);
+            }
+        }
 
         var outputName = graph.Output.Count > 0 ? graph.Output[0].Name : throw new ModelFormatException($"'{name}' declares no output.");
         var stripped = _softmaxInput.TryGetValue(outputName, out var logits);
         var explained = stripped ? logits! : outputName;
         if (!_producer.TryGetValue(explained, out var outputNode) || outputNode == Network.InputName)
             throw new UnsupportedModelException(name, "model", $"the output '{outputName}' is not computed from the input by supported layers.");
-        var network = Prune(new Network(sampleShape, [.. _nodes], outputNode));
+        Network network;
+        try
+        {
+            network = Prune(new Network(sampleShape, [.. _nodes], outputNode));
+        }
+        catch (NetworkException e)
+        {
+            throw new UnsupportedModelException(name, "model", e.Message);
+        }
         return new ImportedModel(network, input.Name, [.. dims], half, explained, stripped, _opset);
     }
 

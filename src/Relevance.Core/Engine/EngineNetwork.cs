@@ -98,11 +98,19 @@ public sealed class EngineNetwork
             throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {batch * size} values, got {inputs.Length}.");
         var results = new EngineExplanation[batch];
         var workers = Math.Min(batch, Environment.ProcessorCount);
-        Parallel.For(0, workers, w =>
+        try
         {
-            var ws = CreateWorkspace();
-            for (var b = w; b < batch; b += workers) results[b] = Explain(inputs.Span.Slice(b * size, size), ws, target);
-        });
+            Parallel.For(0, workers, w =>
+            {
+                var ws = CreateWorkspace();
+                for (var b = w; b < batch; b += workers) results[b] = Explain(inputs.Span.Slice(b * size, size), ws, target);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The first failure is the one to report (e.g. an input outside z^B's box), with its own type and stack.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         return [.. results];
     }
 

@@ -15,7 +15,7 @@ public sealed record NpyArray(ImmutableArray<int> Shape, string DType, Immutable
 /// <summary>Reads and writes NumPy .npy files (format versions 1–3): float32, float64 and uint8, little- or big-endian, C order.</summary>
 public static partial class Npy
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>Reads a .npy file.</summary>
     /// <exception cref="NpyFormatException">The file is empty, truncated, not .npy, Fortran-ordered, or of an unsupported type.</exception>

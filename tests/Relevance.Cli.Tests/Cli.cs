@@ -1,0 +1,40 @@
+using System.Diagnostics;
+
+namespace Relevance.Cli.Tests;
+
+/// <summary>Runs the relevance command in its own process and collects exit code, stdout and stderr.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static string SharedData(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Relevance.sln")))
+                return Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", "data", .. parts]));
+        throw new DirectoryNotFoundException("Relevance.sln not found above the test folder.");
+    }
+
+    public static Result Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "relevance.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"relevance {string.Join(' ', args)} did not finish in 3 minutes.");
+        }
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+
+    public static string TempDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"relevance-cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
