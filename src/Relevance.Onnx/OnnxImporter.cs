@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Relu", "Reshape", "Shape", "Softmax (final)", "Squeeze", "Sum", "Unsqueeze",
+        "GlobalAveragePool", "Identity", "LRN", "MatMul", "MaxPool", "Relu", "Reshape", "Shape", "Softmax (final)", "Squeeze", "Sum", "Unsqueeze",
     ];
 
     private readonly Dictionary<string, ConstantTensor> _constants = [];
@@ -178,6 +178,7 @@ public sealed class OnnxImporter
             case "Reshape": op.Reshape(); break;
             case "Concat": op.Concat(); break;
             case "BatchNormalization": op.BatchNormalization(); break;
+            case "LRN": op.Lrn(); break;
             case "Dropout" or "Identity": op.Unary(new Identity(node.OpType)); break;
             case "Softmax" when node.Output.Count == 1 && graphOutputs.Contains(node.Output[0]):
                 _softmaxInput[node.Output[0]] = node.Input[0];

@@ -280,6 +280,15 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new BatchNorm(Const(1).Values, Const(2).Values, Const(3).Values, Const(4).Values, attributes.Float("epsilon", 1e-5f)), x);
     }
 
+    public void Lrn()
+    {
+        attributes.Only("alpha", "beta", "bias", "size");
+        if (!attributes.Has("size")) throw Unsupported("the required 'size' attribute is missing.");
+        var (x, shape) = Graph(0);
+        if (shape.Rank != 3) throw Unsupported($"LRN needs a [C×H×W] input, got {shape}.");
+        Emit(new LocalResponseNorm((int)attributes.Int("size", 1), attributes.Float("alpha", 1e-4f), attributes.Float("beta", 0.75f), attributes.Float("bias", 1f)), x);
+    }
+
     private static ConstantTensor Vector(IEnumerable<double> values)
     {
         var v = values.ToImmutableArray();

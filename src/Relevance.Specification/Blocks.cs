@@ -40,3 +40,10 @@ public sealed record DenseBlock(int Width) : Block
     /// <summary>Dense(width) → ReLU.</summary>
     public override string ToString() => $"Dense({Width})→ReLU";
 }
+
+/// <summary>Local response normalisation across channels (bypassed by the relevance pass).</summary>
+public sealed record LrnBlock(int Size) : Block
+{
+    /// <summary>LRN(n).</summary>
+    public override string ToString() => $"LRN({Size})";
+}

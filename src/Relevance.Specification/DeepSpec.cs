@@ -27,8 +27,9 @@ public sealed record DeepSpec(int Channels, int Height, int Width, ImmutableArra
         var blocks = ImmutableArray.CreateBuilder<Block>();
         var count = rng.Next(0, 2 + Math.Min(size / 15, 4));
         for (var b = 0; b < count; b++)
-            blocks.Add(b == 0 ? RandomConv(rng) : rng.Next(6) switch
+            blocks.Add(b == 0 ? RandomConv(rng) : rng.Next(7) switch
             {
+                6 => new LrnBlock(rng.Next(1, 6)),
                 0 or 1 => RandomConv(rng),
                 2 => RandomPool(rng),
                 3 => new ResidualBlock(rng.Next(2) * 2 + 1),

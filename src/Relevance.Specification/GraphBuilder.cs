@@ -32,6 +32,9 @@ internal sealed class GraphBuilder(Shape inputShape, Random rng, bool nonPositiv
                 _current = Append("concat", new Concat(), left, right);
                 break;
             }
+            case LrnBlock l when Spatial:
+                _current = Append("lrn", new LocalResponseNorm(l.Size, alpha: 0.5, beta: 0.75, bias: 1), _current);
+                break;
             case DenseBlock d:
                 Flat(globalPool: false);
                 _current = Relu(Dense(_current, d.Width));

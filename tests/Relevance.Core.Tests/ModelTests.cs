@@ -88,3 +88,24 @@ public class ModelTests
         Assert.Throws<NetworkException>(() => Composite.PerLayer(new Dictionary<string, Rule> { ["nope"] = Rules.Z }).Resolve(net));
     }
 }
+
+public class SelectorCompositeTests
+{
+    [Fact]
+    public void Layers_are_addressed_by_name_type_and_position_first_match_winning()
+    {
+        var conv = new Conv2d(1, 2, 1, 1, [1, -1], [0, 0]);
+        var net = Network.Sequential(Shape.Of(1, 2, 2), conv, new ReLU(), new Flatten(), new Dense(8, 3, [.. new double[24]], [0, 0, 0]), new ReLU(),
+            new Dense(3, 1, [1, 1, 1], [0]));
+        var rules = Composite.Select(
+            (LayerSelector.Position(-1), Rules.Flat),
+            (LayerSelector.Name("Dense3"), Rules.Epsilon()),
+            (LayerSelector.Type<Conv2d>(), Rules.WSquare)).Resolve(net);
+        Assert.Equal(Rules.WSquare, rules["Conv2d0"]);
+        Assert.IsType<EpsilonRule>(rules["Dense3"]);
+        Assert.Equal(Rules.Flat, rules["Dense5"]);
+        var uncovered = Assert.Throws<UncoveredLayerException>(() => Composite.Select((LayerSelector.Type<Dense>(), Rules.Z)).Resolve(net));
+        Assert.Equal("Conv2d0", uncovered.Node);
+        Assert.Equal(3, Composite.Select((LayerSelector.Any, Rules.Z)).Resolve(net).Count);
+    }
+}

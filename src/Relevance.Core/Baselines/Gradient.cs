@@ -81,6 +81,25 @@ public static class Gradient
                 }
                 return parts;
             }
+            case LocalResponseNorm lrn:
+            {
+                // g_e = g_e d_e^−β − (2αβ/n) x_e Σ_{c : e ∈ window(c)} g_c x_c d_c^(−β−1)
+                var d = Forward.LrnBase(lrn, x);
+                var (channels, plane) = (x.Shape[0], x.Shape[1] * x.Shape[2]);
+                var lower = new double[x.Size];
+                for (var c = 0; c < channels; c++)
+                {
+                    var (first, last) = lrn.Window(c, channels);
+                    for (var p = 0; p < plane; p++)
+                    {
+                        var i = c * plane + p;
+                        lower[i] += g[i] * Math.Pow(d[i], -lrn.Beta);
+                        var common = 2 * lrn.Alpha * lrn.Beta / lrn.Size * g[i] * x[i] * Math.Pow(d[i], -lrn.Beta - 1);
+                        for (var q = first; q <= last; q++) lower[q * plane + p] -= common * x[q * plane + p];
+                    }
+                }
+                return [lower];
+            }
             case BatchNorm b:
             {
                 var plane = x.Size / b.Channels;

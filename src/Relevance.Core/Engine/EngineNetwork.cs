@@ -152,6 +152,9 @@ public sealed class EngineNetwork
             case Flatten or Reshape or Identity:
                 x.CopyTo(y);
                 break;
+            case LocalResponseNorm lrn:
+                Normalisation.Forward(lrn, _inputShapes[n], x, y);
+                break;
             case Add:
                 x.CopyTo(y);
                 for (var m = 1; m < _inputs[n].Length; m++) TensorPrimitives.Add(y, ValueOf(_inputs[n][m], input, ws), y);
@@ -197,7 +200,7 @@ public sealed class EngineNetwork
     private string Describe(int n, Layer layer) => layer switch
     {
         Dense or Conv2d => _kernels[n]!.Rule.Name,
-        ReLU or Flatten or Reshape or Identity => "pass-through",
+        ReLU or Flatten or Reshape or Identity or LocalResponseNorm => "pass-through",
         Pool2d { Pool: PoolKind.Max } when Options.Pooling == PoolingRedistribution.WinnerTakeAll => "winner-take-all",
         Concat => "slice",
         _ => "proportional",
@@ -211,7 +214,7 @@ public sealed class EngineNetwork
             case Dense or Conv2d:
                 bias += _kernels[n]!.Relevance(x, upper, lower, ws);
                 return;
-            case ReLU or Flatten or Reshape or Identity:
+            case ReLU or Flatten or Reshape or Identity or LocalResponseNorm:
                 upper.CopyTo(lower);
                 return;
             case Pool2d p:

@@ -221,5 +221,32 @@ public sealed record BatchNorm : Layer
     public double Multiplier(int c) => Scale[c] / Math.Sqrt(Variance[c] + Epsilon);
 }
 
+/// <summary>Local response normalisation across channels (AlexNet, GoogLeNet):
+/// y_c = x_c / (k + α/n · Σ_{c' near c} x_c'²)^β over a window of n channels, as ONNX defines it.</summary>
+/// <remarks>The relevance pass bypasses it (R passes through unchanged), as the paper does for its ILSVRC networks (DTD.md §5).</remarks>
+public sealed record LocalResponseNorm : Layer
+{
+    /// <summary>Creates the layer; the window size must be positive, α, β and k finite, k &gt; 0.</summary>
+    public LocalResponseNorm(int size, double alpha = 1e-4, double beta = 0.75, double bias = 1)
+    {
+        Size = Positive(size, "window size", "LocalResponseNorm");
+        if (!double.IsFinite(alpha) || !double.IsFinite(beta) || !(bias > 0) || !double.IsFinite(bias))
+            throw new ArgumentException($"LocalResponseNorm: α, β must be finite and k positive, got α = {alpha}, β = {beta}, k = {bias}.");
+        (Alpha, Beta, Bias) = (alpha, beta, bias);
+    }
+
+    /// <summary>n, the number of channels in the window.</summary>
+    public int Size { get; }
+    /// <summary>α.</summary>
+    public double Alpha { get; }
+    /// <summary>β.</summary>
+    public double Beta { get; }
+    /// <summary>k.</summary>
+    public double Bias { get; }
+
+    /// <summary>The channels [first, last] in the window of channel c among <paramref name="channels"/>.</summary>
+    public (int First, int Last) Window(int c, int channels) => (Math.Max(0, c - (Size - 1) / 2), Math.Min(channels - 1, c + Size / 2));
+}
+
 /// <summary>A layer that passes its input through (Dropout at inference, or LRN bypassed in the relevance pass).</summary>
 public sealed record Identity(string Replaces = "Identity") : Layer;

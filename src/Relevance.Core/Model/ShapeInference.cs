@@ -27,6 +27,7 @@ public static class ShapeInference
             Concat => ConcatShape(node, inputs),
             BatchNorm b => x[0] == b.Channels ? x : throw new ShapeMismatchException(node, $"BatchNorm has {b.Channels} channels but its input {x} has {x[0]}."),
             ReLU or Identity => x,
+            LocalResponseNorm => x.Rank == 3 ? x : throw new ShapeMismatchException(node, $"LocalResponseNorm expects [C×H×W], got {x}."),
             _ => throw new System.Diagnostics.UnreachableException(layer.Kind),
         };
     }

@@ -50,6 +50,7 @@ public static class Forward
             Add => Tensor.Own(output, [.. Enumerable.Range(0, x.Size).Select(i => inputs.Sum(t => t[i]))]),
             Concat => Tensor.Own(output, [.. inputs.SelectMany(t => t.Data)]),
             BatchNorm b => BatchNormalise(b, x),
+            LocalResponseNorm n => Normalise(n, x),
             _ => throw new System.Diagnostics.UnreachableException(layer.Kind),
         };
     }
@@ -74,6 +75,30 @@ public static class Forward
             };
         }
         return Tensor.Own(output, y);
+    }
+
+    /// <summary>The LRN denominator base d_c = k + α/n · Σ_{c' in window} x_c'² at every element.</summary>
+    internal static double[] LrnBase(LocalResponseNorm n, Tensor x)
+    {
+        var (channels, plane) = (x.Shape[0], x.Shape[1] * x.Shape[2]);
+        var d = new double[x.Size];
+        for (var c = 0; c < channels; c++)
+        {
+            var (first, last) = n.Window(c, channels);
+            for (var p = 0; p < plane; p++)
+            {
+                var s = 0.0;
+                for (var q = first; q <= last; q++) s += x[q * plane + p] * x[q * plane + p];
+                d[c * plane + p] = n.Bias + n.Alpha / n.Size * s;
+            }
+        }
+        return d;
+    }
+
+    private static Tensor Normalise(LocalResponseNorm n, Tensor x)
+    {
+        var d = LrnBase(n, x);
+        return Tensor.Own(x.Shape, [.. x.Data.Select((v, i) => v * Math.Pow(d[i], -n.Beta))]);
     }
 
     private static Tensor BatchNormalise(BatchNorm b, Tensor x)

@@ -64,7 +64,7 @@ public static class Propagation
                 var result = LinearRules.Propagate(node.Name, rule!, LinearMap.Of(node.Layer, x.Shape), x, upper, options.Bias);
                 return ([result.Lower], result.BiasRelevance, rule!.Name);
             }
-            case ReLU or Flatten or Reshape or Identity:
+            case ReLU or Flatten or Reshape or Identity or LocalResponseNorm:
                 return ([(double[])upper.Clone()], 0, "pass-through");
             case Pool2d { Pool: PoolKind.Max } p when options.Pooling == PoolingRedistribution.WinnerTakeAll:
                 return ([WinnerTakeAll(x, PoolWindows.Of(p, x.Shape), upper)], 0, "winner-take-all");

@@ -29,6 +29,9 @@ public abstract record Composite
     /// <summary>A rule per linear layer by node name; a linear layer that is not named is an error.</summary>
     public static Composite PerLayer(IReadOnlyDictionary<string, Rule> rules) => new PerLayerComposite(rules.ToImmutableDictionary());
 
+    /// <summary>Rules for layers picked by name, by type or by position among the linear layers; the first selector that matches a layer gives its rule.</summary>
+    public static Composite Select(params (LayerSelector Selector, Rule Rule)[] entries) => new SelectorComposite([.. entries]);
+
     /// <summary>The rule of every linear node; throws <see cref="UncoveredLayerException"/> for a linear node without one.</summary>
     public ImmutableDictionary<string, Rule> Resolve(Network network)
     {
@@ -47,6 +50,8 @@ public abstract record Composite
             UniformComposite u => u.Rule,
             PerLayerComposite p => p.Rules.TryGetValue(node.Name, out var r) ? r
                 : throw new UncoveredLayerException(node.Name, $"the {node.Layer.Kind} layer has no rule in the composite."),
+            SelectorComposite s => s.Entries.FirstOrDefault(e => e.Selector.Matches(node, position, linear.Count)).Rule
+                ?? throw new UncoveredLayerException(node.Name, $"no selector of the composite matches this {node.Layer.Kind} layer (position {position} of {linear.Count})."),
             _ => throw new System.Diagnostics.UnreachableException(GetType().Name),
         })).ToImmutableDictionary();
     }
@@ -71,4 +76,51 @@ public sealed record PerLayerComposite(ImmutableDictionary<string, Rule> Rules) 
 {
     /// <summary>name: rule, ….</summary>
     public override string ToString() => string.Join(", ", Rules.Select(kv => $"{kv.Key}: {kv.Value.Name}"));
+}
+
+/// <summary>Picks linear layers for a rule: by node name, by layer type, or by position among the linear layers.</summary>
+public abstract record LayerSelector
+{
+    private protected LayerSelector() { }
+
+    /// <summary>The node with this name.</summary>
+    public static LayerSelector Name(string name) => new NameSelector(name);
+
+    /// <summary>Every layer of this type (Dense or Conv2d).</summary>
+    public static LayerSelector Type<T>() where T : Layer => new TypeSelector(typeof(T));
+
+    /// <summary>The linear layer at this position in topological order; negative counts from the end (−1 is the last).</summary>
+    public static LayerSelector Position(int index) => new PositionSelector(index);
+
+    /// <summary>Every linear layer.</summary>
+    public static LayerSelector Any { get; } = new AnySelector();
+
+    /// <summary>Whether this selector picks a linear node at a position among <paramref name="count"/> linear layers.</summary>
+    public bool Matches(Node node, int position, int count) => this switch
+    {
+        NameSelector n => n.Node == node.Name,
+        TypeSelector t => t.LayerType.IsInstanceOfType(node.Layer),
+        PositionSelector p => p.At >= 0 ? p.At == position : count + p.At == position,
+        AnySelector => true,
+        _ => throw new System.Diagnostics.UnreachableException(GetType().Name),
+    };
+}
+
+/// <summary>Selects a node by name.</summary>
+public sealed record NameSelector(string Node) : LayerSelector;
+
+/// <summary>Selects layers by type.</summary>
+public sealed record TypeSelector(System.Type LayerType) : LayerSelector;
+
+/// <summary>Selects a linear layer by position (negative from the end).</summary>
+public sealed record PositionSelector(int At) : LayerSelector;
+
+/// <summary>Selects every linear layer.</summary>
+public sealed record AnySelector : LayerSelector;
+
+/// <summary>Rules by selector, first match wins.</summary>
+public sealed record SelectorComposite(ImmutableArray<(LayerSelector Selector, Rule Rule)> Entries) : Composite
+{
+    /// <summary>selector: rule, ….</summary>
+    public override string ToString() => string.Join(", ", Entries.Select(e => $"{e.Selector}: {e.Rule.Name}"));
 }
