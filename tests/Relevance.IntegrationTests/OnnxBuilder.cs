@@ -1,0 +1,65 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace Relevance.IntegrationTests;
+
+/// <summary>Builds small ONNX models in code, to hold operators no shared model uses to ONNX Runtime.</summary>
+internal sealed class OnnxBuilder
+{
+    private readonly GraphProto _graph = new() { Name = "test" };
+    private readonly Random _rng = new(7);
+
+    public OnnxBuilder(string input, params long[] dims)
+    {
+        _graph.Input.Add(Value(input, dims));
+    }
+
+    private static ValueInfoProto Value(string name, long[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } } };
+    }
+
+    /// <summary>A random float initializer.</summary>
+    public string Weights(string name, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(Enumerable.Range(0, (int)dims.Aggregate(1L, (a, d) => a * d)).Select(_ => (float)(_rng.NextDouble() * 2 - 1)));
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
+    public OnnxBuilder Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = output };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return this;
+    }
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        a.Ints.AddRange(values);
+        return a;
+    }
+
+    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    /// <summary>The model with the given output, written to a temporary file.</summary>
+    public string Save(string output, long opset, params long[] dims)
+    {
+        _graph.Output.Add(Value(output, dims));
+        var model = new ModelProto { IrVersion = 7, Graph = _graph, ProducerName = "relevance-tests" };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        var path = Path.Combine(Path.GetTempPath(), $"built-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        return path;
+    }
+}
