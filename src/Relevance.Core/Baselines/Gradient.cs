@@ -71,16 +71,7 @@ public static class Gradient
             case Add:
                 return [.. inputs.Select(_ => (double[])g.Clone())];
             case Concat:
-            {
-                var offset = 0;
-                var parts = new double[inputs.Length][];
-                for (var m = 0; m < inputs.Length; m++)
-                {
-                    parts[m] = g.AsSpan(offset, inputs[m].Size).ToArray();
-                    offset += inputs[m].Size;
-                }
-                return parts;
-            }
+                return Propagation.Slices(g, inputs);
             case LocalResponseNorm lrn:
             {
                 // g_e = g_e d_e^−β − (2αβ/n) x_e Σ_{c : e ∈ window(c)} g_c x_c d_c^(−β−1)

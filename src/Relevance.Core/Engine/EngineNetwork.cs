@@ -75,7 +75,7 @@ public sealed class EngineNetwork
     public EngineExplanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
         var outputs = Forward(input, ws);
-        var k = target ?? ArgMax(outputs);
+        var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
         var f = (double)outputs[k];
@@ -86,7 +86,7 @@ public sealed class EngineNetwork
         for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f);
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
-        var consistency = new ConsistencyReport(f, Total(heatmap), layers.Sum(l => l.BiasRelevance), NegativeMass(heatmap), Minimum(heatmap), layers);
+        var consistency = new ConsistencyReport(f, Relevances.Sum<float>(heatmap), layers.Sum(l => l.BiasRelevance), Relevances.NegativeMass<float>(heatmap), Relevances.Minimum<float>(heatmap), layers);
         return new EngineExplanation([.. heatmap], Network.InputShape, f, k, [.. outputs], consistency);
     }
 
@@ -147,7 +147,7 @@ public sealed class EngineNetwork
                 break;
             }
             case Sum:
-                y[0] = (float)Total(x);
+                y[0] = (float)Relevances.Sum(x);
                 break;
             case Flatten or Reshape or Identity:
                 x.CopyTo(y);
@@ -185,13 +185,13 @@ public sealed class EngineNetwork
             var x = ValueOf(_inputs[n][m], input, ws);
             var lower = ws.Contribution(x.Length);
             Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias);
-            sumOut += Total(lower);
-            negative += NegativeMass(lower);
-            minimum = Math.Min(minimum, Minimum(lower));
+            sumOut += Relevances.Sum(lower);
+            negative += Relevances.NegativeMass<float>(lower);
+            minimum = Math.Min(minimum, Relevances.Minimum<float>(lower));
             var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
             TensorPrimitives.Add(into, lower, into);
         }
-        var rIn = Total(upper);
+        var rIn = Relevances.Sum(upper);
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
             Math.Abs(error) / ConsistencyReport.Scale(f), negative, double.IsPositiveInfinity(minimum) ? 0 : minimum);
@@ -246,28 +246,4 @@ public sealed class EngineNetwork
                 throw new UncoveredLayerException(Network.Nodes[n].Name, $"no relevance redistribution is defined for {layer.Kind}.");
         }
     }
-
-    private static double Total(ReadOnlySpan<float> v)
-    {
-        var s = 0.0;
-        foreach (var t in v) s += t;
-        return s;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        var best = 0;
-        for (var i = 1; i < v.Length; i++)
-            if (v[i] > v[best]) best = i;
-        return best;
-    }
-
-    private static double NegativeMass(ReadOnlySpan<float> v)
-    {
-        var s = 0.0;
-        foreach (var t in v) if (t < 0) s += t;
-        return s;
-    }
-
-    private static double Minimum(ReadOnlySpan<float> v) => v.IsEmpty ? 0 : TensorPrimitives.Min(v);
 }

@@ -77,19 +77,23 @@ public static class Propagation
             case Add:
                 return ([.. inputs.Select(t => ShareOfSum(t, output, upper))], 0, "proportional");
             case Concat:
-            {
-                var offset = 0;
-                var parts = new double[inputs.Length][];
-                for (var m = 0; m < inputs.Length; m++)
-                {
-                    parts[m] = upper.AsSpan(offset, inputs[m].Size).ToArray();
-                    offset += inputs[m].Size;
-                }
-                return (parts, 0, "slice");
-            }
+                return (Slices(upper, inputs), 0, "slice");
             default:
                 throw new UncoveredLayerException(node.Name, $"no relevance redistribution is defined for {node.Layer.Kind}.");
         }
+    }
+
+    /// <summary>Cuts a Concat's vector back into one part per input (relevance or gradient alike).</summary>
+    internal static double[][] Slices(double[] upper, ImmutableArray<Tensor> inputs)
+    {
+        var offset = 0;
+        var parts = new double[inputs.Length][];
+        for (var m = 0; m < inputs.Length; m++)
+        {
+            parts[m] = upper.AsSpan(offset, inputs[m].Size).ToArray();
+            offset += inputs[m].Size;
+        }
+        return parts;
     }
 
     // R_i = x_i / Σ_{i' ∈ window} x_i' · R_k, summed over the windows that hold i (DTD.md §4).

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Relevance.Benchmarks.ExplainBenchmarks).Assembly).Run(args);
