@@ -6,12 +6,13 @@ using System.Runtime.Intrinsics;
 namespace Relevance.Engine;
 
 /// <summary>Single-precision matrix products for the engine: C (+)= A · B with row-major A [m×k], B [k×n], C [m×n].</summary>
-/// <remarks>A register-blocked kernel keeps a 4-row × 2-vector tile of C in registers across k, over column panels of B that
-/// stay in L2; a ragged last panel is packed into a zero-padded copy so every tile runs the fast kernel. Work is split
-/// across cores by panels, or by rows when there are few panels. n = 1 is a row-wise dot product.</remarks>
+/// <remarks>Each column panel of B (32 wide with AVX-512, 16 with AVX2) is packed contiguous and zero-padded, then a
+/// register-blocked kernel keeps an 8-row × 2-vector tile of C in registers across k while streaming the panel from cache.
+/// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
+/// are few panels. n = 1 is a row-wise dot product.</remarks>
 public static class Gemm
 {
-    private const int Rows = 4;
+    private const int Rows = 8;
     private const int ParallelThreshold = 1 << 18;
 
     private static int Width => Vector512.IsHardwareAccelerated ? 2 * Vector512<float>.Count : 2 * Vector256<float>.Count;
@@ -58,146 +59,140 @@ public static class Gemm
 
     private static void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width)
     {
-        for (var p = panelFrom; p < panelTo; p++)
+        var rows = rowTo - rowFrom;
+        var packedB = ArrayPool<float>.Shared.Rent(k * width);
+        var scratch = ArrayPool<float>.Shared.Rent(rows * width);
+        try
         {
-            var j = p * width;
-            var cols = Math.Min(width, n - j);
-            if (cols == width)
+            var pb = packedB.AsSpan(0, k * width);
+            for (var p = panelFrom; p < panelTo; p++)
             {
-                Rows4(a, b, c, k, n, j, rowFrom, rowTo);
-                continue;
-            }
-            // The ragged last panel: B's columns zero-padded to a full panel, C's rows through a padded scratch tile.
-            var rows = rowTo - rowFrom;
-            var packedB = ArrayPool<float>.Shared.Rent(k * width);
-            var packedC = ArrayPool<float>.Shared.Rent(rows * width);
-            try
-            {
-                var pb = packedB.AsSpan(0, k * width);
-                var pc = packedC.AsSpan(0, rows * width);
-                pc.Clear();
+                var j = p * width;
+                var cols = Math.Min(width, n - j);
+                // The panel of B, contiguous and zero-padded to full width: the kernel then streams it from cache in order.
                 for (var t = 0; t < k; t++)
                 {
                     b.Slice(t * n + j, cols).CopyTo(pb.Slice(t * width, cols));
-                    pb.Slice(t * width + cols, width - cols).Clear();
+                    if (cols < width) pb.Slice(t * width + cols, width - cols).Clear();
                 }
-                Rows4(a.Slice(rowFrom * k), pb, pc, k, width, 0, 0, rows);
+                if (cols == width)
+                {
+                    Tiles(a, pb, c, k, width, n, j, rowFrom, rowTo);
+                    continue;
+                }
+                var pc = scratch.AsSpan(0, rows * width);
+                pc.Clear();
+                Tiles(a.Slice(rowFrom * k), pb, pc, k, width, width, 0, 0, rows);
                 for (var i = 0; i < rows; i++)
                     System.Numerics.Tensors.TensorPrimitives.Add(c.Slice((rowFrom + i) * n + j, cols), pc.Slice(i * width, cols), c.Slice((rowFrom + i) * n + j, cols));
             }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(packedB);
-                ArrayPool<float>.Shared.Return(packedC);
-            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedB);
+            ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
-    private static void Rows4(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int k, int n, int j, int rowFrom, int rowTo)
+    // C[i.., j..j+width] += A[i.., :] · P for a packed panel P [k×width], 8 rows at a time, then one at a time.
+    private static void Tiles(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo)
     {
         var i = rowFrom;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i + Rows <= rowTo; i += Rows) Tile512(a, b, c, i, j, k, n, Rows);
-            for (; i < rowTo; i++) Tile512(a, b, c, i, j, k, n, 1);
+            for (; i + Rows <= rowTo; i += Rows) Tile512x8(a, pb, c, i, j, k, ldc);
+            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc);
         }
         else
         {
-            for (; i + Rows <= rowTo; i += Rows) Tile256(a, b, c, i, j, k, n, Rows);
-            for (; i < rowTo; i++) Tile256(a, b, c, i, j, k, n, 1);
+            for (; i + Rows <= rowTo; i += Rows) Tile256x8(a, pb, c, i, j, k, ldc);
+            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc);
         }
     }
 
-    // C[i..i+rows, j..j+2w] += A[i..i+rows, :] · B[:, j..j+2w] with up to 8 accumulators in registers (rows is 4 or 1).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int i, int j, int k, int n, int rows)
+    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc)
     {
         ref var ra = ref MemoryMarshal.GetReference(a);
-        ref var rb = ref MemoryMarshal.GetReference(b);
+        ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);
-        var w = Vector512<float>.Count;
+        const int w = 16;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        if (rows == Rows)
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        nuint row = (nuint)k, at = (nuint)(i * k);
+        for (nuint t = 0; t < (nuint)k; t++)
         {
-            for (var t = 0; t < k; t++)
-            {
-                var b0 = Vector512.LoadUnsafe(ref rb, (nuint)(t * n + j));
-                var b1 = Vector512.LoadUnsafe(ref rb, (nuint)(t * n + j + w));
-                var a0 = Vector512.Create(Unsafe.Add(ref ra, i * k + t));
-                var a1 = Vector512.Create(Unsafe.Add(ref ra, (i + 1) * k + t));
-                var a2 = Vector512.Create(Unsafe.Add(ref ra, (i + 2) * k + t));
-                var a3 = Vector512.Create(Unsafe.Add(ref ra, (i + 3) * k + t));
-                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            }
-            Store512(ref rc, (i + 1) * n + j, c10, c11, w);
-            Store512(ref rc, (i + 2) * n + j, c20, c21, w);
-            Store512(ref rc, (i + 3) * n + j, c30, c31, w);
+            var b0 = Vector512.LoadUnsafe(ref rb, t * 2 * w);
+            var b1 = Vector512.LoadUnsafe(ref rb, t * 2 * w + w);
+            var x = Vector512.Create(Unsafe.Add(ref ra, at + t));
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + row + t));
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 2 * row + t));
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 3 * row + t));
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 4 * row + t));
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 5 * row + t));
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 6 * row + t));
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(Unsafe.Add(ref ra, at + 7 * row + t));
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
-        else
-        {
-            for (var t = 0; t < k; t++)
-            {
-                var a0 = Vector512.Create(Unsafe.Add(ref ra, i * k + t));
-                c00 = Vector512.FusedMultiplyAdd(a0, Vector512.LoadUnsafe(ref rb, (nuint)(t * n + j)), c00);
-                c01 = Vector512.FusedMultiplyAdd(a0, Vector512.LoadUnsafe(ref rb, (nuint)(t * n + j + w)), c01);
-            }
-        }
-        Store512(ref rc, i * n + j, c00, c01, w);
+        Store(ref rc, i * ldc + j, c00, c01); Store(ref rc, (i + 1) * ldc + j, c10, c11);
+        Store(ref rc, (i + 2) * ldc + j, c20, c21); Store(ref rc, (i + 3) * ldc + j, c30, c31);
+        Store(ref rc, (i + 4) * ldc + j, c40, c41); Store(ref rc, (i + 5) * ldc + j, c50, c51);
+        Store(ref rc, (i + 6) * ldc + j, c60, c61); Store(ref rc, (i + 7) * ldc + j, c70, c71);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(ref float rc, int at, Vector512<float> v0, Vector512<float> v1, int w)
+    private static void Tile512x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc)
+    {
+        ref var ra = ref MemoryMarshal.GetReference(a);
+        ref var rb = ref MemoryMarshal.GetReference(pb);
+        ref var rc = ref MemoryMarshal.GetReference(c);
+        const int w = 16;
+        Vector512<float> c0 = default, c1 = default;
+        for (nuint t = 0; t < (nuint)k; t++)
+        {
+            var x = Vector512.Create(Unsafe.Add(ref ra, (nuint)(i * k) + t));
+            c0 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref rb, t * 2 * w), c0);
+            c1 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref rb, t * 2 * w + w), c1);
+        }
+        Store(ref rc, i * ldc + j, c0, c1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref float rc, int at, Vector512<float> v0, Vector512<float> v1)
     {
         (Vector512.LoadUnsafe(ref rc, (nuint)at) + v0).StoreUnsafe(ref rc, (nuint)at);
-        (Vector512.LoadUnsafe(ref rc, (nuint)(at + w)) + v1).StoreUnsafe(ref rc, (nuint)(at + w));
+        (Vector512.LoadUnsafe(ref rc, (nuint)(at + 16)) + v1).StoreUnsafe(ref rc, (nuint)(at + 16));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile256(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int i, int j, int k, int n, int rows)
+    private static void Tile256x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc)
+    {
+        for (var r = 0; r < Rows; r++) Tile256x1(a, pb, c, i + r, j, k, ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile256x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc)
     {
         ref var ra = ref MemoryMarshal.GetReference(a);
-        ref var rb = ref MemoryMarshal.GetReference(b);
+        ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);
-        var w = Vector256<float>.Count;
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        if (rows == Rows)
+        const int w = 8;
+        Vector256<float> c0 = default, c1 = default;
+        for (nuint t = 0; t < (nuint)k; t++)
         {
-            for (var t = 0; t < k; t++)
-            {
-                var b0 = Vector256.LoadUnsafe(ref rb, (nuint)(t * n + j));
-                var b1 = Vector256.LoadUnsafe(ref rb, (nuint)(t * n + j + w));
-                var a0 = Vector256.Create(Unsafe.Add(ref ra, i * k + t));
-                var a1 = Vector256.Create(Unsafe.Add(ref ra, (i + 1) * k + t));
-                var a2 = Vector256.Create(Unsafe.Add(ref ra, (i + 2) * k + t));
-                var a3 = Vector256.Create(Unsafe.Add(ref ra, (i + 3) * k + t));
-                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            }
-            Store256(ref rc, (i + 1) * n + j, c10, c11, w);
-            Store256(ref rc, (i + 2) * n + j, c20, c21, w);
-            Store256(ref rc, (i + 3) * n + j, c30, c31, w);
+            var x = Vector256.Create(Unsafe.Add(ref ra, (nuint)(i * k) + t));
+            c0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref rb, t * 2 * w), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref rb, t * 2 * w + w), c1);
         }
-        else
-        {
-            for (var t = 0; t < k; t++)
-            {
-                var a0 = Vector256.Create(Unsafe.Add(ref ra, i * k + t));
-                c00 = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref rb, (nuint)(t * n + j)), c00);
-                c01 = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref rb, (nuint)(t * n + j + w)), c01);
-            }
-        }
-        Store256(ref rc, i * n + j, c00, c01, w);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(ref float rc, int at, Vector256<float> v0, Vector256<float> v1, int w)
-    {
-        (Vector256.LoadUnsafe(ref rc, (nuint)at) + v0).StoreUnsafe(ref rc, (nuint)at);
-        (Vector256.LoadUnsafe(ref rc, (nuint)(at + w)) + v1).StoreUnsafe(ref rc, (nuint)(at + w));
+        var at = (nuint)(i * ldc + j);
+        (Vector256.LoadUnsafe(ref rc, at) + c0).StoreUnsafe(ref rc, at);
+        (Vector256.LoadUnsafe(ref rc, at + w) + c1).StoreUnsafe(ref rc, at + w);
     }
 }
