@@ -52,3 +52,22 @@ public class FiniteTests
         }
     }
 }
+
+public class MeasureTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(1001)]
+    public void The_vectorised_measure_equals_the_scalar_definitions(int length)
+    {
+        var rng = new Random(length);
+        var r = Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
+        var (sum, negative, minimum) = Relevances.Measure(r);
+        Assert.Equal(r.Sum(v => (double)v), sum, 9);
+        Assert.Equal(r.Sum(v => Math.Min(0, (double)v)), negative, 9);
+        Assert.Equal(length == 0 ? 0 : r.Min(), minimum);
+    }
+}

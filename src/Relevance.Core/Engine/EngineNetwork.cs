@@ -86,7 +86,8 @@ public sealed class EngineNetwork
         for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f);
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
-        var consistency = new ConsistencyReport(f, Relevances.Sum<float>(heatmap), layers.Sum(l => l.BiasRelevance), Relevances.NegativeMass<float>(heatmap), Relevances.Minimum<float>(heatmap), layers);
+        var map = Relevances.Measure(heatmap);
+        var consistency = new ConsistencyReport(f, map.Sum, layers.Sum(l => l.BiasRelevance), map.NegativeMass, map.Minimum, layers);
         return new EngineExplanation([.. heatmap], Network.InputShape, f, k, [.. outputs], consistency);
     }
 
@@ -185,13 +186,14 @@ public sealed class EngineNetwork
             var x = ValueOf(_inputs[n][m], input, ws);
             var lower = ws.Contribution(x.Length);
             Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias);
-            sumOut += Relevances.Sum(lower);
-            negative += Relevances.NegativeMass<float>(lower);
-            minimum = Math.Min(minimum, Relevances.Minimum<float>(lower));
+            var measure = Relevances.Measure(lower);
+            sumOut += measure.Sum;
+            negative += measure.NegativeMass;
+            minimum = Math.Min(minimum, measure.Minimum);
             var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
             TensorPrimitives.Add(into, lower, into);
         }
-        var rIn = Relevances.Sum(upper);
+        var rIn = Relevances.Measure(upper).Sum;
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
             Math.Abs(error) / ConsistencyReport.Scale(f), negative, double.IsPositiveInfinity(minimum) ? 0 : minimum);

@@ -22,6 +22,15 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
 
+    /// <summary>The output columns [first, last) whose input column ox·s − p + kx lies inside the image.</summary>
+    private (int First, int Last) Valid(int kx)
+    {
+        var first = Math.Max(0, (PadLeft - kx + Stride - 1) / Stride);
+        var span = Width - 1 + PadLeft - kx;
+        var last = span < 0 ? 0 : Math.Min(OutWidth, span / Stride + 1);
+        return (Math.Min(first, last), last);
+    }
+
     /// <summary>col[(c·kh + ky)·kw + kx, oy·ow + ox] = x[c, oy·s − p + ky, ox·s − p + kx], zero outside the image.</summary>
     public void Im2Col(ReadOnlySpan<float> x, Span<float> col)
     {
@@ -35,21 +44,23 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
                 for (var kx = 0; kx < KernelWidth; kx++)
                 {
                     var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                    var (first, last) = Valid(kx);
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
                         var iy = oy * Stride - PadTop + ky;
                         var line = row.Slice(oy * OutWidth, OutWidth);
-                        if (iy < 0 || iy >= Height)
+                        if (iy < 0 || iy >= Height || first >= last)
                         {
                             line.Clear();
                             continue;
                         }
+                        line[..first].Clear();
+                        line[last..].Clear();
                         var src = x.Slice((c * Height + iy) * Width, Width);
-                        for (var ox = 0; ox < OutWidth; ox++)
-                        {
-                            var ix = ox * Stride - PadLeft + kx;
-                            line[ox] = ix >= 0 && ix < Width ? src[ix] : 0f;
-                        }
+                        var start = first * Stride - PadLeft + kx;
+                        if (Stride == 1) src.Slice(start, last - first).CopyTo(line[first..last]);
+                        else
+                            for (var ox = first; ox < last; ox++) line[ox] = src[start + (ox - first) * Stride];
                     }
                 }
     }
@@ -67,17 +78,22 @@ internal sealed record Geometry(int InChannels, int Height, int Width, int OutCh
                 for (var kx = 0; kx < KernelWidth; kx++)
                 {
                     var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                    var (first, last) = Valid(kx);
+                    if (first >= last) continue;
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
                         var iy = oy * Stride - PadTop + ky;
                         if (iy < 0 || iy >= Height) continue;
                         var dst = x.Slice((c * Height + iy) * Width, Width);
                         var line = row.Slice(oy * OutWidth, OutWidth);
-                        for (var ox = 0; ox < OutWidth; ox++)
+                        var start = first * Stride - PadLeft + kx;
+                        if (Stride == 1)
                         {
-                            var ix = ox * Stride - PadLeft + kx;
-                            if (ix >= 0 && ix < Width) dst[ix] += line[ox];
+                            var d = dst.Slice(start, last - first);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, line[first..last], d);
                         }
+                        else
+                            for (var ox = first; ox < last; ox++) dst[start + (ox - first) * Stride] += line[ox];
                     }
                 }
     }

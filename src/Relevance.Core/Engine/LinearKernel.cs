@@ -177,7 +177,8 @@ internal sealed class LinearKernel
                 back.Clear();
                 g.Col2ImAdd(col, back);
                 var a = Input(t, x, ws);
-                for (var i = 0; i < lower.Length; i++) lower[i] += pass.Weight * a[i] * back[i];
+                if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
+                TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
             }
         }
         return biasRelevance;

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Relevance;
 
@@ -28,6 +30,33 @@ public static class Relevances
         var s = 0.0;
         foreach (var v in r) s += double.CreateChecked(v);
         return s;
+    }
+
+    /// <summary>Σ R, Σ min(0, R) and min R of a float vector in one vectorised pass, summed in double precision.</summary>
+    public static (double Sum, double NegativeMass, double Minimum) Measure(ReadOnlySpan<float> r)
+    {
+        if (r.IsEmpty) return (0, 0, 0);
+        var (sum, negative) = (Vector256<double>.Zero, Vector256<double>.Zero);
+        var minimum = Vector256.Create(float.PositiveInfinity);
+        ref var start = ref MemoryMarshal.GetReference(r);
+        var i = 0;
+        for (; i + Vector256<float>.Count <= r.Length; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+            var (lo, hi) = Vector256.Widen(v);
+            sum += lo + hi;
+            negative += Vector256.Min(lo, Vector256<double>.Zero) + Vector256.Min(hi, Vector256<double>.Zero);
+            minimum = Vector256.Min(minimum, v);
+        }
+        var (s, n, m) = (Vector256.Sum(sum), Vector256.Sum(negative), (double)float.PositiveInfinity);
+        for (var k = 0; k < Vector256<float>.Count; k++) m = Math.Min(m, minimum[k]);
+        for (; i < r.Length; i++)
+        {
+            s += r[i];
+            n += Math.Min(0, r[i]);
+            m = Math.Min(m, r[i]);
+        }
+        return (s, n, m);
     }
 
     /// <summary>The index of the largest value (the first one on ties).</summary>
