@@ -129,8 +129,13 @@ internal sealed class LinearKernel
     public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws)
     {
         var g = Geometry;
-        var col = ws.Col(g);
-        g.Im2Col(x, col);
+        ReadOnlySpan<float> col = x;
+        if (!g.IsIdentity)
+        {
+            var buffer = ws.Col(g);
+            g.Im2Col(x, buffer);
+            col = buffer;
+        }
         Gemm.Multiply(Weights, col, y, g.M, g.K, g.P);
         for (var m = 0; m < g.M; m++)
             if (Bias[m] != 0) TensorPrimitives.Add(y.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
@@ -151,8 +156,12 @@ internal sealed class LinearKernel
             foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
             {
                 var a = Input(t, x, ws);
-                g.Im2Col(a, col);
-                Gemm.Multiply(t.V, col, z, g.M, g.K, g.P, accumulate: true);
+                if (g.IsIdentity) Gemm.Multiply(t.V, a, z, g.M, g.K, g.P, accumulate: true);
+                else
+                {
+                    g.Im2Col(a, col);
+                    Gemm.Multiply(t.V, col, z, g.M, g.K, g.P, accumulate: true);
+                }
             }
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
             for (var m = 0; m < g.M; m++)
@@ -171,11 +180,15 @@ internal sealed class LinearKernel
             var back = ws.Back(g);
             foreach (var t in pass.Terms)
             {
-                col = ws.Col(g);
-                if (g.P == 1) TransposedVector(t.V, z, col, g.M, g.K);
-                else Gemm.Multiply(t.VTransposed!, z, col, g.K, g.M, g.P);
-                back.Clear();
-                g.Col2ImAdd(col, back);
+                // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
+                var target = g.IsIdentity ? back : col;
+                if (g.P == 1) TransposedVector(t.V, z, target, g.M, g.K);
+                else Gemm.Multiply(t.VTransposed!, z, target, g.K, g.M, g.P);
+                if (!g.IsIdentity)
+                {
+                    back.Clear();
+                    g.Col2ImAdd(col, back);
+                }
                 var a = Input(t, x, ws);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);

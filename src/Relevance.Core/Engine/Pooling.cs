@@ -24,19 +24,22 @@ internal static class Pooling
                 for (var ox = 0; ox < ow; ox++)
                 {
                     var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
-                    double acc = p.Pool == PoolKind.Max ? double.NegativeInfinity : 0;
+                    var at = (ch * oh + oy) * ow + ox;
+                    if (p.Pool == PoolKind.Max)
+                    {
+                        var best = float.NegativeInfinity;
+                        for (var iy = y0; iy < y1; iy++) best = Math.Max(best, TensorPrimitives.Max(x.Slice((ch * h + iy) * w + x0, x1 - x0)));
+                        y[at] = best;
+                        continue;
+                    }
+                    var acc = 0.0;
                     for (var iy = y0; iy < y1; iy++)
                         for (var ix = x0; ix < x1; ix++)
                         {
                             var v = x[(ch * h + iy) * w + ix];
-                            acc = p.Pool switch
-                            {
-                                PoolKind.Max => Math.Max(acc, v),
-                                PoolKind.Lp => acc + Math.Pow(Math.Abs(v), p.P),
-                                _ => acc + v,
-                            };
+                            acc += p.Pool == PoolKind.Lp ? Math.Pow(Math.Abs(v), p.P) : v;
                         }
-                    y[(ch * oh + oy) * ow + ox] = (float)(p.Pool switch
+                    y[at] = (float)(p.Pool switch
                     {
                         PoolKind.Average => acc / ((y1 - y0) * (x1 - x0)),
                         PoolKind.Lp => Math.Pow(acc, 1 / p.P),
@@ -57,20 +60,19 @@ internal static class Pooling
                 for (var ox = 0; ox < ow; ox++)
                 {
                     var r = upper[(ch * oh + oy) * ow + ox];
+                    if (r == 0) continue;
                     var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
-                    var (total, best) = (0.0, (ch * h + y0) * w + x0);
-                    for (var iy = y0; iy < y1; iy++)
-                        for (var ix = x0; ix < x1; ix++)
-                        {
-                            var i = (ch * h + iy) * w + ix;
-                            total += x[i];
-                            if (x[i] > x[best]) best = i;
-                        }
                     if (winnerTakesAll)
                     {
+                        var best = (ch * h + y0) * w + x0;
+                        for (var iy = y0; iy < y1; iy++)
+                            for (var ix = x0; ix < x1; ix++)
+                                if (x[(ch * h + iy) * w + ix] > x[best]) best = (ch * h + iy) * w + ix;
                         lower[best] += r;
                         continue;
                     }
+                    var total = 0.0;
+                    for (var iy = y0; iy < y1; iy++) total += TensorPrimitives.Sum(x.Slice((ch * h + iy) * w + x0, x1 - x0));
                     if (total == 0) continue;
                     var ratio = r / total;
                     for (var iy = y0; iy < y1; iy++)
