@@ -26,7 +26,7 @@ public static class Gemm
         if (m == 0 || n == 0 || k == 0) return;
         if (n == 1)
         {
-            for (var i = 0; i < m; i++) c[i] += System.Numerics.Tensors.TensorPrimitives.Dot(a.Slice(i * k, k), b[..k]);
+            MatrixVector(a, b, c, m, k);
             return;
         }
         var width = Width;
@@ -52,6 +52,62 @@ public static class Gemm
                     var sc = new Span<float>((float*)ic, m * n);
                     if (byPanels) Run(sa, sb, sc, m, k, n, panels * w / parts, panels * (w + 1) / parts, 0, m, width);
                     else Run(sa, sb, sc, m, k, n, 0, panels, Math.Min(m, rowBlocks * w / parts * Rows), Math.Min(m, rowBlocks * (w + 1) / parts * Rows), width);
+                });
+            }
+        }
+    }
+
+    // c += A · b for A [m×k]: a dot product per row; a large matrix (a fully connected layer) is split by rows across cores,
+    // since reading its weights from memory is the cost.
+    private static void MatrixVector(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k)
+    {
+        var workers = (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, m);
+        if (workers < 2)
+        {
+            for (var i = 0; i < m; i++) c[i] += System.Numerics.Tensors.TensorPrimitives.Dot(a.Slice(i * k, k), b[..k]);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                var (ia, ib, ic) = ((nint)pa, (nint)pb, (nint)pc);
+                Parallel.For(0, workers, w =>
+                {
+                    var sa = new ReadOnlySpan<float>((float*)ia, m * k);
+                    var sb = new ReadOnlySpan<float>((float*)ib, k);
+                    var sc = new Span<float>((float*)ic, m);
+                    for (var i = m * w / workers; i < m * (w + 1) / workers; i++) sc[i] += System.Numerics.Tensors.TensorPrimitives.Dot(sa.Slice(i * k, k), sb);
+                });
+            }
+        }
+    }
+
+    /// <summary>c = Aᵀ s for A [m×k], reading A by rows (no transposed copy of a large matrix is needed); split by columns across cores when large.</summary>
+    public static void TransposedVector(ReadOnlySpan<float> a, ReadOnlySpan<float> s, Span<float> c, int m, int k)
+    {
+        c[..k].Clear();
+        var workers = (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, k);
+        if (workers < 2)
+        {
+            for (var j = 0; j < m; j++)
+                if (s[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a.Slice(j * k, k), s[j], c[..k], c[..k]);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pa = a, ps = s, pc = c)
+            {
+                var (ia, isv, ic) = ((nint)pa, (nint)ps, (nint)pc);
+                Parallel.For(0, workers, w =>
+                {
+                    var sa = new ReadOnlySpan<float>((float*)ia, m * k);
+                    var ss = new ReadOnlySpan<float>((float*)isv, m);
+                    var sc = new Span<float>((float*)ic, k);
+                    var (from, to) = (k * w / workers, k * (w + 1) / workers);
+                    var part = sc[from..to];
+                    for (var j = 0; j < m; j++)
+                        if (ss[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.Slice(j * k + from, to - from), ss[j], part, part);
                 });
             }
         }

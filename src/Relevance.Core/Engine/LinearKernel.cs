@@ -182,7 +182,7 @@ internal sealed class LinearKernel
             {
                 // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
                 var target = g.IsIdentity ? back : col;
-                if (g.P == 1) TransposedVector(t.V, z, target, g.M, g.K);
+                if (g.P == 1) Gemm.TransposedVector(t.V, z, target, g.M, g.K);
                 else Gemm.Multiply(t.VTransposed!, z, target, g.K, g.M, g.P);
                 if (!g.IsIdentity)
                 {
@@ -234,14 +234,6 @@ internal sealed class LinearKernel
             for (var i = 0; i < x.Length; i++)
                 if (x[i] < _low[i] || x[i] > _high[i])
                     throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {i} is {x[i]} outside [{_low[i]}, {_high[i]}].");
-    }
-
-    // c[K] = Vᵀ s for V [M×K]: the rows of V weighted by s, so no transposed copy of a large dense matrix is kept.
-    private static void TransposedVector(float[] v, ReadOnlySpan<float> s, Span<float> c, int m, int k)
-    {
-        c[..k].Clear();
-        for (var j = 0; j < m; j++)
-            if (s[j] != 0) TensorPrimitives.MultiplyAdd(v.AsSpan(j * k, k), s[j], c[..k], c[..k]);
     }
 
     private static float[] Transpose(ImmutableArray<double> w, int rows, int cols)

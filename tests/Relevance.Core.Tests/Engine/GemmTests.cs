@@ -36,3 +36,24 @@ public class GemmTests
             }
     }
 }
+
+public class TransposedVectorTests
+{
+    [Theory]
+    [InlineData(3, 5)]
+    [InlineData(700, 2000)]
+    public void Matches_the_naive_transposed_product(int m, int k)
+    {
+        var rng = new Random(m + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var s = Enumerable.Range(0, m).Select(j => j % 3 == 0 ? 0f : (float)rng.NextDouble()).ToArray();
+        var c = Enumerable.Repeat(5f, k).ToArray();
+        Relevance.Engine.Gemm.TransposedVector(a, s, c, m, k);
+        for (var i = 0; i < k; i++)
+        {
+            var expected = Enumerable.Range(0, m).Sum(j => (double)a[j * k + i] * s[j]);
+            // m float products per entry: within m·u·Σ|a s| (u = 6e-8), plus a margin for the order of additions.
+            Assert.True(Math.Abs(c[i] - expected) <= m * 6e-8 * Enumerable.Range(0, m).Sum(j => Math.Abs((double)a[j * k + i] * s[j])) + 1e-6);
+        }
+    }
+}
