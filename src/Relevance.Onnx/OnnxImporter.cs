@@ -65,7 +65,7 @@ public sealed class OnnxImporter
         {
             return new OnnxImporter().Import(model, name);
         }
-        catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (IsMalformation(e))
         {
             throw new ModelFormatException($"'{name}' is malformed: {e.Message}", e);
         }
@@ -113,9 +113,7 @@ public sealed class OnnxImporter
             {
                 Translate(node, outputs);
             }
-            // A damaged file can hold values no exporter writes (sizes that overflow, indices out of range, inconsistent
-            // weights); they are reported as a malformed node rather than as the exception they happen to cause.
-            catch (Exception e) when (e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (IsMalformation(e))
             {
                 var where = string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
                 throw new ModelFormatException($"ONNX node '{where}' ({node.OpType}) is malformed: {e.Message}", e);
@@ -190,6 +188,11 @@ public sealed class OnnxImporter
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");
         }
     }
+
+    // A damaged file can hold values no exporter writes (sizes that overflow, indices out of range, inconsistent weights);
+    // the exceptions they cause are reported as a malformed model rather than as themselves.
+    private static bool IsMalformation(Exception e) =>
+        e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException;
 
     // Keeps only the nodes the output depends on (e.g. a Conv whose bias Add was folded into a copy).
     private static Network Prune(Network network)
