@@ -19,7 +19,7 @@ internal static class ExitCodes
     {
         UsageException => Usage,
         Onnx.UnsupportedModelException or Onnx.ModelFormatException or UncoveredLayerException or NetworkException => UnsupportedModel,
-        IO.NpyFormatException or IO.ImageFormatException or InvalidInputException or RuleDomainException or ShapeMismatchException => BadInput,
+        IO.NpyFormatException or IO.ImageFormatException or IO.IdxFormatException or InvalidInputException or RuleDomainException or ShapeMismatchException => BadInput,
         _ => Failure,
     };
 }

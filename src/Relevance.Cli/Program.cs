@@ -8,6 +8,7 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     ExplainCommand.Create(),
     DemoCommand.Create(),
     BenchCommand.Create(),
+    ReproduceCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

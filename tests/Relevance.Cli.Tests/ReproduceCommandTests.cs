@@ -1,0 +1,29 @@
+using System.Text.Json;
+
+namespace Relevance.Cli.Tests;
+
+public class ReproduceCommandTests
+{
+    [Fact]
+    public void Reproduce_mnist_writes_the_figures_the_table_and_the_network()
+    {
+        var dir = Cli.TempDirectory();
+        var r = Cli.Run("reproduce", "mnist", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "300", "--pairs", "2000", "--explain", "6");
+        Assert.True(r.ExitCode == 0, r.Error);
+        foreach (var file in new[] { "figure5-heatmaps.png", "figure6-conservation.png", "figure6-histograms.png", "section3-table.md", "section3-detector-weights.npy", "section3-detector-bias.npy" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        var table = File.ReadAllText(Path.Combine(dir, "section3-table.md"));
+        Assert.Contains("| nearest-root Taylor |", table);
+        Assert.Contains("24.5", table);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "section3.json")));
+        Assert.Equal(3, json.RootElement.GetProperty("methods").GetArrayLength());
+    }
+
+    [Fact]
+    public void A_missing_data_folder_exits_4()
+    {
+        var r = Cli.Run("reproduce", "mnist", "--data", Path.Combine(Path.GetTempPath(), "no-such-mnist"), "--out", Cli.TempDirectory(), "--iterations", "1");
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("no-such-mnist", r.Error);
+    }
+}
