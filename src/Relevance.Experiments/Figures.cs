@@ -72,6 +72,15 @@ public static class Figures
             }),
         }, new JsonSerializerOptions { WriteIndented = true });
 
+    /// <summary>Saves the two-layer detector as .npy files: W1, b1, W2, b2.</summary>
+    public static void Save(string folder, string name, TwoLayerDetector detector)
+    {
+        Npy.Write(Path.Combine(folder, $"{name}-w1.npy"), [detector.Hidden1, detector.Inputs], detector.W1.AsSpan());
+        Npy.Write(Path.Combine(folder, $"{name}-b1.npy"), [detector.Hidden1], detector.B1.AsSpan());
+        Npy.Write(Path.Combine(folder, $"{name}-w2.npy"), [detector.Hidden2, detector.Pooled], detector.W2.AsSpan());
+        Npy.Write(Path.Combine(folder, $"{name}-b2.npy"), [detector.Hidden2], detector.B2.AsSpan());
+    }
+
     /// <summary>Saves the detector as two .npy files: W (hidden × inputs) and b.</summary>
     public static void Save(string folder, string name, OneLayerDetector detector)
     {

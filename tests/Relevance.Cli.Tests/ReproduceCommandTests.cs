@@ -8,16 +8,25 @@ public class ReproduceCommandTests
     public void Reproduce_mnist_writes_the_figures_the_table_and_the_network()
     {
         var dir = Cli.TempDirectory();
-        var r = Cli.Run("reproduce", "mnist", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "300", "--pairs", "2000", "--explain", "6");
+        var r = Cli.Run("reproduce", "mnist", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "300", "--pairs", "2000", "--explain", "6",
+            "--minmax-samples", "40", "--minmax-epochs", "1");
         Assert.True(r.ExitCode == 0, r.Error);
-        foreach (var file in new[] { "figure5-heatmaps.png", "figure6-conservation.png", "figure6-histograms.png", "section3-table.md", "section3-detector-weights.npy", "section3-detector-bias.npy" })
+        foreach (var file in new[] { "figure5-heatmaps.png", "figure6-conservation.png", "figure6-histograms.png", "section3-table.md", "section3-detector-weights.npy",
+            "section3-detector-bias.npy", "figure8-heatmaps.png", "figure9-conservation.png", "figure9-histograms.png", "section4-table.md", "section4.json",
+            "section4-detector-w1.npy", "section4-detector-w2.npy" })
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
         var table = File.ReadAllText(Path.Combine(dir, "section3-table.md"));
         Assert.Contains("| nearest-root Taylor |", table);
         Assert.Contains("24.5", table);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "section3.json")));
         Assert.Equal(3, json.RootElement.GetProperty("methods").GetArrayLength());
+        var four = File.ReadAllText(Path.Combine(dir, "section4-table.md"));
+        Assert.Contains("| deep Taylor (min-max) |", four);
+        Assert.Contains("Min-max relevance model", four);
     }
+
+    [Fact]
+    public void Bad_sections_exit_2() => Assert.Equal(2, Cli.Run("reproduce", "mnist", "--sections", "5").ExitCode);
 
     [Fact]
     public void A_missing_data_folder_exits_4()

@@ -61,3 +61,44 @@ public class MnistExperimentTests
         Assert.Throws<IdxFormatException>(() => Digits.LoadFolder(Path.GetTempPath()));
     }
 }
+
+public class MnistSectionFourTests
+{
+    [Fact]
+    public void Reduced_run_training_free_is_consistent_min_max_is_positive_and_fits_and_nearest_root_dissipates()
+    {
+        var (train, test) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var minMax = new Relevance.RelevanceModels.MinMaxTraining(LearningRate: 1e-3, Epochs: 2, BatchSize: 20, Seed: 1);
+        var r = SectionFour.Run(train, test, ClassSplit.Paper, new Training(1500), trainingPairs: 10_000, testPairs: 1000, explained: 10,
+            minMaxSamples: 150, minMax);
+        Assert.True(r.TestAccuracy > 0.8, $"accuracy {r.TestAccuracy}");
+        Assert.True(r.MinMaxLosses[^1] < r.MinMaxLosses[0], $"min-max loss {r.MinMaxLosses[0]} → {r.MinMaxLosses[^1]}");
+        var meanF = r.Examples.Average(e => e.Output);
+        var scores = r.Scores.ToDictionary(s => s.Method);
+        Assert.True(scores["deep Taylor (training-free)"].ConservationError <= 1e-3 * meanF);
+        Assert.Equal(0, scores["deep Taylor (training-free)"].NegativeMass);
+        // The min-max explanation is positive and conserves the model's own output: its error is the fitting error.
+        Assert.Equal(0, scores["deep Taylor (min-max)"].NegativeMass);
+        Assert.True(scores["deep Taylor (min-max)"].ConservationError > scores["deep Taylor (training-free)"].ConservationError);
+        Assert.True(scores["nearest-root Taylor"].ConservationError > 0.05 * meanF);
+    }
+
+    [Fact]
+    public void The_pooled_relevance_is_what_the_reference_pass_gives_with_z_plus_on_top()
+    {
+        var (train, _) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var data = TwoDigitData.Draw(train, ClassSplit.Paper, 200, 4, shift: 2);
+        var (d, _) = TwoLayerTrainer.Train(data, new Training(50, Hidden: 40));
+        var network = d.ToNetwork();
+        foreach (var e in data.Take(5))
+        {
+            var x = Tensor.From(Shape.Of(TwoDigitData.Size), [.. e.Pixels.Select(v => (double)v)]);
+            var reference = Reference.Propagation.Explain(network, x, Composite.FirstLayer(Rules.WSquare, Rules.ZPlus)).RelevanceOf("Flatten4");
+            var (p, h, _) = d.Activations(e.Pixels);
+            var ours = SectionFour.PooledRelevance(d, p, h);
+            for (var k = 0; k < ours.Length; k++)
+                // float32 activations against the double reference: 1e-4 of the output is ample.
+                Assert.True(Math.Abs(ours[k] - reference[k]) <= 1e-4 * Math.Max(1, reference.Sum()), $"unit {k}: {ours[k]} vs {reference[k]}");
+        }
+    }
+}

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Relevance.Experiments;
 using Relevance.IO;
+using Relevance.RelevanceModels;
 using Spectre.Console;
 
 namespace Relevance.Cli.Commands;
@@ -20,52 +21,87 @@ internal static class ReproduceCommand
         var explain = new Option<int>("--explain") { Description = "Test pairs explained by every method.", DefaultValueFactory = _ => 200 };
         var classes = new Option<string>("--classes") { Description = "The digit classes to detect, comma-separated (the paper: 0,1,2,3).", DefaultValueFactory = _ => "0,1,2,3" };
         var seed = new Option<int>("--seed") { Description = "The seed of data, initialisation and batches.", DefaultValueFactory = _ => 1 };
-        var mnist = new Command("mnist", "Section III-C: train the one-layer detector on the two-digit task, explain test pairs with sensitivity, nearest-root Taylor and deep Taylor (w², z^B), and write Figures 5 and 6 and the table beside the paper's values.")
+        var sections = new Option<string>("--sections") { Description = "Which experiments: 3 (one-layer, III-C), 4 (two-layer with a min-max model, IV-C), or 3,4.", DefaultValueFactory = _ => "3,4" };
+        var minMaxSamples = new Option<int>("--minmax-samples") { Description = "Training pairs the min-max relevance model is fitted on (section IV-C).", DefaultValueFactory = _ => 2000 };
+        var minMaxEpochs = new Option<int>("--minmax-epochs") { Description = "Epochs of the min-max model's SGD.", DefaultValueFactory = _ => 10 };
+        var mnist = new Command("mnist", "Sections III-C and IV-C: train the paper's one- and two-layer detectors on the two-digit task, explain test pairs with sensitivity, nearest-root Taylor and deep Taylor (w², z^B; min-max and training-free), and write Figures 5, 6, 8 and 9 and the tables beside the paper's values.")
         {
-            data, output, iterations, pairs, explain, classes, seed,
+            data, output, iterations, pairs, explain, classes, seed, sections, minMaxSamples, minMaxEpochs,
         };
-        mnist.SetAction(parse => Mnist(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(iterations), parse.GetValue(pairs),
-            parse.GetValue(explain), parse.GetValue(classes)!, parse.GetValue(seed), string.Join(' ', Environment.GetCommandLineArgs().Skip(1))));
+        mnist.SetAction(parse =>
+        {
+            var chosen = parse.GetValue(sections)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            if (chosen.Count == 0 || chosen.Any(c => c is not ("3" or "4"))) throw new UsageException("--sections takes 3, 4 or 3,4.");
+            var settings = new Settings(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(iterations), parse.GetValue(pairs), parse.GetValue(explain),
+                parse.GetValue(classes)!, parse.GetValue(seed), parse.GetValue(minMaxSamples), parse.GetValue(minMaxEpochs),
+                string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+            return Mnist(settings, chosen.Contains("3"), chosen.Contains("4"));
+        });
         return new Command("reproduce", "Reproduce the paper's experiments.") { mnist };
     }
 
-    private static int Mnist(string data, string output, int iterations, int pairs, int explain, string classes, int seed, string command)
+    private sealed record Settings(string Data, string Output, int Iterations, int Pairs, int Explain, string Classes, int Seed, int MinMaxSamples, int MinMaxEpochs, string Command);
+
+    private static int Mnist(Settings o, bool three, bool four)
     {
-        if (iterations < 0 || pairs <= 0 || explain <= 0) throw new UsageException("--iterations must be ≥ 0, --pairs and --explain positive.");
-        var split = new ClassSplit([.. classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(c =>
+        if (o.Iterations < 0 || o.Pairs <= 0 || o.Explain <= 0 || o.MinMaxSamples <= 0 || o.MinMaxEpochs < 0)
+            throw new UsageException("--iterations and --minmax-epochs must be ≥ 0; --pairs, --explain and --minmax-samples positive.");
+        var split = new ClassSplit([.. o.Classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(c =>
             int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 255 ? v : throw new UsageException($"--classes: '{c}' is not a class."))]);
-        var (train, test) = Digits.LoadFolder(data);
+        var (train, test) = Digits.LoadFolder(o.Data);
         var clock = Stopwatch.StartNew();
-        SectionThreeResult result = null!;
+        Directory.CreateDirectory(o.Output);
+        var training = new Training(o.Iterations, Seed: o.Seed);
+        if (three)
+        {
+            var r = WithProgress("section III-C", o.Iterations + o.Explain, o.Iterations, p => SectionThree.Run(train, test, split, training, o.Pairs, 2000, o.Explain, p));
+            Write(o, "section3", "figure5", "figure6", "Section III-C: one-layer network", SectionThree.Methods, r.TestAccuracy, r.Scores, r.Losses, r.Examples, null);
+            Figures.Save(o.Output, "section3-detector", r.Detector);
+        }
+        if (four)
+        {
+            var minMax = new MinMaxTraining(LearningRate: 1e-3, Epochs: o.MinMaxEpochs, BatchSize: 20, Seed: o.Seed);
+            var r = WithProgress("section IV-C", o.Iterations + o.Explain, o.Iterations, p => SectionFour.Run(train, test, split, training, o.Pairs, 2000, o.Explain, o.MinMaxSamples, minMax, p));
+            Write(o, "section4", "figure8", "figure9", "Section IV-C: two-layer network", SectionFour.Methods, r.TestAccuracy, r.Scores, r.Losses, r.Examples,
+                $"Min-max relevance model: ⟨Σ_k (R̂_k − R_k)²⟩ {r.MinMaxLosses[0]:G4} before training, {r.MinMaxLosses[^1]:G4} after {o.MinMaxEpochs} epochs on {o.MinMaxSamples} pairs; fitting error ⟨|Σ R̂_k − Σ R_k|⟩ on the explained test pairs {r.MinMaxTestError:G4}.");
+            Figures.Save(o.Output, "section4-detector", r.Detector);
+        }
+        AnsiConsole.MarkupLine($"Wrote the figures, tables and networks to [bold]{Markup.Escape(Path.GetFullPath(o.Output))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+        return ExitCodes.Success;
+    }
+
+    private static T WithProgress<T>(string title, int total, int iterations, Func<IProgress<string>, T> run)
+    {
+        T result = default!;
         AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).Start(ctx =>
         {
-            var task = ctx.AddTask("section III-C", maxValue: iterations + explain);
-            var progress = new Progress<string>(s =>
+            var task = ctx.AddTask(title, maxValue: total);
+            result = run(new Progress<string>(s =>
             {
-                task.Description = s;
+                task.Description = $"{title}: {s}";
                 var parts = s.Split(' ')[^1].Split('/');
                 if (parts.Length == 2 && int.TryParse(parts[0], out var done))
-                    task.Value = s.StartsWith("training", StringComparison.Ordinal) ? done : iterations + done;
-            });
-            result = SectionThree.Run(train, test, split, new Training(iterations, Seed: seed), pairs, 2000, explain, progress);
+                    task.Value = s.StartsWith("training", StringComparison.Ordinal) ? done : s.StartsWith("explaining", StringComparison.Ordinal) ? iterations + done : task.Value;
+            }));
         });
-        Directory.CreateDirectory(output);
-        var methods = SectionThree.Methods;
-        Figures.HeatmapGrid(Path.Combine(output, "figure5-heatmaps.png"), result.Examples, methods);
-        Plots.Conservation(Path.Combine(output, "figure6-conservation.png"), result.Examples, [.. methods.Skip(1)]);
-        Plots.Histograms(Path.Combine(output, "figure6-histograms.png"), result.Examples, [.. methods.Skip(1)]);
-        var markdown = Figures.Markdown("Section III-C: one-layer network", result.TestAccuracy, result.Scores, $"relevance {command}");
-        AtomicFile.WriteAllText(Path.Combine(output, "section3-table.md"), markdown);
-        AtomicFile.WriteAllText(Path.Combine(output, "section3.json"), Figures.Json(result.TestAccuracy, result.Scores, result.Losses));
-        Figures.Save(output, "section3-detector", result.Detector);
+        return result;
+    }
 
+    private static void Write(Settings o, string name, string heatmaps, string plots, string title, IReadOnlyList<string> methods, double accuracy,
+        ImmutableArray<MethodScore> scores, ImmutableArray<double> losses, ImmutableArray<ExplainedExample> examples, string? extra)
+    {
+        Figures.HeatmapGrid(Path.Combine(o.Output, $"{heatmaps}-heatmaps.png"), examples, methods);
+        Plots.Conservation(Path.Combine(o.Output, $"{plots}-conservation.png"), examples, [.. methods.Skip(1)]);
+        Plots.Histograms(Path.Combine(o.Output, $"{plots}-histograms.png"), examples, [.. methods.Skip(1)]);
+        var markdown = Figures.Markdown(title, accuracy, scores, $"relevance {o.Command}") + (extra is null ? "" : Environment.NewLine + extra + Environment.NewLine);
+        AtomicFile.WriteAllText(Path.Combine(o.Output, $"{name}-table.md"), markdown);
+        AtomicFile.WriteAllText(Path.Combine(o.Output, $"{name}.json"), Figures.Json(accuracy, scores, losses));
         var table = new Table().AddColumn("method").AddColumn("⟨|R_f − Σ R_p|⟩").AddColumn("paper").AddColumn("⟨Σ min(0, R_p)⟩").AddColumn("paper");
-        foreach (var s in result.Scores)
+        foreach (var s in scores)
             table.AddRow(Markup.Escape(s.Method), F(s.ConservationError), F(s.PaperConservationError), F(s.NegativeMass), F(s.PaperNegativeMass));
-        AnsiConsole.MarkupLine($"Section III-C: test accuracy [bold]{result.TestAccuracy:P1}[/] after {iterations} SGD steps; {result.Examples.Length} test pairs explained; mean f(x) = {result.Examples.Average(e => e.Output):F2}.");
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]: test accuracy {accuracy:P1} after {o.Iterations} SGD steps; {examples.Length} test pairs explained; mean f(x) = {examples.Average(e => e.Output):F2}.");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Wrote figure5-heatmaps.png, figure6-conservation.png, figure6-histograms.png, section3-table.md, section3.json and the network to [bold]{Markup.Escape(Path.GetFullPath(output))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
-        return ExitCodes.Success;
+        if (extra is not null) AnsiConsole.WriteLine(extra);
     }
 
     private static string F(double? v) => v is null ? "—" : v.Value.ToString("0.0##", CultureInfo.InvariantCulture);
