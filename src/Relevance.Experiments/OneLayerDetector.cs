@@ -50,21 +50,16 @@ public static class OneLayerTrainer
             throw new ArgumentException("Training needs data, a positive batch size, learning rate and width, and non-negative iterations.");
         var (d, m, batch) = (data[0].Pixels.Length, t.Hidden, t.BatchSize);
         var rng = new Random(t.Seed);
-        var w = new float[m * d];
-        for (var i = 0; i < w.Length; i++) w[i] = (float)(t.InitialStd * Gaussian(rng));
+        var w = Minibatch.Gaussian(rng, m * d, t.InitialStd);
         var b = new float[m];
-        var (xt, x, z, delta, grad) = (new float[d * batch], new float[batch * d], new float[m * batch], new float[m * batch], new float[m * d]);
-        var losses = ImmutableArray.CreateBuilder<double>();
-        var (window, windowCount) = (0.0, 0);
+        var (z, delta, grad) = (new float[m * batch], new float[m * batch], new float[m * d]);
+        var minibatch = new Minibatch(d, batch);
+        var losses = new LossByTenths(t.Iterations);
         for (var step = 0; step < t.Iterations; step++)
         {
-            var picked = Enumerable.Range(0, batch).Select(_ => data[rng.Next(data.Count)]).ToArray();
-            for (var s = 0; s < batch; s++)
-            {
-                picked[s].Pixels.CopyTo(x, s * d);
-                for (var i = 0; i < d; i++) xt[i * batch + s] = picked[s].Pixels[i];
-            }
-            Gemm.Multiply(w, xt, z, m, d, batch);
+            var picked = minibatch.Fill(data, rng);
+            var x = minibatch.Rows;
+            Gemm.Multiply(w, minibatch.Columns, z, m, d, batch);
             // f_s = Σ_j max(0, z_js + b_j); ∂/∂z_js of the mean (f_s − t_s)² is 2 (f_s − t_s) / B where z_js + b_j > 0.
             var error = new float[batch];
             for (var s = 0; s < batch; s++)
@@ -72,9 +67,8 @@ public static class OneLayerTrainer
                 var f = 0f;
                 for (var j = 0; j < m; j++) f += Math.Max(0, z[j * batch + s] + b[j]);
                 error[s] = f - picked[s].Target;
-                window += error[s] * (double)error[s];
+                losses.Add(error[s]);
             }
-            windowCount += batch;
             for (var j = 0; j < m; j++)
                 for (var s = 0; s < batch; s++)
                     delta[j * batch + s] = z[j * batch + s] + b[j] > 0 ? 2 * error[s] / batch : 0;
@@ -86,16 +80,10 @@ public static class OneLayerTrainer
                 for (var s = 0; s < batch; s++) g += delta[j * batch + s];
                 b[j] = Math.Min(0, b[j] - (float)t.LearningRate * g);
             }
-            if ((step + 1) % Math.Max(1, t.Iterations / 10) == 0)
-            {
-                losses.Add(window / Math.Max(1, windowCount));
-                (window, windowCount) = (0, 0);
-            }
+            losses.EndStep(step);
             if (step % 100 == 0) progress?.Report(step);
         }
         progress?.Report(t.Iterations);
-        return (new OneLayerDetector([.. w], [.. b], d), losses.ToImmutable());
+        return (new OneLayerDetector([.. w], [.. b], d), losses.Losses);
     }
-
-    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 }

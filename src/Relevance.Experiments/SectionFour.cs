@@ -86,12 +86,7 @@ public static class SectionFour
             };
             examples.Add(new ExplainedExample(e, f, maps.ToImmutableDictionary()));
         }
-        var scores = Methods.Where(m => m != "sensitivity").Select(m =>
-        {
-            var paper = Paper.TryGetValue(m, out var p) ? p : ((double, double)?)null;
-            return new MethodScore(m, examples.Average(x => Math.Abs(x.Output - x.Heatmaps[m].Sum())),
-                examples.Average(x => Relevances.NegativeMass<double>(x.Heatmaps[m].Data.AsSpan())), paper?.Item1, paper?.Item2);
-        });
+        var scores = Methods.Where(m => m != "sensitivity").Select(m => MethodScore.Measure(m, examples, Paper));
         return new SectionFourResult(detector, accuracy, losses, fit.Losses, fitErrors.DefaultIfEmpty(0).Average(), [.. scores], examples.ToImmutable());
     }
 }

@@ -10,7 +10,16 @@ namespace Relevance.Experiments;
 /// <param name="NegativeMass">⟨Σ_p min(0, R_p)⟩.</param>
 /// <param name="PaperConservationError">The paper's value (Figure 6), when it reports one.</param>
 /// <param name="PaperNegativeMass">The paper's value, when it reports one.</param>
-public sealed record MethodScore(string Method, double ConservationError, double NegativeMass, double? PaperConservationError, double? PaperNegativeMass);
+public sealed record MethodScore(string Method, double ConservationError, double NegativeMass, double? PaperConservationError, double? PaperNegativeMass)
+{
+    /// <summary>A method's scores over explained examples, with the paper's values when it has them.</summary>
+    public static MethodScore Measure(string method, IReadOnlyCollection<ExplainedExample> examples, IReadOnlyDictionary<string, (double Error, double Negative)> paper)
+    {
+        var known = paper.TryGetValue(method, out var p);
+        return new MethodScore(method, examples.Average(x => Math.Abs(x.Output - x.Heatmaps[method].Sum())),
+            examples.Average(x => Relevances.NegativeMass<double>(x.Heatmaps[method].Data.AsSpan())), known ? p.Error : null, known ? p.Negative : null);
+    }
+}
 
 /// <summary>One explained test image with each method's heatmap.</summary>
 public sealed record ExplainedExample(TwoDigitData.Example Example, double Output, ImmutableDictionary<string, Tensor> Heatmaps);
@@ -63,13 +72,7 @@ public static class SectionThree
             };
             examples.Add(new ExplainedExample(e, f, maps.ToImmutableDictionary()));
         }
-        var scores = Methods.Where(m => m != "sensitivity").Select(m =>
-        {
-            var errors = examples.Select(x => Math.Abs(x.Output - x.Heatmaps[m].Sum()));
-            var negative = examples.Select(x => Relevances.NegativeMass<double>(x.Heatmaps[m].Data.AsSpan()));
-            var paper = Paper.TryGetValue(m, out var p) ? p : ((double, double)?)null;
-            return new MethodScore(m, errors.Average(), negative.Average(), paper?.Item1, paper?.Item2);
-        });
+        var scores = Methods.Where(m => m != "sensitivity").Select(m => MethodScore.Measure(m, examples, Paper));
         return new SectionThreeResult(detector, accuracy, losses, [.. scores], examples.ToImmutable());
     }
 }

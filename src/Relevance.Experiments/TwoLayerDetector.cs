@@ -66,24 +66,19 @@ public static class TwoLayerTrainer
             throw new ArgumentException("Training needs data, positive settings, and a width divisible by the pooling group.");
         var (d, m1, k, m2, batch, g) = (data[0].Pixels.Length, t.Hidden, t.Hidden / TwoLayerDetector.Group, t.Hidden, t.BatchSize, TwoLayerDetector.Group);
         var rng = new Random(t.Seed);
-        float[] Init(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(t.InitialStd * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble())))];
-        var (w1, b1, w2, b2) = (Init(m1 * d), new float[m1], Init(m2 * k), new float[m2]);
-        var (xt, x) = (new float[d * batch], new float[batch * d]);
+        var (w1, b1) = (Minibatch.Gaussian(rng, m1 * d, t.InitialStd), new float[m1]);
+        var (w2, b2) = (Minibatch.Gaussian(rng, m2 * k, t.InitialStd), new float[m2]);
+        var minibatch = new Minibatch(d, batch);
         var (z1, p, pt, z2) = (new float[m1 * batch], new float[k * batch], new float[batch * k], new float[m2 * batch]);
         var (d2, dp, d1, w2t) = (new float[m2 * batch], new float[k * batch], new float[m1 * batch], new float[k * m2]);
         var (g1, g2) = (new float[m1 * d], new float[m2 * k]);
-        var losses = ImmutableArray.CreateBuilder<double>();
-        var (window, count) = (0.0, 0);
+        var losses = new LossByTenths(t.Iterations);
         var rate = (float)t.LearningRate;
         for (var step = 0; step < t.Iterations; step++)
         {
-            var picked = Enumerable.Range(0, batch).Select(_ => data[rng.Next(data.Count)]).ToArray();
-            for (var s = 0; s < batch; s++)
-            {
-                picked[s].Pixels.CopyTo(x, s * d);
-                for (var i = 0; i < d; i++) xt[i * batch + s] = picked[s].Pixels[i];
-            }
-            Gemm.Multiply(w1, xt, z1, m1, d, batch);
+            var picked = minibatch.Fill(data, rng);
+            var x = minibatch.Rows;
+            Gemm.Multiply(w1, minibatch.Columns, z1, m1, d, batch);
             Array.Clear(p);
             for (var j = 0; j < m1; j++)
                 for (var s = 0; s < batch; s++) p[j / g * batch + s] += Math.Max(0, z1[j * batch + s] + b1[j]);
@@ -94,9 +89,8 @@ public static class TwoLayerTrainer
                 var f = 0f;
                 for (var l = 0; l < m2; l++) f += Math.Max(0, z2[l * batch + s] + b2[l]);
                 error[s] = f - picked[s].Target;
-                window += error[s] * (double)error[s];
+                losses.Add(error[s]);
             }
-            count += batch;
             // Backpropagation of the mean (f − t)² through sum, ReLU, dense, sum-pool, ReLU, dense.
             for (var l = 0; l < m2; l++)
                 for (var s = 0; s < batch; s++) d2[l * batch + s] = z2[l * batch + s] + b2[l] > 0 ? 2 * error[s] / batch : 0;
@@ -113,14 +107,10 @@ public static class TwoLayerTrainer
             System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g2, -rate, w2, w2);
             for (var j = 0; j < m1; j++) b1[j] = Math.Min(0, b1[j] - rate * System.Numerics.Tensors.TensorPrimitives.Sum(d1.AsSpan(j * batch, batch)));
             for (var l = 0; l < m2; l++) b2[l] = Math.Min(0, b2[l] - rate * System.Numerics.Tensors.TensorPrimitives.Sum(d2.AsSpan(l * batch, batch)));
-            if ((step + 1) % Math.Max(1, t.Iterations / 10) == 0)
-            {
-                losses.Add(window / Math.Max(1, count));
-                (window, count) = (0, 0);
-            }
+            losses.EndStep(step);
             if (step % 100 == 0) progress?.Report(step);
         }
         progress?.Report(t.Iterations);
-        return (new TwoLayerDetector([.. w1], [.. b1], [.. w2], [.. b2]), losses.ToImmutable());
+        return (new TwoLayerDetector([.. w1], [.. b1], [.. w2], [.. b2]), losses.Losses);
     }
 }
