@@ -91,6 +91,72 @@ public sealed class EngineNetwork
         return new EngineExplanation([.. heatmap], Network.InputShape, f, k, [.. outputs], consistency);
     }
 
+    /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
+    public float[] Gradient(ReadOnlySpan<float> input, Workspace ws, int? target = null)
+    {
+        var outputs = Forward(input, ws);
+        var k = target ?? Relevances.ArgMax(outputs);
+        if (k < 0 || k >= outputs.Length)
+            throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
+        foreach (var r in ws.Relevances) Array.Clear(r);
+        Array.Clear(ws.Heatmap);
+        ws.Relevances[OutputIndex][k] = 1;
+        for (var n = Network.Nodes.Length - 1; n >= 0; n--)
+        {
+            var node = Network.Nodes[n];
+            var upper = ws.Relevances[n].AsSpan();
+            for (var m = 0; m < _inputs[n].Length; m++)
+            {
+                var x = ValueOf(_inputs[n][m], input, ws);
+                var lower = ws.Contribution(x.Length);
+                Backpropagate(n, m, node.Layer, x, upper, lower, ws);
+                var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
+                TensorPrimitives.Add(into, lower, into);
+            }
+        }
+        return [.. ws.Heatmap];
+    }
+
+    private void Backpropagate(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        switch (layer)
+        {
+            case Dense or Conv2d:
+                _kernels[n]!.Backward(upper, lower, ws);
+                return;
+            case ReLU:
+                for (var i = 0; i < lower.Length; i++) lower[i] = x[i] > 0 ? upper[i] : 0;
+                return;
+            case Flatten or Reshape or Identity or Add:
+                upper.CopyTo(lower);
+                return;
+            case Sum:
+                lower.Fill(upper[0]);
+                return;
+            case GlobalAvgPool:
+            {
+                var plane = x.Length / upper.Length;
+                for (var c = 0; c < upper.Length; c++) lower.Slice(c * plane, plane).Fill(upper[c] / plane);
+                return;
+            }
+            case Pool2d p:
+                Pooling.Backward(p, _inputShapes[n], x, upper, lower);
+                return;
+            case LocalResponseNorm lrn:
+                Normalisation.Backward(lrn, _inputShapes[n], x, upper, lower);
+                return;
+            case Concat:
+            {
+                var offset = 0;
+                for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
+                upper.Slice(offset, lower.Length).CopyTo(lower);
+                return;
+            }
+            default:
+                throw new System.Diagnostics.UnreachableException(layer.Kind);
+        }
+    }
+
     /// <summary>Explains a batch of inputs laid out one after another, in parallel over the batch with one workspace per core.</summary>
     public ImmutableArray<EngineExplanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null)
     {

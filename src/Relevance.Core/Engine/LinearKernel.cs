@@ -141,6 +141,26 @@ internal sealed class LinearKernel
             if (Bias[m] != 0) TensorPrimitives.Add(y.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
     }
 
+    /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
+    public void Backward(ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        var g = Geometry;
+        var col = g.IsIdentity ? lower : ws.Col(g);
+        if (g.P == 1) Gemm.TransposedVector(Weights, upper, col, g.M, g.K);
+        else
+        {
+            _transposed ??= TransposeMatrix(Weights, g.M, g.K);
+            Gemm.Multiply(_transposed, upper, col, g.K, g.M, g.P);
+        }
+        if (g.IsIdentity) return;
+        lower.Clear();
+        g.Col2ImAdd(col, lower);
+    }
+
+    // Wᵀ for convolutions, made on the first gradient (explanations never need it). Two threads racing here both store
+    // the same matrix, so the race is benign.
+    private float[]? _transposed;
+
     /// <summary>Writes the layer's input relevance into <paramref name="lower"/> and returns the relevance taken by bias neurons.</summary>
     public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
     {

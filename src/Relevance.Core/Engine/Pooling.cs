@@ -84,6 +84,48 @@ internal static class Pooling
                 }
     }
 
+    /// <summary>The gradient of pooling: to the (first) maximum, evenly for sum and average, (|x|/‖x‖_p)^(p−1)·sign(x) for Lp.</summary>
+    public static void Backward(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
+    {
+        var (c, h, w) = (input[0], input[1], input[2]);
+        var (oh, ow) = Output(p, h, w);
+        lower.Clear();
+        for (var ch = 0; ch < c; ch++)
+            for (var oy = 0; oy < oh; oy++)
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var g = upper[(ch * oh + oy) * ow + ox];
+                    var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
+                    if (p.Pool == PoolKind.Max)
+                    {
+                        var best = (ch * h + y0) * w + x0;
+                        for (var iy = y0; iy < y1; iy++)
+                            for (var ix = x0; ix < x1; ix++)
+                                if (x[(ch * h + iy) * w + ix] > x[best]) best = (ch * h + iy) * w + ix;
+                        lower[best] += g;
+                        continue;
+                    }
+                    var norm = 0.0;
+                    if (p.Pool == PoolKind.Lp)
+                    {
+                        for (var iy = y0; iy < y1; iy++)
+                            for (var ix = x0; ix < x1; ix++) norm += Math.Pow(Math.Abs(x[(ch * h + iy) * w + ix]), p.P);
+                        norm = Math.Pow(norm, 1 / p.P);
+                    }
+                    for (var iy = y0; iy < y1; iy++)
+                        for (var ix = x0; ix < x1; ix++)
+                        {
+                            var i = (ch * h + iy) * w + ix;
+                            lower[i] += p.Pool switch
+                            {
+                                PoolKind.Sum => g,
+                                PoolKind.Average => g / ((y1 - y0) * (x1 - x0)),
+                                _ => norm == 0 ? 0 : (float)(g * Math.Sign(x[i]) * Math.Pow(Math.Abs(x[i]) / norm, p.P - 1)),
+                            };
+                        }
+                }
+    }
+
     /// <summary>lower_i = x_i / Σ x · r (zero when Σ x = 0).</summary>
     public static void Proportional(ReadOnlySpan<float> x, float r, Span<float> lower)
     {
