@@ -36,3 +36,19 @@ public class ReproduceCommandTests
         Assert.Contains("no-such-mnist", r.Error);
     }
 }
+
+public class ReproduceImageNetTests
+{
+    [Fact]
+    public void Reproduce_imagenet_explains_squeezenet_on_the_papers_classes()
+    {
+        var dir = Cli.TempDirectory();
+        var r = Cli.Run("reproduce", "imagenet", "--model", Cli.SharedData("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx"),
+            "--images", Cli.SharedData("images", "lrp_toolbox"), "--out", dir);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.True(new FileInfo(Path.Combine(dir, "figure10-imagenet.png")).Length > 10_000);
+        var classes = File.ReadAllText(Path.Combine(dir, "imagenet.md"));
+        Assert.Contains("volcano", classes);
+        Assert.Contains("goldfish", classes);
+    }
+}

@@ -37,7 +37,35 @@ internal static class ReproduceCommand
                 string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
             return Mnist(settings, chosen.Contains("3"), chosen.Contains("4"));
         });
-        return new Command("reproduce", "Reproduce the paper's experiments.") { mnist };
+        var imagenet = ImageNet();
+        return new Command("reproduce", "Reproduce the paper's experiments.") { mnist, imagenet };
+    }
+
+    private static Command ImageNet()
+    {
+        var model = new Option<string>("--model") { Description = "The ImageNet ONNX model (BGR, 0..255 input).", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx") };
+        var images = new Option<string>("--images") { Description = "The folder of photos (the paper's classes are looked for by name; any other photo there is skipped).", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "images", "lrp_toolbox") };
+        var output = new Option<string>("--out") { Description = "The folder for the figure and the class list.", DefaultValueFactory = _ => "figures" };
+        var command = new Command("imagenet", "Section IV-D: training-free deep Taylor (z^B on the first convolution with the preprocessing's box, z⁺ above, positive biases as neurons) and sensitivity heatmaps of SqueezeNet 1.1 on the paper's classes, as a Figure-10-style grid.")
+        {
+            model, images, output,
+        };
+        command.SetAction(parse =>
+        {
+            var (path, folder, outDir) = (parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(output)!);
+            var photos = ImageNetFigure.PaperPhotos.Select(p => Path.Combine(folder, p)).Where(File.Exists).ToList();
+            if (photos.Count == 0) throw new ImageFormatException($"'{folder}' holds none of {string.Join(", ", ImageNetFigure.PaperPhotos)}.");
+            var clock = Stopwatch.StartNew();
+            var rows = WithProgress("section IV-D", photos.Count, 0, p => ImageNetFigure.Run(path, photos, new Preprocessing(224, 224, ChannelOrder.Bgr, 1, [0], [1]), Labels.Near(path), p));
+            Directory.CreateDirectory(outDir);
+            ImageNetFigure.Write(outDir, rows, 224);
+            var table = new Table().AddColumn("photo").AddColumn("class").AddColumn("f(x)").AddColumn("Σ R").AddColumn("bias share");
+            foreach (var r in rows) table.AddRow(Markup.Escape(Path.GetFileName(r.Photo)), Markup.Escape($"{r.Class} {r.Label}"), F(r.Output), F(r.RelevanceSum), F(r.BiasRelevance));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"Wrote figure10-imagenet.png and imagenet.md to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
     private sealed record Settings(string Data, string Output, int Iterations, int Pairs, int Explain, string Classes, int Seed, int MinMaxSamples, int MinMaxEpochs, string Command);
