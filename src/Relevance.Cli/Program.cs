@@ -9,6 +9,7 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     DemoCommand.Create(),
     BenchCommand.Create(),
     ReproduceCommand.Create(),
+    EvaluateCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

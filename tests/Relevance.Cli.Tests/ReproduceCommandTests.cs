@@ -52,3 +52,17 @@ public class ReproduceImageNetTests
         Assert.Contains("goldfish", classes);
     }
 }
+
+public class EvaluateCommandTests
+{
+    [Fact]
+    public void Evaluate_writes_the_aopc_table_and_curves()
+    {
+        var dir = Cli.TempDirectory();
+        var r = Cli.Run("evaluate", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "200", "--explain", "6", "--steps", "3");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("| random |", File.ReadAllText(Path.Combine(dir, "aopc.md")));
+        Assert.True(File.Exists(Path.Combine(dir, "aopc-curves.png")));
+        Assert.Equal(2, Cli.Run("evaluate", "--region", "5").ExitCode);
+    }
+}

@@ -102,3 +102,18 @@ public class MnistSectionFourTests
         }
     }
 }
+
+public class AopcTests
+{
+    [Fact]
+    public void Relevance_orderings_beat_a_random_ordering_and_deep_Taylor_beats_sensitivity()
+    {
+        var (train, test) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var r = SectionThree.Run(train, test, ClassSplit.Paper, new Training(2000), trainingPairs: 10_000, testPairs: 400, explained: 20);
+        var curves = Aopc.Run(r.Detector, r.Examples, SectionThree.Methods, steps: 20, region: 4, seed: 2).ToDictionary(c => c.Method);
+        Assert.All(curves.Values, c => Assert.Equal(21, c.Drop.Length));
+        Assert.All(curves.Values, c => Assert.Equal(0, c.Drop[0]));
+        Assert.True(curves["deep Taylor z^B"].Aopc > curves["random"].Aopc, $"{curves["deep Taylor z^B"].Aopc} vs random {curves["random"].Aopc}");
+        Assert.True(curves["deep Taylor z^B"].Aopc > curves["sensitivity"].Aopc, $"{curves["deep Taylor z^B"].Aopc} vs sensitivity {curves["sensitivity"].Aopc}");
+    }
+}
