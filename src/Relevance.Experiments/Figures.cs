@@ -72,18 +72,20 @@ public static class Figures
             }),
         }, new JsonSerializerOptions { WriteIndented = true });
 
-    /// <summary>Saves the two-layer detector as .npy files: W1, b1, W2, b2.</summary>
+    /// <summary>Saves the two-layer detector as .npy files (W1, b1, W2, b2) and as ONNX.</summary>
     public static void Save(string folder, string name, TwoLayerDetector detector)
     {
+        AtomicFile.WriteAllBytes(Path.Combine(folder, $"{name}.onnx"), Onnx.OnnxExporter.Export(detector.ToNetwork()));
         Npy.Write(Path.Combine(folder, $"{name}-w1.npy"), [detector.Hidden1, detector.Inputs], detector.W1.AsSpan());
         Npy.Write(Path.Combine(folder, $"{name}-b1.npy"), [detector.Hidden1], detector.B1.AsSpan());
         Npy.Write(Path.Combine(folder, $"{name}-w2.npy"), [detector.Hidden2, detector.Pooled], detector.W2.AsSpan());
         Npy.Write(Path.Combine(folder, $"{name}-b2.npy"), [detector.Hidden2], detector.B2.AsSpan());
     }
 
-    /// <summary>Saves the detector as two .npy files: W (hidden × inputs) and b.</summary>
+    /// <summary>Saves the detector as two .npy files (W, hidden × inputs, and b) and as ONNX.</summary>
     public static void Save(string folder, string name, OneLayerDetector detector)
     {
+        AtomicFile.WriteAllBytes(Path.Combine(folder, $"{name}.onnx"), Onnx.OnnxExporter.Export(detector.ToNetwork()));
         Npy.Write(Path.Combine(folder, $"{name}-weights.npy"), [detector.Hidden, detector.Inputs], detector.Weights.AsSpan());
         Npy.Write(Path.Combine(folder, $"{name}-bias.npy"), [detector.Hidden], detector.Bias.AsSpan());
     }

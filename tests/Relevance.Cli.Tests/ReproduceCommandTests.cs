@@ -13,7 +13,7 @@ public class ReproduceCommandTests
         Assert.True(r.ExitCode == 0, r.Error);
         foreach (var file in new[] { "figure5-heatmaps.png", "figure6-conservation.png", "figure6-histograms.png", "section3-table.md", "section3-detector-weights.npy",
             "section3-detector-bias.npy", "figure8-heatmaps.png", "figure9-conservation.png", "figure9-histograms.png", "section4-table.md", "section4.json",
-            "section4-detector-w1.npy", "section4-detector-w2.npy" })
+            "section4-detector-w1.npy", "section4-detector-w2.npy", "section3-detector.onnx", "section4-detector.onnx" })
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
         var table = File.ReadAllText(Path.Combine(dir, "section3-table.md"));
         Assert.Contains("| nearest-root Taylor |", table);
