@@ -146,12 +146,8 @@ public sealed class EngineNetwork
                 Normalisation.Backward(lrn, _inputShapes[n], x, upper, lower);
                 return;
             case Concat:
-            {
-                var offset = 0;
-                for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
-                upper.Slice(offset, lower.Length).CopyTo(lower);
+                ConcatSlice(n, m, upper, lower);
                 return;
-            }
             default:
                 throw new System.Diagnostics.UnreachableException(layer.Kind);
         }
@@ -179,6 +175,14 @@ public sealed class EngineNetwork
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
         return [.. results];
+    }
+
+    // The part of a Concat's vector that belongs to its input m (relevance or gradient alike).
+    private void ConcatSlice(int n, int m, ReadOnlySpan<float> upper, Span<float> lower)
+    {
+        var offset = 0;
+        for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
+        upper.Slice(offset, lower.Length).CopyTo(lower);
     }
 
     private void Validate(ReadOnlySpan<float> input)
@@ -304,12 +308,8 @@ public sealed class EngineNetwork
                 return;
             }
             case Concat:
-            {
-                var offset = 0;
-                for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
-                upper.Slice(offset, lower.Length).CopyTo(lower);
+                ConcatSlice(n, m, upper, lower);
                 return;
-            }
             default:
                 throw new UncoveredLayerException(Network.Nodes[n].Name, $"no relevance redistribution is defined for {layer.Kind}.");
         }
