@@ -56,27 +56,27 @@ public static class MinMaxTrainer
             return error.DotProduct(error);
         });
 
-    // One SGD step; the gradient is accumulated over the batch and the mutable copies v, c, d are updated in place.
+    // One SGD step on a minibatch, in matrix form: rows are examples. The gradient of Σ_k (R̂_k − R_k)² reaches z_j where
+    // z_j > 0 (2 (R̂_k(j) − R_k(j))), and the inhibitor's parameters where its pre-activation is negative.
     private static void Step(MinMaxRelevanceModel model, List<MinMaxSample> batch, double rate, Matrix<double> v, Matrix<double> c, Vector<double> d)
     {
-        var (gv, gc, gd) = (Matrix<double>.Build.Dense(v.RowCount, v.ColumnCount), Matrix<double>.Build.Dense(c.RowCount, c.ColumnCount), Vector<double>.Build.Dense(d.Count));
-        foreach (var s in batch)
+        var x = Matrix<double>.Build.DenseOfRowVectors(batch.Select(s => s.Input));
+        var context = Matrix<double>.Build.DenseOfRowVectors(batch.Select(s => s.Context));
+        var pre = context * c;
+        for (var b = 0; b < pre.RowCount; b++) pre.SetRow(b, pre.Row(b) + d);
+        var z = x * v + pre.Map(t => Math.Min(0, t));
+        var dz = Matrix<double>.Build.Dense(z.RowCount, z.ColumnCount);
+        for (var b = 0; b < batch.Count; b++)
         {
-            var pre = c.TransposeThisAndMultiply(s.Context) + d;
-            var a = pre.Map(t => Math.Min(0, t));
-            var z = v.TransposeThisAndMultiply(s.Input) + a;
-            var y = z.Map(t => Math.Max(0, t));
-            var error = model.Pool(y) - s.Target;
-            // ∂/∂z_j of Σ_k (R̂_k − R_k)² = 2 (R̂_k(j) − R_k(j)) 1[z_j > 0]; the inhibitor passes it on where pre_j < 0.
-            var dz = Vector<double>.Build.Dense(z.Count, j => z[j] > 0 ? 2 * error[j / model.NeuronsPerOutput] : 0);
-            var dpre = Vector<double>.Build.Dense(z.Count, j => pre[j] < 0 ? dz[j] : 0);
-            gv += s.Input.OuterProduct(dz);
-            gc += s.Context.OuterProduct(dpre);
-            gd += dpre;
+            var predicted = model.Pool(z.Row(b).Map(t => Math.Max(0, t)));
+            var error = predicted - batch[b].Target;
+            for (var j = 0; j < z.ColumnCount; j++)
+                if (z[b, j] > 0) dz[b, j] = 2 * error[j / model.NeuronsPerOutput];
         }
+        var dpre = dz.PointwiseMultiply(pre.Map(t => t < 0 ? 1.0 : 0.0));
         var scale = rate / batch.Count;
-        v.Subtract(gv * scale, v);
-        c.Subtract(gc * scale, c);
-        d.Subtract(gd * scale, d);
+        v.Subtract(x.TransposeThisAndMultiply(dz) * scale, v);
+        c.Subtract(context.TransposeThisAndMultiply(dpre) * scale, c);
+        d.Subtract(dpre.ColumnSums() * scale, d);
     }
 }
