@@ -115,8 +115,7 @@ public sealed class OnnxImporter
             }
             catch (Exception e) when (IsMalformation(e))
             {
-                var where = string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
-                throw new ModelFormatException($"ONNX node '{where}' ({node.OpType}) is malformed: {e.Message}", e);
+                throw new ModelFormatException($"ONNX node '{Label(node)}' ({node.OpType}) is malformed: {e.Message}", e);
             }
         }
 
@@ -152,7 +151,7 @@ public sealed class OnnxImporter
 
     private void Translate(NodeProto node, HashSet<string> graphOutputs)
     {
-        var where = string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
+        var where = Label(node);
         if (node.Domain is not ("" or "ai.onnx"))
             throw new UnsupportedModelException(where, node.OpType, $"operators of domain '{node.Domain}' are not supported.");
         var a = new Attributes(node, where);
@@ -188,6 +187,9 @@ public sealed class OnnxImporter
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");
         }
     }
+
+    // How messages name a node: its name, or its first output when it has none.
+    private static string Label(NodeProto node) => string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;
 
     // A damaged file can hold values no exporter writes (sizes that overflow, indices out of range, inconsistent weights);
     // the exceptions they cause are reported as a malformed model rather than as themselves.

@@ -74,14 +74,9 @@ public sealed class EngineNetwork
     /// <summary>Explains one input using a workspace made by <see cref="CreateWorkspace"/>.</summary>
     public EngineExplanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
-        var outputs = Forward(input, ws);
-        var k = target ?? Relevances.ArgMax(outputs);
-        if (k < 0 || k >= outputs.Length)
-            throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
+        var k = Start(input, ws, target, seedWithOutput: true);
+        var outputs = ws.Values[OutputIndex];
         var f = (double)outputs[k];
-        foreach (var r in ws.Relevances) Array.Clear(r);
-        Array.Clear(ws.Heatmap);
-        ws.Relevances[OutputIndex][k] = outputs[k];
         var reports = new LayerConsistency[Network.Nodes.Length];
         for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f);
         var layers = reports.ToImmutableArray();
@@ -94,13 +89,7 @@ public sealed class EngineNetwork
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
     public float[] Gradient(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
-        var outputs = Forward(input, ws);
-        var k = target ?? Relevances.ArgMax(outputs);
-        if (k < 0 || k >= outputs.Length)
-            throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
-        foreach (var r in ws.Relevances) Array.Clear(r);
-        Array.Clear(ws.Heatmap);
-        ws.Relevances[OutputIndex][k] = 1;
+        Start(input, ws, target, seedWithOutput: false);
         for (var n = Network.Nodes.Length - 1; n >= 0; n--)
         {
             var node = Network.Nodes[n];
@@ -110,11 +99,31 @@ public sealed class EngineNetwork
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
                 Backpropagate(n, m, node.Layer, x, upper, lower, ws);
-                var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
-                TensorPrimitives.Add(into, lower, into);
+                PassDown(n, m, lower, ws);
             }
         }
         return [.. ws.Heatmap];
+    }
+
+    // The forward pass, then the target (default: the arg-max) and cleared backward buffers, the output's seeded with f_k
+    // (relevance) or 1 (gradient).
+    private int Start(ReadOnlySpan<float> input, Workspace ws, int? target, bool seedWithOutput)
+    {
+        var outputs = Forward(input, ws);
+        var k = target ?? Relevances.ArgMax(outputs);
+        if (k < 0 || k >= outputs.Length)
+            throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
+        foreach (var r in ws.Relevances) Array.Clear(r);
+        Array.Clear(ws.Heatmap);
+        ws.Relevances[OutputIndex][k] = seedWithOutput ? outputs[k] : 1;
+        return k;
+    }
+
+    // Adds what node n passes to its input m into that input's buffer (the heatmap for the network's input).
+    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Workspace ws)
+    {
+        var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
+        TensorPrimitives.Add(into, lower, into);
     }
 
     private void Backpropagate(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
@@ -260,8 +269,7 @@ public sealed class EngineNetwork
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
-            var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
-            TensorPrimitives.Add(into, lower, into);
+            PassDown(n, m, lower, ws);
         }
         var rIn = Relevances.Measure(upper).Sum;
         var error = rIn - sumOut - bias;
