@@ -18,7 +18,14 @@ public static class Gemm
     private static int Width => Vector512.IsHardwareAccelerated ? 2 * Vector512<float>.Count : 2 * Vector256<float>.Count;
 
     /// <summary>C = A · B, or C += A · B when <paramref name="accumulate"/>.</summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false)
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false) =>
+        Multiply(a, b, c, m, k, n, accumulate, parallel: true);
+
+    /// <summary>C (+)= A · B on the calling thread only: no task is scheduled, so nothing is allocated once the pool is warm.</summary>
+    public static void MultiplySerial(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false) =>
+        Multiply(a, b, c, m, k, n, accumulate, parallel: false);
+
+    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate, bool parallel)
     {
         if (m < 0 || k < 0 || n < 0 || a.Length < m * k || b.Length < k * n || c.Length < m * n)
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·[{k}×{n}].");
@@ -26,12 +33,12 @@ public static class Gemm
         if (m == 0 || n == 0 || k == 0) return;
         if (n == 1)
         {
-            MatrixVector(a, b, c, m, k);
+            MatrixVector(a, b, c, m, k, parallel);
             return;
         }
         var width = Width;
         var panels = (n + width - 1) / width;
-        var workers = (long)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
         if (workers < 2)
         {
             Run(a, b, c, m, k, n, 0, panels, 0, m, width);
@@ -59,9 +66,9 @@ public static class Gemm
 
     // c += A · b for A [m×k]: a dot product per row; a large matrix (a fully connected layer) is split by rows across cores,
     // since reading its weights from memory is the cost.
-    private static void MatrixVector(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k)
+    private static void MatrixVector(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, bool parallel)
     {
-        var workers = (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, m);
+        var workers = !parallel ? 1 : (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, m);
         if (workers < 2)
         {
             for (var i = 0; i < m; i++) c[i] += System.Numerics.Tensors.TensorPrimitives.Dot(a.Slice(i * k, k), b[..k]);

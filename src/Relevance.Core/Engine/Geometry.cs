@@ -3,17 +3,33 @@ namespace Relevance.Engine;
 /// <summary>The shape arithmetic of a linear layer as a matrix product: Z [M×P] = V [M×K] · col(x) [K×P].</summary>
 /// <remarks>A Dense layer is the case P = 1 with col(x) = x. For a convolution, col(x) is the im2col matrix:
 /// K = Cin·kh·kw rows, one column per output position; padded positions are zeros, so they never take relevance.</remarks>
-internal sealed record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
+/// <param name="InChannels">Input channels (Dense: inputs).</param>
+/// <param name="Height">Input height.</param>
+/// <param name="Width">Input width.</param>
+/// <param name="OutChannels">Output channels (Dense: outputs).</param>
+/// <param name="KernelHeight">Kernel height.</param>
+/// <param name="KernelWidth">Kernel width.</param>
+/// <param name="Stride">Stride on both axes.</param>
+/// <param name="PadTop">Zero rows above the image.</param>
+/// <param name="PadLeft">Zero columns left of the image.</param>
+/// <param name="OutHeight">Output height.</param>
+/// <param name="OutWidth">Output width.</param>
+public sealed record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
     int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth)
 {
+    /// <summary>Rows of V and Z: output channels.</summary>
     public int M => OutChannels;
+    /// <summary>Columns of V, rows of col(x): Cin·kh·kw.</summary>
     public int K => InChannels * KernelHeight * KernelWidth;
+    /// <summary>Columns of Z and col(x): output positions.</summary>
     public int P => OutHeight * OutWidth;
+    /// <summary>Elements of one input.</summary>
     public int InputSize => InChannels * Height * Width;
 
     /// <summary>col(x) = x viewed as [K×P]: a Dense layer, or a 1×1 convolution with stride 1 and no padding.</summary>
     public bool IsIdentity => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && PadTop == 0 && PadLeft == 0 && OutHeight == Height && OutWidth == Width;
 
+    /// <summary>The geometry of a Dense or Conv2d layer on an input shape.</summary>
     public static Geometry Of(Layer layer, Shape input) => layer switch
     {
         Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 0, 1, 1),

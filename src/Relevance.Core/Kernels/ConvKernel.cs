@@ -1,0 +1,33 @@
+using Relevance.Engine;
+
+namespace Relevance.Kernels;
+
+/// <summary>Float32 building blocks of a convolution as Z [M×P] = V [M×K] · col(x) [K×P], for generated code.</summary>
+public static class ConvKernel
+{
+    /// <summary>Z = V · col(x) + b per channel; <paramref name="col"/> is scratch of K·P.</summary>
+    public static void Forward(Geometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> bias, Span<float> z, Span<float> col)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        g.Im2Col(x, col);
+        Gemm.MultiplySerial(v, col, z, g.M, g.K, g.P);
+        if (bias.IsEmpty) return;
+        for (var o = 0; o < g.M; o++)
+            System.Numerics.Tensors.TensorPrimitives.Add(z.Slice(o * g.P, g.P), bias[o], z.Slice(o * g.P, g.P));
+    }
+
+    /// <summary>Σ_k V[o, k] over the in-image taps of each output position: [M×P], computed once per binding.</summary>
+    /// <remarks>A padded border sees fewer inputs, so denominators that do not depend on x (w², flat, the bounds of z^B)
+    /// vary with the position.</remarks>
+    public static float[] PositionSums(Geometry g, ReadOnlySpan<float> v)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        var ones = new float[g.InputSize];
+        ones.AsSpan().Fill(1);
+        var col = new float[g.K * g.P];
+        g.Im2Col(ones, col);
+        var sums = new float[g.M * g.P];
+        Gemm.MultiplySerial(v, col, sums, g.M, g.K, g.P);
+        return sums;
+    }
+}

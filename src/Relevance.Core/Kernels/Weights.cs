@@ -1,0 +1,72 @@
+namespace Relevance.Kernels;
+
+/// <summary>Weight-only matrices a rule needs, computed once when weights are bound.</summary>
+public static class Weights
+{
+    /// <summary>w⁺ = max(0, w) element-wise.</summary>
+    public static float[] Positive(ReadOnlySpan<float> w)
+    {
+        var p = new float[w.Length];
+        System.Numerics.Tensors.TensorPrimitives.Max(w, 0f, p);
+        return p;
+    }
+
+    /// <summary>w² element-wise.</summary>
+    public static float[] Square(ReadOnlySpan<float> w)
+    {
+        var p = new float[w.Length];
+        System.Numerics.Tensors.TensorPrimitives.Multiply(w, w, p);
+        return p;
+    }
+
+    /// <summary>f(w) element-wise (e.g. the z^B bound terms l·w⁺ + h·w⁻).</summary>
+    public static float[] Map(ReadOnlySpan<float> w, Func<float, float> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var p = new float[w.Length];
+        for (var i = 0; i < w.Length; i++) p[i] = f(w[i]);
+        return p;
+    }
+
+    /// <summary>All ones, the "weights" of the flat rule.</summary>
+    public static float[] Ones(int length)
+    {
+        var p = new float[length];
+        p.AsSpan().Fill(1);
+        return p;
+    }
+
+    /// <summary>The transpose of a row-major [rows × cols] matrix.</summary>
+    public static float[] Transpose(ReadOnlySpan<float> a, int rows, int cols)
+    {
+        var t = new float[a.Length];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+
+    /// <summary>A bound layer's parameters, checked: lengths, finiteness and the declared bias constraint.</summary>
+    /// <exception cref="ArgumentException">A length differs from the declaration, a value is NaN/∞, or the bias breaks its constraint.</exception>
+    public static LayerParameters Check(string layer, LayerParameters p, int weights, int bias, Declarations.BiasConstraint constraint)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(p.Weights);
+        ArgumentNullException.ThrowIfNull(p.Bias);
+        if (p.Weights.Length != weights)
+            throw new ArgumentException($"Layer '{layer}': the declaration needs {weights} weights, got {p.Weights.Length}.");
+        var expectedBias = constraint == Declarations.BiasConstraint.None ? 0 : bias;
+        if (p.Bias.Length != expectedBias && !(constraint == Declarations.BiasConstraint.None && p.Bias.All(b => b == 0)))
+            throw new ArgumentException($"Layer '{layer}': the declaration needs {expectedBias} biases, got {p.Bias.Length}.");
+        for (var i = 0; i < p.Weights.Length; i++)
+            if (!float.IsFinite(p.Weights[i])) throw new ArgumentException($"Layer '{layer}': weight {i} is {p.Weights[i]}.");
+        for (var j = 0; j < p.Bias.Length; j++)
+        {
+            if (!float.IsFinite(p.Bias[j])) throw new ArgumentException($"Layer '{layer}': bias {j} is {p.Bias[j]}.");
+            if (constraint == Declarations.BiasConstraint.NonPositive && p.Bias[j] > 0)
+                throw new ArgumentException($"Layer '{layer}': bias {j} is {p.Bias[j]}, but the layer is declared with non-positive biases.");
+        }
+        var b = new float[bias];
+        if (expectedBias == bias) p.Bias.CopyTo(b, 0);
+        return new LayerParameters([.. p.Weights], b);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Linq;
+using Relevance.Declarations;
+
+namespace Relevance.Generators;
+
+internal static partial class Emitter
+{
+    private static void EmitApi(CodeWriter w, NetworkPlan plan)
+    {
+        var self = plan.TypeName;
+        var layers = plan.Layers;
+        var last = layers[layers.Length - 1].Index;
+        var linear = layers.Where(l => l.IsLinear).ToArray();
+
+        w.Line("/// <inheritdoc />");
+        w.Line($"public static {self} Bind(global::System.ReadOnlySpan<{K}.LayerParameters> parameters) => new(new Parameters(parameters));");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Open($"public static {self} FromNetwork(global::Relevance.Network network)");
+        w.Line($"var layers = {K}.Binding.LinearLayers(network, LinearCount, {Literals.String(self)});");
+        w.Line("if (network.InputShape.Size != InputSize)");
+        w.Line($"    throw new global::Relevance.ShapeMismatchException(\"input\", $\"{self} takes {{InputSize}} input values; the network takes {{network.InputShape}}.\");");
+        w.Line($"return Bind(new {K}.LayerParameters[]");
+        w.Line("{");
+        foreach (var l in linear)
+            w.Line(l.Kind == LayerKind.Dense
+                ? $"    {K}.Binding.Dense(layers[{l.Linear}], {Literals.String(l.Name)}, L{l.Index}In, L{l.Index}Out),"
+                : $"    {K}.Binding.Conv2d(layers[{l.Linear}], {Literals.String(l.Name)}, {l.InShape[0]}, {l.Size}, {l.Kernel}, {l.Stride}, {l.Padding}),");
+        w.Line("});");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc />").Line($"public {self} WithNewWorkspace() => new(_p);");
+        w.Line("/// <inheritdoc />").Line("public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;");
+        w.Line("/// <inheritdoc />").Line("public float BiasRelevance => _biasRelevance;");
+        w.Line("/// <inheritdoc />").Line("public int Target => _target;");
+        w.Line();
+
+        w.Line("/// <inheritdoc />");
+        w.Open($"public void Forward({ReadOnlySpan} input, {Span} output)");
+        w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
+        w.Line($"{K}.InputChecks.RequireLength(output.Length, OutputSize, \"output\");");
+        w.Line("RunForward(input);");
+        w.Line($"_a{last}.CopyTo(output);");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <inheritdoc />");
+        w.Open($"public float Explain({ReadOnlySpan} input, {Span} heatmap, int target = -1)");
+        w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
+        w.Line($"{K}.InputChecks.RequireLength(heatmap.Length, InputSize, \"heatmap\");");
+        if (plan.Low is not null && plan.High is not null)
+            w.Line($"{K}.InputChecks.RequireInBox(input, Low, High, {Literals.String(linear.Length > 0 ? linear[0].Name : layers[0].Name)}, \"the declared input box\");");
+        w.Line("RunForward(input);");
+        foreach (var l in linear.Where(l => l.Rule == LayerRule.ZPlus && (!l.InputNonNegative || l.Index == 0)))
+            w.Line($"{K}.InputChecks.RequireInBox({Input(l)}, 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
+        w.Line($"var k = target < 0 ? {Tp}.IndexOfMax<float>(_a{last}) : target;");
+        w.Line("if (k >= OutputSize)");
+        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(target), $\"{self} has {{OutputSize}} outputs; target {{k}} does not exist.\");");
+        w.Line($"var f = _a{last}[k];");
+        w.Line("heatmap.Slice(0, InputSize).Clear();");
+        foreach (var l in layers) w.Line($"global::System.Array.Clear(_r{l.Index});");
+        w.Line($"_r{last}[k] = f;");
+        w.Line("_biasRelevance = 0f;");
+        foreach (var l in layers.Reverse()) w.Line($"Relevance{l.Index}({Input(l)}, {Lower(l)});");
+        foreach (var l in layers) w.Line($"_layerSums[{l.Index}] = {Tp}.Sum<float>(_r{l.Index});");
+        w.Line("_target = k;");
+        w.Line("return f;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>f(x) for a batch of inputs laid end to end: writes OutputSize values per input.</summary>");
+        w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
+        w.Line("var batch = BatchSize(inputs.Length);");
+        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch * OutputSize, \"outputs\");");
+        w.Line("for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Explains a batch of inputs laid end to end: one heatmap per input, f_target(x) in <paramref name=\"outputs\"/>; targets default to each arg-max.</summary>");
+        w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
+        w.Line("var batch = BatchSize(inputs.Length);");
+        w.Line($"{K}.InputChecks.RequireLength(heatmaps.Length, batch * InputSize, \"heatmaps\");");
+        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch, \"outputs\");");
+        w.Line("if (!targets.IsEmpty && targets.Length != batch)");
+        w.Line("    throw new global::System.ArgumentException($\"{batch} inputs need {batch} targets, got {targets.Length}.\", nameof(targets));");
+        w.Line("for (var b = 0; b < batch; b++)");
+        w.Line("    outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);");
+        w.Close();
+        w.Line();
+        w.Line("private static int BatchSize(int values) => values > 0 && values % InputSize == 0");
+        w.Line("    ? values / InputSize");
+        w.Line($"    : throw new global::Relevance.InvalidInputException($\"{self} takes inputs of {{InputSize}} values; a batch of {{values}} values is not a whole number of them.\");");
+        w.Line();
+    }
+}

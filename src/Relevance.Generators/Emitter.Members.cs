@@ -1,0 +1,178 @@
+using System.Linq;
+using Relevance.Declarations;
+
+namespace Relevance.Generators;
+
+internal static partial class Emitter
+{
+    private static string RuleExpression(LayerRule rule) => rule switch
+    {
+        LayerRule.WSquare => "global::Relevance.Rules.WSquare",
+        LayerRule.Z => "global::Relevance.Rules.Z",
+        LayerRule.ZPlus => "global::Relevance.Rules.ZPlus",
+        LayerRule.ZBox => "global::Relevance.Rules.ZBox(Low, High)",
+        _ => "global::Relevance.Rules.Flat",
+    };
+
+    private static void EmitStatics(CodeWriter w, NetworkPlan plan)
+    {
+        var names = string.Join(", ", plan.Layers.Select(l => Literals.String(l.Name)));
+        w.Line($"private static readonly global::Relevance.Shape s_inputShape = global::Relevance.Shape.Of({string.Join(", ", plan.InputShape)});");
+        w.Line($"private static readonly global::System.Collections.Immutable.ImmutableArray<string> s_layerNames = global::System.Collections.Immutable.ImmutableArray.Create({names});");
+        w.Line();
+        w.Line("/// <inheritdoc />").Line("public static global::Relevance.Shape InputShape => s_inputShape;");
+        w.Line("/// <inheritdoc />").Line("public static int OutputLength => OutputSize;");
+        w.Line("/// <inheritdoc />").Line("public static global::System.Collections.Immutable.ImmutableArray<string> LayerNames => s_layerNames;");
+        w.Line("/// <inheritdoc />");
+        w.Line($"public static global::System.Collections.Immutable.ImmutableArray<{K}.ParameterSize> ParameterSizes {{ get; }} = global::System.Collections.Immutable.ImmutableArray.Create(");
+        var linear = plan.Layers.Where(l => l.IsLinear).ToArray();
+        for (var i = 0; i < linear.Length; i++)
+        {
+            var l = linear[i];
+            var fanIn = l.Kind == LayerKind.Dense ? l.InSize : l.InShape[0] * l.Kernel * l.Kernel;
+            var bias = l.Bias == BiasConstraint.None ? 0 : l.Kind == LayerKind.Dense ? l.OutSize : l.Size;
+            w.Line($"    new {K}.ParameterSize({Literals.String(l.Name)}, {fanIn * (l.Kind == LayerKind.Dense ? l.OutSize : l.Size)}, {bias}, {fanIn}){(i < linear.Length - 1 ? "," : ");")}");
+        }
+        w.Line("/// <inheritdoc />");
+        w.Line("public static global::Relevance.Composite Composite { get; } = global::Relevance.Composite.PerLayer(new global::System.Collections.Generic.Dictionary<string, global::Relevance.Rule>");
+        w.Line("{");
+        foreach (var l in plan.Layers.Where(l => l.IsLinear))
+            w.Line($"    [{Literals.String(l.Name)}] = {RuleExpression(l.Rule)},");
+        w.Line("});");
+        w.Line("/// <inheritdoc />");
+        w.Line($"public static global::Relevance.ExplainOptions Options {{ get; }} = new(global::Relevance.PoolingRedistribution.{(plan.MaxPool == 1 ? "WinnerTakeAll" : "Proportional")}, global::Relevance.BiasTreatment.{(plan.BiasRelevance == 1 ? "Ignore" : "Neuron")});");
+        w.Line();
+    }
+
+    private static void EmitParameters(CodeWriter w, NetworkPlan plan)
+    {
+        var linear = plan.Layers.Where(l => l.IsLinear).ToArray();
+        w.Line("// The bound weights and the weight-only matrices each rule needs, computed once per binding and shared by workspaces.");
+        w.Open("private sealed class Parameters");
+        foreach (var l in linear)
+            w.Line($"public readonly float[] {string.Join(", ", Arrays(l))};");
+        w.Line();
+        w.Open($"public Parameters(global::System.ReadOnlySpan<{K}.LayerParameters> parameters)");
+        w.Line("if (parameters.Length != LinearCount)");
+        w.Line($"    throw new global::System.ArgumentException($\"{plan.TypeName} binds {{LinearCount}} Dense/Conv2d layers, got {{parameters.Length}}.\", nameof(parameters));");
+        foreach (var l in linear)
+        {
+            var n = l.Index;
+            var (weights, outs) = l.Kind == LayerKind.Dense ? ($"L{n}In * L{n}Out", $"L{n}Out") : ($"G{n}.M * G{n}.K", $"G{n}.M");
+            w.Line($"var p{n} = {K}.Weights.Check({Literals.String(l.Name)}, parameters[{l.Linear}], {weights}, {outs}, global::Relevance.Declarations.BiasConstraint.{l.Bias});");
+            w.Line($"W{n} = p{n}.Weights;");
+            w.Line($"B{n} = p{n}.Bias;");
+            var bn = plan.BiasRelevance == 1 ? $"new float[{outs}]" : $"{K}.Weights.Positive(B{n})";
+            const string bounds = "static w => w > 0 ? Low * w : High * w";
+            if (l.Kind == LayerKind.Dense)
+            {
+                switch (l.Rule)
+                {
+                    case LayerRule.ZPlus:
+                        w.Line($"WP{n} = {K}.Weights.Positive(W{n});").Line($"BN{n} = {bn};");
+                        break;
+                    case LayerRule.ZBox:
+                        w.Line($"WP{n} = {K}.Weights.Positive(W{n});");
+                        w.Line($"C{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, {bounds});");
+                        w.Line($"BN{n} = {bn};");
+                        break;
+                    case LayerRule.WSquare:
+                        w.Line($"WQ{n} = {K}.Weights.Square(W{n});");
+                        w.Line($"N{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, static w => w * w);");
+                        break;
+                    case LayerRule.Flat:
+                        w.Line($"WQ{n} = {K}.Weights.Ones(L{n}In * L{n}Out);");
+                        w.Line($"N{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, static w => 1f);");
+                        break;
+                }
+                continue;
+            }
+            switch (l.Rule)
+            {
+                case LayerRule.ZPlus:
+                    w.Line($"VP{n} = {K}.Weights.Positive(W{n});");
+                    w.Line($"VPT{n} = {K}.Weights.Transpose(VP{n}, G{n}.M, G{n}.K);");
+                    w.Line($"BN{n} = {bn};");
+                    break;
+                case LayerRule.ZBox:
+                    w.Line($"VT{n} = {K}.Weights.Transpose(W{n}, G{n}.M, G{n}.K);");
+                    w.Line($"VPT{n} = {K}.Weights.Transpose({K}.Weights.Positive(W{n}), G{n}.M, G{n}.K);");
+                    w.Line($"C{n} = {K}.ConvKernel.PositionSums(G{n}, {K}.Weights.Map(W{n}, {bounds}));");
+                    w.Line($"BN{n} = {bn};");
+                    break;
+                case LayerRule.Z:
+                    w.Line($"VT{n} = {K}.Weights.Transpose(W{n}, G{n}.M, G{n}.K);");
+                    break;
+                case LayerRule.WSquare:
+                    w.Line($"VQT{n} = {K}.Weights.Transpose({K}.Weights.Square(W{n}), G{n}.M, G{n}.K);");
+                    w.Line($"N{n} = {K}.ConvKernel.PositionSums(G{n}, {K}.Weights.Square(W{n}));");
+                    break;
+                case LayerRule.Flat:
+                    w.Line($"VQT{n} = {K}.Weights.Ones(G{n}.M * G{n}.K);");
+                    w.Line($"N{n} = {K}.ConvKernel.PositionSums(G{n}, VQT{n});");
+                    break;
+            }
+        }
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    // W, B and what the rule adds: W⁺ (WP), bounds constants (C), bias neurons (BN), w² or ones (WQ) with their sums (N),
+    // and for convolutions the transposed matrices of the backward product (VT, VPT, VQT).
+    private static string[] Arrays(PlannedLayer l)
+    {
+        var n = l.Index;
+        var dense = l.Kind == LayerKind.Dense;
+        var extra = l.Rule switch
+        {
+            LayerRule.ZPlus => dense ? new[] { "WP", "BN" } : new[] { "VP", "VPT", "BN" },
+            LayerRule.ZBox => dense ? new[] { "WP", "C", "BN" } : new[] { "VT", "VPT", "C", "BN" },
+            LayerRule.Z => dense ? new string[0] : new[] { "VT" },
+            _ => dense ? new[] { "WQ", "N" } : new[] { "VQT", "N" },
+        };
+        return new[] { "W", "B" }.Concat(extra).Select(a => a + n).ToArray();
+    }
+
+    private static void EmitWorkspace(CodeWriter w, NetworkPlan plan)
+    {
+        w.Line("// The workspace: every buffer a pass needs, allocated once per instance, so a steady-state explanation allocates nothing.");
+        w.Line("private readonly Parameters _p;");
+        foreach (var l in plan.Layers)
+        {
+            var fields = Buffers(l).Select(b => b.Name);
+            w.Line($"private readonly float[] {string.Join(", ", fields)};");
+        }
+        w.Line("private readonly float[] _layerSums = new float[LayerCount];");
+        w.Line("private float _biasRelevance;");
+        w.Line("private int _target = -1;");
+        w.Line();
+        w.Open($"private {plan.TypeName}(Parameters p)");
+        w.Line("_p = p;");
+        foreach (var l in plan.Layers)
+            foreach (var (name, size) in Buffers(l))
+                w.Line($"{name} = new float[{size}];");
+        w.Close();
+        w.Line();
+    }
+
+    private static (string Name, string Size)[] Buffers(PlannedLayer l)
+    {
+        var n = l.Index;
+        var list = new System.Collections.Generic.List<(string, string)> { ($"_a{n}", $"L{n}Out"), ($"_r{n}", $"L{n}Out") };
+        if (l.Kind == LayerKind.Dense)
+        {
+            list.Add(($"_d{n}", $"L{n}Out"));
+            list.Add(($"_t{n}", $"L{n}In"));
+            if (l.Rule == LayerRule.ZBox) list.Add(($"_u{n}", $"L{n}In"));
+        }
+        else if (l.Kind == LayerKind.Conv2d)
+        {
+            list.Add(($"_d{n}", $"L{n}Out"));
+            list.Add(($"_col{n}", $"G{n}.K * G{n}.P"));
+            list.Add(($"_back{n}", $"G{n}.K * G{n}.P"));
+            if (l.Rule == LayerRule.ZBox) list.Add(($"_back2{n}", $"G{n}.K * G{n}.P"));
+        }
+        return list.ToArray();
+    }
+}

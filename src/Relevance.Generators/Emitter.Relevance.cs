@@ -1,0 +1,178 @@
+using Relevance.Declarations;
+
+namespace Relevance.Generators;
+
+internal static partial class Emitter
+{
+    // Each method adds what layer n passes down to `lower` (the heatmap or the relevance of the layer below): a layer read
+    // by an Add as well as by its successor receives from both.
+    private static void EmitRelevance(CodeWriter w, NetworkPlan plan)
+    {
+        foreach (var l in plan.Layers)
+        {
+            var n = l.Index;
+            w.Line($"// {Describe(l)}");
+            w.Open($"private void Relevance{n}({ReadOnlySpan} x, {Span} lower)");
+            w.Line($"var upper = _r{n};");
+            switch (l.Kind)
+            {
+                case LayerKind.Dense:
+                    EmitDenseRelevance(w, l);
+                    break;
+                case LayerKind.Conv2d:
+                    EmitConvRelevance(w, l);
+                    break;
+                case LayerKind.ReLU or LayerKind.Flatten:
+                    w.Line($"{Tp}.Add(lower.Slice(0, L{n}In), upper, lower.Slice(0, L{n}In));");
+                    break;
+                case LayerKind.Sum:
+                    w.Line($"var ratio = _a{n}[0] == 0f ? 0f : upper[0] / _a{n}[0];");
+                    w.Line($"{Tp}.MultiplyAdd(x.Slice(0, L{n}In), ratio, lower.Slice(0, L{n}In), lower.Slice(0, L{n}In));");
+                    break;
+                case LayerKind.Add:
+                    w.Line($"var y = _a{n};");
+                    w.Line($"var skip = _a{l.Skip};");
+                    w.Line($"var skipLower = _r{l.Skip};");
+                    w.Open($"for (var i = 0; i < L{n}Out; i++)");
+                    w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
+                    w.Line("lower[i] += x[i] * ratio;");
+                    w.Line("skipLower[i] += skip[i] * ratio;");
+                    w.Close();
+                    break;
+                default:
+                    EmitPoolRelevance(w, l, plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool);
+                    break;
+            }
+            w.Close();
+            w.Line();
+        }
+    }
+
+    // R_i = q_ij / d_j · R_j: the ratios s_j = R_j / d_j (zero where d_j = 0) overwrite the denominators, then go back through W.
+    private static void EmitRatios(CodeWriter w, PlannedLayer l, params string[] denominators)
+    {
+        var n = l.Index;
+        w.Line($"var s = _d{n};");
+        foreach (var line in denominators) w.Line(line);
+        w.Line($"for (var j = 0; j < L{n}Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];");
+    }
+
+    private static void EmitDenseRelevance(CodeWriter w, PlannedLayer l)
+    {
+        var n = l.Index;
+        var (inputs, outputs) = ($"L{n}In", $"L{n}Out");
+        var lower = $"lower.Slice(0, {inputs})";
+        var xs = $"x.Slice(0, {inputs})";
+        switch (l.Rule)
+        {
+            case LayerRule.ZPlus:
+                w.Line($"// d_j = Σ_i x_i w⁺_ij (+ b⁺_j as a neuron)");
+                EmitRatios(w, l, $"_p.BN{n}.CopyTo(s);", $"{K}.DenseKernel.Accumulate(x, _p.WP{n}, s, {inputs}, {outputs});");
+                w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
+                w.Line($"{K}.DenseKernel.Back(_p.WP{n}, s, _t{n}, {inputs}, {outputs});");
+                w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
+                break;
+            case LayerRule.ZBox:
+                w.Line("// d_j = Σ_i x_i w_ij − l w⁺_ij − h w⁻_ij = (z_j − b_j) − C_j (+ b⁺_j as a neuron)");
+                EmitRatios(w, l, $"for (var j = 0; j < {outputs}; j++) s[j] = _a{n}[j] - _p.B{n}[j] - _p.C{n}[j] + _p.BN{n}[j];");
+                w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
+                w.Line($"{K}.DenseKernel.Back(_p.W{n}, s, _t{n}, {inputs}, {outputs});");
+                w.Line($"{K}.DenseKernel.Back(_p.WP{n}, s, _u{n}, {inputs}, {outputs});");
+                w.Line("// R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i");
+                w.Line($"for (var i = 0; i < {inputs}; i++) lower[i] += (x[i] - High) * _t{n}[i] + (High - Low) * _u{n}[i];");
+                break;
+            case LayerRule.Z:
+                w.Line("// d_j = z_j − b_j");
+                EmitRatios(w, l, $"{Tp}.Subtract(_a{n}, _p.B{n}, s);");
+                w.Line($"{K}.DenseKernel.Back(_p.W{n}, s, _t{n}, {inputs}, {outputs});");
+                w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
+                break;
+            default:
+                w.Line(l.Rule == LayerRule.Flat ? "// d_j = number of inputs" : "// d_j = Σ_i w_ij²");
+                EmitRatios(w, l, $"_p.N{n}.CopyTo(s);");
+                w.Line($"{K}.DenseKernel.Back(_p.WQ{n}, s, _t{n}, {inputs}, {outputs});");
+                w.Line($"{Tp}.Add({lower}, _t{n}, {lower});");
+                break;
+        }
+    }
+
+    private static void EmitConvRelevance(CodeWriter w, PlannedLayer l)
+    {
+        var n = l.Index;
+        var g = $"G{n}";
+        var gemm = "global::Relevance.Engine.Gemm.MultiplySerial";
+        switch (l.Rule)
+        {
+            case LayerRule.ZPlus:
+                w.Line("// d = V⁺ · col(x) (+ b⁺ as neurons)");
+                EmitRatios(w, l, $"{K}.ConvKernel.Forward({g}, x, _p.VP{n}, _p.BN{n}, s, _col{n});");
+                EmitConvBiasRelevance(w, n);
+                w.Line($"{gemm}(_p.VPT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                break;
+            case LayerRule.ZBox:
+                w.Line("// d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps");
+                EmitRatios(w, l, $"for (var j = 0; j < L{n}Out; j++) s[j] = _a{n}[j] - _p.B{n}[j / {g}.P] - _p.C{n}[j] + _p.BN{n}[j / {g}.P];");
+                EmitConvBiasRelevance(w, n);
+                w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line($"{gemm}(_p.VPT{n}, s, _back2{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line("// per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im");
+                w.Line($"for (var i = 0; i < _back{n}.Length; i++) _back{n}[i] = (_col{n}[i] - High) * _back{n}[i] + (High - Low) * _back2{n}[i];");
+                break;
+            case LayerRule.Z:
+                w.Line("// d = z − b");
+                EmitRatios(w, l, $"for (var j = 0; j < L{n}Out; j++) s[j] = _a{n}[j] - _p.B{n}[j / {g}.P];");
+                w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                break;
+            default:
+                w.Line(l.Rule == LayerRule.Flat ? "// d = number of in-image taps" : "// d = Σ w² over in-image taps");
+                EmitRatios(w, l, $"_p.N{n}.CopyTo(s);");
+                w.Line($"{gemm}(_p.VQT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                break;
+        }
+        w.Line($"{g}.Col2ImAdd(_back{n}, lower);");
+    }
+
+    private static void EmitConvBiasRelevance(CodeWriter w, int n) =>
+        w.Line($"for (var o = 0; o < G{n}.M; o++) _biasRelevance += _p.BN{n}[o] * {Tp}.Sum(new {ReadOnlySpan}(_d{n}, o * G{n}.P, G{n}.P));");
+
+    // Proportional: R_i = x_i / Σ_window x · R_k; winner-take-all gives R_k to the window's first maximum.
+    private static void EmitPoolRelevance(CodeWriter w, PlannedLayer l, bool winnerTakesAll)
+    {
+        var vector = l.InShape.Length == 1;
+        if (vector)
+        {
+            w.Open($"for (var k = 0; k < L{l.Index}Out; k++)");
+            w.Line("var r = upper[k];").Line("if (r == 0f) continue;");
+            w.Line($"var (first, end) = (k * {l.Size}, k * {l.Size} + {l.Size});");
+        }
+        else
+        {
+            var stride = l.Stride == 0 ? l.Size : l.Stride;
+            w.Line($"const int C = {l.InShape[0]}, H = {l.InShape[1]}, W = {l.InShape[2]}, OH = {l.OutShape[1]}, OW = {l.OutShape[2]}, S = {stride}, Size = {l.Size};");
+            w.Line("for (var ch = 0; ch < C; ch++)");
+            w.Line("for (var oy = 0; oy < OH; oy++)");
+            w.Open("for (var ox = 0; ox < OW; ox++)");
+            w.Line("var r = upper[(ch * OH + oy) * OW + ox];").Line("if (r == 0f) continue;");
+        }
+        string Loop(string body) => vector
+            ? $"for (var i = first; i < end; i++) {body}"
+            : $"for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) {{ var i = (ch * H + iy) * W + ix; {body} }}";
+        if (winnerTakesAll)
+        {
+            w.Line(vector ? "var best = first;" : "var best = (ch * H + oy * S) * W + ox * S;");
+            w.Line(Loop("if (x[i] > x[best]) best = i;"));
+            w.Line("lower[best] += r;");
+        }
+        else
+        {
+            w.Line("var total = 0f;");
+            w.Line(Loop("total += x[i];"));
+            w.Line("if (total == 0f) continue;");
+            w.Line("var ratio = r / total;");
+            w.Line(Loop("lower[i] += x[i] * ratio;"));
+        }
+        w.Close();
+    }
+}
