@@ -40,7 +40,7 @@ internal static partial class Emitter
         w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
         w.Line($"{K}.InputChecks.RequireLength(output.Length, OutputSize, \"output\");");
         w.Line("RunForward(input);");
-        w.Line($"_a{last}.CopyTo(output);");
+        w.Line($"global::System.MemoryExtensions.CopyTo(_a{last}, output);");
         w.Close();
         w.Line();
 

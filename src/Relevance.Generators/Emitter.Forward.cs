@@ -18,7 +18,7 @@ internal static partial class Emitter
             switch (l.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"_p.B{n}.CopyTo(y);");
+                    w.Line($"global::System.MemoryExtensions.CopyTo(_p.B{n}, y);");
                     w.Line($"{K}.DenseKernel.Accumulate(x, _p.W{n}, y, L{n}In, L{n}Out);");
                     break;
                 case LayerKind.Conv2d:

@@ -52,7 +52,7 @@ internal static partial class Emitter
     private static void EmitRatios(CodeWriter w, PlannedLayer l, params string[] denominators)
     {
         var n = l.Index;
-        w.Line($"var s = _d{n};");
+        w.Line($"{Span} s = _d{n};");
         foreach (var line in denominators) w.Line(line);
         w.Line($"for (var j = 0; j < L{n}Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];");
     }
@@ -67,7 +67,7 @@ internal static partial class Emitter
         {
             case LayerRule.ZPlus:
                 w.Line($"// d_j = Σ_i x_i w⁺_ij (+ b⁺_j as a neuron)");
-                EmitRatios(w, l, $"_p.BN{n}.CopyTo(s);", $"{K}.DenseKernel.Accumulate(x, _p.WP{n}, s, {inputs}, {outputs});");
+                EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.BN{n}, s);", $"{K}.DenseKernel.Accumulate(x, _p.WP{n}, s, {inputs}, {outputs});");
                 w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
                 w.Line($"{K}.DenseKernel.Back(_p.WP{n}, s, _t{n}, {inputs}, {outputs});");
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
@@ -89,7 +89,7 @@ internal static partial class Emitter
                 break;
             default:
                 w.Line(l.Rule == LayerRule.Flat ? "// d_j = number of inputs" : "// d_j = Σ_i w_ij²");
-                EmitRatios(w, l, $"_p.N{n}.CopyTo(s);");
+                EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.N{n}, s);");
                 w.Line($"{K}.DenseKernel.Back(_p.WQ{n}, s, _t{n}, {inputs}, {outputs});");
                 w.Line($"{Tp}.Add({lower}, _t{n}, {lower});");
                 break;
@@ -127,7 +127,7 @@ internal static partial class Emitter
                 break;
             default:
                 w.Line(l.Rule == LayerRule.Flat ? "// d = number of in-image taps" : "// d = Σ w² over in-image taps");
-                EmitRatios(w, l, $"_p.N{n}.CopyTo(s);");
+                EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.N{n}, s);");
                 w.Line($"{gemm}(_p.VQT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 break;
         }

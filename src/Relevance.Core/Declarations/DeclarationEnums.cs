@@ -1,8 +1,17 @@
 // Compiled into Relevance.Core and, as a linked file, into the source generator: both read the same values.
+// The generator's copy is internal, so an assembly that references both sees one type.
 namespace Relevance.Declarations
 {
+#if RELEVANCE_GENERATOR
+#pragma warning disable CS1591
+#endif
     /// <summary>The relevance rule of a declared Dense or Conv2d layer.</summary>
-    public enum LayerRule
+#if RELEVANCE_GENERATOR
+    internal
+#else
+    public
+#endif
+    enum LayerRule
     {
         /// <summary>The network's composite decides: <c>FirstRule</c> on the first linear layer, <c>Rule</c> above.</summary>
         Default = 0,
@@ -19,7 +28,12 @@ namespace Relevance.Declarations
     }
 
     /// <summary>A constraint on a declared layer's bias, checked when weights are bound.</summary>
-    public enum BiasConstraint
+#if RELEVANCE_GENERATOR
+    internal
+#else
+    public
+#endif
+    enum BiasConstraint
     {
         /// <summary>Any finite bias.</summary>
         Any = 0,
