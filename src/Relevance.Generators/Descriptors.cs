@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 
@@ -49,7 +50,7 @@ internal static class Descriptors
         "{0}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    private static readonly DiagnosticDescriptor[] All =
+    public static readonly ImmutableArray<DiagnosticDescriptor> All =
         [NotPartialRecord, EmptyNetwork, ShapeMismatch, NegativeInput, MissingBounds, InvalidBounds, Unsupported, InvalidArgument];
 
     public static DiagnosticDescriptor ById(string id) =>

@@ -18,11 +18,7 @@ internal sealed record LocationInfo(string Path, TextSpan Span, LinePositionSpan
 }
 
 /// <summary>A diagnostic to report, as data.</summary>
-internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments)
-{
-    public Diagnostic ToDiagnostic() =>
-        Diagnostic.Create(Descriptors.ById(Id), Location?.ToLocation(), Arguments.Cast<object>().ToArray());
-}
+internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments);
 
 internal enum LayerKind { Dense, Conv2d, ReLU, SumPool, AvgPool, MaxPool, Flatten, Sum, Add }
 

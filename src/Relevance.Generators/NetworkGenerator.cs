@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Relevance.Generators;
 
-/// <summary>Emits a specialised forward and relevance pass for every record declared with <c>[Network]</c>.</summary>
+/// <summary>Emits a specialised forward and relevance pass for every record declared with <c>[Network]</c>; <see cref="NetworkAnalyzer"/> reports its mistakes.</summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class NetworkGenerator : IIncrementalGenerator
 {
@@ -27,9 +27,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (declaration, _) => Planning.Plan(declaration))
             .WithTrackingName(Steps.Plan);
 
+        // Diagnostics are NetworkAnalyzer's to report (a generator's bypass #pragma); a plan with an error emits nothing.
         context.RegisterSourceOutput(plans, static (output, plan) =>
         {
-            foreach (var diagnostic in plan.Diagnostics) output.ReportDiagnostic(diagnostic.ToDiagnostic());
             if (!plan.HasErrors && plan.Layers.Length > 0) output.AddSource(plan.HintName, Emitter.Emit(plan));
         });
     }

@@ -13,11 +13,15 @@ internal static class Parsing
     public const string DeclarationsNamespace = "Relevance.Declarations";
     public const string NetworkAttribute = DeclarationsNamespace + ".NetworkAttribute";
 
-    public static NetworkDeclaration Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static NetworkDeclaration Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0], cancellationToken);
+
+    /// <summary>The [Network] attribute of a type, if it has one.</summary>
+    public static AttributeData? NetworkAttributeOf(INamedTypeSymbol type) =>
+        type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute);
+
+    public static NetworkDeclaration Parse(INamedTypeSymbol type, TypeDeclarationSyntax syntax, AttributeData network, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.TargetSymbol;
-        var syntax = (TypeDeclarationSyntax)context.TargetNode;
-        var network = context.Attributes[0];
         var isPartialRecord = syntax is RecordDeclarationSyntax record
             && !record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword)
             && syntax.Modifiers.Any(SyntaxKind.PartialKeyword);

@@ -21,3 +21,21 @@ internal sealed class GeneratorTest : CSharpSourceGeneratorTest<NetworkGenerator
 
     protected override ParseOptions CreateParseOptions() => GeneratorHarness.ParseOptions;
 }
+
+/// <summary>The testing library's analyzer test, with the generator's output compiled in, over the same references.</summary>
+internal sealed class AnalyzerTest : CSharpAnalyzerTest<NetworkAnalyzer, DefaultVerifier>
+{
+    public AnalyzerTest()
+    {
+        ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+        TestState.AdditionalReferences.AddRange(Basic.Reference.Assemblies.Net100.References.All);
+        TestState.AdditionalReferences.AddRange(GeneratorHarness.LibraryReferences);
+    }
+
+    protected override IEnumerable<Type> GetSourceGenerators() => [typeof(NetworkGenerator)];
+
+    protected override CompilationOptions CreateCompilationOptions() =>
+        ((CSharpCompilationOptions)base.CreateCompilationOptions()).WithNullableContextOptions(NullableContextOptions.Enable);
+
+    protected override ParseOptions CreateParseOptions() => GeneratorHarness.ParseOptions;
+}
