@@ -39,11 +39,13 @@ public static class Gemm
         var width = Width;
         var panels = (n + width - 1) / width;
         var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        if (workers < 2)
-        {
-            Run(a, b, c, m, k, n, 0, panels, 0, m, width);
-            return;
-        }
+        if (workers < 2) Run(a, b, c, m, k, n, 0, panels, 0, m, width);
+        else RunParallel(a, b, c, m, k, n, panels, workers, width);
+    }
+
+    // Apart from Multiply because the lambda's captured variables would otherwise be allocated on every call, serial or not.
+    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int panels, int workers, int width)
+    {
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -70,10 +72,12 @@ public static class Gemm
     {
         var workers = !parallel ? 1 : (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, m);
         if (workers < 2)
-        {
             for (var i = 0; i < m; i++) c[i] += System.Numerics.Tensors.TensorPrimitives.Dot(a.Slice(i * k, k), b[..k]);
-            return;
-        }
+        else MatrixVectorParallel(a, b, c, m, k, workers);
+    }
+
+    private static void MatrixVectorParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int workers)
+    {
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -99,8 +103,12 @@ public static class Gemm
         {
             for (var j = 0; j < m; j++)
                 if (s[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a.Slice(j * k, k), s[j], c[..k], c[..k]);
-            return;
         }
+        else TransposedVectorParallel(a, s, c, m, k, workers);
+    }
+
+    private static void TransposedVectorParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> s, Span<float> c, int m, int k, int workers)
+    {
         unsafe
         {
             fixed (float* pa = a, ps = s, pc = c)

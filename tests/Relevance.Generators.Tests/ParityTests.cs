@@ -1,0 +1,122 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Relevance.Kernels;
+using Relevance.Reference;
+using Relevance.Samples;
+
+namespace Relevance.Generators.Tests;
+
+/// <summary>The generated explainers of the four samples against the double-precision reference, on random weights and inputs.</summary>
+/// <remarks>Tolerances: the generated code runs in float32 (ε = 6e-8) and sums up to 1568 terms per neuron, each at most the
+/// scale max(1, |f(x)|); with sequential summation the worst case is ~1e-4 relative, typical errors are ~1e-6. Every
+/// comparison is stated relative to that scale: f(x), each heatmap value, each layer's Σ R and the bias relevance agree within
+/// 1e-4 · max(1, |f(x)|).</remarks>
+public class ParityTests
+{
+    private const double Tolerance = 1e-4;
+
+    private static Arbitrary<int> Seeds => Gen.Choose(0, int.MaxValue).ToArbitrary();
+
+    private static Property Parity<TNet>(bool nonPositiveBias, float low, float high) where TNet : class, INetworkKernel<TNet> =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            var net = RandomNetworks.Bind<TNet>(random, nonPositiveBias);
+            var input = RandomNetworks.Input(random, TNet.InputShape.Size, low, high);
+            var heatmap = new float[input.Length];
+            var f = net.Explain(input, heatmap);
+            var reference = Propagation.Explain(net.ToNetwork(), Tensor.From(TNet.InputShape, [.. input.Select(v => (double)v)]), TNet.Composite, TNet.Options);
+            var scale = Math.Max(1, Math.Abs(reference.Output));
+            var heatmapError = heatmap.Select((r, i) => Math.Abs(r - reference.Heatmap[i])).Max();
+            var layerError = TNet.LayerNames.Select((name, n) => Math.Abs(net.LayerRelevance[n] - reference.RelevanceOf(name).Data.Sum())).Max();
+            var biasError = Math.Abs(net.BiasRelevance - reference.Consistency.BiasRelevance);
+            return (net.Target == reference.Target
+                    && Math.Abs(f - reference.Output) <= Tolerance * scale
+                    && heatmapError <= Tolerance * scale
+                    && layerError <= Tolerance * scale
+                    && biasError <= Tolerance * scale)
+                .Label($"seed {seed}: target {net.Target}/{reference.Target}, f {f}/{reference.Output}, heatmap error {heatmapError:E2}, " +
+                       $"layer error {layerError:E2}, bias error {biasError:E2}, scale {scale:G4}");
+        });
+
+    [Property(MaxTest = 30)]
+    public Property One_layer_detector_matches_the_reference() => Parity<OneLayerDetector>(nonPositiveBias: true, -0.5f, 1.5f);
+
+    [Property(MaxTest = 30)]
+    public Property Two_layer_detector_matches_the_reference() => Parity<TwoLayerDetector>(nonPositiveBias: true, -0.5f, 1.5f);
+
+    [Property(MaxTest = 50)]
+    public Property LeNet5_matches_the_reference() => Parity<LeNet5>(nonPositiveBias: false, 0f, 1f);
+
+    [Property(MaxTest = 50)]
+    public Property Residual_cnn_matches_the_reference() => Parity<ResidualCnn>(nonPositiveBias: false, 0f, 1f);
+
+    // The paper's detectors (b ≤ 0, inputs in the box) are consistent (Def. 3): conservative and positive. Conservation is
+    // float32 summation (1e-4 of the scale, as above); positivity allows rounding of (x − h)·Ws + (h − l)·W⁺s, whose exact value
+    // is ≥ 0 but whose two float products may cancel: −1e-5 of the scale.
+    private static Property Consistent<TNet>() where TNet : class, INetworkKernel<TNet> =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            var net = RandomNetworks.Bind<TNet>(random, nonPositiveBias: true);
+            var heatmap = new float[TNet.InputShape.Size];
+            var f = net.Explain(RandomNetworks.Input(random, heatmap.Length, -0.5f, 1.5f), heatmap);
+            var scale = Math.Max(1, Math.Abs(f));
+            var error = f - heatmap.Sum(r => (double)r) - net.BiasRelevance;
+            return (f >= 0 && Math.Abs(error) <= Tolerance * scale && heatmap.Min() >= -1e-5 * scale && net.BiasRelevance == 0)
+                .Label($"seed {seed}: f {f}, conservation error {error:E2}, min R {heatmap.Min():E2}, bias {net.BiasRelevance}");
+        });
+
+    [Property(MaxTest = 30)]
+    public Property One_layer_detector_explanations_are_consistent() => Consistent<OneLayerDetector>();
+
+    [Property(MaxTest = 30)]
+    public Property Two_layer_detector_explanations_are_consistent() => Consistent<TwoLayerDetector>();
+
+    [Fact]
+    public void An_input_outside_the_declared_box_is_a_rule_domain_error_naming_the_layer()
+    {
+        var net = RandomNetworks.Bind<OneLayerDetector>(new Random(1), nonPositiveBias: true);
+        var input = new float[OneLayerDetector.InputSize];
+        input[17] = 2f;
+        var e = Assert.Throws<RuleDomainException>(() => net.Explain(input, new float[input.Length]));
+        Assert.Equal("Dense0", e.Node);
+        Assert.Contains("input 17 is 2", e.Message);
+    }
+
+    [Fact]
+    public void A_NaN_input_or_a_short_buffer_is_refused()
+    {
+        var net = RandomNetworks.Bind<LeNet5>(new Random(1), nonPositiveBias: false);
+        var input = new float[LeNet5.InputSize];
+        input[3] = float.NaN;
+        Assert.Contains("input 3 is NaN", Assert.Throws<InvalidInputException>(() => net.Explain(input, new float[input.Length])).Message);
+        Assert.Throws<InvalidInputException>(() => net.Explain(new float[5], new float[5]));
+        Assert.Throws<ArgumentException>(() => net.Explain(new float[LeNet5.InputSize], new float[3]));
+    }
+
+    [Fact]
+    public void Binding_checks_counts_sizes_and_the_declared_bias_sign()
+    {
+        Assert.Throws<ArgumentException>(() => OneLayerDetector.Bind([]));
+        Assert.Contains("needs 627200 weights", Assert.Throws<ArgumentException>(() => OneLayerDetector.Bind([new LayerParameters(new float[10], new float[400])])).Message);
+        var positive = new float[400];
+        positive[5] = 0.1f;
+        Assert.Contains("bias 5 is 0.1", Assert.Throws<ArgumentException>(() => OneLayerDetector.Bind([new LayerParameters(new float[627200], positive)])).Message);
+    }
+
+    [Fact]
+    public void A_reference_network_binds_and_explains_the_same()
+    {
+        var net = RandomNetworks.Bind<ResidualCnn>(new Random(3), nonPositiveBias: false);
+        var again = ResidualCnn.FromNetwork(net.ToNetwork());
+        var input = RandomNetworks.Input(new Random(4), ResidualCnn.InputSize, 0, 1);
+        var (a, b) = (new float[input.Length], new float[input.Length]);
+        Assert.Equal(net.Explain(input, a), again.Explain(input, b));
+        Assert.Equal(a, b);
+        Assert.Contains("declares 5 Dense/Conv2d layers; the network has 4", Assert.Throws<NetworkException>(() => LeNet5.FromNetwork(net.ToNetwork())).Message);
+        var narrower = Network.Sequential(Shape.Of(1568), new Dense(1568, 300, [.. new double[1568 * 300]], [.. new double[300]]), new ReLU(), new Sum());
+        Assert.Equal("Dense0", Assert.Throws<ShapeMismatchException>(() => OneLayerDetector.FromNetwork(narrower)).Node);
+    }
+}
