@@ -6,14 +6,21 @@ namespace Relevance.Kernels;
 public static class Binding
 {
     /// <summary>The Dense and Conv2d layers of a network in node order; throws unless there are as many as declared.</summary>
+    /// <remarks>ONNX has no sum or sum-pooling operator, so exported models (e.g. by <c>OnnxExporter</c>) write them as a MatMul
+    /// with a 0/1 matrix and no bias. When a network has more linear layers than declared, such layers are taken as the
+    /// declaration's Sum and SumPool and skipped; trained weights are never exactly 0/1.</remarks>
     public static Layer[] LinearLayers(Network network, int declared, string declaration)
     {
         ArgumentNullException.ThrowIfNull(network);
         var layers = network.Nodes.Select(n => n.Layer).Where(l => l is Relevance.Dense or Relevance.Conv2d).ToArray();
+        if (layers.Length > declared) layers = [.. layers.Where(l => !IsZeroOneSum(l))];
         if (layers.Length != declared)
-            throw new NetworkException($"{declaration} declares {declared} Dense/Conv2d layers; the network has {layers.Length}.");
+            throw new NetworkException($"{declaration} declares {declared} Dense/Conv2d layers; the network has {layers.Length} (besides 0/1 sum matrices).");
         return layers;
     }
+
+    private static bool IsZeroOneSum(Layer layer) =>
+        layer is Relevance.Dense d && d.Weights.All(w => w is 0 or 1) && d.Bias.All(b => b == 0);
 
     /// <summary>Throws unless the layer is a Dense layer with the declared sizes.</summary>
     public static LayerParameters Dense(Layer layer, string name, int inputs, int outputs) =>
