@@ -68,14 +68,14 @@ internal static partial class Emitter
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>f(x) for a batch of inputs laid end to end: writes OutputSize values per input.</summary>");
+        w.Line("/// <inheritdoc />");
         w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
         w.Line("var batch = BatchSize(inputs.Length);");
         w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch * OutputSize, \"outputs\");");
         w.Line("for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
         w.Close();
         w.Line();
-        w.Line("/// <summary>Explains a batch of inputs laid end to end: one heatmap per input, f_target(x) in <paramref name=\"outputs\"/>; targets default to each arg-max.</summary>");
+        w.Line("/// <inheritdoc />");
         w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
         w.Line("var batch = BatchSize(inputs.Length);");
         w.Line($"{K}.InputChecks.RequireLength(heatmaps.Length, batch * InputSize, \"heatmaps\");");

@@ -17,6 +17,11 @@ internal static partial class Emitter
             w.Open($"private void Forward{n}({ReadOnlySpan} x, {Span} y)");
             switch (l.Kind)
             {
+                case LayerKind.Dense when ShiftsInput(l, plan):
+                    w.Line("// z = (b + l·Σ_i W_i) + Wᵀ(x − l): pixels at the lower bound are skipped");
+                    w.Line($"global::System.MemoryExtensions.CopyTo(_p.BL{n}, y);");
+                    w.Line($"{K}.DenseKernel.AccumulateShifted(x, Low, _p.W{n}, y, L{n}In, L{n}Out);");
+                    break;
                 case LayerKind.Dense:
                     w.Line($"global::System.MemoryExtensions.CopyTo(_p.B{n}, y);");
                     w.Line($"{K}.DenseKernel.Accumulate(x, _p.W{n}, y, L{n}In, L{n}Out);");

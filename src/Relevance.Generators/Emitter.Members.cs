@@ -50,7 +50,7 @@ internal static partial class Emitter
         w.Line("// The bound weights and the weight-only matrices each rule needs, computed once per binding and shared by workspaces.");
         w.Open("private sealed class Parameters");
         foreach (var l in linear)
-            w.Line($"public readonly float[] {string.Join(", ", Arrays(l))};");
+            w.Line($"public readonly float[] {string.Join(", ", Arrays(l, plan))};");
         w.Line();
         w.Open($"public Parameters(global::System.ReadOnlySpan<{K}.LayerParameters> parameters)");
         w.Line("if (parameters.Length != LinearCount)");
@@ -62,6 +62,7 @@ internal static partial class Emitter
             w.Line($"var p{n} = {K}.Weights.Check({Literals.String(l.Name)}, parameters[{l.Linear}], {weights}, {outs}, global::Relevance.Declarations.BiasConstraint.{l.Bias});");
             w.Line($"W{n} = p{n}.Weights;");
             w.Line($"B{n} = p{n}.Bias;");
+            if (ShiftsInput(l, plan)) w.Line($"BL{n} = {K}.DenseKernel.ShiftedBias(B{n}, W{n}, L{n}In, L{n}Out, Low);");
             var bn = plan.BiasRelevance == 1 ? $"new float[{outs}]" : $"{K}.Weights.Positive(B{n})";
             const string bounds = "static w => w > 0 ? Low * w : High * w";
             if (l.Kind == LayerKind.Dense)
@@ -72,7 +73,6 @@ internal static partial class Emitter
                         w.Line($"WP{n} = {K}.Weights.Positive(W{n});").Line($"BN{n} = {bn};");
                         break;
                     case LayerRule.ZBox:
-                        w.Line($"WP{n} = {K}.Weights.Positive(W{n});");
                         w.Line($"C{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, {bounds});");
                         w.Line($"BN{n} = {bn};");
                         break;
@@ -120,18 +120,24 @@ internal static partial class Emitter
 
     // W, B and what the rule adds: W⁺ (WP), bounds constants (C), bias neurons (BN), w² or ones (WQ) with their sums (N),
     // and for convolutions the transposed matrices of the backward product (VT, VPT, VQT).
-    private static string[] Arrays(PlannedLayer l)
+    // A dense layer on the network's input, when the box's lower bound is not 0, accumulates (x − l) from b + l·Σ_i W_i:
+    // the background pixels at l then cost nothing.
+    private static bool ShiftsInput(PlannedLayer l, NetworkPlan plan) =>
+        l.Kind == LayerKind.Dense && l.Index == 0 && plan.Low is { } low && low != 0 && plan.High is not null;
+
+    private static string[] Arrays(PlannedLayer l, NetworkPlan plan)
     {
         var n = l.Index;
         var dense = l.Kind == LayerKind.Dense;
         var extra = l.Rule switch
         {
             LayerRule.ZPlus => dense ? new[] { "WP", "BN" } : new[] { "VP", "VPT", "BN" },
-            LayerRule.ZBox => dense ? new[] { "WP", "C", "BN" } : new[] { "VT", "VPT", "C", "BN" },
+            LayerRule.ZBox => dense ? new[] { "C", "BN" } : new[] { "VT", "VPT", "C", "BN" },
             LayerRule.Z => dense ? new string[0] : new[] { "VT" },
             _ => dense ? new[] { "WQ", "N" } : new[] { "VQT", "N" },
         };
-        return new[] { "W", "B" }.Concat(extra).Select(a => a + n).ToArray();
+        var shifted = ShiftsInput(l, plan) ? new[] { "BL" } : new string[0];
+        return new[] { "W", "B" }.Concat(shifted).Concat(extra).Select(a => a + n).ToArray();
     }
 
     private static void EmitWorkspace(CodeWriter w, NetworkPlan plan)
@@ -155,6 +161,13 @@ internal static partial class Emitter
         w.Close();
         w.Line();
     }
+
+    private static string BackMatrix(PlannedLayer l) => l.Rule switch
+    {
+        LayerRule.ZPlus => "WP",
+        LayerRule.Z or LayerRule.ZBox => "W",
+        _ => "WQ",
+    };
 
     private static (string Name, string Size)[] Buffers(PlannedLayer l)
     {

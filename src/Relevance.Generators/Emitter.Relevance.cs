@@ -57,6 +57,14 @@ internal static partial class Emitter
         w.Line($"for (var j = 0; j < L{n}Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];");
     }
 
+    // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass).
+    private static void EmitBack(CodeWriter w, PlannedLayer l)
+    {
+        var n = l.Index;
+        if (l.Rule == LayerRule.ZBox) w.Line($"{K}.DenseKernel.BackPair(_p.W{n}, s, _t{n}, _u{n}, L{n}In, L{n}Out);");
+        else w.Line($"{K}.DenseKernel.Back(_p.{BackMatrix(l)}{n}, s, _t{n}, L{n}In, L{n}Out);");
+    }
+
     private static void EmitDenseRelevance(CodeWriter w, PlannedLayer l)
     {
         var n = l.Index;
@@ -69,28 +77,27 @@ internal static partial class Emitter
                 w.Line($"// d_j = Σ_i x_i w⁺_ij (+ b⁺_j as a neuron)");
                 EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.BN{n}, s);", $"{K}.DenseKernel.Accumulate(x, _p.WP{n}, s, {inputs}, {outputs});");
                 w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
-                w.Line($"{K}.DenseKernel.Back(_p.WP{n}, s, _t{n}, {inputs}, {outputs});");
+                EmitBack(w, l);
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
             case LayerRule.ZBox:
                 w.Line("// d_j = Σ_i x_i w_ij − l w⁺_ij − h w⁻_ij = (z_j − b_j) − C_j (+ b⁺_j as a neuron)");
                 EmitRatios(w, l, $"for (var j = 0; j < {outputs}; j++) s[j] = _a{n}[j] - _p.B{n}[j] - _p.C{n}[j] + _p.BN{n}[j];");
                 w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
-                w.Line($"{K}.DenseKernel.Back(_p.W{n}, s, _t{n}, {inputs}, {outputs});");
-                w.Line($"{K}.DenseKernel.Back(_p.WP{n}, s, _u{n}, {inputs}, {outputs});");
+                EmitBack(w, l);
                 w.Line("// R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i");
                 w.Line($"for (var i = 0; i < {inputs}; i++) lower[i] += (x[i] - High) * _t{n}[i] + (High - Low) * _u{n}[i];");
                 break;
             case LayerRule.Z:
                 w.Line("// d_j = z_j − b_j");
                 EmitRatios(w, l, $"{Tp}.Subtract(_a{n}, _p.B{n}, s);");
-                w.Line($"{K}.DenseKernel.Back(_p.W{n}, s, _t{n}, {inputs}, {outputs});");
+                EmitBack(w, l);
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
             default:
                 w.Line(l.Rule == LayerRule.Flat ? "// d_j = number of inputs" : "// d_j = Σ_i w_ij²");
                 EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.N{n}, s);");
-                w.Line($"{K}.DenseKernel.Back(_p.WQ{n}, s, _t{n}, {inputs}, {outputs});");
+                EmitBack(w, l);
                 w.Line($"{Tp}.Add({lower}, _t{n}, {lower});");
                 break;
         }
@@ -100,7 +107,7 @@ internal static partial class Emitter
     {
         var n = l.Index;
         var g = $"G{n}";
-        var gemm = "global::Relevance.Engine.Gemm.MultiplySerial";
+        var gemm = $"{K}.ConvKernel.Multiply";
         switch (l.Rule)
         {
             case LayerRule.ZPlus:

@@ -33,6 +33,10 @@ public interface INetworkKernel<TSelf> where TSelf : class, INetworkKernel<TSelf
     void Forward(ReadOnlySpan<float> input, Span<float> output);
     /// <summary>Explains output <paramref name="target"/> (−1: the arg-max): writes the heatmap and returns f_target(x).</summary>
     float Explain(ReadOnlySpan<float> input, Span<float> heatmap, int target = -1);
+    /// <summary>f(x) for a batch of inputs laid end to end: <see cref="OutputLength"/> values per input.</summary>
+    void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs);
+    /// <summary>Explains a batch of inputs laid end to end: one heatmap per input and f_target(x) per input; targets default to each arg-max.</summary>
+    void ExplainBatch(ReadOnlySpan<float> inputs, Span<float> heatmaps, Span<float> outputs, ReadOnlySpan<int> targets = default);
     /// <summary>Σ R at each layer's output after the last <see cref="Explain"/>.</summary>
     ReadOnlySpan<float> LayerRelevance { get; }
     /// <summary>Relevance taken by positive biases (as neurons) in the last <see cref="Explain"/>.</summary>

@@ -267,7 +267,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         return f;
     }
 
-    /// <summary>f(x) for a batch of inputs laid end to end: writes OutputSize values per input.</summary>
+    /// <inheritdoc />
     public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         var batch = BatchSize(inputs.Length);
@@ -275,7 +275,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
     }
 
-    /// <summary>Explains a batch of inputs laid end to end: one heatmap per input, f_target(x) in <paramref name="outputs"/>; targets default to each arg-max.</summary>
+    /// <inheritdoc />
     public void ExplainBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> heatmaps, global::System.Span<float> outputs, global::System.ReadOnlySpan<int> targets = default)
     {
         var batch = BatchSize(inputs.Length);
@@ -417,8 +417,8 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j / G0.P] - _p.C0[j] + _p.BN0[j / G0.P];
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
         for (var i = 0; i < _back0.Length; i++) _back0[i] = (_col0[i] - High) * _back0[i] + (High - Low) * _back20[i];
         G0.Col2ImAdd(_back0, lower);
@@ -459,7 +459,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::Relevance.Kernels.ConvKernel.Forward(G3, x, _p.VP3, _p.BN3, s, _col3);
         for (var j = 0; j < L3Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G3.M; o++) _biasRelevance += _p.BN3[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d3, o * G3.P, G3.P));
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VPT3, s, _back3, G3.K, G3.M, G3.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT3, s, _back3, G3.K, G3.M, G3.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back3, _col3, _back3);
         G3.Col2ImAdd(_back3, lower);
     }

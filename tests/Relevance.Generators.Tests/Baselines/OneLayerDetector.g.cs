@@ -47,7 +47,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     // The bound weights and the weight-only matrices each rule needs, computed once per binding and shared by workspaces.
     private sealed class Parameters
     {
-        public readonly float[] W0, B0, WP0, C0, BN0;
+        public readonly float[] W0, B0, BL0, C0, BN0;
 
         public Parameters(global::System.ReadOnlySpan<global::Relevance.Kernels.LayerParameters> parameters)
         {
@@ -56,7 +56,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
             var p0 = global::Relevance.Kernels.Weights.Check("Dense0", parameters[0], L0In * L0Out, L0Out, global::Relevance.Declarations.BiasConstraint.NonPositive);
             W0 = p0.Weights;
             B0 = p0.Bias;
-            WP0 = global::Relevance.Kernels.Weights.Positive(W0);
+            BL0 = global::Relevance.Kernels.DenseKernel.ShiftedBias(B0, W0, L0In, L0Out, Low);
             C0 = global::Relevance.Kernels.DenseKernel.ColumnSums(W0, L0In, L0Out, static w => w > 0 ? Low * w : High * w);
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
         }
@@ -145,7 +145,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         return f;
     }
 
-    /// <summary>f(x) for a batch of inputs laid end to end: writes OutputSize values per input.</summary>
+    /// <inheritdoc />
     public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         var batch = BatchSize(inputs.Length);
@@ -153,7 +153,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
     }
 
-    /// <summary>Explains a batch of inputs laid end to end: one heatmap per input, f_target(x) in <paramref name="outputs"/>; targets default to each arg-max.</summary>
+    /// <inheritdoc />
     public void ExplainBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> heatmaps, global::System.Span<float> outputs, global::System.ReadOnlySpan<int> targets = default)
     {
         var batch = BatchSize(inputs.Length);
@@ -179,8 +179,9 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     // Layer 0 'Dense0': Dense 1568 → 400, rule z^B, bias NonPositive; [1568] → [400]
     private void Forward0(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
     {
-        global::System.MemoryExtensions.CopyTo(_p.B0, y);
-        global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.W0, y, L0In, L0Out);
+        // z = (b + l·Σ_i W_i) + Wᵀ(x − l): pixels at the lower bound are skipped
+        global::System.MemoryExtensions.CopyTo(_p.BL0, y);
+        global::Relevance.Kernels.DenseKernel.AccumulateShifted(x, Low, _p.W0, y, L0In, L0Out);
     }
 
     // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400]
@@ -204,8 +205,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.W0, s, _t0, L0In, L0Out);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP0, s, _u0, L0In, L0Out);
+        global::Relevance.Kernels.DenseKernel.BackPair(_p.W0, s, _t0, _u0, L0In, L0Out);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
         for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * _t0[i] + (High - Low) * _u0[i];
     }

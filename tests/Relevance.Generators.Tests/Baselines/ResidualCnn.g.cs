@@ -243,7 +243,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         return f;
     }
 
-    /// <summary>f(x) for a batch of inputs laid end to end: writes OutputSize values per input.</summary>
+    /// <inheritdoc />
     public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         var batch = BatchSize(inputs.Length);
@@ -251,7 +251,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
     }
 
-    /// <summary>Explains a batch of inputs laid end to end: one heatmap per input, f_target(x) in <paramref name="outputs"/>; targets default to each arg-max.</summary>
+    /// <inheritdoc />
     public void ExplainBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> heatmaps, global::System.Span<float> outputs, global::System.ReadOnlySpan<int> targets = default)
     {
         var batch = BatchSize(inputs.Length);
@@ -364,8 +364,8 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j / G0.P] - _p.C0[j] + _p.BN0[j / G0.P];
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
         for (var i = 0; i < _back0.Length; i++) _back0[i] = (_col0[i] - High) * _back0[i] + (High - Low) * _back20[i];
         G0.Col2ImAdd(_back0, lower);
@@ -387,7 +387,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::Relevance.Kernels.ConvKernel.Forward(G2, x, _p.VP2, _p.BN2, s, _col2);
         for (var j = 0; j < L2Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G2.M; o++) _biasRelevance += _p.BN2[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d2, o * G2.P, G2.P));
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VPT2, s, _back2, G2.K, G2.M, G2.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT2, s, _back2, G2.K, G2.M, G2.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back2, _col2, _back2);
         G2.Col2ImAdd(_back2, lower);
     }
@@ -408,7 +408,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::Relevance.Kernels.ConvKernel.Forward(G4, x, _p.VP4, _p.BN4, s, _col4);
         for (var j = 0; j < L4Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G4.M; o++) _biasRelevance += _p.BN4[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d4, o * G4.P, G4.P));
-        global::Relevance.Engine.Gemm.MultiplySerial(_p.VPT4, s, _back4, G4.K, G4.M, G4.P);
+        global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT4, s, _back4, G4.K, G4.M, G4.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back4, _col4, _back4);
         G4.Col2ImAdd(_back4, lower);
     }
