@@ -55,6 +55,11 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
             x[..(K * P)].CopyTo(col);
             return;
         }
+        if (Stride == 1)
+        {
+            Im2ColUnitStride(x, col);
+            return;
+        }
         for (var c = 0; c < InChannels; c++)
             for (var ky = 0; ky < KernelHeight; ky++)
                 for (var kx = 0; kx < KernelWidth; kx++)
@@ -79,6 +84,39 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
                             for (var ox = first; ox < last; ox++) line[ox] = src[start + (ox - first) * Stride];
                     }
                 }
+    }
+
+    // Stride 1: copy the input once into a zero-padded image, after which every line of col is one contiguous copy with no
+    // bounds to work out (the per-line bookkeeping, not the copying, is what costs on small images).
+    private void Im2ColUnitStride(ReadOnlySpan<float> x, Span<float> col)
+    {
+        var (hp, wp) = (OutHeight + KernelHeight - 1, OutWidth + KernelWidth - 1);
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(InChannels * hp * wp);
+        try
+        {
+            var padded = rented.AsSpan(0, InChannels * hp * wp);
+            padded.Clear();
+            for (var c = 0; c < InChannels; c++)
+                for (var iy = 0; iy < Height; iy++)
+                {
+                    var py = iy + PadTop;
+                    if (py >= hp) break;
+                    var width = Math.Min(Width, wp - PadLeft);
+                    if (width > 0) x.Slice((c * Height + iy) * Width, width).CopyTo(padded.Slice((c * hp + py) * wp + PadLeft, width));
+                }
+            for (var c = 0; c < InChannels; c++)
+                for (var ky = 0; ky < KernelHeight; ky++)
+                    for (var kx = 0; kx < KernelWidth; kx++)
+                    {
+                        var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                        for (var oy = 0; oy < OutHeight; oy++)
+                            padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth).CopyTo(row.Slice(oy * OutWidth, OutWidth));
+                    }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
     }
 
     /// <summary>x += col2im(col): the adjoint of <see cref="Im2Col"/>, summing every column entry back onto its pixel.</summary>
