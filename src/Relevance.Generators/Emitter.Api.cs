@@ -46,10 +46,8 @@ internal static partial class Emitter
 
         w.Line("/// <inheritdoc />");
         w.Open($"public float Explain({ReadOnlySpan} input, {Span} heatmap, int target = -1)");
-        w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
+        w.Line("CheckInput(input);");
         w.Line($"{K}.InputChecks.RequireLength(heatmap.Length, InputSize, \"heatmap\");");
-        if (plan.Low is not null && plan.High is not null)
-            w.Line($"{K}.InputChecks.RequireInBox(input, Low, High, {Literals.String(linear.Length > 0 ? linear[0].Name : layers[0].Name)}, \"the declared input box\");");
         w.Line("RunForward(input);");
         foreach (var l in linear.Where(l => l.Rule == LayerRule.ZPlus && (!l.InputNonNegative || l.Index == 0)))
             w.Line($"{K}.InputChecks.RequireInBox({Input(l)}, 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
@@ -68,22 +66,12 @@ internal static partial class Emitter
         w.Close();
         w.Line();
 
-        w.Line("/// <inheritdoc />");
-        w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
-        w.Line("var batch = BatchSize(inputs.Length);");
-        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch * OutputSize, \"outputs\");");
-        w.Line("for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
-        w.Close();
-        w.Line();
-        w.Line("/// <inheritdoc />");
-        w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
-        w.Line("var batch = BatchSize(inputs.Length);");
-        w.Line($"{K}.InputChecks.RequireLength(heatmaps.Length, batch * InputSize, \"heatmaps\");");
-        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch, \"outputs\");");
-        w.Line("if (!targets.IsEmpty && targets.Length != batch)");
-        w.Line("    throw new global::System.ArgumentException($\"{batch} inputs need {batch} targets, got {targets.Length}.\", nameof(targets));");
-        w.Line("for (var b = 0; b < batch; b++)");
-        w.Line("    outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);");
+        if (Batched(plan)) EmitBatchApi(w, plan);
+        else EmitBatchLoops(w);
+        w.Open($"private static void CheckInput({ReadOnlySpan} input)");
+        w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
+        if (plan.Low is not null && plan.High is not null)
+            w.Line($"{K}.InputChecks.RequireInBox(input, Low, High, {Literals.String(linear.Length > 0 ? linear[0].Name : layers[0].Name)}, \"the declared input box\");");
         w.Close();
         w.Line();
         w.Line("private static int BatchSize(int values) => values > 0 && values % InputSize == 0");

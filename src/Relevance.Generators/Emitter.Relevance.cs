@@ -111,8 +111,8 @@ internal static partial class Emitter
         switch (l.Rule)
         {
             case LayerRule.ZPlus:
-                w.Line("// d = V⁺ · col(x) (+ b⁺ as neurons)");
-                EmitRatios(w, l, $"{K}.ConvKernel.Forward({g}, x, _p.VP{n}, _p.BN{n}, s, _col{n});");
+                w.Line("// d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it");
+                EmitRatios(w, l, $"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VP{n}, _p.BN{n}, s);");
                 EmitConvBiasRelevance(w, n);
                 w.Line($"{gemm}(_p.VPT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");

@@ -74,6 +74,42 @@ public class ParityTests
     [Property(MaxTest = 30)]
     public Property Two_layer_detector_explanations_are_consistent() => Consistent<TwoLayerDetector>();
 
+    // A batch is one matrix product per dense layer (the detectors) or an input-by-input loop (the CNNs): the same numbers up
+    // to float32 summation order, within the tolerance above; targets given per input are honoured.
+    private static Property BatchMatchesSingle<TNet>(bool nonPositiveBias, float low, float high) where TNet : class, INetworkKernel<TNet> =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            var net = RandomNetworks.Bind<TNet>(random, nonPositiveBias);
+            var batch = 1 + random.Next(6);
+            var size = TNet.InputShape.Size;
+            var inputs = Enumerable.Range(0, batch).SelectMany(_ => RandomNetworks.Input(random, size, low, high)).ToArray();
+            var targets = Enumerable.Range(0, batch).Select(_ => random.Next(TNet.OutputLength)).ToArray();
+            var (heatmaps, f, outputs) = (new float[inputs.Length], new float[batch], new float[batch * TNet.OutputLength]);
+            net.ExplainBatch(inputs, heatmaps, f, targets);
+            net.ForwardBatch(inputs, outputs);
+            var worst = 0.0;
+            for (var b = 0; b < batch; b++)
+            {
+                var single = new float[size];
+                var expected = net.Explain(inputs.AsSpan(b * size, size), single, targets[b]);
+                var scale = Math.Max(1, Math.Abs(expected));
+                worst = Math.Max(worst, Math.Abs(f[b] - expected) / scale);
+                worst = Math.Max(worst, Math.Abs(outputs[b * TNet.OutputLength + targets[b]] - expected) / scale);
+                for (var i = 0; i < size; i++) worst = Math.Max(worst, Math.Abs(heatmaps[b * size + i] - single[i]) / scale);
+            }
+            return (worst <= Tolerance).Label($"seed {seed}, batch {batch}: largest difference {worst:E2} of the scale");
+        });
+
+    [Property(MaxTest = 10)]
+    public Property One_layer_detector_batches_explain_as_single_inputs() => BatchMatchesSingle<OneLayerDetector>(true, -0.5f, 1.5f);
+
+    [Property(MaxTest = 10)]
+    public Property Two_layer_detector_batches_explain_as_single_inputs() => BatchMatchesSingle<TwoLayerDetector>(true, -0.5f, 1.5f);
+
+    [Property(MaxTest = 10)]
+    public Property LeNet5_batches_explain_as_single_inputs() => BatchMatchesSingle<LeNet5>(false, 0f, 1f);
+
     [Fact]
     public void An_input_outside_the_declared_box_is_a_rule_domain_error_naming_the_layer()
     {

@@ -119,12 +119,54 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
         }
     }
 
+    // The adjoint of Im2ColUnitStride: every line of col adds onto a zero-padded image, whose inside then adds onto x.
+    private void Col2ImAddUnitStride(ReadOnlySpan<float> col, Span<float> x)
+    {
+        var (hp, wp) = (OutHeight + KernelHeight - 1, OutWidth + KernelWidth - 1);
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(InChannels * hp * wp);
+        try
+        {
+            var padded = rented.AsSpan(0, InChannels * hp * wp);
+            padded.Clear();
+            for (var c = 0; c < InChannels; c++)
+                for (var ky = 0; ky < KernelHeight; ky++)
+                    for (var kx = 0; kx < KernelWidth; kx++)
+                    {
+                        var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
+                        for (var oy = 0; oy < OutHeight; oy++)
+                        {
+                            var target = padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth);
+                            System.Numerics.Tensors.TensorPrimitives.Add(target, row.Slice(oy * OutWidth, OutWidth), target);
+                        }
+                    }
+            for (var c = 0; c < InChannels; c++)
+                for (var iy = 0; iy < Height; iy++)
+                {
+                    var py = iy + PadTop;
+                    if (py >= hp) break;
+                    var width = Math.Min(Width, wp - PadLeft);
+                    if (width <= 0) continue;
+                    var target = x.Slice((c * Height + iy) * Width, width);
+                    System.Numerics.Tensors.TensorPrimitives.Add(target, padded.Slice((c * hp + py) * wp + PadLeft, width), target);
+                }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
     /// <summary>x += col2im(col): the adjoint of <see cref="Im2Col"/>, summing every column entry back onto its pixel.</summary>
     public void Col2ImAdd(ReadOnlySpan<float> col, Span<float> x)
     {
         if (IsIdentity)
         {
             System.Numerics.Tensors.TensorPrimitives.Add(x[..(K * P)], col[..(K * P)], x);
+            return;
+        }
+        if (Stride == 1)
+        {
+            Col2ImAddUnitStride(col, x);
             return;
         }
         for (var c = 0; c < InChannels; c++)

@@ -10,6 +10,13 @@ public static class ConvKernel
     {
         ArgumentNullException.ThrowIfNull(g);
         g.Im2Col(x, col);
+        FromColumns(g, col, v, bias, z);
+    }
+
+    /// <summary>Z = V · col + b per channel, for a col(x) already made (the forward pass's, reused by z⁺'s denominators).</summary>
+    public static void FromColumns(Geometry g, ReadOnlySpan<float> col, ReadOnlySpan<float> v, ReadOnlySpan<float> bias, Span<float> z)
+    {
+        ArgumentNullException.ThrowIfNull(g);
         Multiply(v, col, z, g.M, g.K, g.P);
         if (bias.IsEmpty) return;
         for (var o = 0; o < g.M; o++)

@@ -216,9 +216,8 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     /// <inheritdoc />
     public float Explain(global::System.ReadOnlySpan<float> input, global::System.Span<float> heatmap, int target = -1)
     {
-        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "LeNet5");
+        CheckInput(input);
         global::Relevance.Kernels.InputChecks.RequireLength(heatmap.Length, InputSize, "heatmap");
-        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Conv2d0", "the declared input box");
         RunForward(input);
         var k = target < 0 ? global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(_a11) : target;
         if (k >= OutputSize)
@@ -285,6 +284,12 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
             throw new global::System.ArgumentException($"{batch} inputs need {batch} targets, got {targets.Length}.", nameof(targets));
         for (var b = 0; b < batch; b++)
             outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);
+    }
+
+    private static void CheckInput(global::System.ReadOnlySpan<float> input)
+    {
+        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "LeNet5");
+        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Conv2d0", "the declared input box");
     }
 
     private static int BatchSize(int values) => values > 0 && values % InputSize == 0
@@ -454,9 +459,9 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     private void Relevance3(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r3;
-        // d = V⁺ · col(x) (+ b⁺ as neurons)
+        // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d3;
-        global::Relevance.Kernels.ConvKernel.Forward(G3, x, _p.VP3, _p.BN3, s, _col3);
+        global::Relevance.Kernels.ConvKernel.FromColumns(G3, _col3, _p.VP3, _p.BN3, s);
         for (var j = 0; j < L3Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G3.M; o++) _biasRelevance += _p.BN3[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d3, o * G3.P, G3.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT3, s, _back3, G3.K, G3.M, G3.P);

@@ -121,9 +121,8 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     /// <inheritdoc />
     public float Explain(global::System.ReadOnlySpan<float> input, global::System.Span<float> heatmap, int target = -1)
     {
-        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "OneLayerDetector");
+        CheckInput(input);
         global::Relevance.Kernels.InputChecks.RequireLength(heatmap.Length, InputSize, "heatmap");
-        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Dense0", "the declared input box");
         RunForward(input);
         var k = target < 0 ? global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(_a2) : target;
         if (k >= OutputSize)
@@ -145,12 +144,37 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         return f;
     }
 
+    // Batch buffers [batch × size] per layer, grown when a larger batch arrives; transposed weights for the backward
+    // products, made on the first batch and shared by every workspace over the same weights.
+    private sealed class BatchWorkspace(int capacity)
+    {
+        public readonly int Capacity = capacity;
+        public readonly float[] A0 = new float[capacity * L0Out], R0 = new float[capacity * L0Out];
+        public readonly float[] D0 = new float[capacity * L0Out], T0 = new float[capacity * L0In], U0 = new float[capacity * L0In];
+        public readonly float[] A1 = new float[capacity * L1Out], R1 = new float[capacity * L1Out];
+        public readonly float[] A2 = new float[capacity * L2Out], R2 = new float[capacity * L2Out];
+    }
+
+    private sealed class TransposedWeights(Parameters p)
+    {
+        public readonly float[] WT0 = global::Relevance.Kernels.Weights.Transpose(p.W0, L0In, L0Out);
+        public readonly float[] WPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(p.W0), L0In, L0Out);
+    }
+
+    private BatchWorkspace? _batch;
+    private TransposedWeights? _transposed;
+
+    private BatchWorkspace BatchBuffers(int batch) => _batch is { } ws && ws.Capacity >= batch ? ws : _batch = new BatchWorkspace(batch);
+
     /// <inheritdoc />
     public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         var batch = BatchSize(inputs.Length);
         global::Relevance.Kernels.InputChecks.RequireLength(outputs.Length, batch * OutputSize, "outputs");
-        for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
+        for (var b = 0; b < batch; b++) global::Relevance.Kernels.InputChecks.RequireFinite(inputs.Slice(b * InputSize, InputSize), InputSize, "OneLayerDetector");
+        var ws = BatchBuffers(batch);
+        RunForwardBatch(inputs, ws, batch);
+        new global::System.ReadOnlySpan<float>(ws.A2, 0, batch * OutputSize).CopyTo(outputs);
     }
 
     /// <inheritdoc />
@@ -161,8 +185,98 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         global::Relevance.Kernels.InputChecks.RequireLength(outputs.Length, batch, "outputs");
         if (!targets.IsEmpty && targets.Length != batch)
             throw new global::System.ArgumentException($"{batch} inputs need {batch} targets, got {targets.Length}.", nameof(targets));
+        for (var b = 0; b < batch; b++) CheckInput(inputs.Slice(b * InputSize, InputSize));
+        var ws = BatchBuffers(batch);
+        var tw = _transposed ??= new TransposedWeights(_p);
+        RunForwardBatch(inputs, ws, batch);
+        heatmaps.Slice(0, batch * InputSize).Clear();
+        global::System.Array.Clear(ws.R0, 0, batch * L0Out);
+        global::System.Array.Clear(ws.R1, 0, batch * L1Out);
+        global::System.Array.Clear(ws.R2, 0, batch * L2Out);
         for (var b = 0; b < batch; b++)
-            outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);
+        {
+            var row = new global::System.ReadOnlySpan<float>(ws.A2, b * OutputSize, OutputSize);
+            var k = targets.IsEmpty ? global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) : targets[b];
+            if ((uint)k >= OutputSize)
+                throw new global::System.ArgumentOutOfRangeException(nameof(targets), $"OneLayerDetector has {OutputSize} outputs; target {k} does not exist.");
+            outputs[b] = ws.R2[b * OutputSize + k] = row[k];
+        }
+        RelevanceBatch2(ws.A1, ws.R1, ws, tw, batch);
+        RelevanceBatch1(ws.A0, ws.R0, ws, tw, batch);
+        RelevanceBatch0(inputs, heatmaps, ws, tw, batch);
+    }
+
+    private void RunForwardBatch(global::System.ReadOnlySpan<float> inputs, BatchWorkspace ws, int batch)
+    {
+        ForwardBatch0(inputs, ws.A0, ws, batch);
+        ForwardBatch1(ws.A0, ws.A1, ws, batch);
+        ForwardBatch2(ws.A1, ws.A2, ws, batch);
+    }
+
+    // Layer 0 'Dense0': Dense 1568 → 400, rule z^B, bias NonPositive; [1568] → [400], a batch at a time
+    private void ForwardBatch0(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, BatchWorkspace ws, int batch)
+    {
+        var count = batch * L0Out;
+        global::Relevance.Engine.Gemm.Multiply(x, _p.W0, y, batch, L0In, L0Out);
+        for (var b = 0; b < batch; b++) global::System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(b * L0Out, L0Out), _p.B0, y.Slice(b * L0Out, L0Out));
+    }
+
+    // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400], a batch at a time
+    private void ForwardBatch1(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, BatchWorkspace ws, int batch)
+    {
+        var count = batch * L1Out;
+        global::System.Numerics.Tensors.TensorPrimitives.Max(x.Slice(0, count), 0f, y);
+    }
+
+    // Layer 2 'Sum2': Sum, relevance in proportion to the inputs; [400] → [1], a batch at a time
+    private void ForwardBatch2(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, BatchWorkspace ws, int batch)
+    {
+        var count = batch * L2Out;
+        for (var b = 0; b < batch; b++) y[b] = global::System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(b * L2In, L2In));
+    }
+
+    // Layer 0 'Dense0': Dense 1568 → 400, rule z^B, bias NonPositive; [1568] → [400], a batch at a time
+    private void RelevanceBatch0(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower, BatchWorkspace ws, TransposedWeights tw, int batch)
+    {
+        var (count, inputs) = (batch * L0Out, batch * L0In);
+        var upper = new global::System.ReadOnlySpan<float>(ws.R0, 0, count);
+        var y = new global::System.ReadOnlySpan<float>(ws.A0, 0, count);
+        var s = new global::System.Span<float>(ws.D0, 0, count);
+        var t = new global::System.Span<float>(ws.T0, 0, inputs);
+        for (var i = 0; i < count; i++) s[i] = y[i] - _p.B0[i % L0Out] - _p.C0[i % L0Out] + _p.BN0[i % L0Out];
+        for (var i = 0; i < count; i++) s[i] = s[i] == 0f ? 0f : upper[i] / s[i];
+        global::Relevance.Engine.Gemm.Multiply(s, tw.WT0, t, batch, L0Out, L0In);
+        var u = new global::System.Span<float>(ws.U0, 0, inputs);
+        global::Relevance.Engine.Gemm.Multiply(s, tw.WPT0, u, batch, L0Out, L0In);
+        for (var i = 0; i < inputs; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];
+    }
+
+    // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400], a batch at a time
+    private void RelevanceBatch1(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower, BatchWorkspace ws, TransposedWeights tw, int batch)
+    {
+        var (count, inputs) = (batch * L1Out, batch * L1In);
+        var upper = new global::System.ReadOnlySpan<float>(ws.R1, 0, count);
+        var y = new global::System.ReadOnlySpan<float>(ws.A1, 0, count);
+        global::System.Numerics.Tensors.TensorPrimitives.Add(lower.Slice(0, inputs), upper, lower.Slice(0, inputs));
+    }
+
+    // Layer 2 'Sum2': Sum, relevance in proportion to the inputs; [400] → [1], a batch at a time
+    private void RelevanceBatch2(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower, BatchWorkspace ws, TransposedWeights tw, int batch)
+    {
+        var (count, inputs) = (batch * L2Out, batch * L2In);
+        var upper = new global::System.ReadOnlySpan<float>(ws.R2, 0, count);
+        var y = new global::System.ReadOnlySpan<float>(ws.A2, 0, count);
+        for (var b = 0; b < batch; b++)
+        {
+            var ratio = y[b] == 0f ? 0f : upper[b] / y[b];
+            global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(b * L2In, L2In), ratio, lower.Slice(b * L2In, L2In), lower.Slice(b * L2In, L2In));
+        }
+    }
+
+    private static void CheckInput(global::System.ReadOnlySpan<float> input)
+    {
+        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "OneLayerDetector");
+        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Dense0", "the declared input box");
     }
 
     private static int BatchSize(int values) => values > 0 && values % InputSize == 0

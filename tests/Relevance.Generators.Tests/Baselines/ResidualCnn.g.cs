@@ -198,9 +198,8 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     /// <inheritdoc />
     public float Explain(global::System.ReadOnlySpan<float> input, global::System.Span<float> heatmap, int target = -1)
     {
-        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "ResidualCnn");
+        CheckInput(input);
         global::Relevance.Kernels.InputChecks.RequireLength(heatmap.Length, InputSize, "heatmap");
-        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Conv2d0", "the declared input box");
         RunForward(input);
         var k = target < 0 ? global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(_a9) : target;
         if (k >= OutputSize)
@@ -261,6 +260,12 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
             throw new global::System.ArgumentException($"{batch} inputs need {batch} targets, got {targets.Length}.", nameof(targets));
         for (var b = 0; b < batch; b++)
             outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);
+    }
+
+    private static void CheckInput(global::System.ReadOnlySpan<float> input)
+    {
+        global::Relevance.Kernels.InputChecks.RequireFinite(input, InputSize, "ResidualCnn");
+        global::Relevance.Kernels.InputChecks.RequireInBox(input, Low, High, "Conv2d0", "the declared input box");
     }
 
     private static int BatchSize(int values) => values > 0 && values % InputSize == 0
@@ -382,9 +387,9 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     private void Relevance2(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r2;
-        // d = V⁺ · col(x) (+ b⁺ as neurons)
+        // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d2;
-        global::Relevance.Kernels.ConvKernel.Forward(G2, x, _p.VP2, _p.BN2, s, _col2);
+        global::Relevance.Kernels.ConvKernel.FromColumns(G2, _col2, _p.VP2, _p.BN2, s);
         for (var j = 0; j < L2Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G2.M; o++) _biasRelevance += _p.BN2[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d2, o * G2.P, G2.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT2, s, _back2, G2.K, G2.M, G2.P);
@@ -403,9 +408,9 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     private void Relevance4(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r4;
-        // d = V⁺ · col(x) (+ b⁺ as neurons)
+        // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d4;
-        global::Relevance.Kernels.ConvKernel.Forward(G4, x, _p.VP4, _p.BN4, s, _col4);
+        global::Relevance.Kernels.ConvKernel.FromColumns(G4, _col4, _p.VP4, _p.BN4, s);
         for (var j = 0; j < L4Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G4.M; o++) _biasRelevance += _p.BN4[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d4, o * G4.P, G4.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT4, s, _back4, G4.K, G4.M, G4.P);

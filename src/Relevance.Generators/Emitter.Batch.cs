@@ -1,0 +1,265 @@
+using System.Linq;
+using Relevance.Declarations;
+
+namespace Relevance.Generators;
+
+internal static partial class Emitter
+{
+    // Networks of vectors only (the paper's detectors) run a batch layer by layer: each dense layer is one matrix product over
+    // the batch instead of one matrix-vector product per input. Others explain a batch input by input.
+    private static bool Batched(NetworkPlan plan) =>
+        plan.Layers.All(l => l.Kind is LayerKind.Dense or LayerKind.ReLU or LayerKind.Sum or LayerKind.Flatten or LayerKind.Add
+            || (l.Kind is LayerKind.SumPool or LayerKind.AvgPool or LayerKind.MaxPool && l.InShape.Length == 1));
+
+    private static void EmitBatchLoops(CodeWriter w)
+    {
+        w.Line("/// <inheritdoc />");
+        w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
+        w.Line("var batch = BatchSize(inputs.Length);");
+        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch * OutputSize, \"outputs\");");
+        w.Line("for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
+        EmitBatchChecks(w);
+        w.Line("for (var b = 0; b < batch; b++)");
+        w.Line("    outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitBatchChecks(CodeWriter w)
+    {
+        w.Line("var batch = BatchSize(inputs.Length);");
+        w.Line($"{K}.InputChecks.RequireLength(heatmaps.Length, batch * InputSize, \"heatmaps\");");
+        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch, \"outputs\");");
+        w.Line("if (!targets.IsEmpty && targets.Length != batch)");
+        w.Line("    throw new global::System.ArgumentException($\"{batch} inputs need {batch} targets, got {targets.Length}.\", nameof(targets));");
+    }
+
+    private static string BatchInput(PlannedLayer l) => l.Index == 0 ? "inputs" : $"ws.A{l.Index - 1}";
+
+    private static string BatchLower(PlannedLayer l) => l.Index == 0 ? "heatmaps" : $"ws.R{l.Index - 1}";
+
+    private static void EmitBatchApi(CodeWriter w, NetworkPlan plan)
+    {
+        var layers = plan.Layers;
+        var last = layers[layers.Length - 1].Index;
+        var dense = layers.Where(l => l.Kind == LayerKind.Dense).ToArray();
+
+        w.Line("// Batch buffers [batch × size] per layer, grown when a larger batch arrives; transposed weights for the backward");
+        w.Line("// products, made on the first batch and shared by every workspace over the same weights.");
+        w.Open("private sealed class BatchWorkspace(int capacity)");
+        w.Line("public readonly int Capacity = capacity;");
+        foreach (var l in layers)
+        {
+            var n = l.Index;
+            w.Line($"public readonly float[] A{n} = new float[capacity * L{n}Out], R{n} = new float[capacity * L{n}Out];");
+            if (l.Kind == LayerKind.Dense)
+                w.Line($"public readonly float[] D{n} = new float[capacity * L{n}Out], T{n} = new float[capacity * L{n}In]{(l.Rule == LayerRule.ZBox ? $", U{n} = new float[capacity * L{n}In]" : "")};");
+        }
+        w.Close();
+        w.Line();
+        w.Open("private sealed class TransposedWeights(Parameters p)");
+        foreach (var l in dense)
+        {
+            var n = l.Index;
+            foreach (var (name, source) in Transposes(l))
+                w.Line($"public readonly float[] {name}{n} = {K}.Weights.Transpose({source.Replace("#", n.ToString())}, L{n}In, L{n}Out);");
+        }
+        w.Close();
+        w.Line();
+        w.Line("private BatchWorkspace? _batch;");
+        w.Line("private TransposedWeights? _transposed;");
+        w.Line();
+        w.Line("private BatchWorkspace BatchBuffers(int batch) => _batch is { } ws && ws.Capacity >= batch ? ws : _batch = new BatchWorkspace(batch);");
+        w.Line();
+
+        w.Line("/// <inheritdoc />");
+        w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
+        w.Line("var batch = BatchSize(inputs.Length);");
+        w.Line($"{K}.InputChecks.RequireLength(outputs.Length, batch * OutputSize, \"outputs\");");
+        w.Line($"for (var b = 0; b < batch; b++) {K}.InputChecks.RequireFinite(inputs.Slice(b * InputSize, InputSize), InputSize, {Literals.String(plan.TypeName)});");
+        w.Line("var ws = BatchBuffers(batch);");
+        w.Line("RunForwardBatch(inputs, ws, batch);");
+        w.Line($"new {ReadOnlySpan}(ws.A{last}, 0, batch * OutputSize).CopyTo(outputs);");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <inheritdoc />");
+        w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
+        EmitBatchChecks(w);
+        w.Line("for (var b = 0; b < batch; b++) CheckInput(inputs.Slice(b * InputSize, InputSize));");
+        w.Line("var ws = BatchBuffers(batch);");
+        w.Line("var tw = _transposed ??= new TransposedWeights(_p);");
+        w.Line("RunForwardBatch(inputs, ws, batch);");
+        foreach (var l in dense.Where(l => l.Rule == LayerRule.ZPlus && (!l.InputNonNegative || l.Index == 0)))
+            w.Line($"{K}.InputChecks.RequireInBox(new {ReadOnlySpan}({BatchInput(l)}, 0, batch * L{l.Index}In), 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
+        w.Line("heatmaps.Slice(0, batch * InputSize).Clear();");
+        foreach (var l in layers) w.Line($"global::System.Array.Clear(ws.R{l.Index}, 0, batch * L{l.Index}Out);");
+        w.Open("for (var b = 0; b < batch; b++)");
+        w.Line($"var row = new {ReadOnlySpan}(ws.A{last}, b * OutputSize, OutputSize);");
+        w.Line($"var k = targets.IsEmpty ? {Tp}.IndexOfMax(row) : targets[b];");
+        w.Line("if ((uint)k >= OutputSize)");
+        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(targets), $\"{plan.TypeName} has {{OutputSize}} outputs; target {{k}} does not exist.\");");
+        w.Line($"outputs[b] = ws.R{last}[b * OutputSize + k] = row[k];");
+        w.Close();
+        foreach (var l in layers.Reverse()) w.Line($"RelevanceBatch{l.Index}({BatchInput(l)}, {BatchLower(l)}, ws, tw, batch);");
+        w.Close();
+        w.Line();
+
+        w.Open($"private void RunForwardBatch({ReadOnlySpan} inputs, BatchWorkspace ws, int batch)");
+        foreach (var l in layers) w.Line($"ForwardBatch{l.Index}({BatchInput(l)}, ws.A{l.Index}, ws, batch);");
+        w.Close();
+        w.Line();
+        foreach (var l in layers) EmitForwardBatch(w, l);
+        foreach (var l in layers) EmitRelevanceBatch(w, l, plan);
+    }
+
+    private static (string Name, string Source)[] Transposes(PlannedLayer l) => l.Rule switch
+    {
+        LayerRule.ZPlus => [("WPT", "p.WP#")],
+        LayerRule.ZBox => [("WT", "p.W#"), ("WPT", $"{K}.Weights.Positive(p.W#)")],
+        LayerRule.Z => [("WT", "p.W#")],
+        _ => [("WQT", "p.WQ#")],
+    };
+
+    private static void EmitForwardBatch(CodeWriter w, PlannedLayer l)
+    {
+        var n = l.Index;
+        w.Line($"// {Describe(l)}, a batch at a time");
+        w.Open($"private void ForwardBatch{n}({ReadOnlySpan} x, {Span} y, BatchWorkspace ws, int batch)");
+        w.Line($"var count = batch * L{n}Out;");
+        switch (l.Kind)
+        {
+            case LayerKind.Dense:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(x, _p.W{n}, y, batch, L{n}In, L{n}Out);");
+                w.Line($"for (var b = 0; b < batch; b++) {Tp}.Add(y.Slice(b * L{n}Out, L{n}Out), _p.B{n}, y.Slice(b * L{n}Out, L{n}Out));");
+                break;
+            case LayerKind.ReLU:
+                w.Line($"{Tp}.Max(x.Slice(0, count), 0f, y);");
+                break;
+            case LayerKind.Flatten:
+                w.Line("x.Slice(0, count).CopyTo(y);");
+                break;
+            case LayerKind.Sum:
+                w.Line($"for (var b = 0; b < batch; b++) y[b] = {Tp}.Sum(x.Slice(b * L{n}In, L{n}In));");
+                break;
+            case LayerKind.Add:
+                w.Line($"{Tp}.Add(x.Slice(0, count), new {ReadOnlySpan}(ws.A{l.Skip}, 0, count), y);");
+                break;
+            default:
+            {
+                // Groups never straddle two inputs: each input's L{n}In values are L{n}Out whole groups.
+                var reduce = l.Kind == LayerKind.MaxPool ? "m = global::System.MathF.Max(m, x[i]);" : "m += x[i];";
+                var scale = l.Kind == LayerKind.AvgPool ? $" * {Literals.Float(1.0 / l.Size)}" : "";
+                w.Open("for (var k = 0; k < count; k++)");
+                w.Line($"var m = {(l.Kind == LayerKind.MaxPool ? "float.NegativeInfinity" : "0f")};");
+                w.Line($"for (var i = k * {l.Size}; i < k * {l.Size} + {l.Size}; i++) {reduce}");
+                w.Line($"y[k] = m{scale};");
+                w.Close();
+                break;
+            }
+        }
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitRelevanceBatch(CodeWriter w, PlannedLayer l, NetworkPlan plan)
+    {
+        var n = l.Index;
+        w.Line($"// {Describe(l)}, a batch at a time");
+        w.Open($"private void RelevanceBatch{n}({ReadOnlySpan} x, {Span} lower, BatchWorkspace ws, TransposedWeights tw, int batch)");
+        w.Line($"var (count, inputs) = (batch * L{n}Out, batch * L{n}In);");
+        w.Line($"var upper = new {ReadOnlySpan}(ws.R{n}, 0, count);");
+        w.Line($"var y = new {ReadOnlySpan}(ws.A{n}, 0, count);");
+        switch (l.Kind)
+        {
+            case LayerKind.Dense:
+                EmitDenseRelevanceBatch(w, l);
+                break;
+            case LayerKind.ReLU or LayerKind.Flatten:
+                w.Line($"{Tp}.Add(lower.Slice(0, inputs), upper, lower.Slice(0, inputs));");
+                break;
+            case LayerKind.Sum:
+                w.Open("for (var b = 0; b < batch; b++)");
+                w.Line("var ratio = y[b] == 0f ? 0f : upper[b] / y[b];");
+                w.Line($"{Tp}.MultiplyAdd(x.Slice(b * L{n}In, L{n}In), ratio, lower.Slice(b * L{n}In, L{n}In), lower.Slice(b * L{n}In, L{n}In));");
+                w.Close();
+                break;
+            case LayerKind.Add:
+                w.Line($"var skip = ws.A{l.Skip};");
+                w.Line($"var skipLower = ws.R{l.Skip};");
+                w.Open("for (var i = 0; i < count; i++)");
+                w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
+                w.Line("lower[i] += x[i] * ratio;");
+                w.Line("skipLower[i] += skip[i] * ratio;");
+                w.Close();
+                break;
+            default:
+                w.Open("for (var k = 0; k < count; k++)");
+                w.Line("var r = upper[k];").Line("if (r == 0f) continue;");
+                w.Line($"var (first, end) = (k * {l.Size}, k * {l.Size} + {l.Size});");
+                if (plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool)
+                {
+                    w.Line("var best = first;");
+                    w.Line("for (var i = first; i < end; i++) if (x[i] > x[best]) best = i;");
+                    w.Line("lower[best] += r;");
+                }
+                else
+                {
+                    w.Line("var total = 0f;");
+                    w.Line("for (var i = first; i < end; i++) total += x[i];");
+                    w.Line("if (total == 0f) continue;");
+                    w.Line("var ratio = r / total;");
+                    w.Line("for (var i = first; i < end; i++) lower[i] += x[i] * ratio;");
+                }
+                w.Close();
+                break;
+        }
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitDenseRelevanceBatch(CodeWriter w, PlannedLayer l)
+    {
+        var n = l.Index;
+        w.Line($"var s = new {Span}(ws.D{n}, 0, count);");
+        w.Line($"var t = new {Span}(ws.T{n}, 0, inputs);");
+        switch (l.Rule)
+        {
+            case LayerRule.ZPlus:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(x, _p.WP{n}, s, batch, L{n}In, L{n}Out);");
+                w.Line($"for (var b = 0; b < batch; b++) {Tp}.Add(s.Slice(b * L{n}Out, L{n}Out), _p.BN{n}, s.Slice(b * L{n}Out, L{n}Out));");
+                break;
+            case LayerRule.ZBox:
+                w.Line($"for (var i = 0; i < count; i++) s[i] = y[i] - _p.B{n}[i % L{n}Out] - _p.C{n}[i % L{n}Out] + _p.BN{n}[i % L{n}Out];");
+                break;
+            case LayerRule.Z:
+                w.Line($"for (var i = 0; i < count; i++) s[i] = y[i] - _p.B{n}[i % L{n}Out];");
+                break;
+            default:
+                w.Line($"for (var b = 0; b < batch; b++) global::System.MemoryExtensions.CopyTo(_p.N{n}, s.Slice(b * L{n}Out, L{n}Out));");
+                break;
+        }
+        w.Line("for (var i = 0; i < count; i++) s[i] = s[i] == 0f ? 0f : upper[i] / s[i];");
+        switch (l.Rule)
+        {
+            case LayerRule.ZBox:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WT{n}, t, batch, L{n}Out, L{n}In);");
+                w.Line($"var u = new {Span}(ws.U{n}, 0, inputs);");
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WPT{n}, u, batch, L{n}Out, L{n}In);");
+                w.Line("for (var i = 0; i < inputs; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];");
+                break;
+            case LayerRule.ZPlus or LayerRule.Z:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{(l.Rule == LayerRule.ZPlus ? "WPT" : "WT")}{n}, t, batch, L{n}Out, L{n}In);");
+                w.Line($"{Tp}.MultiplyAdd(x.Slice(0, inputs), t, lower.Slice(0, inputs), lower.Slice(0, inputs));");
+                break;
+            default:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WQT{n}, t, batch, L{n}Out, L{n}In);");
+                w.Line($"{Tp}.Add(lower.Slice(0, inputs), t, lower.Slice(0, inputs));");
+                break;
+        }
+    }
+}
