@@ -150,17 +150,8 @@ internal static partial class Emitter
                 w.Line($"{Tp}.Add(x.Slice(0, count), new {ReadOnlySpan}(ws.A{l.Skip}, 0, count), y);");
                 break;
             default:
-            {
-                // Groups never straddle two inputs: each input's L{n}In values are L{n}Out whole groups.
-                var reduce = l.Kind == LayerKind.MaxPool ? "m = global::System.MathF.Max(m, x[i]);" : "m += x[i];";
-                var scale = l.Kind == LayerKind.AvgPool ? $" * {Literals.Float(1.0 / l.Size)}" : "";
-                w.Open("for (var k = 0; k < count; k++)");
-                w.Line($"var m = {(l.Kind == LayerKind.MaxPool ? "float.NegativeInfinity" : "0f")};");
-                w.Line($"for (var i = k * {l.Size}; i < k * {l.Size} + {l.Size}; i++) {reduce}");
-                w.Line($"y[k] = m{scale};");
-                w.Close();
+                EmitPoolForward(w, l, "count");
                 break;
-            }
         }
         w.Close();
         w.Line();
@@ -189,33 +180,10 @@ internal static partial class Emitter
                 w.Close();
                 break;
             case LayerKind.Add:
-                w.Line($"var skip = ws.A{l.Skip};");
-                w.Line($"var skipLower = ws.R{l.Skip};");
-                w.Open("for (var i = 0; i < count; i++)");
-                w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
-                w.Line("lower[i] += x[i] * ratio;");
-                w.Line("skipLower[i] += skip[i] * ratio;");
-                w.Close();
+                EmitAddRelevance(w, $"ws.A{l.Skip}", $"ws.R{l.Skip}", "count");
                 break;
             default:
-                w.Open("for (var k = 0; k < count; k++)");
-                w.Line("var r = upper[k];").Line("if (r == 0f) continue;");
-                w.Line($"var (first, end) = (k * {l.Size}, k * {l.Size} + {l.Size});");
-                if (plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool)
-                {
-                    w.Line("var best = first;");
-                    w.Line("for (var i = first; i < end; i++) if (x[i] > x[best]) best = i;");
-                    w.Line("lower[best] += r;");
-                }
-                else
-                {
-                    w.Line("var total = 0f;");
-                    w.Line("for (var i = first; i < end; i++) total += x[i];");
-                    w.Line("if (total == 0f) continue;");
-                    w.Line("var ratio = r / total;");
-                    w.Line("for (var i = first; i < end; i++) lower[i] += x[i] * ratio;");
-                }
-                w.Close();
+                EmitPoolRelevance(w, l, plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool, "count");
                 break;
         }
         w.Close();

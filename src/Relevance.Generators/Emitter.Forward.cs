@@ -42,7 +42,7 @@ internal static partial class Emitter
                     w.Line($"{Tp}.Add(x.Slice(0, L{n}In), _a{l.Skip}, y);");
                     break;
                 default:
-                    EmitPoolForward(w, l);
+                    EmitPoolForward(w, l, $"L{n}Out");
                     break;
             }
             w.Close();
@@ -50,8 +50,8 @@ internal static partial class Emitter
         }
     }
 
-    // Pools loop over windows with constant bounds; a vector is pooled in groups of Size.
-    private static void EmitPoolForward(CodeWriter w, PlannedLayer l)
+    // Pools loop over windows with constant bounds; a vector is pooled in groups of Size, `groups` of them.
+    private static void EmitPoolForward(CodeWriter w, PlannedLayer l, string groups)
     {
         var reduce = l.Kind switch
         {
@@ -62,7 +62,7 @@ internal static partial class Emitter
         var scale = l.Kind == LayerKind.AvgPool ? $" * {Literals.Float(1.0 / (l.InShape.Length == 1 ? l.Size : l.Size * l.Size))}" : "";
         if (l.InShape.Length == 1)
         {
-            w.Open($"for (var k = 0; k < L{l.Index}Out; k++)");
+            w.Open($"for (var k = 0; k < {groups}; k++)");
             w.Line($"var m = {init};");
             w.Open($"for (var i = k * {l.Size}; i < k * {l.Size} + {l.Size}; i++)");
             w.Line("var v = x[i];").Line(reduce);

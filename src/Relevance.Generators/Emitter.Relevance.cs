@@ -31,16 +31,10 @@ internal static partial class Emitter
                     break;
                 case LayerKind.Add:
                     w.Line($"var y = _a{n};");
-                    w.Line($"var skip = _a{l.Skip};");
-                    w.Line($"var skipLower = _r{l.Skip};");
-                    w.Open($"for (var i = 0; i < L{n}Out; i++)");
-                    w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
-                    w.Line("lower[i] += x[i] * ratio;");
-                    w.Line("skipLower[i] += skip[i] * ratio;");
-                    w.Close();
+                    EmitAddRelevance(w, $"_a{l.Skip}", $"_r{l.Skip}", $"L{n}Out");
                     break;
                 default:
-                    EmitPoolRelevance(w, l, plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool);
+                    EmitPoolRelevance(w, l, plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool, $"L{n}Out");
                     break;
             }
             w.Close();
@@ -144,13 +138,26 @@ internal static partial class Emitter
     private static void EmitConvBiasRelevance(CodeWriter w, int n) =>
         w.Line($"for (var o = 0; o < G{n}.M; o++) _biasRelevance += _p.BN{n}[o] * {Tp}.Sum(new {ReadOnlySpan}(_d{n}, o * G{n}.P, G{n}.P));");
 
-    // Proportional: R_i = x_i / Σ_window x · R_k; winner-take-all gives R_k to the window's first maximum.
-    private static void EmitPoolRelevance(CodeWriter w, PlannedLayer l, bool winnerTakesAll)
+    // A residual sum y = x + skip gives each addend the share x_i / y_i of R_i (count: the values, one input's or a batch's).
+    private static void EmitAddRelevance(CodeWriter w, string skip, string skipLower, string count)
+    {
+        w.Line($"var skip = {skip};");
+        w.Line($"var skipLower = {skipLower};");
+        w.Open($"for (var i = 0; i < {count}; i++)");
+        w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
+        w.Line("lower[i] += x[i] * ratio;");
+        w.Line("skipLower[i] += skip[i] * ratio;");
+        w.Close();
+    }
+
+    // Proportional: R_i = x_i / Σ_window x · R_k; winner-take-all gives R_k to the window's first maximum. A vector is pooled
+    // in groups, `groups` of them (one input's or a whole batch's: groups never straddle two inputs).
+    private static void EmitPoolRelevance(CodeWriter w, PlannedLayer l, bool winnerTakesAll, string groups)
     {
         var vector = l.InShape.Length == 1;
         if (vector)
         {
-            w.Open($"for (var k = 0; k < L{l.Index}Out; k++)");
+            w.Open($"for (var k = 0; k < {groups}; k++)");
             w.Line("var r = upper[k];").Line("if (r == 0f) continue;");
             w.Line($"var (first, end) = (k * {l.Size}, k * {l.Size} + {l.Size});");
         }

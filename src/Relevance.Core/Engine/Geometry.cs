@@ -86,6 +86,9 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
                 }
     }
 
+    // Where input row `row` (channel-major: c·H + iy) starts in the zero-padded image of hp × wp per channel.
+    private int PaddedRow(int row, int hp, int wp) => (row / Height * hp + row % Height + PadTop) * wp + PadLeft;
+
     // Stride 1: copy the input once into a zero-padded image, after which every line of col is one contiguous copy with no
     // bounds to work out (the per-line bookkeeping, not the copying, is what costs on small images).
     private void Im2ColUnitStride(ReadOnlySpan<float> x, Span<float> col)
@@ -96,14 +99,8 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
         {
             var padded = rented.AsSpan(0, InChannels * hp * wp);
             padded.Clear();
-            for (var c = 0; c < InChannels; c++)
-                for (var iy = 0; iy < Height; iy++)
-                {
-                    var py = iy + PadTop;
-                    if (py >= hp) break;
-                    var width = Math.Min(Width, wp - PadLeft);
-                    if (width > 0) x.Slice((c * Height + iy) * Width, width).CopyTo(padded.Slice((c * hp + py) * wp + PadLeft, width));
-                }
+            for (var row = 0; row < InChannels * Height; row++)
+                x.Slice(row * Width, Width).CopyTo(padded.Slice(PaddedRow(row, hp, wp), Width));
             for (var c = 0; c < InChannels; c++)
                 for (var ky = 0; ky < KernelHeight; ky++)
                     for (var kx = 0; kx < KernelWidth; kx++)
@@ -139,16 +136,11 @@ public sealed record Geometry(int InChannels, int Height, int Width, int OutChan
                             System.Numerics.Tensors.TensorPrimitives.Add(target, row.Slice(oy * OutWidth, OutWidth), target);
                         }
                     }
-            for (var c = 0; c < InChannels; c++)
-                for (var iy = 0; iy < Height; iy++)
-                {
-                    var py = iy + PadTop;
-                    if (py >= hp) break;
-                    var width = Math.Min(Width, wp - PadLeft);
-                    if (width <= 0) continue;
-                    var target = x.Slice((c * Height + iy) * Width, width);
-                    System.Numerics.Tensors.TensorPrimitives.Add(target, padded.Slice((c * hp + py) * wp + PadLeft, width), target);
-                }
+            for (var row = 0; row < InChannels * Height; row++)
+            {
+                var target = x.Slice(row * Width, Width);
+                System.Numerics.Tensors.TensorPrimitives.Add(target, padded.Slice(PaddedRow(row, hp, wp), Width), target);
+            }
         }
         finally
         {

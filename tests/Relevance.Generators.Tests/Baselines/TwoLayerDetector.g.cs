@@ -284,7 +284,11 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         for (var k = 0; k < count; k++)
         {
             var m = 0f;
-            for (var i = k * 4; i < k * 4 + 4; i++) m += x[i];
+            for (var i = k * 4; i < k * 4 + 4; i++)
+            {
+                var v = x[i];
+                m += v;
+            }
             y[k] = m;
         }
     }
