@@ -149,6 +149,8 @@ internal static partial class Emitter
             var fields = Buffers(l).Select(b => b.Name);
             w.Line($"private readonly float[] {string.Join(", ", fields)};");
         }
+        foreach (var l in plan.Layers.Where(Splits))
+            w.Line($"private readonly {K}.RowJob _back{l.Index}Job;");
         w.Line("private readonly float[] _layerSums = new float[LayerCount];");
         w.Line("private float _biasRelevance;");
         w.Line("private int _target = -1;");
@@ -158,9 +160,19 @@ internal static partial class Emitter
         foreach (var l in plan.Layers)
             foreach (var (name, size) in Buffers(l))
                 w.Line($"{name} = new float[{size}];");
+        foreach (var l in plan.Layers.Where(Splits))
+        {
+            var n = l.Index;
+            w.Line(l.Rule == LayerRule.ZBox
+                ? $"_back{n}Job = new {K}.DenseKernel.BackPairJob(p.W{n}, _d{n}, _t{n}, _u{n}, L{n}In, L{n}Out);"
+                : $"_back{n}Job = new {K}.DenseKernel.BackJob(p.{BackMatrix(l)}{n}, _d{n}, _t{n}, L{n}In, L{n}Out);");
+        }
         w.Close();
         w.Line();
     }
+
+    // A large dense layer's backward product is split across two cores (HelperThread): its halves then stay in two L2 caches.
+    private static bool Splits(PlannedLayer l) => l.Kind == LayerKind.Dense && (long)l.InSize * l.OutSize >= 1 << 17;
 
     private static string BackMatrix(PlannedLayer l) => l.Rule switch
     {

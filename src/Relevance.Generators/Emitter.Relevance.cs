@@ -51,11 +51,12 @@ internal static partial class Emitter
         w.Line($"for (var j = 0; j < L{n}Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];");
     }
 
-    // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass).
+    // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass), on two cores for a large layer.
     private static void EmitBack(CodeWriter w, PlannedLayer l)
     {
         var n = l.Index;
-        if (l.Rule == LayerRule.ZBox) w.Line($"{K}.DenseKernel.BackPair(_p.W{n}, s, _t{n}, _u{n}, L{n}In, L{n}Out);");
+        if (Splits(l)) w.Line($"{K}.HelperThread.Run(_back{n}Job);");
+        else if (l.Rule == LayerRule.ZBox) w.Line($"{K}.DenseKernel.BackPair(_p.W{n}, s, _t{n}, _u{n}, L{n}In, L{n}Out);");
         else w.Line($"{K}.DenseKernel.Back(_p.{BackMatrix(l)}{n}, s, _t{n}, L{n}In, L{n}Out);");
     }
 

@@ -8,7 +8,7 @@ namespace Relevance.Kernels;
 /// <summary>Float32 building blocks of a fully connected layer with W stored inputs × outputs, for generated code.</summary>
 /// <remarks>A forward pass walks W's rows first to last and a backward pass last to first, so the rows the forward pass read
 /// last are still in cache when the backward pass starts: a 1568×400 layer (2.5 MB) does not fit one core's L2.
-/// Everything runs on the calling thread: nothing is scheduled, so nothing is allocated.</remarks>
+/// The jobs split a large layer's backward product across two cores (<see cref="HelperThread"/>) without allocating.</remarks>
 public static class DenseKernel
 {
     /// <summary>z += Wᵀx, one row of W per input, skipping zero inputs (common after a ReLU).</summary>
@@ -39,6 +39,24 @@ public static class DenseKernel
     private static void BackRows(ReadOnlySpan<float> w, ReadOnlySpan<float> s, Span<float> t, int outputs, int from, int to)
     {
         for (var i = to - 1; i >= from; i--) t[i] = TensorPrimitives.Dot(w.Slice(i * outputs, outputs), s[..outputs]);
+    }
+
+    /// <summary>The backward product t = W s over fixed buffers, as a job <see cref="HelperThread"/> splits across two cores.</summary>
+    public sealed class BackJob(float[] w, float[] s, float[] t, int inputs, int outputs) : RowJob
+    {
+        /// <inheritdoc />
+        public override int Rows => inputs;
+        /// <inheritdoc />
+        public override void Run(int from, int to) => BackRows(w, s, t, outputs, from, to);
+    }
+
+    /// <summary>z^B's backward pair (W s, W⁺ s) over fixed buffers, as a job <see cref="HelperThread"/> splits across two cores.</summary>
+    public sealed class BackPairJob(float[] w, float[] s, float[] a, float[] p, int inputs, int outputs) : RowJob
+    {
+        /// <inheritdoc />
+        public override int Rows => inputs;
+        /// <inheritdoc />
+        public override void Run(int from, int to) => BackPairRows(w, s, a, p, outputs, from, to);
     }
 
     /// <summary>a_i = Σ_j W[i, j] s_j and p_i = Σ_j max(0, W[i, j]) s_j in one pass over W: z^B's two backward products

@@ -67,6 +67,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     private readonly float[] _a0, _r0, _d0, _t0, _u0;
     private readonly float[] _a1, _r1;
     private readonly float[] _a2, _r2;
+    private readonly global::Relevance.Kernels.RowJob _back0Job;
     private readonly float[] _layerSums = new float[LayerCount];
     private float _biasRelevance;
     private int _target = -1;
@@ -83,6 +84,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         _r1 = new float[L1Out];
         _a2 = new float[L2Out];
         _r2 = new float[L2Out];
+        _back0Job = new global::Relevance.Kernels.DenseKernel.BackPairJob(p.W0, _d0, _t0, _u0, L0In, L0Out);
     }
 
     /// <inheritdoc />
@@ -319,7 +321,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
-        global::Relevance.Kernels.DenseKernel.BackPair(_p.W0, s, _t0, _u0, L0In, L0Out);
+        global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
         for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * _t0[i] + (High - Low) * _u0[i];
     }

@@ -84,6 +84,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
     private readonly float[] _a3, _r3, _d3, _t3;
     private readonly float[] _a4, _r4;
     private readonly float[] _a5, _r5;
+    private readonly global::Relevance.Kernels.RowJob _back0Job;
     private readonly float[] _layerSums = new float[LayerCount];
     private float _biasRelevance;
     private int _target = -1;
@@ -108,6 +109,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         _r4 = new float[L4Out];
         _a5 = new float[L5Out];
         _r5 = new float[L5Out];
+        _back0Job = new global::Relevance.Kernels.DenseKernel.BackPairJob(p.W0, _d0, _t0, _u0, L0In, L0Out);
     }
 
     /// <inheritdoc />
@@ -473,7 +475,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
-        global::Relevance.Kernels.DenseKernel.BackPair(_p.W0, s, _t0, _u0, L0In, L0Out);
+        global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
         for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * _t0[i] + (High - Low) * _u0[i];
     }
