@@ -67,7 +67,7 @@ internal static partial class Emitter
         w.Line();
 
         if (Batched(plan)) EmitBatchApi(w, plan);
-        else EmitBatchLoops(w);
+        else EmitBatchLoops(w, self);
         w.Open($"private static void CheckInput({ReadOnlySpan} input)");
         w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
         if (plan.Low is not null && plan.High is not null)

@@ -11,7 +11,7 @@ internal static partial class Emitter
         plan.Layers.All(l => l.Kind is LayerKind.Dense or LayerKind.ReLU or LayerKind.Sum or LayerKind.Flatten or LayerKind.Add
             || (l.Kind is LayerKind.SumPool or LayerKind.AvgPool or LayerKind.MaxPool && l.InShape.Length == 1));
 
-    private static void EmitBatchLoops(CodeWriter w)
+    private static void EmitBatchLoops(CodeWriter w, string self)
     {
         w.Line("/// <inheritdoc />");
         w.Open($"public void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs)");
@@ -20,11 +20,13 @@ internal static partial class Emitter
         w.Line("for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
         w.Close();
         w.Line();
+        w.Line($"private {K}.SplitBatch<{self}>? _split;");
+        w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public void ExplainBatch({ReadOnlySpan} inputs, {Span} heatmaps, {Span} outputs, global::System.ReadOnlySpan<int> targets = default)");
         EmitBatchChecks(w);
-        w.Line("for (var b = 0; b < batch; b++)");
-        w.Line("    outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);");
+        w.Line("// Input by input, half of them on each core with a second workspace.");
+        w.Line($"(_split ??= new {K}.SplitBatch<{self}>(this)).Explain(inputs, heatmaps, outputs, targets, batch);");
         w.Close();
         w.Line();
     }

@@ -81,7 +81,8 @@ internal static partial class Emitter
                 w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
                 EmitBack(w, l);
                 w.Line("// R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i");
-                w.Line($"for (var i = 0; i < {inputs}; i++) lower[i] += (x[i] - High) * _t{n}[i] + (High - Low) * _u{n}[i];");
+                w.Line($"var (t, u) = (_t{n}, _u{n});");
+                w.Line($"for (var i = 0; i < {inputs}; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];");
                 break;
             case LayerRule.Z:
                 w.Line("// d_j = z_j − b_j");
@@ -114,16 +115,17 @@ internal static partial class Emitter
                 break;
             case LayerRule.ZBox:
                 w.Line("// d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps");
-                EmitRatios(w, l, $"for (var j = 0; j < L{n}Out; j++) s[j] = _a{n}[j] - _p.B{n}[j / {g}.P] - _p.C{n}[j] + _p.BN{n}[j / {g}.P];");
+                EmitRatios(w, l, $"var (z, bounds) = (_a{n}, _p.C{n});", PerChannel(l, "s[j] = z[j] - c - bounds[j];", $"_p.B{n}[o] - _p.BN{n}[o]"));
                 EmitConvBiasRelevance(w, n);
                 w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{gemm}(_p.VPT{n}, s, _back2{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line("// per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im");
-                w.Line($"for (var i = 0; i < _back{n}.Length; i++) _back{n}[i] = (_col{n}[i] - High) * _back{n}[i] + (High - Low) * _back2{n}[i];");
+                w.Line($"var (back, col, back2) = (_back{n}, _col{n}, _back2{n});");
+                w.Line("for (var i = 0; i < back.Length; i++) back[i] = (col[i] - High) * back[i] + (High - Low) * back2[i];");
                 break;
             case LayerRule.Z:
                 w.Line("// d = z − b");
-                EmitRatios(w, l, $"for (var j = 0; j < L{n}Out; j++) s[j] = _a{n}[j] - _p.B{n}[j / {g}.P];");
+                EmitRatios(w, l, $"var z = _a{n};", PerChannel(l, "s[j] = z[j] - c;", $"_p.B{n}[o]"));
                 w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
                 break;
@@ -134,6 +136,14 @@ internal static partial class Emitter
                 break;
         }
         w.Line($"{g}.Col2ImAdd(_back{n}, lower);");
+    }
+
+    // A loop over channels o and positions q with constant bounds (no division to find a position's channel); c is the
+    // channel's constant, j the element.
+    private static string PerChannel(PlannedLayer l, string body, string channelConstant)
+    {
+        var (m, p) = (l.OutShape[0], l.OutShape[1] * l.OutShape[2]);
+        return $"for (var o = 0; o < {m}; o++) {{ var c = {channelConstant}; for (int q = 0, j = o * {p}; q < {p}; q++, j++) {body} }}";
     }
 
     private static void EmitConvBiasRelevance(CodeWriter w, int n) =>

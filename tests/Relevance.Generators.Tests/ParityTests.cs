@@ -122,6 +122,18 @@ public class ParityTests
     }
 
     [Fact]
+    public void A_bad_input_anywhere_in_a_batch_is_refused_with_its_position()
+    {
+        var net = RandomNetworks.Bind<LeNet5>(new Random(2), nonPositiveBias: false);
+        var inputs = new float[8 * LeNet5.InputSize];
+        inputs[7 * LeNet5.InputSize + 5] = 3f;
+        var e = Assert.Throws<RuleDomainException>(() => net.ExplainBatch(inputs, new float[inputs.Length], new float[8]));
+        Assert.Contains("input 5 is 3", e.Message);
+        inputs[7 * LeNet5.InputSize + 5] = 0.5f;
+        net.ExplainBatch(inputs, new float[inputs.Length], new float[8]);
+    }
+
+    [Fact]
     public void A_NaN_input_or_a_short_buffer_is_refused()
     {
         var net = RandomNetworks.Bind<LeNet5>(new Random(1), nonPositiveBias: false);

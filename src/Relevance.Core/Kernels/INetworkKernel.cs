@@ -36,6 +36,7 @@ public interface INetworkKernel<TSelf> where TSelf : class, INetworkKernel<TSelf
     /// <summary>f(x) for a batch of inputs laid end to end: <see cref="OutputLength"/> values per input.</summary>
     void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs);
     /// <summary>Explains a batch of inputs laid end to end: one heatmap per input and f_target(x) per input; targets default to each arg-max.</summary>
+    /// <remarks>Uses both cores; <see cref="LayerRelevance"/>, <see cref="BiasRelevance"/> and <see cref="Target"/> describe single explanations only.</remarks>
     void ExplainBatch(ReadOnlySpan<float> inputs, Span<float> heatmaps, Span<float> outputs, ReadOnlySpan<int> targets = default);
     /// <summary>Σ R at each layer's output after the last <see cref="Explain"/>.</summary>
     ReadOnlySpan<float> LayerRelevance { get; }

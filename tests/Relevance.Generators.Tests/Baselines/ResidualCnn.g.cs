@@ -250,6 +250,8 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         for (var b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
     }
 
+    private global::Relevance.Kernels.SplitBatch<ResidualCnn>? _split;
+
     /// <inheritdoc />
     public void ExplainBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> heatmaps, global::System.Span<float> outputs, global::System.ReadOnlySpan<int> targets = default)
     {
@@ -258,8 +260,8 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::Relevance.Kernels.InputChecks.RequireLength(outputs.Length, batch, "outputs");
         if (!targets.IsEmpty && targets.Length != batch)
             throw new global::System.ArgumentException($"{batch} inputs need {batch} targets, got {targets.Length}.", nameof(targets));
-        for (var b = 0; b < batch; b++)
-            outputs[b] = Explain(inputs.Slice(b * InputSize, InputSize), heatmaps.Slice(b * InputSize, InputSize), targets.IsEmpty ? -1 : targets[b]);
+        // Input by input, half of them on each core with a second workspace.
+        (_split ??= new global::Relevance.Kernels.SplitBatch<ResidualCnn>(this)).Explain(inputs, heatmaps, outputs, targets, batch);
     }
 
     private static void CheckInput(global::System.ReadOnlySpan<float> input)
@@ -366,13 +368,15 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         var upper = _r0;
         // d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps
         global::System.Span<float> s = _d0;
-        for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j / G0.P] - _p.C0[j] + _p.BN0[j / G0.P];
+        var (z, bounds) = (_a0, _p.C0);
+        for (var o = 0; o < 8; o++) { var c = _p.B0[o] - _p.BN0[o]; for (int q = 0, j = o * 784; q < 784; q++, j++) s[j] = z[j] - c - bounds[j]; }
         for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
         for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
-        for (var i = 0; i < _back0.Length; i++) _back0[i] = (_col0[i] - High) * _back0[i] + (High - Low) * _back20[i];
+        var (back, col, back2) = (_back0, _col0, _back20);
+        for (var i = 0; i < back.Length; i++) back[i] = (col[i] - High) * back[i] + (High - Low) * back2[i];
         G0.Col2ImAdd(_back0, lower);
     }
 

@@ -477,7 +477,8 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
         global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
-        for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * _t0[i] + (High - Low) * _u0[i];
+        var (t, u) = (_t0, _u0);
+        for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];
     }
 
     // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400]
