@@ -9,16 +9,24 @@ namespace Relevance.Experiments;
 /// <summary>The outputs of the MNIST experiments: the heatmap grid of Figure 5, the table (markdown and JSON), the saved network.</summary>
 public static class Figures
 {
-    /// <summary>Figure 5: one row per explained test pair, the input then each method's heatmap (red positive, blue negative), each scaled to its own maximum.</summary>
+    /// <summary>Figure 5: one row per explained test pair, the input then each method's heatmap (red positive, blue negative), each scaled to its own maximum; columns titled.</summary>
     public static void HeatmapGrid(string path, IReadOnlyList<ExplainedExample> examples, IReadOnlyList<string> methods, int rows = 8, int zoom = 3)
     {
         var shown = examples.Take(rows).ToList();
-        var (cw, ch, gap) = (TwoDigitData.Width * zoom, TwoDigitData.Height * zoom, 6);
-        using var bitmap = new SKBitmap((methods.Count + 1) * (cw + gap) + gap, shown.Count * (ch + gap) + gap);
-        using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.White);
+        var (cw, ch, gap, header) = (TwoDigitData.Width * zoom, TwoDigitData.Height * zoom, 6, 24);
+        using var bitmap = new SKBitmap((methods.Count + 1) * (cw + gap) + gap, header + shown.Count * (ch + gap) + gap);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.White);
+            using var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default, 14);
+            using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+            string[] titles = ["input", .. methods];
+            for (var m = 0; m < titles.Length; m++)
+                canvas.DrawText(titles[m], gap + m * (cw + gap) + cw / 2f, header - 7, SKTextAlign.Center, font, ink);
+        }
         for (var r = 0; r < shown.Count; r++)
         {
-            var y0 = gap + r * (ch + gap);
+            var y0 = header + gap + r * (ch + gap);
             Paint(bitmap, gap, y0, zoom, p =>
             {
                 var g = (byte)Math.Clamp((shown[r].Example.Pixels[p] - TwoDigitData.Low) / (TwoDigitData.High - TwoDigitData.Low) * 255, 0, 255);
