@@ -63,7 +63,7 @@ public static class SectionFour
         progress?.Report("fitting the min-max model");
         var samples = data.Take(minMaxSamples).Select(Sample).ToList();
         var model = MinMaxRelevanceModel.Random(detector.Inputs, detector.Hidden2, detector.Pooled, TwoLayerDetector.Group, scale: 0.01, seed: training.Seed);
-        var fit = MinMaxTrainer.Train(model, samples, minMax, new Progress<int>(epoch => progress?.Report($"min-max epoch {epoch}/{minMax.Epochs}")));
+        var fit = MinMaxTrainerFloat.Train(model, samples, minMax, new Progress<int>(epoch => progress?.Report($"min-max epoch {epoch}/{minMax.Epochs}")));
 
         var network = detector.ToNetwork();
         var box = Rules.ZBox(TwoDigitData.Low, TwoDigitData.High);

@@ -33,6 +33,27 @@ public class MinMaxTests
     }
 
     [Fact]
+    public void The_float32_trainer_takes_the_reference_trainers_steps()
+    {
+        // Same data, same seed, same minibatches: after three epochs both parameter sets and loss curves agree to float32
+        // accuracy. Each step sums ≤ 40 products of values ≤ ~3; 1e-4 relative (over ~30 steps of accumulated rounding at
+        // ε = 6e-8 and learning rate 0.01) is ample and still fails for any difference in the gradient.
+        var teacher = MinMaxRelevanceModel.Random(inputs: 30, context: 7, outputs: 4, neuronsPerOutput: 3, scale: 1, seed: 11);
+        var data = TeacherData(teacher, 97, seed: 12);
+        var student = MinMaxRelevanceModel.Random(30, 7, 4, 3, scale: 0.3, seed: 13);
+        var settings = new MinMaxTraining(LearningRate: 0.01, Epochs: 3, BatchSize: 10, Seed: 14);
+        var reference = MinMaxTrainer.Train(student, data, settings);
+        var fast = MinMaxTrainerFloat.Train(student, data, settings);
+        static void Close(Matrix<double> a, Matrix<double> b) =>
+            Assert.True((a - b).Enumerate().Max(Math.Abs) <= 1e-4 * Math.Max(1, a.Enumerate().Max(Math.Abs)), $"largest difference {(a - b).Enumerate().Max(Math.Abs):E2}");
+        Close(reference.Model.Detectors, fast.Model.Detectors);
+        Close(reference.Model.ContextWeights, fast.Model.ContextWeights);
+        Assert.True((reference.Model.Offsets - fast.Model.Offsets).AbsoluteMaximum() <= 1e-4);
+        Assert.All(reference.Losses.Zip(fast.Losses), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * Math.Max(1, p.First), $"{p.First} vs {p.Second}"));
+        Assert.True(reference.Losses[^1] < reference.Losses[0]);
+    }
+
+    [Fact]
     public void The_inhibitor_is_never_positive_and_the_model_output_is_the_sum_of_its_neurons()
     {
         var model = MinMaxRelevanceModel.Random(5, 3, 2, 3, scale: 1, seed: 5);
