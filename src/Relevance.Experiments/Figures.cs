@@ -22,7 +22,12 @@ public static class Figures
             using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
             string[] titles = ["input", .. methods];
             for (var m = 0; m < titles.Length; m++)
+            {
+                // A long method name is set smaller until it fits its column.
+                font.Size = 14;
+                while (font.MeasureText(titles[m]) > cw - 4 && font.Size > 8) font.Size -= 0.5f;
                 canvas.DrawText(titles[m], gap + m * (cw + gap) + cw / 2f, header - 7, SKTextAlign.Center, font, ink);
+            }
         }
         for (var r = 0; r < shown.Count; r++)
         {
