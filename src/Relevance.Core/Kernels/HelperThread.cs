@@ -46,8 +46,15 @@ public static class HelperThread
             // A full fence between posting and waking, and between the helper's reset and its check: no post is missed.
             var generation = Interlocked.Increment(ref _posted);
             Wake.Set();
-            job.Run(0, half);
-            while (Volatile.Read(ref _finished) != generation) Thread.SpinWait(10);
+            try
+            {
+                job.Run(0, half);
+            }
+            finally
+            {
+                // Even when the caller's half throws, the helper's half finishes before the job is released.
+                while (Volatile.Read(ref _finished) != generation) Thread.SpinWait(10);
+            }
             _error?.Throw();
         }
         finally
