@@ -89,13 +89,14 @@ public sealed record DeepSpec(int Channels, int Height, int Width, ImmutableArra
     }
 
     // Sets the last Dense layer's biases to b_j = −max(0, z_j) − u so that every ReLU before the sum outputs 0: f(x) = 0.
+    // u ≥ 0.01: with u = 0 the new pre-activation z_j + b_j − z_j is a rounding residue that can be +1e-16.
     private static Network Kill(Network network, Tensor input, Random rng)
     {
         var activations = Reference.Forward.Run(network, input);
         var last = network.Nodes.Last(n => n.Layer is Dense);
         var dense = (Dense)last.Layer;
         var z = activations.Of(last.Name);
-        var bias = Enumerable.Range(0, dense.Outputs).Select(j => dense.Bias[j] - Math.Max(0, z[j]) - Math.Round(0.5 * rng.NextDouble(), 4));
+        var bias = Enumerable.Range(0, dense.Outputs).Select(j => dense.Bias[j] - Math.Max(0, z[j]) - 0.01 - Math.Round(0.5 * rng.NextDouble(), 4));
         var nodes = network.Nodes.Select(n => n.Name == last.Name ? n with { Layer = new Dense(dense.Inputs, dense.Outputs, dense.Weights, [.. bias]) } : n);
         return new Network(network.InputShape, [.. nodes], network.Output);
     }

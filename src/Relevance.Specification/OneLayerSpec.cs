@@ -39,8 +39,9 @@ public sealed record OneLayerSpec(int Inputs, int Hidden, ImmutableArray<double>
             for (var j = 0; j < m; j++)
             {
                 var z = Enumerable.Range(0, d).Sum(i => x[i] * w[i * m + j]);
-                // b_j ≤ −z_j makes z_j + b_j ≤ 0 for every j, hence f(x) = 0 exactly.
-                b[j] = -Math.Max(0, z) - Math.Round(0.5 * rng.NextDouble(), 4);
+                // b_j ≤ −z_j − 0.01 makes z_j + b_j < 0 for every j, hence f(x) = 0 exactly (the margin absorbs the forward
+                // pass summing in another order).
+                b[j] = -Math.Max(0, z) - 0.01 - Math.Round(0.5 * rng.NextDouble(), 4);
             }
         return new OneLayerSpec(d, m, [.. w], [.. b], [.. x], [.. low], [.. high]);
     }
