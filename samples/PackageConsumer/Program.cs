@@ -33,7 +33,7 @@ Console.WriteLine($"  kernel: f(x) = {f:G6}, min R = {heatmap.Min():G3}");
 
 if (heatmapAt is not null)
 {
-    GeneratedExplainer<PaperDetector>.WriteHeatmapPng(heatmapAt, explanation with { Heatmap = Tensor.From(Shape.Of(1, 28, 56), [.. explanation.Heatmap.Data]) });
+    GeneratedExplainer.WriteHeatmapPng(heatmapAt, explanation with { Heatmap = Tensor.From(Shape.Of(1, 28, 56), [.. explanation.Heatmap.Data]) });
     Console.WriteLine($"  heatmap written to {heatmapAt}");
 }
 return 0;

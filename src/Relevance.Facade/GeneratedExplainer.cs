@@ -45,14 +45,6 @@ public sealed class GeneratedExplainer<TNet> where TNet : class, INetworkKernel<
         var layers = TNet.LayerNames.Select((name, n) => (name, (double)sums[n])).ToImmutableArray();
         return new GeneratedExplanation(Tensor.From(TNet.InputShape, [.. heatmap.Select(r => (double)r)]), f, Kernel.Target, layers, Kernel.BiasRelevance);
     }
-
-    /// <summary>Writes the heatmap as the paper's red-positive, blue-negative PNG (channels summed), atomically.</summary>
-    public static void WriteHeatmapPng(string path, GeneratedExplanation explanation)
-    {
-        ArgumentNullException.ThrowIfNull(explanation);
-        using var bitmap = HeatmapImage.Render(explanation.Heatmap);
-        HeatmapImage.WritePng(path, bitmap);
-    }
 }
 
 /// <summary>Entry points for explainers generated from <c>[Network]</c> declarations.</summary>
@@ -63,6 +55,14 @@ public static class GeneratedExplainer
     {
         ArgumentNullException.ThrowIfNull(network);
         return new GeneratedExplainer<TNet>(network);
+    }
+
+    /// <summary>Writes an explanation's heatmap as the paper's red-positive, blue-negative PNG (channels summed), atomically.</summary>
+    public static void WriteHeatmapPng(string path, GeneratedExplanation explanation)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        using var bitmap = HeatmapImage.Render(explanation.Heatmap);
+        HeatmapImage.WritePng(path, bitmap);
     }
 
     /// <summary>Binds the weights of an ONNX model (e.g. one trained in PyTorch, or saved by <c>relevance reproduce</c>) to the declared network.</summary>
