@@ -55,7 +55,7 @@ internal static partial class Emitter
     {
         var reduce = l.Kind switch
         {
-            LayerKind.MaxPool => "m = global::System.MathF.Max(m, v);",
+            LayerKind.MaxPool => "if (v > m) m = v;",
             _ => "m += v;",
         };
         var init = l.Kind == LayerKind.MaxPool ? "float.NegativeInfinity" : "0f";

@@ -339,7 +339,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
             for (var ix = ox * S; ix < ox * S + Size; ix++)
             {
                 var v = x[(ch * H + iy) * W + ix];
-                m = global::System.MathF.Max(m, v);
+                if (v > m) m = v;
             }
             y[(ch * OH + oy) * OW + ox] = m;
         }
@@ -370,7 +370,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
             for (var ix = ox * S; ix < ox * S + Size; ix++)
             {
                 var v = x[(ch * H + iy) * W + ix];
-                m = global::System.MathF.Max(m, v);
+                if (v > m) m = v;
             }
             y[(ch * OH + oy) * OW + ox] = m;
         }
