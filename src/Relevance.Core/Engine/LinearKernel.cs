@@ -74,7 +74,7 @@ internal sealed class LinearKernel
         var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
         var ones = Enumerable.Repeat(1f, g.InputSize).ToArray();
         float[]? low = null, high = null;
-        Term T(Source s, float[] v, float[]? constant = null) => new(s, constant, v, g.P == 1 ? null : TransposeMatrix(v, g.M, g.K));
+        Term T(Source s, float[] v, float[]? constant = null) => new(s, constant, v, g.P == 1 ? null : Kernels.Weights.Transpose(v, g.M, g.K));
         ImmutableArray<Pass> passes = rule switch
         {
             WSquareRule => [Make(g, [T(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)],
@@ -149,7 +149,7 @@ internal sealed class LinearKernel
         if (g.P == 1) Gemm.TransposedVector(Weights, upper, col, g.M, g.K);
         else
         {
-            _transposed ??= TransposeMatrix(Weights, g.M, g.K);
+            _transposed ??= Kernels.Weights.Transpose(Weights, g.M, g.K);
             Gemm.Multiply(_transposed, upper, col, g.K, g.M, g.P);
         }
         if (g.IsIdentity) return;
@@ -261,14 +261,6 @@ internal sealed class LinearKernel
         var t = new float[w.Length];
         for (var i = 0; i < rows; i++)
             for (var j = 0; j < cols; j++) t[j * rows + i] = (float)w[i * cols + j];
-        return t;
-    }
-
-    private static float[] TransposeMatrix(float[] v, int rows, int cols)
-    {
-        var t = new float[v.Length];
-        for (var i = 0; i < rows; i++)
-            for (var j = 0; j < cols; j++) t[j * rows + i] = v[i * cols + j];
         return t;
     }
 }

@@ -39,10 +39,16 @@ public static class Weights
     /// <summary>The transpose of a row-major [rows × cols] matrix.</summary>
     public static float[] Transpose(ReadOnlySpan<float> a, int rows, int cols)
     {
-        var t = new float[a.Length];
-        for (var r = 0; r < rows; r++)
-            for (var c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        var t = new float[rows * cols];
+        Transpose(a, rows, cols, t);
         return t;
+    }
+
+    /// <summary>Writes the transpose [cols × rows] of a row-major [rows × cols] matrix into <paramref name="into"/>.</summary>
+    public static void Transpose(ReadOnlySpan<float> a, int rows, int cols, Span<float> into)
+    {
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < cols; c++) into[c * rows + r] = a[r * cols + c];
     }
 
     /// <summary>A bound layer's parameters, checked: lengths, finiteness and the declared bias constraint.</summary>

@@ -101,11 +101,11 @@ public static class MinMaxTrainerFloat
             }
         var dzs = dz.AsSpan(0, rows * neurons);
         // V −= scale · Xᵀ dz; then dz becomes dpre = dz ⊙ [pre < 0] for W −= scale · Cᵀ dpre and d −= scale · Σ_rows dpre.
-        Transpose(x, rows, inputs, s.Transposed);
+        Kernels.Weights.Transpose(x.AsSpan(0, rows * inputs), rows, inputs, s.Transposed);
         Gemm.Multiply(s.Transposed.AsSpan(0, inputs * rows), dzs, s.GradV, inputs, rows, neurons);
         TensorPrimitives.MultiplyAdd(s.GradV, -scale, v, v);
         for (var i = 0; i < dzs.Length; i++) if (!(pre[i] < 0)) dzs[i] = 0f;
-        Transpose(c, rows, context, s.Transposed);
+        Kernels.Weights.Transpose(c.AsSpan(0, rows * context), rows, context, s.Transposed);
         Gemm.Multiply(s.Transposed.AsSpan(0, context * rows), dzs, s.GradW, context, rows, neurons);
         TensorPrimitives.MultiplyAdd(s.GradW, -scale, w, w);
         for (var r = 0; r < rows; r++) TensorPrimitives.MultiplyAdd(dzs.Slice(r * neurons, neurons), -scale, d, d);
@@ -130,12 +130,6 @@ public static class MinMaxTrainerFloat
                 }
         }
         return total / n;
-    }
-
-    private static void Transpose(float[] a, int rows, int cols, float[] into)
-    {
-        for (var r = 0; r < rows; r++)
-            for (var k = 0; k < cols; k++) into[k * rows + r] = a[r * cols + k];
     }
 
     private static float[] Rows(IReadOnlyList<MinMaxSample> samples, Func<MinMaxSample, Vector<double>> part, int width)
