@@ -49,7 +49,7 @@ internal static partial class Emitter
         w.Line("CheckInput(input);");
         w.Line($"{K}.InputChecks.RequireLength(heatmap.Length, InputSize, \"heatmap\");");
         w.Line("RunForward(input);");
-        foreach (var l in linear.Where(l => l.Rule == LayerRule.ZPlus && (!l.InputNonNegative || l.Index == 0)))
+        foreach (var l in linear.Where(ChecksNonNegativeAtRunTime))
             w.Line($"{K}.InputChecks.RequireInBox({Input(l)}, 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
         w.Line($"var k = target < 0 ? {Tp}.IndexOfMax<float>(_a{last}) : target;");
         w.Line("if (k >= OutputSize)");
@@ -70,8 +70,8 @@ internal static partial class Emitter
         else EmitBatchLoops(w, self);
         w.Open($"private static void CheckInput({ReadOnlySpan} input)");
         w.Line($"{K}.InputChecks.RequireFinite(input, InputSize, {Literals.String(self)});");
-        if (plan.Low is not null && plan.High is not null)
-            w.Line($"{K}.InputChecks.RequireInBox(input, Low, High, {Literals.String(linear.Length > 0 ? linear[0].Name : layers[0].Name)}, \"the declared input box\");");
+        if (plan.Low is not null || plan.High is not null)
+            w.Line($"{K}.InputChecks.RequireInBox(input, {(plan.Low is null ? "float.NegativeInfinity" : "Low")}, {(plan.High is null ? "float.PositiveInfinity" : "High")}, {Literals.String(linear.Length > 0 ? linear[0].Name : layers[0].Name)}, \"the declared input box\");");
         w.Close();
         w.Line();
         w.Line("private static int BatchSize(int values) => values > 0 && values % InputSize == 0");

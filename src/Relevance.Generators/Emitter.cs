@@ -31,11 +31,8 @@ internal static partial class Emitter
         w.Line($"public const int LayerCount = {layers.Length};");
         w.Line("/// <summary>Number of Dense and Conv2d layers, each bound with one LayerParameters.</summary>");
         w.Line($"public const int LinearCount = {linear.Length};");
-        if (plan.Low is not null && plan.High is not null)
-        {
-            w.Line($"private const float Low = {Literals.Float(plan.Low.Value)};");
-            w.Line($"private const float High = {Literals.Float(plan.High.Value)};");
-        }
+        if (plan.Low is not null) w.Line($"private const float Low = {Literals.Float(plan.Low.Value)};");
+        if (plan.High is not null) w.Line($"private const float High = {Literals.Float(plan.High.Value)};");
         w.Line();
         foreach (var l in layers)
         {
@@ -70,6 +67,10 @@ internal static partial class Emitter
         };
         return $"Layer {l.Index} '{l.Name}': {what}; {Planning.Format(l.InShape)} → {Planning.Format(l.OutShape)}";
     }
+
+    // z⁺ on a layer whose input the plan cannot prove non-negative (RLV004 warned at compile time) is checked per input.
+    // The network's input is covered by CheckInput's box whenever a bound is declared.
+    private static bool ChecksNonNegativeAtRunTime(PlannedLayer l) => l.Rule == LayerRule.ZPlus && !l.InputNonNegative;
 
     private static string Input(PlannedLayer l) => l.Index == 0 ? "input" : $"_a{l.Index - 1}";
 
