@@ -94,40 +94,6 @@ public static class Gemm
         }
     }
 
-    /// <summary>c = Aᵀ s for A [m×k], reading A by rows (no transposed copy of a large matrix is needed); split by columns across cores when large.</summary>
-    public static void TransposedVector(ReadOnlySpan<float> a, ReadOnlySpan<float> s, Span<float> c, int m, int k)
-    {
-        c[..k].Clear();
-        var workers = (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Environment.ProcessorCount, k);
-        if (workers < 2)
-        {
-            for (var j = 0; j < m; j++)
-                if (s[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a.Slice(j * k, k), s[j], c[..k], c[..k]);
-        }
-        else TransposedVectorParallel(a, s, c, m, k, workers);
-    }
-
-    private static void TransposedVectorParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> s, Span<float> c, int m, int k, int workers)
-    {
-        unsafe
-        {
-            fixed (float* pa = a, ps = s, pc = c)
-            {
-                var (ia, isv, ic) = ((nint)pa, (nint)ps, (nint)pc);
-                Parallel.For(0, workers, w =>
-                {
-                    var sa = new ReadOnlySpan<float>((float*)ia, m * k);
-                    var ss = new ReadOnlySpan<float>((float*)isv, m);
-                    var sc = new Span<float>((float*)ic, k);
-                    var (from, to) = (k * w / workers, k * (w + 1) / workers);
-                    var part = sc[from..to];
-                    for (var j = 0; j < m; j++)
-                        if (ss[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.Slice(j * k + from, to - from), ss[j], part, part);
-                });
-            }
-        }
-    }
-
     private static void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width)
     {
         var rows = rowTo - rowFrom;

@@ -20,8 +20,8 @@ internal enum Source
 /// <summary>One term of a rule: it adds V · col(a) to the denominators and a ⊙ col2im(Vᵀ S) to the lower relevance.</summary>
 /// <param name="Source">Where a comes from.</param>
 /// <param name="Vector">The constant a (for <see cref="Source.Constant"/>) or the offset subtracted from x (for <see cref="Source.X"/>), else null.</param>
-/// <param name="V">The weight-only matrix [M×K].</param>
-/// <param name="VTransposed">Vᵀ [K×M] for convolutions (null for Dense, whose transposed product reads V by rows).</param>
+/// <param name="V">The weight-only matrix: [M×K] for a convolution, input-major Vᵀ [K×M] when P = 1 (see <see cref="InputMajor"/>).</param>
+/// <param name="VTransposed">Vᵀ [K×M] for convolutions with P &gt; 1, else null.</param>
 internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed);
 
 /// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
@@ -52,6 +52,7 @@ internal sealed class LinearKernel
 
     public string Node { get; }
     public Geometry Geometry { get; }
+    /// <summary>W as [M×K], or input-major Wᵀ [K×M] when P = 1.</summary>
     public float[] Weights { get; }
     public float[] Bias { get; }
     public ImmutableArray<Pass> Passes { get; }
@@ -63,9 +64,11 @@ internal sealed class LinearKernel
     public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment)
     {
         var g = Geometry.Of(layer, input);
+        // Dense weights are stored inputs × outputs, which is already the input-major layout of P = 1.
         var (w, b) = layer switch
         {
-            Dense d => (Transpose(d.Weights, d.Inputs, d.Outputs), d.Bias.Select(v => (float)v).ToArray()),
+            Dense d => (d.Weights.Select(v => (float)v).ToArray(), d.Bias.Select(v => (float)v).ToArray()),
+            Conv2d c when g.P == 1 => (Kernels.Weights.Transpose(c.Weights.Select(v => (float)v).ToArray(), g.M, g.K), c.Bias.Select(v => (float)v).ToArray()),
             Conv2d c => (c.Weights.Select(v => (float)v).ToArray(), c.Bias.Select(v => (float)v).ToArray()),
             _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
         };
@@ -120,7 +123,7 @@ internal sealed class LinearKernel
             constantZ ??= new float[g.M * g.P];
             var col = new float[g.K * g.P];
             g.Im2Col(t.Vector, col);
-            Gemm.Multiply(t.V, col, constantZ, g.M, g.K, g.P, accumulate: true);
+            Product(g, t.V, col, constantZ);
         }
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }
@@ -136,9 +139,22 @@ internal sealed class LinearKernel
             g.Im2Col(x, buffer);
             col = buffer;
         }
+        if (g.P == 1)
+        {
+            Bias.CopyTo(y);
+            InputMajor.Accumulate(col, Weights, y, g.K, g.M);
+            return;
+        }
         Gemm.Multiply(Weights, col, y, g.M, g.K, g.P);
         for (var m = 0; m < g.M; m++)
             if (Bias[m] != 0) TensorPrimitives.Add(y.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
+    }
+
+    // Z += V · col(a): a GEMM, or for P = 1 a sum over the rows of input-major V that skips zero inputs.
+    private static void Product(Geometry g, float[] v, ReadOnlySpan<float> col, Span<float> z)
+    {
+        if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
+        else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
     }
 
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
@@ -146,7 +162,7 @@ internal sealed class LinearKernel
     {
         var g = Geometry;
         var col = g.IsIdentity ? lower : ws.Col(g);
-        if (g.P == 1) Gemm.TransposedVector(Weights, upper, col, g.M, g.K);
+        if (g.P == 1) InputMajor.Dots(Weights, upper, default, col, g.K, g.M);
         else
         {
             _transposed ??= Kernels.Weights.Transpose(Weights, g.M, g.K);
@@ -176,11 +192,11 @@ internal sealed class LinearKernel
             foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
             {
                 var a = Input(t, x, ws);
-                if (g.IsIdentity) Gemm.Multiply(t.V, a, z, g.M, g.K, g.P, accumulate: true);
+                if (g.IsIdentity) Product(g, t.V, a, z);
                 else
                 {
                     g.Im2Col(a, col);
-                    Gemm.Multiply(t.V, col, z, g.M, g.K, g.P, accumulate: true);
+                    Product(g, t.V, col, z);
                 }
             }
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
@@ -202,14 +218,15 @@ internal sealed class LinearKernel
             {
                 // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
                 var target = g.IsIdentity ? back : col;
-                if (g.P == 1) Gemm.TransposedVector(t.V, z, target, g.M, g.K);
+                var a = Input(t, x, ws);
+                // Where a is zero the lower relevance is zero whatever Vᵀ S is, so a Dense layer skips those rows.
+                if (g.P == 1) InputMajor.Dots(t.V, z, g.IsIdentity ? a : default, target, g.K, g.M);
                 else Gemm.Multiply(t.VTransposed!, z, target, g.K, g.M, g.P);
                 if (!g.IsIdentity)
                 {
                     back.Clear();
                     g.Col2ImAdd(col, back);
                 }
-                var a = Input(t, x, ws);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
             }
@@ -254,13 +271,5 @@ internal sealed class LinearKernel
             for (var i = 0; i < x.Length; i++)
                 if (x[i] < _low[i] || x[i] > _high[i])
                     throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {i} is {x[i]} outside [{_low[i]}, {_high[i]}].");
-    }
-
-    private static float[] Transpose(ImmutableArray<double> w, int rows, int cols)
-    {
-        var t = new float[w.Length];
-        for (var i = 0; i < rows; i++)
-            for (var j = 0; j < cols; j++) t[j * rows + i] = (float)w[i * cols + j];
-        return t;
     }
 }

@@ -37,23 +37,44 @@ public class GemmTests
     }
 }
 
-public class TransposedVectorTests
+public class InputMajorTests
 {
+    // A small product, and one above the size at which the products split across cores.
     [Theory]
-    [InlineData(3, 5)]
-    [InlineData(700, 2000)]
-    public void Matches_the_naive_transposed_product(int m, int k)
+    [InlineData(5, 3)]
+    [InlineData(1100, 1000)]
+    public void Accumulate_matches_the_naive_product_and_skips_only_zero_inputs(int k, int m)
     {
-        var rng = new Random(m + k);
-        var a = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        var s = Enumerable.Range(0, m).Select(j => j % 3 == 0 ? 0f : (float)rng.NextDouble()).ToArray();
-        var c = Enumerable.Repeat(5f, k).ToArray();
-        Relevance.Engine.Gemm.TransposedVector(a, s, c, m, k);
+        var rng = new Random(k + m);
+        var vt = Enumerable.Range(0, k * m).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var a = Enumerable.Range(0, k).Select(i => i % 3 == 0 ? 0f : (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var z = Enumerable.Repeat(5f, m).ToArray();
+        Relevance.Engine.InputMajor.Accumulate(a, vt, z, k, m);
+        for (var j = 0; j < m; j++)
+        {
+            var terms = Enumerable.Range(0, k).Select(i => (double)a[i] * vt[i * m + j]).ToArray();
+            // k float products per entry: within k·u·Σ|a v| (u = 6e-8), plus a margin for the order of additions.
+            Assert.True(Math.Abs(z[j] - (5 + terms.Sum())) <= k * 6e-8 * (5 + terms.Sum(Math.Abs)) + 1e-6, $"z[{j}] = {z[j]}, expected {5 + terms.Sum()}");
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 3)]
+    [InlineData(1100, 1000)]
+    public void Dots_are_the_transposed_product_and_zero_where_the_mask_is_zero(int k, int m)
+    {
+        var rng = new Random(k * m);
+        var vt = Enumerable.Range(0, k * m).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var s = Enumerable.Range(0, m).Select(_ => (float)rng.NextDouble()).ToArray();
+        var mask = Enumerable.Range(0, k).Select(i => i % 4 == 1 ? 0f : 1f).ToArray();
+        var (masked, full) = (Enumerable.Repeat(7f, k).ToArray(), Enumerable.Repeat(7f, k).ToArray());
+        Relevance.Engine.InputMajor.Dots(vt, s, mask, masked, k, m);
+        Relevance.Engine.InputMajor.Dots(vt, s, default, full, k, m);
         for (var i = 0; i < k; i++)
         {
-            var expected = Enumerable.Range(0, m).Sum(j => (double)a[j * k + i] * s[j]);
-            // m float products per entry: within m·u·Σ|a s| (u = 6e-8), plus a margin for the order of additions.
-            Assert.True(Math.Abs(c[i] - expected) <= m * 6e-8 * Enumerable.Range(0, m).Sum(j => Math.Abs((double)a[j * k + i] * s[j])) + 1e-6);
+            var terms = Enumerable.Range(0, m).Select(j => (double)vt[i * m + j] * s[j]).ToArray();
+            Assert.True(Math.Abs(full[i] - terms.Sum()) <= m * 6e-8 * terms.Sum(Math.Abs) + 1e-6, $"t[{i}] = {full[i]}, expected {terms.Sum()}");
+            Assert.Equal(mask[i] == 0 ? 0f : full[i], masked[i]);
         }
     }
 }
