@@ -10,7 +10,7 @@ namespace Relevance.Engine;
 /// register-blocked kernel keeps an 8-row × 2-vector tile of C in registers across k while streaming the panel from cache.
 /// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
 /// are few panels. n = 1 is a row-wise dot product.</remarks>
-public static class Gemm
+public static partial class Gemm
 {
     private const int Rows = 8;
     private const int ParallelThreshold = 1 << 18;
@@ -39,17 +39,19 @@ public static class Gemm
         var width = Width;
         var panels = (n + width - 1) / width;
         var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        if (workers < 2) Run(a, b, c, m, k, n, 0, panels, 0, m, width);
-        else RunParallel(a, b, c, m, k, n, panels, workers, width);
+        if (workers < 2) Run(a, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width);
+        else RunParallel(a, b, null, c, m, k, n, panels, workers, width);
     }
 
     // Apart from Multiply because the lambda's captured variables would otherwise be allocated on every call, serial or not.
-    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int panels, int workers, int width)
+    // `image` set: b is that geometry's input image rather than a matrix.
+    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Geometry? image, Span<float> c, int m, int k, int n, int panels, int workers, int width)
     {
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
+                var bLength = b.Length;
                 var (ia, ib, ic) = ((nint)pa, (nint)pb, (nint)pc);
                 var byPanels = panels >= 2 * workers;
                 var rowBlocks = (m + Rows - 1) / Rows;
@@ -57,10 +59,12 @@ public static class Gemm
                 Parallel.For(0, parts, w =>
                 {
                     var sa = new ReadOnlySpan<float>((float*)ia, m * k);
-                    var sb = new ReadOnlySpan<float>((float*)ib, k * n);
+                    var sb = new ReadOnlySpan<float>((float*)ib, bLength);
                     var sc = new Span<float>((float*)ic, m * n);
-                    if (byPanels) Run(sa, sb, sc, m, k, n, panels * w / parts, panels * (w + 1) / parts, 0, m, width);
-                    else Run(sa, sb, sc, m, k, n, 0, panels, Math.Min(m, rowBlocks * w / parts * Rows), Math.Min(m, rowBlocks * (w + 1) / parts * Rows), width);
+                    var (pFrom, pTo) = byPanels ? (panels * w / parts, panels * (w + 1) / parts) : (0, panels);
+                    var (rFrom, rTo) = byPanels ? (0, m) : (Math.Min(m, rowBlocks * w / parts * Rows), Math.Min(m, rowBlocks * (w + 1) / parts * Rows));
+                    if (image is null) Run(sa, new MatrixPanels(sb, k, n), sc, m, k, n, pFrom, pTo, rFrom, rTo, width);
+                    else Run(sa, new ImagePanels(sb, image), sc, m, k, n, pFrom, pTo, rFrom, rTo, width);
                 });
             }
         }
@@ -94,7 +98,8 @@ public static class Gemm
         }
     }
 
-    private static void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width)
+    private static void Run<TPanels>(ReadOnlySpan<float> a, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width)
+        where TPanels : IPanels, allows ref struct
     {
         var rows = rowTo - rowFrom;
         var packedB = ArrayPool<float>.Shared.Rent(k * width);
@@ -107,11 +112,7 @@ public static class Gemm
                 var j = p * width;
                 var cols = Math.Min(width, n - j);
                 // The panel of B, contiguous and zero-padded to full width: the kernel then streams it from cache in order.
-                for (var t = 0; t < k; t++)
-                {
-                    b.Slice(t * n + j, cols).CopyTo(pb.Slice(t * width, cols));
-                    if (cols < width) pb.Slice(t * width + cols, width - cols).Clear();
-                }
+                source.Pack(j, cols, pb, width);
                 if (cols == width)
                 {
                     Tiles(a, pb, c, k, width, n, j, rowFrom, rowTo);
@@ -231,5 +232,33 @@ public static class Gemm
         var at = (nuint)(i * ldc + j);
         (Vector256.LoadUnsafe(ref rc, at) + c0).StoreUnsafe(ref rc, at);
         (Vector256.LoadUnsafe(ref rc, at + w) + c1).StoreUnsafe(ref rc, at + w);
+    }
+
+    /// <summary>Packs the columns j ≤ q &lt; j + cols of B [k×n] into a zero-padded panel [k×width].</summary>
+    private interface IPanels
+    {
+        void Pack(int j, int cols, Span<float> panel, int width);
+    }
+
+    private readonly ref struct MatrixPanels(ReadOnlySpan<float> b, int k, int n) : IPanels
+    {
+        private readonly ReadOnlySpan<float> _b = b;
+
+        public void Pack(int j, int cols, Span<float> panel, int width)
+        {
+            for (var t = 0; t < k; t++)
+            {
+                _b.Slice(t * n + j, cols).CopyTo(panel.Slice(t * width, cols));
+                if (cols < width) panel.Slice(t * width + cols, width - cols).Clear();
+            }
+        }
+    }
+
+    // B = col(x), packed straight from the image.
+    private readonly ref struct ImagePanels(ReadOnlySpan<float> x, Geometry g) : IPanels
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+
+        public void Pack(int j, int cols, Span<float> panel, int width) => g.PackColumns(_x, j, cols, panel, width);
     }
 }

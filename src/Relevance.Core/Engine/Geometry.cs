@@ -14,7 +14,7 @@ namespace Relevance.Engine;
 /// <param name="PadLeft">Zero columns left of the image.</param>
 /// <param name="OutHeight">Output height.</param>
 /// <param name="OutWidth">Output width.</param>
-public sealed record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
+public sealed partial record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
     int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth)
 {
     /// <summary>Rows of V and Z: output channels.</summary>

@@ -58,8 +58,14 @@ internal sealed class LinearKernel
     public ImmutableArray<Pass> Passes { get; }
     public Rule Rule { get; }
 
-    /// <summary>The scratch sizes this layer needs: col(x) [K×P] and Z [M×P].</summary>
-    public (int Col, int Z) Scratch => (Geometry.K * Geometry.P, Geometry.M * Geometry.P);
+    /// <summary>The scratch sizes this layer needs: col(x) [K×P] unless it is x itself or streamed, and Z [M×P].</summary>
+    public (int Col, int Z) Scratch => (Geometry.IsIdentity || Streamed ? 0 : Geometry.K * Geometry.P, Geometry.M * Geometry.P);
+
+    // Above 4 MB the col(x) matrix no longer fits a core's L2: its products then pack it from the image panel by panel
+    // (Gemm.MultiplyImage, Gemm.MultiplyIntoImage) instead of building it in memory and reading it back.
+    private bool Streamed => StreamedFor(Geometry);
+
+    private static bool StreamedFor(Geometry g) => !g.IsIdentity && g.P > 1 && (long)g.K * g.P >= 1 << 20;
 
     public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment)
     {
@@ -121,9 +127,7 @@ internal sealed class LinearKernel
         foreach (var t in terms.Where(t => t.Source == Source.Constant))
         {
             constantZ ??= new float[g.M * g.P];
-            var col = new float[g.K * g.P];
-            g.Im2Col(t.Vector, col);
-            Product(g, t.V, col, constantZ);
+            Product(g, t.V, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
         }
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }
@@ -132,45 +136,54 @@ internal sealed class LinearKernel
     public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws)
     {
         var g = Geometry;
-        ReadOnlySpan<float> col = x;
-        if (!g.IsIdentity)
-        {
-            var buffer = ws.Col(g);
-            g.Im2Col(x, buffer);
-            col = buffer;
-        }
-        if (g.P == 1)
-        {
-            Bias.CopyTo(y);
-            InputMajor.Accumulate(col, Weights, y, g.K, g.M);
-            return;
-        }
-        Gemm.Multiply(Weights, col, y, g.M, g.K, g.P);
-        for (var m = 0; m < g.M; m++)
-            if (Bias[m] != 0) TensorPrimitives.Add(y.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
+        for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
+        Product(g, Weights, x, y, ws.Col(Scratch.Col));
     }
 
-    // Z += V · col(a): a GEMM, or for P = 1 a sum over the rows of input-major V that skips zero inputs.
-    private static void Product(Geometry g, float[] v, ReadOnlySpan<float> col, Span<float> z)
+    // z += V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM, with col(a)
+    // built in `colBuffer` or streamed from the image.
+    private static void Product(Geometry g, float[] v, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer)
     {
+        if (StreamedFor(g))
+        {
+            Gemm.MultiplyImage(v, a, g, z, accumulate: true);
+            return;
+        }
+        var col = a;
+        if (!g.IsIdentity)
+        {
+            g.Im2Col(a, colBuffer);
+            col = colBuffer;
+        }
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
         else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
+    }
+
+    // back = col2im(Vᵀ s), the products' adjoint; a Dense layer skips the rows where `mask` (the term's input) is zero,
+    // since the lower relevance a ⊙ back is zero there whatever back is.
+    private static void TransposedProduct(Geometry g, float[] v, float[]? vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back, Span<float> colBuffer)
+    {
+        if (StreamedFor(g))
+        {
+            back.Clear();
+            Gemm.MultiplyIntoImage(vt!, s, g, back);
+            return;
+        }
+        // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
+        var target = g.IsIdentity ? back : colBuffer;
+        if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
+        else Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
+        if (g.IsIdentity) return;
+        back.Clear();
+        g.Col2ImAdd(colBuffer, back);
     }
 
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
     public void Backward(ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
     {
         var g = Geometry;
-        var col = g.IsIdentity ? lower : ws.Col(g);
-        if (g.P == 1) InputMajor.Dots(Weights, upper, default, col, g.K, g.M);
-        else
-        {
-            _transposed ??= Kernels.Weights.Transpose(Weights, g.M, g.K);
-            Gemm.Multiply(_transposed, upper, col, g.K, g.M, g.P);
-        }
-        if (g.IsIdentity) return;
-        lower.Clear();
-        g.Col2ImAdd(col, lower);
+        if (g.P > 1) _transposed ??= Kernels.Weights.Transpose(Weights, g.M, g.K);
+        TransposedProduct(g, Weights, _transposed, upper, default, lower, ws.Col(Scratch.Col));
     }
 
     // Wᵀ for convolutions, made on the first gradient (explanations never need it). Two threads racing here both store
@@ -188,17 +201,8 @@ internal sealed class LinearKernel
         {
             var z = ws.Z(g);
             if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
-            var col = ws.Col(g);
-            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
-            {
-                var a = Input(t, x, ws);
-                if (g.IsIdentity) Product(g, t.V, a, z);
-                else
-                {
-                    g.Im2Col(a, col);
-                    Product(g, t.V, col, z);
-                }
-            }
+            var col = ws.Col(Scratch.Col);
+            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, Input(t, x, ws), z, col);
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
             for (var m = 0; m < g.M; m++)
             {
@@ -216,17 +220,8 @@ internal sealed class LinearKernel
             var back = ws.Back(g);
             foreach (var t in pass.Terms)
             {
-                // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
-                var target = g.IsIdentity ? back : col;
                 var a = Input(t, x, ws);
-                // Where a is zero the lower relevance is zero whatever Vᵀ S is, so a Dense layer skips those rows.
-                if (g.P == 1) InputMajor.Dots(t.V, z, g.IsIdentity ? a : default, target, g.K, g.M);
-                else Gemm.Multiply(t.VTransposed!, z, target, g.K, g.M, g.P);
-                if (!g.IsIdentity)
-                {
-                    back.Clear();
-                    g.Col2ImAdd(col, back);
-                }
+                TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
             }

@@ -26,7 +26,7 @@ public sealed class Workspace
     internal float[][] Relevances { get; }
     internal float[] Heatmap { get; }
 
-    internal Span<float> Col(Geometry g) => _col.AsSpan(0, g.K * g.P);
+    internal Span<float> Col(int size) => _col.AsSpan(0, size);
     internal Span<float> Z(Geometry g) => _z.AsSpan(0, g.M * g.P);
     internal Span<float> Back(Geometry g) => _back.AsSpan(0, g.InputSize);
     internal Span<float> Signed(int n) => _signed.AsSpan(0, n);

@@ -1,4 +1,5 @@
 using FsCheck;
+using System.Collections.Immutable;
 using FsCheck.Fluent;
 using Relevance.Engine;
 using Relevance.Reference;
@@ -76,4 +77,44 @@ public class EngineGradientTests
             var worst = reference.Data.Zip(g).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
             return (worst <= 1e-4 * scale).Label($"worst difference {worst} of scale {scale}");
         });
+}
+
+/// <summary>Convolutions large enough that the engine streams col(x) from the image (over 4 MB of im2col matrix) match the reference too.</summary>
+public class EngineStreamedConvolutionTests
+{
+    private static ImmutableArray<double> Random(Random rng, int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
+
+    // 12×104×104 → 16 3×3 convolutions (K·P = 108·10816 ≈ 1.17·10⁶ entries of col(x), above the 2²⁰ at which the engine
+    // streams) → ReLU → 8 5×5 stride-2 convolutions (K·P = 400·2704 ≈ 1.08·10⁶, streamed with a stride) → ReLU → Dense.
+    private static DeepCase Case()
+    {
+        var rng = new Random(7);
+        var input = Shape.Of(12, 104, 104);
+        var conv1 = new Conv2d(12, 16, 3, 3, Random(rng, 16 * 12 * 9, 0.3), Random(rng, 16, 0.1), 1, 1);
+        var conv2 = new Conv2d(16, 8, 5, 5, Random(rng, 8 * 16 * 25, 0.1), Random(rng, 8, 0.1), 2, 2);
+        var dense = new Dense(8 * 52 * 52, 3, Random(rng, 8 * 52 * 52 * 3, 0.01), Random(rng, 3, 0.1));
+        var network = new Network(input, [
+            new Node("conv1", conv1, [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
+            new Node("conv2", conv2, ["relu1"]), new Node("relu2", new ReLU(), ["conv2"]),
+            new Node("flat", new Flatten(), ["relu2"]), new Node("dense", dense, ["flat"])]);
+        var x = Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]);
+        return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, 1));
+    }
+
+    [Theory]
+    [InlineData("z^B first")]
+    [InlineData("w² first")]
+    [InlineData("α2β1 everywhere")]
+    public void Streamed_convolutions_match_the_reference(string name)
+    {
+        var c = Case();
+        var composite = name switch
+        {
+            "z^B first" => Composite.TrainingFreeDtd(c.Box),
+            "w² first" => Composite.TrainingFreeDtd(Rules.WSquare),
+            _ => Composite.Uniform(Rules.AlphaBeta(2, 1)),
+        };
+        var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
+        Assert.True(ok, why);
+    }
 }

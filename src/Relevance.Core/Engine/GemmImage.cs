@@ -1,0 +1,74 @@
+using System.Buffers;
+
+namespace Relevance.Engine;
+
+// A convolution's products with col(x) on large images, without the [K×P] im2col matrix: its panels are packed from the
+// image (forward), or computed and scattered back onto the image (backward), one at a time while they sit in cache.
+public static partial class Gemm
+{
+    /// <summary>C (+)= A · col(x) for A [M×K] and a convolution's geometry, packing col(x) panel by panel straight from the image.</summary>
+    public static void MultiplyImage(ReadOnlySpan<float> a, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate = false)
+    {
+        var (m, k, n) = (g.M, g.K, g.P);
+        if (a.Length < m * k || x.Length < g.InputSize || c.Length < m * n)
+            throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·col(x) of an input of {g.InputSize} values.");
+        if (!accumulate) c[..(m * n)].Clear();
+        if (m == 0 || n == 0 || k == 0) return;
+        var width = Width;
+        var panels = (n + width - 1) / width;
+        if ((long)m * n * k < ParallelThreshold) Run(a, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width);
+        else RunParallel(a, x, g, c, m, k, n, panels, Environment.ProcessorCount, width);
+    }
+
+    /// <summary>x += col2im(Vᵀ · S) for Vᵀ [K×M] and S [M×P]: a convolution's backward product, scattered onto the image panel by panel.</summary>
+    /// <remarks>Split across cores by input channels, whose pixels no other channel's rows touch.</remarks>
+    public static void MultiplyIntoImage(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, Geometry g, Span<float> x)
+    {
+        if (vt.Length < g.K * g.M || s.Length < g.M * g.P || x.Length < g.InputSize)
+            throw new ArgumentException($"Gemm: spans too short for col2im([{g.K}×{g.M}]·[{g.M}×{g.P}]) onto an input of {g.InputSize} values.");
+        if (g.K == 0 || g.M == 0 || g.P == 0) return;
+        var workers = (long)g.K * g.M * g.P < ParallelThreshold ? 1 : Math.Min(Environment.ProcessorCount, g.InChannels);
+        if (workers < 2)
+        {
+            Scatter(vt, s, g, x, 0, g.InChannels);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pv = vt, ps = s, px = x)
+            {
+                var (iv, isv, ix) = ((nint)pv, (nint)ps, (nint)px);
+                Parallel.For(0, workers, w => Scatter(new ReadOnlySpan<float>((float*)iv, g.K * g.M), new ReadOnlySpan<float>((float*)isv, g.M * g.P), g,
+                    new Span<float>((float*)ix, g.InputSize), g.InChannels * w / workers, g.InChannels * (w + 1) / workers));
+            }
+        }
+    }
+
+    private static void Scatter(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, Geometry g, Span<float> x, int channelFrom, int channelTo)
+    {
+        var (width, taps) = (Width, g.KernelHeight * g.KernelWidth);
+        var rows = (channelTo - channelFrom) * taps;
+        var packed = ArrayPool<float>.Shared.Rent(g.M * width);
+        var scratch = ArrayPool<float>.Shared.Rent(rows * width);
+        try
+        {
+            var pb = packed.AsSpan(0, g.M * width);
+            var tile = scratch.AsSpan(0, rows * width);
+            var a = vt.Slice(channelFrom * taps * g.M, rows * g.M);
+            var source = new MatrixPanels(s, g.M, g.P);
+            for (var j = 0; j < g.P; j += width)
+            {
+                var cols = Math.Min(width, g.P - j);
+                source.Pack(j, cols, pb, width);
+                tile.Clear();
+                Tiles(a, pb, tile, g.M, width, width, 0, 0, rows);
+                g.ScatterColumns(tile, j, cols, width, x, channelFrom, channelTo);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+}
