@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Relevance.Engine;
 
 /// <summary>Float32 local response normalisation (forward only: the relevance pass bypasses it).</summary>
@@ -32,22 +34,30 @@ internal static class Normalisation
         }
     }
 
+    /// <summary>y_c = x_c (k + α/n Σ_{q ∈ window(c)} x_q²)^−β, a plane at a time with vector operations (the power per element is the cost).</summary>
     public static void Forward(LocalResponseNorm n, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
         var (channels, plane) = (input[0], input[1] * input[2]);
-        for (var c = 0; c < channels; c++)
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(channels * plane + plane);
+        try
         {
-            var (first, last) = n.Window(c, channels);
-            for (var p = 0; p < plane; p++)
+            var squares = rented.AsSpan(0, channels * plane);
+            var d = rented.AsSpan(channels * plane, plane);
+            TensorPrimitives.Multiply(x, x, squares);
+            for (var c = 0; c < channels; c++)
             {
-                var s = 0.0;
-                for (var q = first; q <= last; q++)
-                {
-                    var v = x[q * plane + p];
-                    s += v * v;
-                }
-                y[c * plane + p] = (float)(x[c * plane + p] * Math.Pow(n.Bias + n.Alpha / n.Size * s, -n.Beta));
+                var (first, last) = n.Window(c, channels);
+                squares.Slice(first * plane, plane).CopyTo(d);
+                for (var q = first + 1; q <= last; q++) TensorPrimitives.Add(d, squares.Slice(q * plane, plane), d);
+                TensorPrimitives.Multiply(d, (float)(n.Alpha / n.Size), d);
+                TensorPrimitives.Add(d, (float)n.Bias, d);
+                TensorPrimitives.Pow(d, (float)-n.Beta, d);
+                TensorPrimitives.Multiply(x.Slice(c * plane, plane), d, y.Slice(c * plane, plane));
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
 }

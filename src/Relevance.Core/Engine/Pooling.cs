@@ -12,11 +12,16 @@ internal static class Pooling
         return (Math.Max(0, y), Math.Min(h, y + p.KernelHeight), Math.Max(0, x), Math.Min(w, x + p.KernelWidth));
     }
 
-    private static (int H, int W) Output(Pool2d p, int h, int w) =>
+    internal static (int H, int W) Output(Pool2d p, int h, int w) =>
         ((h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1, (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1);
 
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (SeparablePooling.Covers(p))
+        {
+            SeparablePooling.Forward(p, input, x, y);
+            return;
+        }
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Output(p, h, w);
         for (var ch = 0; ch < c; ch++)
@@ -54,6 +59,11 @@ internal static class Pooling
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Output(p, h, w);
         var winnerTakesAll = p.Pool == PoolKind.Max && mode == PoolingRedistribution.WinnerTakeAll;
+        if (!winnerTakesAll && SeparablePooling.Covers(p))
+        {
+            SeparablePooling.Proportional(p, input, x, upper, lower);
+            return;
+        }
         lower.Clear();
         for (var ch = 0; ch < c; ch++)
             for (var oy = 0; oy < oh; oy++)
