@@ -23,7 +23,7 @@ internal static class ReproduceCommand
         var seed = new Option<int>("--seed") { Description = "The seed of data, initialisation and batches.", DefaultValueFactory = _ => 1 };
         var sections = new Option<string>("--sections") { Description = "Which experiments: 3 (one-layer, III-C), 4 (two-layer with a min-max model, IV-C), or 3,4.", DefaultValueFactory = _ => "3,4" };
         var minMaxSamples = new Option<int>("--minmax-samples") { Description = "Training pairs the min-max relevance model is fitted on (section IV-C).", DefaultValueFactory = _ => 20_000 };
-        var minMaxEpochs = new Option<int>("--minmax-epochs") { Description = "Epochs of the min-max model's SGD.", DefaultValueFactory = _ => 40 };
+        var minMaxEpochs = new Option<int>("--minmax-epochs") { Description = "Epochs of the min-max model's SGD.", DefaultValueFactory = _ => 120 };
         var mnist = new Command("mnist", "Sections III-C and IV-C: train the paper's one- and two-layer detectors on the two-digit task, explain test pairs with sensitivity, nearest-root Taylor and deep Taylor (w², z^B; min-max and training-free), and write Figures 5, 6, 8 and 9 and the tables beside the paper's values.")
         {
             data, output, iterations, pairs, explain, classes, seed, sections, minMaxSamples, minMaxEpochs,
