@@ -39,11 +39,14 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     };
 
     /// <summary>The output columns [first, last) whose input column ox·s − p + kx lies inside the image.</summary>
-    private (int First, int Last) Valid(int kx)
+    private (int First, int Last) Valid(int kx) => ValidOutputs(kx, PadLeft, Stride, Width, OutWidth);
+
+    /// <summary>Along one axis of a window (convolution or pooling): the outputs [first, last) whose tap k reads an input inside [0, size).</summary>
+    internal static (int First, int Last) ValidOutputs(int k, int pad, int stride, int size, int outputs)
     {
-        var first = Math.Max(0, (PadLeft - kx + Stride - 1) / Stride);
-        var span = Width - 1 + PadLeft - kx;
-        var last = span < 0 ? 0 : Math.Min(OutWidth, span / Stride + 1);
+        var first = Math.Max(0, (pad - k + stride - 1) / stride);
+        var span = size - 1 + pad - k;
+        var last = span < 0 ? 0 : Math.Min(outputs, span / stride + 1);
         return (Math.Min(first, last), last);
     }
 

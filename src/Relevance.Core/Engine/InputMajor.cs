@@ -35,7 +35,8 @@ public static class InputMajor
         }
     }
 
-    private static void AccumulateColumns(ReadOnlySpan<float> a, ReadOnlySpan<float> vt, Span<float> z, int k, int m, int from, int to)
+    // The columns [from, to) of the sum; also the generated code's Dense forward (DenseKernel.Accumulate).
+    internal static void AccumulateColumns(ReadOnlySpan<float> a, ReadOnlySpan<float> vt, Span<float> z, int k, int m, int from, int to)
     {
         var part = z[from..to];
         for (var i = 0; i < k; i++)

@@ -22,6 +22,7 @@ internal static class Pooling
             SeparablePooling.Forward(p, input, x, y);
             return;
         }
+        // Lp pooling, the one kind left: (Σ_window |x|^p)^(1/p) per output.
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Output(p, h, w);
         for (var ch = 0; ch < c; ch++)
@@ -29,27 +30,10 @@ internal static class Pooling
                 for (var ox = 0; ox < ow; ox++)
                 {
                     var (y0, y1, x0, x1) = Window(p, h, w, oy, ox);
-                    var at = (ch * oh + oy) * ow + ox;
-                    if (p.Pool == PoolKind.Max)
-                    {
-                        var best = float.NegativeInfinity;
-                        for (var iy = y0; iy < y1; iy++) best = Math.Max(best, TensorPrimitives.Max(x.Slice((ch * h + iy) * w + x0, x1 - x0)));
-                        y[at] = best;
-                        continue;
-                    }
                     var acc = 0.0;
                     for (var iy = y0; iy < y1; iy++)
-                        for (var ix = x0; ix < x1; ix++)
-                        {
-                            var v = x[(ch * h + iy) * w + ix];
-                            acc += p.Pool == PoolKind.Lp ? Math.Pow(Math.Abs(v), p.P) : v;
-                        }
-                    y[at] = (float)(p.Pool switch
-                    {
-                        PoolKind.Average => acc / ((y1 - y0) * (x1 - x0)),
-                        PoolKind.Lp => Math.Pow(acc, 1 / p.P),
-                        _ => acc,
-                    });
+                        for (var ix = x0; ix < x1; ix++) acc += Math.Pow(Math.Abs(x[(ch * h + iy) * w + ix]), p.P);
+                    y[(ch * oh + oy) * ow + ox] = (float)Math.Pow(acc, 1 / p.P);
                 }
     }
 

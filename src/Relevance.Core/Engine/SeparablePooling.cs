@@ -12,15 +12,6 @@ internal static class SeparablePooling
     /// <summary>Whether the separable route covers this pooling (every max, sum and average pooling; Lp is done per window).</summary>
     public static bool Covers(Pool2d p) => p.Pool is PoolKind.Max or PoolKind.Sum or PoolKind.Average;
 
-    // The outputs along one axis whose window holds input index `i0 + k` for kernel tap k: [first, last).
-    private static (int First, int Last) Valid(int k, int pad, int stride, int size, int outputs)
-    {
-        var first = Math.Max(0, (pad - k + stride - 1) / stride);
-        var span = size - 1 + pad - k;
-        var last = span < 0 ? 0 : Math.Min(outputs, span / stride + 1);
-        return (Math.Min(first, last), last);
-    }
-
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
@@ -51,7 +42,7 @@ internal static class SeparablePooling
         rows.Fill(max ? float.NegativeInfinity : 0f);
         for (var kx = 0; kx < p.KernelWidth; kx++)
         {
-            var (a, b) = Valid(kx, p.Pads.Left, p.StrideWidth, w, ow);
+            var (a, b) = Geometry.ValidOutputs(kx, p.Pads.Left, p.StrideWidth, w, ow);
             if (a >= b) continue;
             for (var iy = 0; iy < h; iy++)
             {
@@ -149,7 +140,7 @@ internal static class SeparablePooling
         spread.Clear();
         for (var kx = 0; kx < p.KernelWidth; kx++)
         {
-            var (a, b) = Valid(kx, p.Pads.Left, p.StrideWidth, w, ow);
+            var (a, b) = Geometry.ValidOutputs(kx, p.Pads.Left, p.StrideWidth, w, ow);
             if (a >= b) continue;
             for (var iy = 0; iy < h; iy++)
             {

@@ -12,14 +12,8 @@ namespace Relevance.Kernels;
 public static class DenseKernel
 {
     /// <summary>z += Wᵀx, one row of W per input, skipping zero inputs (common after a ReLU).</summary>
-    public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> z, int inputs, int outputs)
-    {
-        for (var i = 0; i < inputs; i++)
-        {
-            var xi = x[i];
-            if (xi != 0) TensorPrimitives.MultiplyAdd(w.Slice(i * outputs, outputs), xi, z[..outputs], z[..outputs]);
-        }
-    }
+    public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> z, int inputs, int outputs) =>
+        Engine.InputMajor.AccumulateColumns(x, w, z, inputs, outputs, 0, outputs);
 
     /// <summary>z += Wᵀ(x − r) for a reference value r, skipping inputs equal to it: with r the box's lower bound, an image's
     /// background costs nothing. Callers add r·Σ_i W_i to z once (see <see cref="ColumnSums"/>).</summary>
