@@ -213,14 +213,14 @@ internal static partial class Emitter
                 w.Line($"for (var b = 0; b < batch; b++) global::System.MemoryExtensions.CopyTo(_p.N{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
         }
-        w.Line("for (var i = 0; i < count; i++) s[i] = s[i] == 0f ? 0f : upper[i] / s[i];");
+        w.Line($"{K}.RelevanceKernel.Ratios(upper, s);");
         switch (l.Rule)
         {
             case LayerRule.ZBox:
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WT{n}, t, batch, L{n}Out, L{n}In);");
                 w.Line($"var u = new {Span}(ws.U{n}, 0, inputs);");
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WPT{n}, u, batch, L{n}Out, L{n}In);");
-                w.Line("for (var i = 0; i < inputs; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];");
+                w.Line($"{K}.RelevanceKernel.BoxShares(x, t, u, Low, High, lower.Slice(0, inputs), accumulate: true);");
                 break;
             case LayerRule.ZPlus or LayerRule.Z:
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{(l.Rule == LayerRule.ZPlus ? "WPT" : "WT")}{n}, t, batch, L{n}Out, L{n}In);");

@@ -48,7 +48,7 @@ internal static partial class Emitter
         var n = l.Index;
         w.Line($"{Span} s = _d{n};");
         foreach (var line in denominators) w.Line(line);
-        w.Line($"for (var j = 0; j < L{n}Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];");
+        w.Line($"{K}.RelevanceKernel.Ratios(upper, s);");
     }
 
     // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass), on two cores for a large layer.
@@ -81,8 +81,7 @@ internal static partial class Emitter
                 w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
                 EmitBack(w, l);
                 w.Line("// R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i");
-                w.Line($"var (t, u) = (_t{n}, _u{n});");
-                w.Line($"for (var i = 0; i < {inputs}; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];");
+                w.Line($"{K}.RelevanceKernel.BoxShares(x, _t{n}, _u{n}, Low, High, {lower}, accumulate: true);");
                 break;
             case LayerRule.Z:
                 w.Line("// d_j = z_j − b_j");
@@ -115,17 +114,16 @@ internal static partial class Emitter
                 break;
             case LayerRule.ZBox:
                 w.Line("// d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps");
-                EmitRatios(w, l, $"var (z, bounds) = (_a{n}, _p.C{n});", PerChannel(l, "s[j] = z[j] - c - bounds[j];", $"_p.B{n}[o] - _p.BN{n}[o]"));
+                EmitRatios(w, l, ChannelShift(l, $"_p.B{n}[o] - _p.BN{n}[o]"), $"{Tp}.Subtract(s, _p.C{n}, s);");
                 EmitConvBiasRelevance(w, n);
                 w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{gemm}(_p.VPT{n}, s, _back2{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line("// per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im");
-                w.Line($"var (back, col, back2) = (_back{n}, _col{n}, _back2{n});");
-                w.Line("for (var i = 0; i < back.Length; i++) back[i] = (col[i] - High) * back[i] + (High - Low) * back2[i];");
+                w.Line($"{K}.RelevanceKernel.BoxShares(_col{n}, _back{n}, _back2{n}, Low, High, _back{n}, accumulate: false);");
                 break;
             case LayerRule.Z:
                 w.Line("// d = z − b");
-                EmitRatios(w, l, $"var z = _a{n};", PerChannel(l, "s[j] = z[j] - c;", $"_p.B{n}[o]"));
+                EmitRatios(w, l, ChannelShift(l, $"_p.B{n}[o]"));
                 w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
                 break;
@@ -138,12 +136,11 @@ internal static partial class Emitter
         w.Line($"{g}.Col2ImAdd(_back{n}, lower);");
     }
 
-    // A loop over channels o and positions q with constant bounds (no division to find a position's channel); c is the
-    // channel's constant, j the element.
-    private static string PerChannel(PlannedLayer l, string body, string channelConstant)
+    // s = z − c_o over each channel o's positions, c_o the channel's constant (a bias, or a bias less its positive part).
+    private static string ChannelShift(PlannedLayer l, string channelConstant)
     {
-        var (m, p) = (l.OutShape[0], l.OutShape[1] * l.OutShape[2]);
-        return $"for (var o = 0; o < {m}; o++) {{ var c = {channelConstant}; for (int q = 0, j = o * {p}; q < {p}; q++, j++) {body} }}";
+        var (n, m, p) = (l.Index, l.OutShape[0], l.OutShape[1] * l.OutShape[2]);
+        return $"for (var o = 0; o < {m}; o++) {Tp}.Subtract(new {ReadOnlySpan}(_a{n}, o * {p}, {p}), {channelConstant}, s.Slice(o * {p}, {p}));";
     }
 
     private static void EmitConvBiasRelevance(CodeWriter w, int n) =>

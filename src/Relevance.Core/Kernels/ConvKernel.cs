@@ -23,10 +23,16 @@ public static class ConvKernel
             System.Numerics.Tensors.TensorPrimitives.Add(z.Slice(o * g.P, g.P), bias[o], z.Slice(o * g.P, g.P));
     }
 
-    /// <summary>C = A · B on the calling thread: row by row as sums of B's rows when A has fewer rows than the blocked kernel's
-    /// 8-row tile (a first convolution's few channels), the blocked kernel otherwise (measured faster there).</summary>
+    /// <summary>C = A · B on the calling thread: unpacked when B fits in L2 (<see cref="Gemm.MultiplyUnpacked"/>); otherwise
+    /// row by row as sums of B's rows when A has fewer rows than the blocked kernel's 8-row tile (a first convolution's few
+    /// channels), the blocked kernel else (measured faster there).</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && n >= 16 && k * n <= L2Floats)
+        {
+            Gemm.MultiplyUnpacked(a, b, c, m, k, n);
+            return;
+        }
         if (m >= 8 || n < 32)
         {
             Gemm.MultiplySerial(a, b, c, m, k, n);
@@ -43,6 +49,9 @@ public static class ConvKernel
             }
         }
     }
+
+    // 256 KB of B: within any recent core's L2 (2 MB per core here), so every 4-row block rereads B from cache.
+    private const int L2Floats = 1 << 16;
 
     /// <summary>Σ_k V[o, k] over the in-image taps of each output position: [M×P], computed once per binding.</summary>
     /// <remarks>A padded border sees fewer inputs, so denominators that do not depend on x (w², flat, the bounds of z^B)

@@ -16,16 +16,46 @@ public class GemmTests
     [InlineData(7, 2000, 70)]
     public void Matches_the_naive_product_in_double_precision(int m, int k, int n)
     {
-        var rng = new Random(m * 1000 + k * 10 + n);
-        var a = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        var b = Enumerable.Range(0, k * n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var (a, b) = Operands(m, k, n);
         var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
         Gemm.Multiply(a, b, c, m, k, n, accumulate: true);
+        AssertProduct(a, b, c, m, k, n, 1);
+    }
+
+    // Every row remainder (1–3 after blocks of 4), column counts below one vector, exactly one, ragged past two, and
+    // wide; on a machine without AVX-512 the same call takes the packed route and must agree too.
+    [Theory]
+    [InlineData(1, 1, 16)]
+    [InlineData(2, 6, 784)]
+    [InlineData(3, 25, 17)]
+    [InlineData(4, 5, 32)]
+    [InlineData(6, 25, 784)]
+    [InlineData(7, 150, 100)]
+    [InlineData(25, 6, 47)]
+    [InlineData(5, 3, 9)]
+    [InlineData(0, 3, 20)]
+    public void The_unpacked_product_matches_the_naive_one(int m, int k, int n)
+    {
+        var (a, b) = Operands(m, k, n);
+        var c = Enumerable.Range(0, m * n).Select(_ => float.NaN).ToArray();
+        Gemm.MultiplyUnpacked(a, b, c, m, k, n);
+        AssertProduct(a, b, c, m, k, n, 0);
+    }
+
+    private static (float[] A, float[] B) Operands(int m, int k, int n)
+    {
+        var rng = new Random(m * 1000 + k * 10 + n);
+        return ([.. Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() * 2 - 1))],
+            [.. Enumerable.Range(0, k * n).Select(_ => (float)(rng.NextDouble() * 2 - 1))]);
+    }
+
+    private static void AssertProduct(float[] a, float[] b, float[] c, int m, int k, int n, double start)
+    {
         for (var i = 0; i < m; i++)
             for (var j = 0; j < n; j++)
             {
-                var expected = 1.0;
-                var magnitude = 1.0;
+                var expected = start;
+                var magnitude = start;
                 for (var t = 0; t < k; t++)
                 {
                     expected += (double)a[i * k + t] * b[t * n + j];

@@ -421,15 +421,14 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         var upper = _r0;
         // d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps
         global::System.Span<float> s = _d0;
-        var (z, bounds) = (_a0, _p.C0);
-        for (var o = 0; o < 6; o++) { var c = _p.B0[o] - _p.BN0[o]; for (int q = 0, j = o * 784; q < 784; q++, j++) s[j] = z[j] - c - bounds[j]; }
-        for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        for (var o = 0; o < 6; o++) global::System.Numerics.Tensors.TensorPrimitives.Subtract(new global::System.ReadOnlySpan<float>(_a0, o * 784, 784), _p.B0[o] - _p.BN0[o], s.Slice(o * 784, 784));
+        global::System.Numerics.Tensors.TensorPrimitives.Subtract(s, _p.C0, s);
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
-        var (back, col, back2) = (_back0, _col0, _back20);
-        for (var i = 0; i < back.Length; i++) back[i] = (col[i] - High) * back[i] + (High - Low) * back2[i];
+        global::Relevance.Kernels.RelevanceKernel.BoxShares(_col0, _back0, _back20, Low, High, _back0, accumulate: false);
         G0.Col2ImAdd(_back0, lower);
     }
 
@@ -466,7 +465,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d3;
         global::Relevance.Kernels.ConvKernel.FromColumns(G3, _col3, _p.VP3, _p.BN3, s);
-        for (var j = 0; j < L3Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         for (var o = 0; o < G3.M; o++) _biasRelevance += _p.BN3[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d3, o * G3.P, G3.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT3, s, _back3, G3.K, G3.M, G3.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back3, _col3, _back3);
@@ -514,7 +513,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.Span<float> s = _d7;
         global::System.MemoryExtensions.CopyTo(_p.BN7, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP7, s, L7In, L7Out);
-        for (var j = 0; j < L7Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN7, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP7, s, _t7, L7In, L7Out);
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L7In), _t7, lower.Slice(0, L7In), lower.Slice(0, L7In));
@@ -535,7 +534,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.Span<float> s = _d9;
         global::System.MemoryExtensions.CopyTo(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
-        for (var j = 0; j < L9Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out);
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));
@@ -556,7 +555,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.Span<float> s = _d11;
         global::System.MemoryExtensions.CopyTo(_p.BN11, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP11, s, L11In, L11Out);
-        for (var j = 0; j < L11Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN11, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP11, s, _t11, L11In, L11Out);
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L11In), _t11, lower.Slice(0, L11In), lower.Slice(0, L11In));

@@ -246,11 +246,11 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         var s = new global::System.Span<float>(ws.D0, 0, count);
         var t = new global::System.Span<float>(ws.T0, 0, inputs);
         for (var i = 0; i < count; i++) s[i] = y[i] - _p.B0[i % L0Out] - _p.C0[i % L0Out] + _p.BN0[i % L0Out];
-        for (var i = 0; i < count; i++) s[i] = s[i] == 0f ? 0f : upper[i] / s[i];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         global::Relevance.Engine.Gemm.Multiply(s, tw.WT0, t, batch, L0Out, L0In);
         var u = new global::System.Span<float>(ws.U0, 0, inputs);
         global::Relevance.Engine.Gemm.Multiply(s, tw.WPT0, u, batch, L0Out, L0In);
-        for (var i = 0; i < inputs; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];
+        global::Relevance.Kernels.RelevanceKernel.BoxShares(x, t, u, Low, High, lower.Slice(0, inputs), accumulate: true);
     }
 
     // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400], a batch at a time
@@ -319,12 +319,11 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         // d_j = Σ_i x_i w_ij − l w⁺_ij − h w⁻_ij = (z_j − b_j) − C_j (+ b⁺_j as a neuron)
         global::System.Span<float> s = _d0;
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
-        for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
         global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
-        var (t, u) = (_t0, _u0);
-        for (var i = 0; i < L0In; i++) lower[i] += (x[i] - High) * t[i] + (High - Low) * u[i];
+        global::Relevance.Kernels.RelevanceKernel.BoxShares(x, _t0, _u0, Low, High, lower.Slice(0, L0In), accumulate: true);
     }
 
     // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400]

@@ -368,15 +368,14 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         var upper = _r0;
         // d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps
         global::System.Span<float> s = _d0;
-        var (z, bounds) = (_a0, _p.C0);
-        for (var o = 0; o < 8; o++) { var c = _p.B0[o] - _p.BN0[o]; for (int q = 0, j = o * 784; q < 784; q++, j++) s[j] = z[j] - c - bounds[j]; }
-        for (var j = 0; j < L0Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        for (var o = 0; o < 8; o++) global::System.Numerics.Tensors.TensorPrimitives.Subtract(new global::System.ReadOnlySpan<float>(_a0, o * 784, 784), _p.B0[o] - _p.BN0[o], s.Slice(o * 784, 784));
+        global::System.Numerics.Tensors.TensorPrimitives.Subtract(s, _p.C0, s);
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
-        var (back, col, back2) = (_back0, _col0, _back20);
-        for (var i = 0; i < back.Length; i++) back[i] = (col[i] - High) * back[i] + (High - Low) * back2[i];
+        global::Relevance.Kernels.RelevanceKernel.BoxShares(_col0, _back0, _back20, Low, High, _back0, accumulate: false);
         G0.Col2ImAdd(_back0, lower);
     }
 
@@ -394,7 +393,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d2;
         global::Relevance.Kernels.ConvKernel.FromColumns(G2, _col2, _p.VP2, _p.BN2, s);
-        for (var j = 0; j < L2Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         for (var o = 0; o < G2.M; o++) _biasRelevance += _p.BN2[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d2, o * G2.P, G2.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT2, s, _back2, G2.K, G2.M, G2.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back2, _col2, _back2);
@@ -415,7 +414,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         // d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it
         global::System.Span<float> s = _d4;
         global::Relevance.Kernels.ConvKernel.FromColumns(G4, _col4, _p.VP4, _p.BN4, s);
-        for (var j = 0; j < L4Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         for (var o = 0; o < G4.M; o++) _biasRelevance += _p.BN4[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d4, o * G4.P, G4.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT4, s, _back4, G4.K, G4.M, G4.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back4, _col4, _back4);
@@ -478,7 +477,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::System.Span<float> s = _d9;
         global::System.MemoryExtensions.CopyTo(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
-        for (var j = 0; j < L9Out; j++) s[j] = s[j] == 0f ? 0f : upper[j] / s[j];
+        global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out);
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));

@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Relevance.Kernels;
+
+/// <summary>Float32 element-wise steps of a relevance pass, vectorised, for generated code.</summary>
+public static class RelevanceKernel
+{
+    /// <summary>s_j = R_j / d_j in place over the denominators d, and 0 where d_j = 0 (nothing to redistribute through).</summary>
+    public static void Ratios(ReadOnlySpan<float> upper, Span<float> d)
+    {
+        InputChecks.RequireLength(upper.Length, d.Length, nameof(upper));
+        ref var ru = ref MemoryMarshal.GetReference(upper);
+        ref var rd = ref MemoryMarshal.GetReference(d);
+        var j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + Vector512<float>.Count <= d.Length; j += Vector512<float>.Count)
+            {
+                var den = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                var s = Vector512.LoadUnsafe(ref ru, (nuint)j) / den;
+                Vector512.ConditionalSelect(Vector512.Equals(den, Vector512<float>.Zero), Vector512<float>.Zero, s).StoreUnsafe(ref rd, (nuint)j);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; j + Vector256<float>.Count <= d.Length; j += Vector256<float>.Count)
+            {
+                var den = Vector256.LoadUnsafe(ref rd, (nuint)j);
+                var s = Vector256.LoadUnsafe(ref ru, (nuint)j) / den;
+                Vector256.ConditionalSelect(Vector256.Equals(den, Vector256<float>.Zero), Vector256<float>.Zero, s).StoreUnsafe(ref rd, (nuint)j);
+            }
+        for (; j < d.Length; j++) d[j] = d[j] == 0f ? 0f : upper[j] / d[j];
+    }
+
+    /// <summary>The z^B rule's share of each input (or im2col tap) x: (x − h)·t + (h − l)·u, with t = Vᵀs and u = V⁺ᵀs;
+    /// written into <paramref name="into"/>, or added to it when <paramref name="accumulate"/>.</summary>
+    /// <remarks>x w − l w⁺ − h w⁻ = (x − h) w + (h − l) w⁺, since w⁻ = w − w⁺: two products instead of three.</remarks>
+    public static void BoxShares(ReadOnlySpan<float> x, ReadOnlySpan<float> t, ReadOnlySpan<float> u, float low, float high, Span<float> into, bool accumulate)
+    {
+        var n = into.Length;
+        if (x.Length < n || t.Length < n || u.Length < n)
+            throw new ArgumentException($"BoxShares: {n} outputs need as many inputs, ratios sent back through V and through V⁺.");
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var rt = ref MemoryMarshal.GetReference(t);
+        ref var ru = ref MemoryMarshal.GetReference(u);
+        ref var ro = ref MemoryMarshal.GetReference(into);
+        var width = high - low;
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (h, wv) = (Vector512.Create(high), Vector512.Create(width));
+            for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
+            {
+                var at = (nuint)i;
+                var share = (Vector512.LoadUnsafe(ref rx, at) - h) * Vector512.LoadUnsafe(ref rt, at) + wv * Vector512.LoadUnsafe(ref ru, at);
+                (accumulate ? Vector512.LoadUnsafe(ref ro, at) + share : share).StoreUnsafe(ref ro, at);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var share = (x[i] - high) * t[i] + width * u[i];
+            into[i] = accumulate ? into[i] + share : share;
+        }
+    }
+}
