@@ -50,39 +50,27 @@ internal static partial class Emitter
         }
     }
 
-    // Pools loop over windows with constant bounds; a vector is pooled in groups of Size, `groups` of them.
+    // A pooling over planes is a PoolKernel call with constant shapes; a vector is pooled in groups of Size, `groups` of them.
     private static void EmitPoolForward(CodeWriter w, PlannedLayer l, string groups)
     {
-        var reduce = l.Kind switch
+        var max = l.Kind == LayerKind.MaxPool;
+        if (l.InShape.Length != 1)
         {
-            LayerKind.MaxPool => "if (v > m) m = v;",
-            _ => "m += v;",
-        };
-        var init = l.Kind == LayerKind.MaxPool ? "float.NegativeInfinity" : "0f";
-        var scale = l.Kind == LayerKind.AvgPool ? $" * {Literals.Float(1.0 / (l.InShape.Length == 1 ? l.Size : l.Size * l.Size))}" : "";
-        if (l.InShape.Length == 1)
-        {
-            w.Open($"for (var k = 0; k < {groups}; k++)");
-            w.Line($"var m = {init};");
-            w.Open($"for (var i = k * {l.Size}; i < k * {l.Size} + {l.Size}; i++)");
-            w.Line("var v = x[i];").Line(reduce);
-            w.Close();
-            w.Line($"y[k] = m{scale};");
-            w.Close();
+            var factor = l.Kind == LayerKind.AvgPool ? Literals.Float(1.0 / (l.Size * l.Size)) : "1f";
+            w.Line($"{K}.PoolKernel.Forward(x, y, {PoolShape(l)}, max: {(max ? "true" : "false")}, scale: {factor});");
             return;
         }
-        var stride = l.Stride == 0 ? l.Size : l.Stride;
-        var (c, h, wd, oh, ow) = (l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]);
-        w.Line($"const int C = {c}, H = {h}, W = {wd}, OH = {oh}, OW = {ow}, S = {stride}, Size = {l.Size};");
-        w.Line("for (var ch = 0; ch < C; ch++)");
-        w.Line("for (var oy = 0; oy < OH; oy++)");
-        w.Open("for (var ox = 0; ox < OW; ox++)");
-        w.Line($"var m = {init};");
-        w.Line("for (var iy = oy * S; iy < oy * S + Size; iy++)");
-        w.Open("for (var ix = ox * S; ix < ox * S + Size; ix++)");
-        w.Line("var v = x[(ch * H + iy) * W + ix];").Line(reduce);
+        var scale = l.Kind == LayerKind.AvgPool ? $" * {Literals.Float(1.0 / l.Size)}" : "";
+        w.Open($"for (var k = 0; k < {groups}; k++)");
+        w.Line($"var m = {(max ? "float.NegativeInfinity" : "0f")};");
+        w.Open($"for (var i = k * {l.Size}; i < k * {l.Size} + {l.Size}; i++)");
+        w.Line("var v = x[i];").Line(max ? "if (v > m) m = v;" : "m += v;");
         w.Close();
-        w.Line($"y[(ch * OH + oy) * OW + ox] = m{scale};");
+        w.Line($"y[k] = m{scale};");
         w.Close();
     }
+
+    // C, H, W, OH, OW, stride and size of a pooling over planes, as PoolKernel takes them.
+    private static string PoolShape(PlannedLayer l) =>
+        $"{l.InShape[0]}, {l.InShape[1]}, {l.InShape[2]}, {l.OutShape[1]}, {l.OutShape[2]}, {(l.Stride == 0 ? l.Size : l.Stride)}, {l.Size}";
 }

@@ -163,6 +163,11 @@ internal static partial class Emitter
     private static void EmitPoolRelevance(CodeWriter w, PlannedLayer l, bool winnerTakesAll, string groups)
     {
         var vector = l.InShape.Length == 1;
+        if (!vector && !winnerTakesAll)
+        {
+            w.Line($"{K}.PoolKernel.Proportional(x, upper, lower, {PoolShape(l)});");
+            return;
+        }
         if (vector)
         {
             w.Open($"for (var k = 0; k < {groups}; k++)");

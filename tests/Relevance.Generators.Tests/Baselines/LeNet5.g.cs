@@ -329,20 +329,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     // Layer 2 'MaxPool2': MaxPool, relevance in proportion to the inputs; [6×28×28] → [6×14×14]
     private void Forward2(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
     {
-        const int C = 6, H = 28, W = 28, OH = 14, OW = 14, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var m = float.NegativeInfinity;
-            for (var iy = oy * S; iy < oy * S + Size; iy++)
-            for (var ix = ox * S; ix < ox * S + Size; ix++)
-            {
-                var v = x[(ch * H + iy) * W + ix];
-                if (v > m) m = v;
-            }
-            y[(ch * OH + oy) * OW + ox] = m;
-        }
+        global::Relevance.Kernels.PoolKernel.Forward(x, y, 6, 28, 28, 14, 14, 2, 2, max: true, scale: 1f);
     }
 
     // Layer 3 'Conv2d3': Conv2d 6 → 16 channels, kernel 5, stride 1, padding 0, rule z⁺, bias Any; [6×14×14] → [16×10×10]
@@ -360,20 +347,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     // Layer 5 'MaxPool5': MaxPool, relevance in proportion to the inputs; [16×10×10] → [16×5×5]
     private void Forward5(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
     {
-        const int C = 16, H = 10, W = 10, OH = 5, OW = 5, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var m = float.NegativeInfinity;
-            for (var iy = oy * S; iy < oy * S + Size; iy++)
-            for (var ix = ox * S; ix < ox * S + Size; ix++)
-            {
-                var v = x[(ch * H + iy) * W + ix];
-                if (v > m) m = v;
-            }
-            y[(ch * OH + oy) * OW + ox] = m;
-        }
+        global::Relevance.Kernels.PoolKernel.Forward(x, y, 16, 10, 10, 5, 5, 2, 2, max: true, scale: 1f);
     }
 
     // Layer 6 'Flatten6': Flatten, relevance passed through; [16×5×5] → [400]
@@ -443,19 +417,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     private void Relevance2(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r2;
-        const int C = 6, H = 28, W = 28, OH = 14, OW = 14, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var r = upper[(ch * OH + oy) * OW + ox];
-            if (r == 0f) continue;
-            var total = 0f;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; total += x[i]; }
-            if (total == 0f) continue;
-            var ratio = r / total;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; lower[i] += x[i] * ratio; }
-        }
+        global::Relevance.Kernels.PoolKernel.Proportional(x, upper, lower, 6, 28, 28, 14, 14, 2, 2);
     }
 
     // Layer 3 'Conv2d3': Conv2d 6 → 16 channels, kernel 5, stride 1, padding 0, rule z⁺, bias Any; [6×14×14] → [16×10×10]
@@ -483,19 +445,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     private void Relevance5(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r5;
-        const int C = 16, H = 10, W = 10, OH = 5, OW = 5, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var r = upper[(ch * OH + oy) * OW + ox];
-            if (r == 0f) continue;
-            var total = 0f;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; total += x[i]; }
-            if (total == 0f) continue;
-            var ratio = r / total;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; lower[i] += x[i] * ratio; }
-        }
+        global::Relevance.Kernels.PoolKernel.Proportional(x, upper, lower, 16, 10, 10, 5, 5, 2, 2);
     }
 
     // Layer 6 'Flatten6': Flatten, relevance passed through; [16×5×5] → [400]

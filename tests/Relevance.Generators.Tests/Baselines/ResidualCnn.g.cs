@@ -333,20 +333,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     // Layer 7 'SumPool7': SumPool, relevance in proportion to the inputs; [8×28×28] → [8×14×14]
     private void Forward7(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
     {
-        const int C = 8, H = 28, W = 28, OH = 14, OW = 14, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var m = 0f;
-            for (var iy = oy * S; iy < oy * S + Size; iy++)
-            for (var ix = ox * S; ix < ox * S + Size; ix++)
-            {
-                var v = x[(ch * H + iy) * W + ix];
-                m += v;
-            }
-            y[(ch * OH + oy) * OW + ox] = m;
-        }
+        global::Relevance.Kernels.PoolKernel.Forward(x, y, 8, 28, 28, 14, 14, 2, 2, max: false, scale: 1f);
     }
 
     // Layer 8 'Flatten8': Flatten, relevance passed through; [8×14×14] → [1568]
@@ -447,19 +434,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     private void Relevance7(global::System.ReadOnlySpan<float> x, global::System.Span<float> lower)
     {
         var upper = _r7;
-        const int C = 8, H = 28, W = 28, OH = 14, OW = 14, S = 2, Size = 2;
-        for (var ch = 0; ch < C; ch++)
-        for (var oy = 0; oy < OH; oy++)
-        for (var ox = 0; ox < OW; ox++)
-        {
-            var r = upper[(ch * OH + oy) * OW + ox];
-            if (r == 0f) continue;
-            var total = 0f;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; total += x[i]; }
-            if (total == 0f) continue;
-            var ratio = r / total;
-            for (var iy = oy * S; iy < oy * S + Size; iy++) for (var ix = ox * S; ix < ox * S + Size; ix++) { var i = (ch * H + iy) * W + ix; lower[i] += x[i] * ratio; }
-        }
+        global::Relevance.Kernels.PoolKernel.Proportional(x, upper, lower, 8, 28, 28, 14, 14, 2, 2);
     }
 
     // Layer 8 'Flatten8': Flatten, relevance passed through; [8×14×14] → [1568]
