@@ -259,6 +259,13 @@ public sealed class EngineNetwork
     {
         var node = Network.Nodes[n];
         var upper = ws.Relevances[n].AsSpan();
+        if (PassesThrough(node.Layer))
+        {
+            // What comes in goes down unchanged: one measurement, and no copy into a contribution buffer.
+            var (sum, negativeMass, least) = Relevances.Measure(upper);
+            PassDown(n, 0, upper, ws);
+            return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), sum, sum, 0, 0, 0, negativeMass, least);
+        }
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
         for (var m = 0; m < _inputs[n].Length; m++)
         {
@@ -276,6 +283,8 @@ public sealed class EngineNetwork
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
             Math.Abs(error) / ConsistencyReport.Scale(f), negative, double.IsPositiveInfinity(minimum) ? 0 : minimum);
     }
+
+    private static bool PassesThrough(Layer layer) => layer is ReLU or Flatten or Reshape or Identity or LocalResponseNorm;
 
     private string Describe(int n, Layer layer) => layer switch
     {

@@ -208,14 +208,21 @@ internal sealed class LinearKernel
             {
                 var add = pass.DenominatorBias?[m] ?? 0f;
                 var neuron = pass.BiasNeuron?[m] ?? 0f;
-                for (var p = 0; p < g.P; p++)
+                var zm = z.Slice(m * g.P, g.P);
+                var um = upper.Slice(m * g.P, g.P);
+                if (pass.Epsilon > 0)
+                    for (var p = 0; p < g.P; p++)
+                    {
+                        var d = zm[p] + add;
+                        d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
+                        zm[p] = um[p] / d;
+                    }
+                else
                 {
-                    var d = z[m * g.P + p] + add;
-                    if (pass.Epsilon > 0) d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
-                    var s = d == 0 ? 0f : upper[m * g.P + p] / d;
-                    z[m * g.P + p] = s;
-                    biasRelevance += (double)pass.Weight * neuron * s;
+                    if (add != 0) TensorPrimitives.Add(zm, add, zm);
+                    Kernels.RelevanceKernel.Ratios(um, zm);
                 }
+                if (neuron != 0) biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(zm).Sum;
             }
             var back = ws.Back(g);
             foreach (var t in pass.Terms)

@@ -15,8 +15,20 @@ internal static class Pooling
     internal static (int H, int W) Output(Pool2d p, int h, int w) =>
         ((h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1, (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1);
 
+    // Square, non-overlapping windows without padding (VGG's and LeNet's 2×2, stride 2) go window by window through
+    // PoolKernel, which reads each input once; the separable passes would walk strided rows twice.
+    private static bool Tiled(Pool2d p) => SeparablePooling.Covers(p) && p.KernelHeight == p.KernelWidth && p.StrideHeight == p.KernelHeight
+        && p.StrideWidth == p.KernelWidth && p.Pads == default;
+
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (Tiled(p))
+        {
+            var (th, tw) = Output(p, input[1], input[2]);
+            Kernels.PoolKernel.Forward(x, y, input[0], input[1], input[2], th, tw, p.StrideHeight, p.KernelHeight, p.Pool == PoolKind.Max,
+                p.Pool == PoolKind.Average ? 1f / (p.KernelHeight * p.KernelWidth) : 1f);
+            return;
+        }
         if (SeparablePooling.Covers(p))
         {
             SeparablePooling.Forward(p, input, x, y);
@@ -43,6 +55,12 @@ internal static class Pooling
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Output(p, h, w);
         var winnerTakesAll = p.Pool == PoolKind.Max && mode == PoolingRedistribution.WinnerTakeAll;
+        if (!winnerTakesAll && Tiled(p))
+        {
+            lower.Clear();
+            Kernels.PoolKernel.Proportional(x, upper, lower, c, h, w, oh, ow, p.StrideHeight, p.KernelHeight);
+            return;
+        }
         if (!winnerTakesAll && SeparablePooling.Covers(p))
         {
             SeparablePooling.Proportional(p, input, x, upper, lower);
