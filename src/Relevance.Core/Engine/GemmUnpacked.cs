@@ -6,47 +6,92 @@ namespace Relevance.Engine;
 
 public static partial class Gemm
 {
-    /// <summary>C = A · B straight from B's rows, without packing panels: for products small enough to live in L2.</summary>
-    /// <remarks>A small network's convolutions (a few channels, a few hundred positions) spend as long packing B and padding
-    /// ragged panels as multiplying. Here a 4-row × 2-vector tile of C stays in registers across k and reads B where it is;
-    /// a last partial column block is recomputed over the final full vector, which writes the same values again. Each
-    /// element is summed over t in order, as in <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>.
-    /// Falls back to the packed kernel without AVX-512 or when a row is narrower than one vector.</remarks>
-    public static void MultiplyUnpacked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    /// <summary>C (+)= A · B straight from B's rows, without packing panels: for a short inner dimension k or a small product.</summary>
+    /// <remarks>With few terms per output (a first convolution's 27 taps, a backward product through 64 channels) packing a
+    /// panel of B costs as much as multiplying it, and small products spend as long padding ragged panels. Here B is taken
+    /// 32 columns at a time, which stay in L1 while a 4-row × 2-vector tile of C per block of A's rows sums over k in
+    /// registers; a ragged last block recomputes the final full vector and stores only its new lanes. Each element is
+    /// summed over t in order, as in <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>.
+    /// Column blocks are split across cores when <paramref name="parallel"/> and the product is large. Falls back to the
+    /// packed kernel without AVX-512 or when a row is narrower than one vector.</remarks>
+    public static void MultiplyUnpacked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false, bool parallel = false)
     {
         const int w = 16;
-        if (!Vector512.IsHardwareAccelerated || n < w || k == 0)
+        if (!Vector512.IsHardwareAccelerated || n < w || k == 0 || m == 0)
         {
-            MultiplySerial(a, b, c, m, k, n);
+            Multiply(a, b, c, m, k, n, accumulate, parallel);
             return;
         }
         if (m < 0 || a.Length < m * k || b.Length < k * n || c.Length < m * n)
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·[{k}×{n}].");
-        var i = 0;
-        for (; i + 4 <= m; i += 4) Block(a, b, c, i, k, n, 4);
-        switch (m - i)
+        var blocks = (n + 2 * w - 1) / (2 * w);
+        // Two blocks per worker at least: a ragged last block rereads lanes of the block before, which must be its own worker's.
+        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(blocks / 2, Environment.ProcessorCount);
+        if (workers < 2)
         {
-            case 3: Block(a, b, c, i, k, n, 3); break;
-            case 2: Block(a, b, c, i, k, n, 2); break;
-            case 1: Block(a, b, c, i, k, n, 1); break;
+            Columns(a, b, c, m, k, n, 0, blocks, accumulate);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                var (ia, ib, ic, la, lb, lc) = ((nint)pa, (nint)pb, (nint)pc, a.Length, b.Length, c.Length);
+                Parallel.For(0, workers, part => Columns(new ReadOnlySpan<float>((float*)ia, la), new ReadOnlySpan<float>((float*)ib, lb),
+                    new Span<float>((float*)ic, lc), m, k, n, blocks * part / workers, blocks * (part + 1) / workers, accumulate));
+            }
         }
     }
 
-    // Rows i..i+rows of C, all columns: two vectors at a time, then one, then the last vector again if n is ragged.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int i, int k, int n, int rows)
+    // Column blocks [from, to) of 32: whole ones as two vectors, a ragged last one as one or two vectors, the final one
+    // shifted left to end at n with its first `skip` lanes (already done) left alone.
+    private static void Columns(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int from, int to, bool accumulate)
     {
         const int w = 16;
-        var j = 0;
-        for (; j + 2 * w <= n; j += 2 * w) Tile(a, b, c, i, j, k, n, rows, 2);
-        for (; j + w <= n; j += w) Tile(a, b, c, i, j, k, n, rows, 1);
-        if (j < n) Tile(a, b, c, i, n - w, k, n, rows, 1);
+        for (var block = from; block < to; block++)
+        {
+            var j = block * 2 * w;
+            var left = n - j;
+            if (left >= 2 * w) Block(a, b, c, m, k, n, j, 2, 0, accumulate);
+            else if (left == w) Block(a, b, c, m, k, n, j, 1, 0, accumulate);
+            else if (left > w)
+            {
+                Block(a, b, c, m, k, n, j, 1, 0, accumulate);
+                Block(a, b, c, m, k, n, n - w, 1, 2 * w - left, accumulate);
+            }
+            else Block(a, b, c, m, k, n, n - w, 1, w - left, accumulate);
+        }
     }
 
-    // C[i..i+rows, j..j+vectors·16] = A[i..i+rows, :] · B[:, j..]; rows and vectors are constants at every call, so the
+    // Every row of C over columns j..j + vectors·16: blocks of 4 rows, then the 1–3 left.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int j, int vectors, int skip, bool accumulate)
+    {
+        var i = 0;
+        if (vectors == 2)
+        {
+            for (; i + 4 <= m; i += 4) Tile(a, b, c, i, j, k, n, 4, 2, 0, accumulate);
+            switch (m - i)
+            {
+                case 3: Tile(a, b, c, i, j, k, n, 3, 2, 0, accumulate); break;
+                case 2: Tile(a, b, c, i, j, k, n, 2, 2, 0, accumulate); break;
+                case 1: Tile(a, b, c, i, j, k, n, 1, 2, 0, accumulate); break;
+            }
+            return;
+        }
+        for (; i + 4 <= m; i += 4) Tile(a, b, c, i, j, k, n, 4, 1, skip, accumulate);
+        switch (m - i)
+        {
+            case 3: Tile(a, b, c, i, j, k, n, 3, 1, skip, accumulate); break;
+            case 2: Tile(a, b, c, i, j, k, n, 2, 1, skip, accumulate); break;
+            case 1: Tile(a, b, c, i, j, k, n, 1, 1, skip, accumulate); break;
+        }
+    }
+
+    // C[i..i+rows, j..j+vectors·16] (+)= A[i..i+rows, :] · B[:, j..]; rows and vectors are constants at every call, so the
     // branches on them fold away and unused accumulators are never touched.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int i, int j, int k, int n, int rows, int vectors)
+    private static void Tile(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int i, int j, int k, int n, int rows, int vectors, int skip, bool accumulate)
     {
         ref var ra = ref MemoryMarshal.GetReference(a);
         ref var rb = ref MemoryMarshal.GetReference(b);
@@ -76,16 +121,24 @@ public static partial class Gemm
         }
         var o = (nuint)(i * n + j);
         var ldc = (nuint)n;
-        Store(ref rc, o, c00, c01, vectors);
-        if (rows > 1) Store(ref rc, o + ldc, c10, c11, vectors);
-        if (rows > 2) Store(ref rc, o + 2 * ldc, c20, c21, vectors);
-        if (rows > 3) Store(ref rc, o + 3 * ldc, c30, c31, vectors);
+        Store(ref rc, o, c00, c01, vectors, skip, accumulate);
+        if (rows > 1) Store(ref rc, o + ldc, c10, c11, vectors, skip, accumulate);
+        if (rows > 2) Store(ref rc, o + 2 * ldc, c20, c21, vectors, skip, accumulate);
+        if (rows > 3) Store(ref rc, o + 3 * ldc, c30, c31, vectors, skip, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref float rc, nuint at, Vector512<float> v0, Vector512<float> v1, int vectors)
+    private static void Store(ref float rc, nuint at, Vector512<float> v0, Vector512<float> v1, int vectors, int skip, bool accumulate)
     {
-        v0.StoreUnsafe(ref rc, at);
-        if (vectors == 2) v1.StoreUnsafe(ref rc, at + 16);
+        if (skip > 0)
+        {
+            // Lanes below `skip` belong to the previous block: keep what is there.
+            var old = Vector512.LoadUnsafe(ref rc, at);
+            var fresh = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(skip)).AsSingle();
+            Vector512.ConditionalSelect(fresh, accumulate ? old + v0 : v0, old).StoreUnsafe(ref rc, at);
+            return;
+        }
+        (accumulate ? Vector512.LoadUnsafe(ref rc, at) + v0 : v0).StoreUnsafe(ref rc, at);
+        if (vectors == 2) (accumulate ? Vector512.LoadUnsafe(ref rc, at + 16) + v1 : v1).StoreUnsafe(ref rc, at + 16);
     }
 }

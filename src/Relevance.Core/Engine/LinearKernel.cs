@@ -65,7 +65,11 @@ internal sealed class LinearKernel
     // (Gemm.MultiplyImage, Gemm.MultiplyIntoImage) instead of building it in memory and reading it back.
     private bool Streamed => StreamedFor(Geometry);
 
-    private static bool StreamedFor(Geometry g) => !g.IsIdentity && g.P > 1 && (long)g.K * g.P >= 1 << 20;
+    // A first convolution's few taps (K ≤ 64) make a col(x) only a few times the image and a product too short to pay for
+    // packing: it is built in memory and multiplied unpacked (Gemm.MultiplyUnpacked).
+    private static bool StreamedFor(Geometry g) => !g.IsIdentity && g.P > 1 && g.K > ShortInner && (long)g.K * g.P >= 1 << 20;
+
+    private const int ShortInner = 64;
 
     public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment)
     {
@@ -156,6 +160,7 @@ internal sealed class LinearKernel
             col = colBuffer;
         }
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
+        else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel: true);
         else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
     }
 
@@ -172,6 +177,7 @@ internal sealed class LinearKernel
         // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
         var target = g.IsIdentity ? back : colBuffer;
         if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
+        else if (g.M <= ShortInner) Gemm.MultiplyUnpacked(vt!, s, target, g.K, g.M, g.P, parallel: true);
         else Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
         if (g.IsIdentity) return;
         back.Clear();

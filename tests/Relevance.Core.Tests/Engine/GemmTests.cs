@@ -42,6 +42,20 @@ public class GemmTests
         AssertProduct(a, b, c, m, k, n, 0);
     }
 
+    // Accumulating into C, split across cores by column blocks: ragged tails of 8 and 20 columns (one masked vector, and a
+    // vector plus a masked one) after whole blocks on both workers.
+    [Theory]
+    [InlineData(27, 64, 200)]
+    [InlineData(6, 27, 5012)]
+    [InlineData(64, 27, 3000)]
+    public void The_unpacked_product_accumulates_and_splits_across_cores(int m, int k, int n)
+    {
+        var (a, b) = Operands(m, k, n);
+        var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
+        Gemm.MultiplyUnpacked(a, b, c, m, k, n, accumulate: true, parallel: true);
+        AssertProduct(a, b, c, m, k, n, 1);
+    }
+
     private static (float[] A, float[] B) Operands(int m, int k, int n)
     {
         var rng = new Random(m * 1000 + k * 10 + n);
