@@ -27,11 +27,13 @@ public static partial class Gemm
         var blocks = (n + 2 * w - 1) / (2 * w);
         // Two blocks per worker at least: a ragged last block rereads lanes of the block before, which must be its own worker's.
         var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(blocks / 2, Environment.ProcessorCount);
-        if (workers < 2)
-        {
-            Columns(a, b, c, m, k, n, 0, blocks, accumulate);
-            return;
-        }
+        if (workers < 2) Columns(a, b, c, m, k, n, 0, blocks, accumulate);
+        else ColumnsParallel(a, b, c, m, k, n, blocks, workers, accumulate);
+    }
+
+    // Apart from MultiplyUnpacked because the lambda's captured variables would otherwise be allocated on every call.
+    private static void ColumnsParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, int blocks, int workers, bool accumulate)
+    {
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
