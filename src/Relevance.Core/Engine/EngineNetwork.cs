@@ -21,7 +21,18 @@ public sealed class EngineNetwork
         _inputs = [.. network.Nodes.Select(n => n.Inputs.Select(i => i == Network.InputName ? -1 : network.IndexOf(i)).ToArray())];
         _inputShapes = [.. network.Nodes.Select(n => network.ShapeOf(n.Inputs[0]))];
         OutputIndex = network.IndexOf(network.Output);
+        _consumers = new int[network.Nodes.Length + 1];
+        foreach (var i in _inputs.SelectMany(i => i)) _consumers[i + 1]++;
     }
+
+    // How many edges read each value: [0] the network's input, [n + 1] node n.
+    private readonly int[] _consumers;
+
+    // A value read by exactly one edge (and not the output, which is seeded) receives its relevance written straight into
+    // its buffer: no contribution buffer, no addition, and no clearing beforehand.
+    private bool Direct(int index) => index != OutputIndex && _consumers[index + 1] == 1;
+
+    private static Span<float> Buffer(int index, Workspace ws) => index < 0 ? ws.Heatmap : ws.Relevances[index];
 
     /// <summary>The canonized network being explained.</summary>
     public Network Network { get; }
@@ -78,7 +89,8 @@ public sealed class EngineNetwork
         var outputs = ws.Values[OutputIndex];
         var f = (double)outputs[k];
         var reports = new LayerConsistency[Network.Nodes.Length];
-        for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f);
+        var written = new (double Sum, double NegativeMass, double Minimum)?[Network.Nodes.Length];
+        for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f, written);
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
         var map = Relevances.Measure(heatmap);
@@ -113,8 +125,10 @@ public sealed class EngineNetwork
         var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
-        foreach (var r in ws.Relevances) Array.Clear(r);
-        Array.Clear(ws.Heatmap);
+        // Relevance overwrites the buffers of values read once (see Direct); a gradient adds into every buffer.
+        for (var n = 0; n < ws.Relevances.Length; n++)
+            if (!seedWithOutput || !Direct(n)) Array.Clear(ws.Relevances[n]);
+        if (!seedWithOutput || !Direct(-1)) Array.Clear(ws.Heatmap);
         ws.Relevances[OutputIndex][k] = seedWithOutput ? outputs[k] : 1;
         return k;
     }
@@ -255,33 +269,50 @@ public sealed class EngineNetwork
         }
     }
 
-    private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f)
+    // `written[i]` holds the measure of node i's relevance when one edge wrote all of it, so it is not measured twice.
+    private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f, (double Sum, double NegativeMass, double Minimum)?[] written)
     {
         var node = Network.Nodes[n];
         var upper = ws.Relevances[n].AsSpan();
+        var rIn = written[n]?.Sum ?? Relevances.Measure(upper).Sum;
         if (PassesThrough(node.Layer))
         {
-            // What comes in goes down unchanged: one measurement, and no copy into a contribution buffer.
-            var (sum, negativeMass, least) = Relevances.Measure(upper);
-            PassDown(n, 0, upper, ws);
-            return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), sum, sum, 0, 0, 0, negativeMass, least);
+            // What comes in goes down unchanged: no redistribution, and the measure of what came in.
+            var measure = written[n] ?? Relevances.Measure(upper);
+            Send(n, 0, upper, ws, measure, written);
+            return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
         }
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
         for (var m = 0; m < _inputs[n].Length; m++)
         {
             var x = ValueOf(_inputs[n][m], input, ws);
-            var lower = ws.Contribution(x.Length);
+            var direct = Direct(_inputs[n][m]);
+            var lower = direct ? Buffer(_inputs[n][m], ws)[..x.Length] : ws.Contribution(x.Length);
             Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias);
             var measure = Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
-            PassDown(n, m, lower, ws);
+            if (direct && _inputs[n][m] >= 0) written[_inputs[n][m]] = measure;
+            else if (!direct) PassDown(n, m, lower, ws);
         }
-        var rIn = Relevances.Measure(upper).Sum;
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
             Math.Abs(error) / ConsistencyReport.Scale(f), negative, double.IsPositiveInfinity(minimum) ? 0 : minimum);
+    }
+
+    // Passes `relevance` unchanged to input m of node n: copied into a buffer it alone fills, else added.
+    private void Send(int n, int m, ReadOnlySpan<float> relevance, Workspace ws, (double Sum, double NegativeMass, double Minimum) measure,
+        (double Sum, double NegativeMass, double Minimum)?[] written)
+    {
+        var index = _inputs[n][m];
+        if (!Direct(index))
+        {
+            PassDown(n, m, relevance, ws);
+            return;
+        }
+        relevance.CopyTo(Buffer(index, ws));
+        if (index >= 0) written[index] = measure;
     }
 
     private static bool PassesThrough(Layer layer) => layer is ReLU or Flatten or Reshape or Identity or LocalResponseNorm;

@@ -22,7 +22,10 @@ internal enum Source
 /// <param name="Vector">The constant a (for <see cref="Source.Constant"/>) or the offset subtracted from x (for <see cref="Source.X"/>), else null.</param>
 /// <param name="V">The weight-only matrix: [M×K] for a convolution, input-major Vᵀ [K×M] when P = 1 (see <see cref="InputMajor"/>).</param>
 /// <param name="VTransposed">Vᵀ [K×M] for convolutions with P &gt; 1, else null.</param>
-internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed);
+/// <param name="Backward">The backward product col2im(Vᵀ S) as a Winograd convolution of S, for 3×3 stride-1 convolutions
+/// it covers (then <paramref name="VTransposed"/> is null), else null.</param>
+/// <param name="Sign">+1 when every entry of V is ≥ 0, −1 when every entry is ≤ 0, else 0.</param>
+internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign);
 
 /// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
 internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
@@ -45,7 +48,13 @@ internal sealed class LinearKernel
         Rule = rule;
         _low = low;
         _high = high;
+        _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights) : null;
     }
+
+    // The forward product as a Winograd convolution (3×3, stride 1, ≥ 64 channels each side), else null. The rule's
+    // denominators are not computed this way: z⁺ and z^B divide by them, and they must keep the exact sign and small
+    // relative error of a sum of non-negative terms.
+    private readonly Winograd? _winograd;
 
     private readonly float[]? _low;
     private readonly float[]? _high;
@@ -87,7 +96,12 @@ internal sealed class LinearKernel
         var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
         var ones = Enumerable.Repeat(1f, g.InputSize).ToArray();
         float[]? low = null, high = null;
-        Term T(Source s, float[] v, float[]? constant = null) => new(s, constant, v, g.P == 1 ? null : Kernels.Weights.Transpose(v, g.M, g.K));
+        Term T(Source s, float[] v, float[]? constant = null)
+        {
+            var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
+            var sign = v.All(e => e >= 0) ? 1 : v.All(e => e <= 0) ? -1 : 0;
+            return new(s, constant, v, g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K), backward, sign);
+        }
         ImmutableArray<Pass> passes = rule switch
         {
             WSquareRule => [Make(g, [T(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)],
@@ -141,7 +155,8 @@ internal sealed class LinearKernel
     {
         var g = Geometry;
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
-        Product(g, Weights, x, y, ws.Col(Scratch.Col));
+        if (_winograd is not null) _winograd.Accumulate(x, y);
+        else Product(g, Weights, x, y, ws.Col(Scratch.Col));
     }
 
     // z += V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM, with col(a)
@@ -182,6 +197,17 @@ internal sealed class LinearKernel
         if (g.IsIdentity) return;
         back.Clear();
         g.Col2ImAdd(colBuffer, back);
+    }
+
+    // back = col2im(Vᵀ S) by Winograd. When V and S each have one sign, so has the exact product: rounding can only leave
+    // entries of the wrong sign that should be 0 or tiny, so they are set to 0, which keeps z⁺'s relevance exactly ≥ 0.
+    private static void WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back)
+    {
+        back.Clear();
+        t.Backward!.Accumulate(s, back);
+        var sign = t.Sign * (TensorPrimitives.Min(s) >= 0 ? 1 : TensorPrimitives.Max(s) <= 0 ? -1 : 0);
+        if (sign > 0) TensorPrimitives.Max(back, 0f, back);
+        else if (sign < 0) TensorPrimitives.Min(back, 0f, back);
     }
 
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
@@ -234,7 +260,8 @@ internal sealed class LinearKernel
             foreach (var t in pass.Terms)
             {
                 var a = Input(t, x, ws);
-                TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
+                if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
+                else WinogradBackward(t, z, back);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
             }
@@ -271,7 +298,8 @@ internal sealed class LinearKernel
 
     private void CheckDomain(ReadOnlySpan<float> x)
     {
-        if (Rule is ZPlusRule)
+        // One vector pass to clear the common case; the index is looked for only to report it.
+        if (Rule is ZPlusRule && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
             for (var i = 0; i < x.Length; i++)
                 if (x[i] < 0)
                     throw new RuleDomainException(Node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");

@@ -1,0 +1,314 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Relevance.Engine;
+
+/// <summary>A 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3): 16 multiplications per 2×2 outputs
+/// instead of 36 (Lavin &amp; Gray, 2016).</summary>
+/// <remarks>Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for each 4×4 input tile d, the 16 element-wise products summed over input
+/// channels as 16 matrix products [M×C]·[C×tiles]. Tiles are taken in bands of a multiple of 32 (the matrix kernel's panel
+/// width), sized so that a band's transformed inputs and products stay in cache; bands are split across cores. The
+/// transforms run on vectors of 16 tiles: an input row is split into even and odd columns, so a tile's d0..d3 are
+/// E[i], O[i], E[i + 1], O[i + 1]. Rounding differs from a direct sum by a few units in the last place of the largest
+/// terms of a tile; callers that need a sign to be exact must restore it (see <see cref="LinearKernel"/>).</remarks>
+internal sealed class Winograd
+{
+    private const int Tile = 16;
+    private readonly Geometry _g;
+    // G g Gᵀ: 16 matrices [M×C], one per position ξ = 4j + k of the transformed tile.
+    private readonly float[] _weights;
+    private readonly int _tilesHigh, _tilesWide, _tiles, _band;
+
+    /// <summary>Whether a convolution is worth it: 3×3, stride 1, and enough channels on both sides that the 16 products,
+    /// not the transforms, dominate (measured: from 64 channels on).</summary>
+    public static bool Covers(Geometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.Stride == 1 && g.InChannels >= 64 && g.OutChannels >= 64
+        && g.OutHeight >= 2 && g.OutWidth >= 2;
+
+    /// <summary>The backward product of a convolution V [M×C×3×3] with geometry g, x_grad = col2im(Vᵀ S), as a Winograd
+    /// convolution of S [M×OH×OW] with the flipped, transposed kernel V'[c, m, ky, kx] = V[m, c, 2 − ky, 2 − kx] and padding
+    /// 2 − p; null when g's transposed geometry is not covered.</summary>
+    public static Winograd? Transposed(Geometry g, ReadOnlySpan<float> v)
+    {
+        var t = new Geometry(g.M, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Height, g.Width);
+        if (g.KernelHeight != 3 || g.KernelWidth != 3 || g.Stride != 1 || !Covers(t)) return null;
+        var (m, c) = (g.M, g.InChannels);
+        var flipped = new float[m * c * 9];
+        for (var o = 0; o < m; o++)
+            for (var i = 0; i < c; i++)
+                for (var k = 0; k < 9; k++) flipped[(i * m + o) * 9 + 8 - k] = v[(o * c + i) * 9 + k];
+        return new Winograd(t, flipped);
+    }
+
+    /// <summary>Transforms W [M×C×3×3] once (in double precision).</summary>
+    public Winograd(Geometry g, ReadOnlySpan<float> w)
+    {
+        _g = g;
+        var (m, c) = (g.M, g.InChannels);
+        _weights = new float[Tile * m * c];
+        Span<double> t = stackalloc double[12];
+        Span<double> u = stackalloc double[4];
+        for (var o = 0; o < m; o++)
+            for (var i = 0; i < c; i++)
+            {
+                var k = w.Slice((o * c + i) * 9, 9);
+                // t = G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2 of the kernel's rows; then the same along columns.
+                for (var col = 0; col < 3; col++)
+                {
+                    double g0 = k[col], g1 = k[3 + col], g2 = k[6 + col];
+                    (t[col], t[3 + col], t[6 + col], t[9 + col]) = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2);
+                }
+                for (var j = 0; j < 4; j++)
+                {
+                    double g0 = t[3 * j], g1 = t[3 * j + 1], g2 = t[3 * j + 2];
+                    (u[0], u[1], u[2], u[3]) = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2);
+                    for (var kx = 0; kx < 4; kx++) _weights[((4 * j + kx) * m + o) * c + i] = (float)u[kx];
+                }
+            }
+        (_tilesHigh, _tilesWide) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
+        _tiles = _tilesHigh * _tilesWide;
+        // About 1 MB of transformed inputs or products per band, at least two panels, and at least two bands for two cores.
+        var wanted = Math.Max(64, (1 << 18) / (Tile * Math.Max(c, m)) / 32 * 32);
+        _band = Math.Min(wanted, Math.Max(32, (_tiles + 1) / 2 + 31) / 32 * 32);
+    }
+
+    /// <summary>y += W ∗ x over the geometry's output [M×OH×OW].</summary>
+    public void Accumulate(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var g = _g;
+        if (x.Length < g.InputSize || y.Length < g.M * g.P)
+            throw new ArgumentException($"Winograd: an input of {g.InputSize} values and an output of {g.M * g.P} are needed.");
+        var bands = (_tiles + _band - 1) / _band;
+        var workers = Math.Min(bands, Environment.ProcessorCount);
+        if (workers < 2) Bands(x, y, 0, bands);
+        else BandsParallel(x, y, bands, workers);
+    }
+
+    // Apart from Accumulate so that the lambda's closure is allocated only when the work is split.
+    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, int bands, int workers)
+    {
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+            {
+                var (ix, iy, inputs, outputs) = ((nint)px, (nint)py, _g.InputSize, _g.M * _g.P);
+                Parallel.For(0, workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
+                    bands * w / workers, bands * (w + 1) / workers));
+            }
+        }
+    }
+
+    private void Bands(ReadOnlySpan<float> x, Span<float> y, int bandFrom, int bandTo)
+    {
+        var g = _g;
+        var (c, m) = (g.InChannels, g.M);
+        var pool = ArrayPool<float>.Shared;
+        var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
+        var (vBuffer, pBuffer, sBuffer) = (pool.Rent(Tile * c * _band), pool.Rent(Tile * m * _band), pool.Rent(4 * rowLength + 16 * (_tilesWide + Tile)));
+        try
+        {
+            for (var band = bandFrom; band < bandTo; band++)
+            {
+                var t0 = band * _band;
+                var count = Math.Min(_band, _tiles - t0);
+                var v = vBuffer.AsSpan(0, Tile * c * count);
+                var p = pBuffer.AsSpan(0, Tile * m * count);
+                TransformInput(x, v, t0, count, sBuffer, rowLength);
+                for (var xi = 0; xi < Tile; xi++)
+                    Gemm.MultiplySerial(_weights.AsSpan(xi * m * c, m * c), v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), m, c, count);
+                TransformOutput(p, y, t0, count);
+            }
+        }
+        finally
+        {
+            pool.Return(vBuffer);
+            pool.Return(pBuffer);
+            pool.Return(sBuffer);
+        }
+    }
+
+    // The part of tile row ty inside the band [t0, t0 + count): its first and end tile, and the band column of the first.
+    private (int From, int To, int Column) Segment(int ty, int t0, int count)
+    {
+        var from = Math.Max(t0, ty * _tilesWide) - ty * _tilesWide;
+        var to = Math.Min(t0 + count, (ty + 1) * _tilesWide) - ty * _tilesWide;
+        return (from, to, ty * _tilesWide + from - t0);
+    }
+
+    // v[ξ][channel][tile] = (Bᵀ d B)_ξ: along x on each of a tile's four input rows, then along y.
+    private void TransformInput(ReadOnlySpan<float> x, Span<float> v, int t0, int count, float[] scratch, int rowLength)
+    {
+        var g = _g;
+        var stride = _tilesWide + Tile;
+        for (var ty = t0 / _tilesWide; ty * _tilesWide < t0 + count; ty++)
+        {
+            var (from, to, column) = Segment(ty, t0, count);
+            var n = to - from;
+            for (var ch = 0; ch < g.InChannels; ch++)
+            {
+                var plane = x.Slice(ch * g.Height * g.Width, g.Height * g.Width);
+                for (var r = 0; r < 4; r++)
+                {
+                    // The padded row from column 2·from − padLeft on, as pairs (E, O); zeros outside the image.
+                    var row = scratch.AsSpan(r * rowLength, rowLength);
+                    row.Clear();
+                    var iy = 2 * ty - g.PadTop + r;
+                    if (iy >= 0 && iy < g.Height)
+                    {
+                        var start = 2 * from - g.PadLeft;
+                        var (a, b) = (Math.Max(0, start), Math.Min(g.Width, start + 2 * n + 2));
+                        if (a < b) plane.Slice(iy * g.Width + a, b - a).CopyTo(row[(a - start)..]);
+                    }
+                    RowTransform(row, scratch.AsSpan(4 * rowLength + 4 * r * stride, 4 * stride), n, stride);
+                }
+                var rows = scratch.AsSpan(4 * rowLength, 16 * stride);
+                for (var k = 0; k < 4; k++)
+                    ColumnTransform(rows, k, stride, n, v, ch, column, count);
+            }
+        }
+    }
+
+    // From pairs (E[i], O[i]) of a padded row: T0 = E[i] − E[i+1], T1 = O[i] + E[i+1], T2 = E[i+1] − O[i], T3 = O[i] − O[i+1].
+    private static void RowTransform(Span<float> row, Span<float> t, int n, int stride)
+    {
+        ref var rr = ref MemoryMarshal.GetReference(row);
+        ref var rt = ref MemoryMarshal.GetReference(t);
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var (e0, o0) = Split(ref rr, 2 * i);
+                var (e1, o1) = Split(ref rr, 2 * i + 2);
+                (e0 - e1).StoreUnsafe(ref rt, (nuint)i);
+                (o0 + e1).StoreUnsafe(ref rt, (nuint)(stride + i));
+                (e1 - o0).StoreUnsafe(ref rt, (nuint)(2 * stride + i));
+                (o0 - o1).StoreUnsafe(ref rt, (nuint)(3 * stride + i));
+            }
+        }
+        for (; i < n; i++)
+        {
+            float d0 = row[2 * i], d1 = row[2 * i + 1], d2 = row[2 * i + 2], d3 = row[2 * i + 3];
+            (t[i], t[stride + i], t[2 * stride + i], t[3 * stride + i]) = (d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+        }
+    }
+
+    // 16 consecutive pairs from `at` on: their first (even) and second (odd) elements, by narrowing the pairs as 64-bit lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Even, Vector512<float> Odd) Split(ref float row, int at)
+    {
+        var lo = Vector512.LoadUnsafe(ref row, (nuint)at).AsUInt64();
+        var hi = Vector512.LoadUnsafe(ref row, (nuint)(at + 16)).AsUInt64();
+        var even = Vector512.Narrow(lo, hi).AsSingle();
+        var odd = Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32)).AsSingle();
+        return (even, odd);
+    }
+
+    // Along y for the row transforms' k-th outputs R0..R3: ξ = k: R0 − R2, 4 + k: R1 + R2, 8 + k: R2 − R1, 12 + k: R1 − R3.
+    private void ColumnTransform(Span<float> rows, int k, int stride, int n, Span<float> v, int ch, int column, int count)
+    {
+        var c = _g.InChannels;
+        ref var rr = ref MemoryMarshal.GetReference(rows);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        var (r0, r1, r2, r3) = (k * stride, (4 + k) * stride, (8 + k) * stride, (12 + k) * stride);
+        var (v0, v1, v2, v3) = ((k * c + ch) * count + column, ((4 + k) * c + ch) * count + column, ((8 + k) * c + ch) * count + column, ((12 + k) * c + ch) * count + column);
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var a0 = Vector512.LoadUnsafe(ref rr, (nuint)(r0 + i));
+                var a1 = Vector512.LoadUnsafe(ref rr, (nuint)(r1 + i));
+                var a2 = Vector512.LoadUnsafe(ref rr, (nuint)(r2 + i));
+                var a3 = Vector512.LoadUnsafe(ref rr, (nuint)(r3 + i));
+                (a0 - a2).StoreUnsafe(ref rv, (nuint)(v0 + i));
+                (a1 + a2).StoreUnsafe(ref rv, (nuint)(v1 + i));
+                (a2 - a1).StoreUnsafe(ref rv, (nuint)(v2 + i));
+                (a1 - a3).StoreUnsafe(ref rv, (nuint)(v3 + i));
+            }
+        }
+        for (; i < n; i++)
+        {
+            float a0 = rows[r0 + i], a1 = rows[r1 + i], a2 = rows[r2 + i], a3 = rows[r3 + i];
+            (v[v0 + i], v[v1 + i], v[v2 + i], v[v3 + i]) = (a0 - a2, a1 + a2, a2 - a1, a1 - a3);
+        }
+    }
+
+    // y += Aᵀ P A per tile and output channel: A_k = P0k + P1k + P2k and B_k = P1k − P2k − P3k along the tile's rows, then
+    // (A0 + A1 + A2, A1 − A2 − A3) and the same of B along its columns, interleaved into the two output rows and cropped.
+    private void TransformOutput(ReadOnlySpan<float> p, Span<float> y, int t0, int count)
+    {
+        var g = _g;
+        var m = g.M;
+        Span<float> a = stackalloc float[4];
+        Span<float> b = stackalloc float[4];
+        ref var rp = ref MemoryMarshal.GetReference(p);
+        ref var ry = ref MemoryMarshal.GetReference(y);
+        for (var ty = t0 / _tilesWide; ty * _tilesWide < t0 + count; ty++)
+        {
+            var (from, to, column) = Segment(ty, t0, count);
+            var n = to - from;
+            for (var o = 0; o < m; o++)
+            {
+                var at = o * count + column;
+                var plane = o * g.P;
+                var oy = 2 * ty;
+                var i = 0;
+                // Whole vectors of 16 tiles while their 32 output columns are inside the row.
+                if (Vector512.IsHardwareAccelerated)
+                    for (; i + 16 <= n && 2 * (from + i) + 32 <= g.OutWidth; i += 16)
+                    {
+                        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+                        for (var k = 0; k < 4; k++)
+                        {
+                            var q0 = Vector512.LoadUnsafe(ref rp, (nuint)((k * m) * count + at + i));
+                            var q1 = Vector512.LoadUnsafe(ref rp, (nuint)(((4 + k) * m) * count + at + i));
+                            var q2 = Vector512.LoadUnsafe(ref rp, (nuint)(((8 + k) * m) * count + at + i));
+                            var q3 = Vector512.LoadUnsafe(ref rp, (nuint)(((12 + k) * m) * count + at + i));
+                            var (ak, bk) = (q0 + q1 + q2, q1 - q2 - q3);
+                            switch (k)
+                            {
+                                case 0: (a0, b0) = (ak, bk); break;
+                                case 1: (a1, b1) = (ak, bk); break;
+                                case 2: (a2, b2) = (ak, bk); break;
+                                default: (a3, b3) = (ak, bk); break;
+                            }
+                        }
+                        var column0 = 2 * (from + i);
+                        AddInterleaved(ref ry, plane + oy * g.OutWidth + column0, a0 + a1 + a2, a1 - a2 - a3);
+                        if (oy + 1 < g.OutHeight) AddInterleaved(ref ry, plane + (oy + 1) * g.OutWidth + column0, b0 + b1 + b2, b1 - b2 - b3);
+                    }
+                for (; i < n; i++)
+                {
+                    for (var k = 0; k < 4; k++)
+                    {
+                        float q0 = p[(k * m) * count + at + i], q1 = p[((4 + k) * m) * count + at + i], q2 = p[((8 + k) * m) * count + at + i], q3 = p[((12 + k) * m) * count + at + i];
+                        (a[k], b[k]) = (q0 + q1 + q2, q1 - q2 - q3);
+                    }
+                    var ox = 2 * (from + i);
+                    Add(y, plane, oy, ox, a[0] + a[1] + a[2], a[1] - a[2] - a[3]);
+                    if (oy + 1 < g.OutHeight) Add(y, plane, oy + 1, ox, b[0] + b[1] + b[2], b[1] - b[2] - b[3]);
+                }
+            }
+        }
+    }
+
+    private void Add(Span<float> y, int plane, int oy, int ox, float left, float right)
+    {
+        var row = plane + oy * _g.OutWidth;
+        y[row + ox] += left;
+        if (ox + 1 < _g.OutWidth) y[row + ox + 1] += right;
+    }
+
+    // y[at .. at + 32] += (left0, right0, left1, right1, …): two vectors of 16 interleaved as 64-bit pairs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddInterleaved(ref float y, int at, Vector512<float> left, Vector512<float> right)
+    {
+        var (l, r) = (left.AsUInt32(), right.AsUInt32());
+        var low = Vector512.WidenLower(l) | Vector512.ShiftLeft(Vector512.WidenLower(r), 32);
+        var high = Vector512.WidenUpper(l) | Vector512.ShiftLeft(Vector512.WidenUpper(r), 32);
+        (Vector512.LoadUnsafe(ref y, (nuint)at) + low.AsSingle()).StoreUnsafe(ref y, (nuint)at);
+        (Vector512.LoadUnsafe(ref y, (nuint)(at + 16)) + high.AsSingle()).StoreUnsafe(ref y, (nuint)(at + 16));
+    }
+}
