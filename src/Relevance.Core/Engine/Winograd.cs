@@ -21,10 +21,11 @@ internal sealed class Winograd
     private readonly float[] _weights;
     private readonly int _tilesHigh, _tilesWide, _tiles, _band;
 
-    /// <summary>Whether a convolution is worth it: 3×3, stride 1, and enough channels on both sides that the 16 products,
-    /// not the transforms, dominate (measured: from 64 channels on).</summary>
+    /// <summary>Whether a convolution is worth it: 3×3, stride 1, enough channels on both sides that the 16 products, not
+    /// the transforms, dominate, and enough tiles for two bands (measured: from 64 channels and 10×10 outputs on; a 7×7
+    /// map's 16 tiles are as fast directly).</summary>
     public static bool Covers(Geometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.Stride == 1 && g.InChannels >= 64 && g.OutChannels >= 64
-        && g.OutHeight >= 2 && g.OutWidth >= 2;
+        && g.OutHeight >= 10 && g.OutWidth >= 10;
 
     /// <summary>The backward product of a convolution V [M×C×3×3] with geometry g, x_grad = col2im(Vᵀ S), as a Winograd
     /// convolution of S [M×OH×OW] with the flipped, transposed kernel V'[c, m, ky, kx] = V[m, c, 2 − ky, 2 − kx] and padding
