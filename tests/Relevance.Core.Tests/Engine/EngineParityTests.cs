@@ -100,26 +100,44 @@ public class EngineGradientTests
         });
 }
 
-/// <summary>Convolutions large enough that the engine streams col(x) from the image (over 4 MB of im2col matrix) match the reference too.</summary>
-public class EngineStreamedConvolutionTests
+/// <summary>Conv → ReLU → Conv → ReLU → Flatten → Dense(3) cases built for one engine route, and the composites they are checked with.</summary>
+internal static class TwoConvolutions
 {
-    private static ImmutableArray<double> Random(Random rng, int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
+    public static ImmutableArray<double> Random(Random rng, int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
 
-    // 12×104×104 → 16 3×3 convolutions (K·P = 108·10816 ≈ 1.17·10⁶ entries of col(x), above the 2²⁰ at which the engine
-    // streams) → ReLU → 8 5×5 stride-2 convolutions (K·P = 400·2704 ≈ 1.08·10⁶, streamed with a stride) → ReLU → Dense.
-    private static DeepCase Case()
+    /// <summary>The network on an input of uniform [0, 1] values drawn from <paramref name="rng"/>, with the box [0, 1].</summary>
+    public static DeepCase Case(Shape input, Conv2d conv1, Conv2d conv2, Dense dense, Random rng)
     {
-        var rng = new Random(7);
-        var input = Shape.Of(12, 104, 104);
-        var conv1 = new Conv2d(12, 16, 3, 3, Random(rng, 16 * 12 * 9, 0.3), Random(rng, 16, 0.1), 1, 1);
-        var conv2 = new Conv2d(16, 8, 5, 5, Random(rng, 8 * 16 * 25, 0.1), Random(rng, 8, 0.1), 2, 2);
-        var dense = new Dense(8 * 52 * 52, 3, Random(rng, 8 * 52 * 52 * 3, 0.01), Random(rng, 3, 0.1));
         var network = new Network(input, [
             new Node("conv1", conv1, [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
             new Node("conv2", conv2, ["relu1"]), new Node("relu2", new ReLU(), ["conv2"]),
             new Node("flat", new Flatten(), ["relu2"]), new Node("dense", dense, ["flat"])]);
         var x = Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]);
         return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, 1));
+    }
+
+    public static Composite Named(string name, DeepCase c) => name switch
+    {
+        "z^B first" => Composite.TrainingFreeDtd(c.Box),
+        "w² first" => Composite.TrainingFreeDtd(Rules.WSquare),
+        "z everywhere" => Composite.Uniform(Rules.Z),
+        "α2β1 everywhere" => Composite.Uniform(Rules.AlphaBeta(2, 1)),
+        _ => throw new ArgumentException(name),
+    };
+}
+
+/// <summary>Convolutions large enough that the engine streams col(x) from the image (over 4 MB of im2col matrix) match the reference too.</summary>
+public class EngineStreamedConvolutionTests
+{
+    // 12×104×104 → 16 3×3 convolutions (K·P = 108·10816 ≈ 1.17·10⁶ entries of col(x), above the 2²⁰ at which the engine
+    // streams) → ReLU → 8 5×5 stride-2 convolutions (K·P = 400·2704 ≈ 1.08·10⁶, streamed with a stride) → ReLU → Dense.
+    private static DeepCase Case()
+    {
+        var rng = new Random(7);
+        var conv1 = new Conv2d(12, 16, 3, 3, TwoConvolutions.Random(rng, 16 * 12 * 9, 0.3), TwoConvolutions.Random(rng, 16, 0.1), 1, 1);
+        var conv2 = new Conv2d(16, 8, 5, 5, TwoConvolutions.Random(rng, 8 * 16 * 25, 0.1), TwoConvolutions.Random(rng, 8, 0.1), 2, 2);
+        var dense = new Dense(8 * 52 * 52, 3, TwoConvolutions.Random(rng, 8 * 52 * 52 * 3, 0.01), TwoConvolutions.Random(rng, 3, 0.1));
+        return TwoConvolutions.Case(Shape.Of(12, 104, 104), conv1, conv2, dense, rng);
     }
 
     [Theory]
@@ -129,23 +147,16 @@ public class EngineStreamedConvolutionTests
     public void Streamed_convolutions_match_the_reference(string name)
     {
         var c = Case();
-        var composite = name switch
-        {
-            "z^B first" => Composite.TrainingFreeDtd(c.Box),
-            "w² first" => Composite.TrainingFreeDtd(Rules.WSquare),
-            _ => Composite.Uniform(Rules.AlphaBeta(2, 1)),
-        };
-        var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
+        var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), ExplainOptions.Default);
         Assert.True(ok, why);
     }
 }
 
-/// <summary>Convolutions the engine runs by Winograd's F(2×2, 3×3) (3×3, stride 1, ≥ 64 channels each side): forward and
-/// backward products against the double-precision reference, on odd sizes (ragged tiles and bands) with and without padding.</summary>
+/// <summary>Convolutions the engine runs by Winograd's F(2×2, 3×3) (3×3, stride 1, ≥ 64 channels each side, ≥ 10×10
+/// outputs): forward and backward products against the double-precision reference, on odd sizes (ragged tiles and bands)
+/// with and without padding.</summary>
 public class EngineWinogradTests
 {
-    private static ImmutableArray<double> Random(Random rng, int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
-
     // 64×12×37 → 64 3×3 (pad 1) → ReLU → 80 3×3 (pad 0: the backward product pads by 2) → ReLU → Dense(3): rows of 19
     // and 18 tiles, so whole vectors of 16 tiles and scalar tails. With `sparse` the dense layer reads 1 % of the last
     // feature map with weights spread over six decades, so the relevance coming down is mostly zero and uneven: Winograd
@@ -154,19 +165,13 @@ public class EngineWinogradTests
     private static DeepCase Case(bool sparse = false)
     {
         var rng = new Random(11);
-        var input = Shape.Of(64, 12, 37);
-        var conv1 = new Conv2d(64, 64, 3, 3, Random(rng, 64 * 64 * 9, 0.08), Random(rng, 64, 0.05), 1, 1);
-        var conv2 = new Conv2d(64, 80, 3, 3, Random(rng, 80 * 64 * 9, 0.08), Random(rng, 80, 0.05), 1, 0);
+        var conv1 = new Conv2d(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 64, 0.05), 1, 1);
+        var conv2 = new Conv2d(64, 80, 3, 3, TwoConvolutions.Random(rng, 80 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 80, 0.05), 1, 0);
         var features = 80 * 10 * 35;
-        var weights = Random(rng, features * 3, 0.02);
+        var weights = TwoConvolutions.Random(rng, features * 3, 0.02);
         if (sparse) weights = [.. weights.Select(w => rng.NextDouble() < 0.01 ? Math.Abs(w) * Math.Pow(10, rng.Next(-3, 3)) : 0)];
-        var dense = new Dense(features, 3, weights, Random(rng, 3, 0.05));
-        var network = new Network(input, [
-            new Node("conv1", conv1, [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
-            new Node("conv2", conv2, ["relu1"]), new Node("relu2", new ReLU(), ["conv2"]),
-            new Node("flat", new Flatten(), ["relu2"]), new Node("dense", dense, ["flat"])]);
-        var x = Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]);
-        return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, 1));
+        var dense = new Dense(features, 3, weights, TwoConvolutions.Random(rng, 3, 0.05));
+        return TwoConvolutions.Case(Shape.Of(64, 12, 37), conv1, conv2, dense, rng);
     }
 
     [Theory]
@@ -177,14 +182,7 @@ public class EngineWinogradTests
     public void Winograd_convolutions_match_the_reference(string name)
     {
         var c = Case();
-        var composite = name switch
-        {
-            "z^B first" => Composite.TrainingFreeDtd(c.Box),
-            "w² first" => Composite.TrainingFreeDtd(Rules.WSquare),
-            "z everywhere" => Composite.Uniform(Rules.Z),
-            _ => Composite.Uniform(Rules.AlphaBeta(2, 1)),
-        };
-        var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
+        var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), ExplainOptions.Default);
         Assert.True(ok, why);
     }
 
