@@ -110,7 +110,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     {
                         var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                         for (var oy = 0; oy < OutHeight; oy++)
-                            padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth).CopyTo(row.Slice(oy * OutWidth, OutWidth));
+                            CopyLine(padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth), row.Slice(oy * OutWidth, OutWidth), OutWidth);
                     }
         }
         finally
@@ -134,10 +134,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     {
                         var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                         for (var oy = 0; oy < OutHeight; oy++)
-                        {
-                            var target = padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth);
-                            System.Numerics.Tensors.TensorPrimitives.Add(target, row.Slice(oy * OutWidth, OutWidth), target);
-                        }
+                            AddLine(row.Slice(oy * OutWidth, OutWidth), padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth), OutWidth);
                     }
             for (var row = 0; row < InChannels * Height; row++)
             {

@@ -5,8 +5,8 @@ namespace Relevance.Tests.Engine;
 /// <summary>The panel-by-panel image products against the explicit route: im2col, the plain product, col2im.</summary>
 public class GemmImageTests
 {
-    // (Cin, H, W, Cout, kernel, stride, pad): odd sizes with ragged panels, strides above 1, and two above the size at
-    // which the products split across cores.
+    // (Cin, H, W, Cout, kernel, stride, pad): odd sizes with ragged panels, strides above 1, two above the size at
+    // which the products split across cores, and short rows.
     public static TheoryData<int, int, int, int, int, int, int> Geometries => new()
     {
         { 1, 5, 7, 3, 3, 1, 1 },
@@ -15,6 +15,11 @@ public class GemmImageTests
         { 4, 9, 9, 8, 3, 1, 0 },
         { 16, 40, 37, 24, 3, 1, 1 },
         { 8, 33, 33, 40, 5, 2, 2 },
+        // Unit-stride output rows 8, 14, 16 and 22 wide: im2col and col2im move them as two overlapping vectors.
+        { 1, 8, 10, 2, 3, 1, 0 },
+        { 3, 12, 14, 5, 3, 1, 1 },
+        { 2, 16, 16, 3, 3, 1, 1 },
+        { 2, 20, 22, 3, 5, 1, 2 },
     };
 
     private static Geometry Make(int cin, int h, int w, int cout, int kernel, int stride, int pad) =>
