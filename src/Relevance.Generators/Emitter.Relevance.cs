@@ -51,13 +51,15 @@ internal static partial class Emitter
         w.Line($"{K}.RelevanceKernel.Ratios(upper, s);");
     }
 
-    // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass), on two cores for a large layer.
+    // t = W's rows against the ratios (z^B: with W⁺'s too, in one pass), on two cores for a large layer. Where t is then
+    // multiplied by x (z⁺, z), rows of zero inputs are skipped.
     private static void EmitBack(CodeWriter w, PlannedLayer l)
     {
         var n = l.Index;
+        var mask = l.Rule is LayerRule.ZPlus or LayerRule.Z ? $", x.Slice(0, L{n}In)" : "";
         if (Splits(l)) w.Line($"{K}.HelperThread.Run(_back{n}Job);");
         else if (l.Rule == LayerRule.ZBox) w.Line($"{K}.DenseKernel.BackPair(_p.W{n}, s, _t{n}, _u{n}, L{n}In, L{n}Out);");
-        else w.Line($"{K}.DenseKernel.Back(_p.{BackMatrix(l)}{n}, s, _t{n}, L{n}In, L{n}Out);");
+        else w.Line($"{K}.DenseKernel.Back(_p.{BackMatrix(l)}{n}, s, _t{n}, L{n}In, L{n}Out{mask});");
     }
 
     private static void EmitDenseRelevance(CodeWriter w, PlannedLayer l)

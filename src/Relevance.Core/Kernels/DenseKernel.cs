@@ -26,13 +26,15 @@ public static class DenseKernel
         }
     }
 
-    /// <summary>t_i = Σ_j W[i, j] s_j: what the relevance ratios s send back to each input.</summary>
-    public static void Back(ReadOnlySpan<float> w, ReadOnlySpan<float> s, Span<float> t, int inputs, int outputs) =>
-        BackRows(w, s, t, outputs, 0, inputs);
+    /// <summary>t_i = Σ_j W[i, j] s_j: what the relevance ratios s send back to each input; t_i = 0 where a non-empty
+    /// <paramref name="mask"/> is 0 (the input x_i that t_i will be multiplied by: a ReLU's zeros cost nothing).</summary>
+    public static void Back(ReadOnlySpan<float> w, ReadOnlySpan<float> s, Span<float> t, int inputs, int outputs, ReadOnlySpan<float> mask = default) =>
+        BackRows(w, s, t, outputs, 0, inputs, mask);
 
-    private static void BackRows(ReadOnlySpan<float> w, ReadOnlySpan<float> s, Span<float> t, int outputs, int from, int to)
+    private static void BackRows(ReadOnlySpan<float> w, ReadOnlySpan<float> s, Span<float> t, int outputs, int from, int to, ReadOnlySpan<float> mask = default)
     {
-        for (var i = to - 1; i >= from; i--) t[i] = TensorPrimitives.Dot(w.Slice(i * outputs, outputs), s[..outputs]);
+        for (var i = to - 1; i >= from; i--)
+            t[i] = !mask.IsEmpty && mask[i] == 0 ? 0f : TensorPrimitives.Dot(w.Slice(i * outputs, outputs), s[..outputs]);
     }
 
     /// <summary>The backward product t = W s over fixed buffers, as a job <see cref="HelperThread"/> splits across two cores.</summary>

@@ -465,7 +465,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP7, s, L7In, L7Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN7, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP7, s, _t7, L7In, L7Out);
+        global::Relevance.Kernels.DenseKernel.Back(_p.WP7, s, _t7, L7In, L7Out, x.Slice(0, L7In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L7In), _t7, lower.Slice(0, L7In), lower.Slice(0, L7In));
     }
 
@@ -486,7 +486,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out);
+        global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out, x.Slice(0, L9In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));
     }
 
@@ -507,7 +507,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP11, s, L11In, L11Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN11, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP11, s, _t11, L11In, L11Out);
+        global::Relevance.Kernels.DenseKernel.Back(_p.WP11, s, _t11, L11In, L11Out, x.Slice(0, L11In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L11In), _t11, lower.Slice(0, L11In), lower.Slice(0, L11In));
     }
 

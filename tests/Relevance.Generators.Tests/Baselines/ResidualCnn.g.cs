@@ -454,7 +454,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out);
+        global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out, x.Slice(0, L9In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));
     }
 

@@ -514,7 +514,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP3, s, L3In, L3Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN3, s);
-        global::Relevance.Kernels.DenseKernel.Back(_p.WP3, s, _t3, L3In, L3Out);
+        global::Relevance.Kernels.DenseKernel.Back(_p.WP3, s, _t3, L3In, L3Out, x.Slice(0, L3In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L3In), _t3, lower.Slice(0, L3In), lower.Slice(0, L3In));
     }
 
