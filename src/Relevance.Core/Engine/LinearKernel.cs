@@ -51,7 +51,7 @@ internal sealed class LinearKernel
         _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights) : null;
     }
 
-    // The forward product as a Winograd convolution (3×3, stride 1, ≥ 64 channels each side), else null. The rule's
+    // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. The rule's
     // denominators are not computed this way: z⁺ and z^B divide by them, and they must keep the exact sign and small
     // relative error of a sum of non-negative terms.
     private readonly Winograd? _winograd;
