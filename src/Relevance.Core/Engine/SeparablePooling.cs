@@ -111,7 +111,7 @@ internal static class SeparablePooling
                 AlongX(p, plane, rows, h, w, ow, max: false);
                 AlongY(p, rows, ratio, h, oh, ow, max: false);
                 var r = upper.Slice(ch * oh * ow, oh * ow);
-                for (var i = 0; i < ratio.Length; i++) ratio[i] = ratio[i] == 0 || r[i] == 0 ? 0f : r[i] / ratio[i];
+                Kernels.RelevanceKernel.Ratios(r, ratio);
                 SpreadAlongY(p, ratio, rows, h, oh, ow);
                 SpreadAlongX(p, rows, spread, h, w, ow);
                 TensorPrimitives.Multiply(plane, spread, lower.Slice(ch * h * w, h * w));
