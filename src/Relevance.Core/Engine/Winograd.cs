@@ -32,8 +32,9 @@ internal sealed class Winograd
     /// 2 − p; null when g's transposed geometry is not covered.</summary>
     public static Winograd? Transposed(Geometry g, ReadOnlySpan<float> v)
     {
+        if (g.KernelHeight != 3 || g.KernelWidth != 3 || g.Stride != 1 || g.PadTop > 2 || g.PadLeft > 2) return null;
         var t = new Geometry(g.M, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Height, g.Width);
-        if (g.KernelHeight != 3 || g.KernelWidth != 3 || g.Stride != 1 || !Covers(t)) return null;
+        if (!Covers(t)) return null;
         var (m, c) = (g.M, g.InChannels);
         var flipped = new float[m * c * 9];
         for (var o = 0; o < m; o++)
