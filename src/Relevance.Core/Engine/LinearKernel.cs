@@ -155,7 +155,7 @@ internal sealed class LinearKernel
     {
         var g = Geometry;
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
-        if (_winograd is not null) _winograd.Accumulate(x, y);
+        if (_winograd is not null) _winograd.Apply(x, y);
         else Product(g, Weights, x, y, ws.Col(Scratch.Col));
     }
 
@@ -199,12 +199,11 @@ internal sealed class LinearKernel
         g.Col2ImAdd(colBuffer, back);
     }
 
-    // back = col2im(Vᵀ S) by Winograd. When V and S each have one sign, so has the exact product: rounding can only leave
+    // back = col2im(Vᵀ S) by Winograd (written, not added: no clearing). When V and S each have one sign, so has the exact product: rounding can only leave
     // entries of the wrong sign that should be 0 or tiny, so they are set to 0, which keeps z⁺'s relevance exactly ≥ 0.
     private static void WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back)
     {
-        back.Clear();
-        t.Backward!.Accumulate(s, back);
+        t.Backward!.Apply(s, back, accumulate: false);
         var sign = t.Sign * (TensorPrimitives.Min(s) >= 0 ? 1 : TensorPrimitives.Max(s) <= 0 ? -1 : 0);
         if (sign > 0) TensorPrimitives.Max(back, 0f, back);
         else if (sign < 0) TensorPrimitives.Min(back, 0f, back);
@@ -227,7 +226,8 @@ internal sealed class LinearKernel
     {
         CheckDomain(x);
         var g = Geometry;
-        lower.Clear();
+        // The first term writes `lower` (a ⊙ back) and later ones add to it: no clearing pass over a large input.
+        var first = true;
         var biasRelevance = 0.0;
         foreach (var pass in Passes)
         {
@@ -263,7 +263,9 @@ internal sealed class LinearKernel
                 if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
                 else WinogradBackward(t, z, back);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
-                TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
+                if (first) TensorPrimitives.Multiply(a, back, lower);
+                else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
+                first = false;
             }
         }
         return biasRelevance;

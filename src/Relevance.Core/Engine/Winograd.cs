@@ -75,20 +75,21 @@ internal sealed class Winograd
         _band = Math.Min(wanted, Math.Max(32, (_tiles + 1) / 2 + 31) / 32 * 32);
     }
 
-    /// <summary>y += W ∗ x over the geometry's output [M×OH×OW].</summary>
-    public void Accumulate(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y += W ∗ x over the geometry's output [M×OH×OW], or y = W ∗ x when not <paramref name="accumulate"/> (every
+    /// output belongs to exactly one tile, so nothing needs clearing first).</summary>
+    public void Apply(ReadOnlySpan<float> x, Span<float> y, bool accumulate = true)
     {
         var g = _g;
         if (x.Length < g.InputSize || y.Length < g.M * g.P)
             throw new ArgumentException($"Winograd: an input of {g.InputSize} values and an output of {g.M * g.P} are needed.");
         var bands = (_tiles + _band - 1) / _band;
         var workers = Math.Min(bands, Environment.ProcessorCount);
-        if (workers < 2) Bands(x, y, 0, bands);
-        else BandsParallel(x, y, bands, workers);
+        if (workers < 2) Bands(x, y, 0, bands, accumulate);
+        else BandsParallel(x, y, bands, workers, accumulate);
     }
 
-    // Apart from Accumulate so that the lambda's closure is allocated only when the work is split.
-    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, int bands, int workers)
+    // Apart from Apply so that the lambda's closure is allocated only when the work is split.
+    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, int bands, int workers, bool accumulate)
     {
         unsafe
         {
@@ -96,12 +97,12 @@ internal sealed class Winograd
             {
                 var (ix, iy, inputs, outputs) = ((nint)px, (nint)py, _g.InputSize, _g.M * _g.P);
                 Parallel.For(0, workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
-                    bands * w / workers, bands * (w + 1) / workers));
+                    bands * w / workers, bands * (w + 1) / workers, accumulate));
             }
         }
     }
 
-    private void Bands(ReadOnlySpan<float> x, Span<float> y, int bandFrom, int bandTo)
+    private void Bands(ReadOnlySpan<float> x, Span<float> y, int bandFrom, int bandTo, bool accumulate)
     {
         var g = _g;
         var (c, m) = (g.InChannels, g.M);
@@ -119,7 +120,7 @@ internal sealed class Winograd
                 TransformInput(x, v, t0, count, sBuffer, rowLength);
                 for (var xi = 0; xi < Tile; xi++)
                     Gemm.MultiplySerial(_weights.AsSpan(xi * m * c, m * c), v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), m, c, count);
-                TransformOutput(p, y, t0, count);
+                TransformOutput(p, y, t0, count, accumulate);
             }
         }
         finally
@@ -239,7 +240,7 @@ internal sealed class Winograd
 
     // y += Aᵀ P A per tile and output channel: A_k = P0k + P1k + P2k and B_k = P1k − P2k − P3k along the tile's rows, then
     // (A0 + A1 + A2, A1 − A2 − A3) and the same of B along its columns, interleaved into the two output rows and cropped.
-    private void TransformOutput(ReadOnlySpan<float> p, Span<float> y, int t0, int count)
+    private void TransformOutput(ReadOnlySpan<float> p, Span<float> y, int t0, int count, bool accumulate)
     {
         var g = _g;
         var m = g.M;
@@ -278,8 +279,8 @@ internal sealed class Winograd
                             }
                         }
                         var column0 = 2 * (from + i);
-                        AddInterleaved(ref ry, plane + oy * g.OutWidth + column0, a0 + a1 + a2, a1 - a2 - a3);
-                        if (oy + 1 < g.OutHeight) AddInterleaved(ref ry, plane + (oy + 1) * g.OutWidth + column0, b0 + b1 + b2, b1 - b2 - b3);
+                        Interleaved(ref ry, plane + oy * g.OutWidth + column0, a0 + a1 + a2, a1 - a2 - a3, accumulate);
+                        if (oy + 1 < g.OutHeight) Interleaved(ref ry, plane + (oy + 1) * g.OutWidth + column0, b0 + b1 + b2, b1 - b2 - b3, accumulate);
                     }
                 for (; i < n; i++)
                 {
@@ -289,28 +290,34 @@ internal sealed class Winograd
                         (a[k], b[k]) = (q0 + q1 + q2, q1 - q2 - q3);
                     }
                     var ox = 2 * (from + i);
-                    Add(y, plane, oy, ox, a[0] + a[1] + a[2], a[1] - a[2] - a[3]);
-                    if (oy + 1 < g.OutHeight) Add(y, plane, oy + 1, ox, b[0] + b[1] + b[2], b[1] - b[2] - b[3]);
+                    Put(y, plane, oy, ox, a[0] + a[1] + a[2], a[1] - a[2] - a[3], accumulate);
+                    if (oy + 1 < g.OutHeight) Put(y, plane, oy + 1, ox, b[0] + b[1] + b[2], b[1] - b[2] - b[3], accumulate);
                 }
             }
         }
     }
 
-    private void Add(Span<float> y, int plane, int oy, int ox, float left, float right)
+    private void Put(Span<float> y, int plane, int oy, int ox, float left, float right, bool accumulate)
     {
         var row = plane + oy * _g.OutWidth;
-        y[row + ox] += left;
-        if (ox + 1 < _g.OutWidth) y[row + ox + 1] += right;
+        y[row + ox] = accumulate ? y[row + ox] + left : left;
+        if (ox + 1 < _g.OutWidth) y[row + ox + 1] = accumulate ? y[row + ox + 1] + right : right;
     }
 
-    // y[at .. at + 32] += (left0, right0, left1, right1, …): two vectors of 16 interleaved as 64-bit pairs.
+    // y[at .. at + 32] (+)= (left0, right0, left1, right1, …): two vectors of 16 interleaved as 64-bit pairs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddInterleaved(ref float y, int at, Vector512<float> left, Vector512<float> right)
+    private static void Interleaved(ref float y, int at, Vector512<float> left, Vector512<float> right, bool accumulate)
     {
         var (l, r) = (left.AsUInt32(), right.AsUInt32());
         var low = Vector512.WidenLower(l) | Vector512.ShiftLeft(Vector512.WidenLower(r), 32);
         var high = Vector512.WidenUpper(l) | Vector512.ShiftLeft(Vector512.WidenUpper(r), 32);
-        (Vector512.LoadUnsafe(ref y, (nuint)at) + low.AsSingle()).StoreUnsafe(ref y, (nuint)at);
-        (Vector512.LoadUnsafe(ref y, (nuint)(at + 16)) + high.AsSingle()).StoreUnsafe(ref y, (nuint)(at + 16));
+        if (accumulate)
+        {
+            (Vector512.LoadUnsafe(ref y, (nuint)at) + low.AsSingle()).StoreUnsafe(ref y, (nuint)at);
+            (Vector512.LoadUnsafe(ref y, (nuint)(at + 16)) + high.AsSingle()).StoreUnsafe(ref y, (nuint)(at + 16));
+            return;
+        }
+        low.AsSingle().StoreUnsafe(ref y, (nuint)at);
+        high.AsSingle().StoreUnsafe(ref y, (nuint)(at + 16));
     }
 }
