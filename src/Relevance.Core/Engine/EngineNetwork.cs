@@ -23,7 +23,19 @@ public sealed class EngineNetwork
         OutputIndex = network.IndexOf(network.Output);
         _consumers = new int[network.Nodes.Length + 1];
         foreach (var i in _inputs.SelectMany(i => i)) _consumers[i + 1]++;
+        _sinks = new int[network.Nodes.Length + 1];
+        _sinks[0] = -1;
+        // Nodes come in topological order, so an input's sink is known before its reader's.
+        for (var n = 0; n < network.Nodes.Length; n++)
+            _sinks[n + 1] = PassesThrough(network.Nodes[n].Layer) && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
     }
+
+    // Where the relevance of each value is written ([0] the input, [n + 1] node n): its own buffer, or, for a pass-through
+    // layer read once whose input is read once (a ReLU after a convolution), the buffer its input's relevance goes to —
+    // relevance passes through such a chain unchanged, so it is written once at the bottom instead of copied down.
+    private readonly int[] _sinks;
+
+    private int Sink(int index) => _sinks[index + 1];
 
     // How many edges read each value: [0] the network's input, [n + 1] node n.
     private readonly int[] _consumers;
@@ -277,9 +289,10 @@ public sealed class EngineNetwork
         var rIn = written[n]?.Sum ?? Relevances.Measure(upper).Sum;
         if (PassesThrough(node.Layer))
         {
-            // What comes in goes down unchanged: no redistribution, and the measure of what came in.
+            // What comes in goes down unchanged: no redistribution, and the measure of what came in. In a chain (Sink(n) ≠ n)
+            // it was written below already, and measured.
             var measure = written[n] ?? Relevances.Measure(upper);
-            Send(n, 0, upper, ws, measure, written);
+            if (Sink(n) == n) Send(n, 0, upper, ws, measure, written);
             return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
         }
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
@@ -287,14 +300,14 @@ public sealed class EngineNetwork
         {
             var x = ValueOf(_inputs[n][m], input, ws);
             var direct = Direct(_inputs[n][m]);
-            var lower = direct ? Buffer(_inputs[n][m], ws)[..x.Length] : ws.Contribution(x.Length);
+            var lower = direct ? Buffer(Sink(_inputs[n][m]), ws)[..x.Length] : ws.Contribution(x.Length);
             Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias);
             var measure = Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
-            if (direct && _inputs[n][m] >= 0) written[_inputs[n][m]] = measure;
-            else if (!direct) PassDown(n, m, lower, ws);
+            if (direct) MarkWritten(_inputs[n][m], measure, written);
+            else PassDown(n, m, lower, ws);
         }
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
@@ -311,8 +324,18 @@ public sealed class EngineNetwork
             PassDown(n, m, relevance, ws);
             return;
         }
-        relevance.CopyTo(Buffer(index, ws));
-        if (index >= 0) written[index] = measure;
+        relevance.CopyTo(Buffer(Sink(index), ws));
+        MarkWritten(index, measure, written);
+    }
+
+    // Records the measure of relevance written for `index`, and for every value of its chain down to its sink.
+    private void MarkWritten(int index, (double Sum, double NegativeMass, double Minimum) measure, (double Sum, double NegativeMass, double Minimum)?[] written)
+    {
+        for (var j = index; j >= 0; j = _inputs[j][0])
+        {
+            written[j] = measure;
+            if (j == Sink(index)) return;
+        }
     }
 
     private static bool PassesThrough(Layer layer) => layer is ReLU or Flatten or Reshape or Identity or LocalResponseNorm;
