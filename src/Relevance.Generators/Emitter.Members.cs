@@ -75,6 +75,7 @@ internal static partial class Emitter
                     case LayerRule.ZBox:
                         w.Line($"C{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, {bounds});");
                         w.Line($"BN{n} = {bn};");
+                        if (Splits(l)) w.Line($"WT{n} = {K}.Weights.Transpose(W{n}, L{n}In, L{n}Out);");
                         break;
                     case LayerRule.WSquare:
                         w.Line($"WQ{n} = {K}.Weights.Square(W{n});");
@@ -132,7 +133,7 @@ internal static partial class Emitter
         var extra = l.Rule switch
         {
             LayerRule.ZPlus => dense ? new[] { "WP", "BN" } : new[] { "VP", "VPT", "BN" },
-            LayerRule.ZBox => dense ? new[] { "C", "BN" } : new[] { "VT", "VPT", "C", "BN" },
+            LayerRule.ZBox => dense ? (Splits(l) ? new[] { "C", "BN", "WT" } : new[] { "C", "BN" }) : new[] { "VT", "VPT", "C", "BN" },
             LayerRule.Z => dense ? new string[0] : new[] { "VT" },
             _ => dense ? new[] { "WQ", "N" } : new[] { "VQT", "N" },
         };
@@ -164,7 +165,7 @@ internal static partial class Emitter
         {
             var n = l.Index;
             w.Line(l.Rule == LayerRule.ZBox
-                ? $"_back{n}Job = new {K}.DenseKernel.BackPairJob(p.W{n}, _d{n}, _t{n}, _u{n}, L{n}In, L{n}Out);"
+                ? $"_back{n}Job = new {K}.DenseKernel.SparseBackPairJob(p.WT{n}, _d{n}, _t{n}, _u{n}, L{n}In, L{n}Out);"
                 : $"_back{n}Job = new {K}.DenseKernel.BackJob(p.{BackMatrix(l)}{n}, _d{n}, _t{n}, L{n}In, L{n}Out);");
         }
         w.Close();

@@ -46,13 +46,87 @@ public static class DenseKernel
         public override void Run(int from, int to) => BackRows(w, s, t, outputs, from, to);
     }
 
-    /// <summary>z^B's backward pair (W s, W⁺ s) over fixed buffers, as a job <see cref="HelperThread"/> splits across two cores.</summary>
-    public sealed class BackPairJob(float[] w, float[] s, float[] a, float[] p, int inputs, int outputs) : RowJob
+    /// <summary>z^B's backward pair (W s, W⁺ s) from the output-major Wᵀ [outputs × inputs], skipping the outputs whose ratio
+    /// s_j is 0, over fixed buffers, as a job <see cref="HelperThread"/> splits across two cores by inputs.</summary>
+    /// <remarks>Inactive neurons (R_j = 0, so s_j = 0) send nothing back: with Wᵀ stored by output, their rows are never
+    /// read, where the input-major pass (<see cref="BackPair"/>) reads all of W for every input.</remarks>
+    public sealed class SparseBackPairJob(float[] wt, float[] s, float[] a, float[] p, int inputs, int outputs) : RowJob
     {
         /// <inheritdoc />
         public override int Rows => inputs;
         /// <inheritdoc />
-        public override void Run(int from, int to) => BackPairRows(w, s, a, p, outputs, from, to);
+        public override void Run(int from, int to) => SparseBackPair(wt, s, a, p, inputs, outputs, from, to);
+    }
+
+    /// <summary>a_i = Σ_j Wᵀ[j, i] s_j and p_i = Σ_j max(0, Wᵀ[j, i]) s_j for inputs i in [from, to), over the outputs j with
+    /// s_j ≠ 0 only.</summary>
+    /// <remarks>The active outputs are listed first; then 64 inputs at a time (16 at the end) keep their two sums in registers
+    /// while the active rows stream past, one load and two multiply-adds per weight.</remarks>
+    public static void SparseBackPair(ReadOnlySpan<float> wt, ReadOnlySpan<float> s, Span<float> a, Span<float> p, int inputs, int outputs, int from, int to)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(wt.Length, inputs * outputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.Length, outputs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, Math.Min(a.Length, p.Length));
+        var rented = System.Buffers.ArrayPool<int>.Shared.Rent(outputs);
+        try
+        {
+            var active = 0;
+            for (var j = 0; j < outputs; j++)
+                if (s[j] != 0) rented[active++] = j;
+            var rows = rented.AsSpan(0, active);
+            ref var rw = ref MemoryMarshal.GetReference(wt);
+            var i = from;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + 64 <= to; i += 64)
+                {
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, p0 = default, p1 = default, p2 = default, p3 = default;
+                    foreach (var j in rows)
+                    {
+                        ref var w = ref Unsafe.Add(ref rw, j * inputs + i);
+                        var sv = Vector512.Create(s[j]);
+                        var (w0, w1, w2, w3) = (Vector512.LoadUnsafe(ref w), Vector512.LoadUnsafe(ref w, 16), Vector512.LoadUnsafe(ref w, 32), Vector512.LoadUnsafe(ref w, 48));
+                        a0 = Vector512.FusedMultiplyAdd(w0, sv, a0); a1 = Vector512.FusedMultiplyAdd(w1, sv, a1);
+                        a2 = Vector512.FusedMultiplyAdd(w2, sv, a2); a3 = Vector512.FusedMultiplyAdd(w3, sv, a3);
+                        p0 = Vector512.FusedMultiplyAdd(Vector512.Max(w0, Vector512<float>.Zero), sv, p0);
+                        p1 = Vector512.FusedMultiplyAdd(Vector512.Max(w1, Vector512<float>.Zero), sv, p1);
+                        p2 = Vector512.FusedMultiplyAdd(Vector512.Max(w2, Vector512<float>.Zero), sv, p2);
+                        p3 = Vector512.FusedMultiplyAdd(Vector512.Max(w3, Vector512<float>.Zero), sv, p3);
+                    }
+                    ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i);
+                    ref var rp = ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i);
+                    a0.StoreUnsafe(ref ra); a1.StoreUnsafe(ref ra, 16); a2.StoreUnsafe(ref ra, 32); a3.StoreUnsafe(ref ra, 48);
+                    p0.StoreUnsafe(ref rp); p1.StoreUnsafe(ref rp, 16); p2.StoreUnsafe(ref rp, 32); p3.StoreUnsafe(ref rp, 48);
+                }
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + 16 <= to; i += 16)
+                {
+                    Vector512<float> a0 = default, p0 = default;
+                    foreach (var j in rows)
+                    {
+                        var w0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref rw, j * inputs + i));
+                        var sv = Vector512.Create(s[j]);
+                        a0 = Vector512.FusedMultiplyAdd(w0, sv, a0);
+                        p0 = Vector512.FusedMultiplyAdd(Vector512.Max(w0, Vector512<float>.Zero), sv, p0);
+                    }
+                    a0.StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i));
+                    p0.StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i));
+                }
+            for (; i < to; i++)
+            {
+                var (sa, sp) = (0f, 0f);
+                foreach (var j in rows)
+                {
+                    var w = Unsafe.Add(ref rw, j * inputs + i);
+                    sa += w * s[j];
+                    sp += Math.Max(w, 0f) * s[j];
+                }
+                (a[i], p[i]) = (sa, sp);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(rented);
+        }
     }
 
     /// <summary>a_i = Σ_j W[i, j] s_j and p_i = Σ_j max(0, W[i, j]) s_j in one pass over W: z^B's two backward products

@@ -45,3 +45,40 @@ public class RelevanceKernelTests
         }
     }
 }
+
+public class SparseBackPairTests
+{
+    // Input ranges through whole 64-wide blocks, 16-wide blocks and a scalar tail, from an unaligned start; a third of
+    // the ratios are zero (their rows must not count) and one case has none active.
+    [Theory]
+    [InlineData(150, 40, 0, 150)]
+    [InlineData(1568, 400, 784, 1568)]
+    [InlineData(97, 7, 5, 90)]
+    [InlineData(64, 3, 0, 64)]
+    public void Equals_the_dense_pair_over_the_active_outputs(int inputs, int outputs, int from, int to)
+    {
+        var rng = new Random(inputs + outputs);
+        var w = Enumerable.Range(0, inputs * outputs).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var s = Enumerable.Range(0, outputs).Select(j => outputs == 3 || j % 3 == 1 ? 0f : (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var wt = Weights.Transpose(w, inputs, outputs);
+        var (a, p) = (Enumerable.Repeat(float.NaN, inputs).ToArray(), Enumerable.Repeat(float.NaN, inputs).ToArray());
+        DenseKernel.SparseBackPair(wt, s, a, p, inputs, outputs, from, to);
+        for (var i = 0; i < inputs; i++)
+        {
+            if (i < from || i >= to)
+            {
+                Assert.True(float.IsNaN(a[i]) && float.IsNaN(p[i]), $"input {i} is outside [{from}, {to}) but was written");
+                continue;
+            }
+            var (ea, ep, magnitude) = (0.0, 0.0, 0.0);
+            for (var j = 0; j < outputs; j++)
+            {
+                var (wij, sj) = ((double)w[i * outputs + j], (double)s[j]);
+                (ea, ep, magnitude) = (ea + wij * sj, ep + Math.Max(0, wij) * sj, magnitude + Math.Abs(wij * sj));
+            }
+            // A float32 sum of `outputs` products, in any order: within outputs · u · Σ|w s| (u = 6e-8).
+            var bound = outputs * 6e-8 * magnitude + 1e-7;
+            Assert.True(Math.Abs(a[i] - ea) <= bound && Math.Abs(p[i] - ep) <= bound, $"input {i}: ({a[i]}, {p[i]}), expected ({ea}, {ep})");
+        }
+    }
+}

@@ -47,7 +47,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     // The bound weights and the weight-only matrices each rule needs, computed once per binding and shared by workspaces.
     private sealed class Parameters
     {
-        public readonly float[] W0, B0, BL0, C0, BN0;
+        public readonly float[] W0, B0, BL0, C0, BN0, WT0;
 
         public Parameters(global::System.ReadOnlySpan<global::Relevance.Kernels.LayerParameters> parameters)
         {
@@ -59,6 +59,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
             BL0 = global::Relevance.Kernels.DenseKernel.ShiftedBias(B0, W0, L0In, L0Out, Low);
             C0 = global::Relevance.Kernels.DenseKernel.ColumnSums(W0, L0In, L0Out, static w => w > 0 ? Low * w : High * w);
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
+            WT0 = global::Relevance.Kernels.Weights.Transpose(W0, L0In, L0Out);
         }
     }
 
@@ -84,7 +85,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         _r1 = new float[L1Out];
         _a2 = new float[L2Out];
         _r2 = new float[L2Out];
-        _back0Job = new global::Relevance.Kernels.DenseKernel.BackPairJob(p.W0, _d0, _t0, _u0, L0In, L0Out);
+        _back0Job = new global::Relevance.Kernels.DenseKernel.SparseBackPairJob(p.WT0, _d0, _t0, _u0, L0In, L0Out);
     }
 
     /// <inheritdoc />

@@ -55,7 +55,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
     // The bound weights and the weight-only matrices each rule needs, computed once per binding and shared by workspaces.
     private sealed class Parameters
     {
-        public readonly float[] W0, B0, BL0, C0, BN0;
+        public readonly float[] W0, B0, BL0, C0, BN0, WT0;
         public readonly float[] W3, B3, WP3, BN3;
 
         public Parameters(global::System.ReadOnlySpan<global::Relevance.Kernels.LayerParameters> parameters)
@@ -68,6 +68,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
             BL0 = global::Relevance.Kernels.DenseKernel.ShiftedBias(B0, W0, L0In, L0Out, Low);
             C0 = global::Relevance.Kernels.DenseKernel.ColumnSums(W0, L0In, L0Out, static w => w > 0 ? Low * w : High * w);
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
+            WT0 = global::Relevance.Kernels.Weights.Transpose(W0, L0In, L0Out);
             var p3 = global::Relevance.Kernels.Weights.Check("Dense3", parameters[1], L3In * L3Out, L3Out, global::Relevance.Declarations.BiasConstraint.NonPositive);
             W3 = p3.Weights;
             B3 = p3.Bias;
@@ -109,7 +110,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         _r4 = new float[L4Out];
         _a5 = new float[L5Out];
         _r5 = new float[L5Out];
-        _back0Job = new global::Relevance.Kernels.DenseKernel.BackPairJob(p.W0, _d0, _t0, _u0, L0In, L0Out);
+        _back0Job = new global::Relevance.Kernels.DenseKernel.SparseBackPairJob(p.WT0, _d0, _t0, _u0, L0In, L0Out);
     }
 
     /// <inheritdoc />
