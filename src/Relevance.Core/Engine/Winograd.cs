@@ -182,8 +182,8 @@ internal sealed class Winograd
         {
             for (; i + 16 <= n; i += 16)
             {
-                var (e0, o0) = Split(ref rr, 2 * i);
-                var (e1, o1) = Split(ref rr, 2 * i + 2);
+                var (e0, o0) = Lanes.Split(Vector512.LoadUnsafe(ref rr, (nuint)(2 * i)), Vector512.LoadUnsafe(ref rr, (nuint)(2 * i + 16)));
+                var (e1, o1) = Lanes.Split(Vector512.LoadUnsafe(ref rr, (nuint)(2 * i + 2)), Vector512.LoadUnsafe(ref rr, (nuint)(2 * i + 18)));
                 (e0 - e1).StoreUnsafe(ref rt, (nuint)i);
                 (o0 + e1).StoreUnsafe(ref rt, (nuint)(stride + i));
                 (e1 - o0).StoreUnsafe(ref rt, (nuint)(2 * stride + i));
@@ -195,17 +195,6 @@ internal sealed class Winograd
             float d0 = row[2 * i], d1 = row[2 * i + 1], d2 = row[2 * i + 2], d3 = row[2 * i + 3];
             (t[i], t[stride + i], t[2 * stride + i], t[3 * stride + i]) = (d0 - d2, d1 + d2, d2 - d1, d1 - d3);
         }
-    }
-
-    // 16 consecutive pairs from `at` on: their first (even) and second (odd) elements, by narrowing the pairs as 64-bit lanes.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Even, Vector512<float> Odd) Split(ref float row, int at)
-    {
-        var lo = Vector512.LoadUnsafe(ref row, (nuint)at).AsUInt64();
-        var hi = Vector512.LoadUnsafe(ref row, (nuint)(at + 16)).AsUInt64();
-        var even = Vector512.Narrow(lo, hi).AsSingle();
-        var odd = Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32)).AsSingle();
-        return (even, odd);
     }
 
     // Along y for the row transforms' k-th outputs R0..R3: ξ = k: R0 − R2, 4 + k: R1 + R2, 8 + k: R2 − R1, 12 + k: R1 − R3.
@@ -304,20 +293,18 @@ internal sealed class Winograd
         if (ox + 1 < _g.OutWidth) y[row + ox + 1] = accumulate ? y[row + ox + 1] + right : right;
     }
 
-    // y[at .. at + 32] (+)= (left0, right0, left1, right1, …): two vectors of 16 interleaved as 64-bit pairs.
+    // y[at .. at + 32] (+)= (left0, right0, left1, right1, …).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Interleaved(ref float y, int at, Vector512<float> left, Vector512<float> right, bool accumulate)
     {
-        var (l, r) = (left.AsUInt32(), right.AsUInt32());
-        var low = Vector512.WidenLower(l) | Vector512.ShiftLeft(Vector512.WidenLower(r), 32);
-        var high = Vector512.WidenUpper(l) | Vector512.ShiftLeft(Vector512.WidenUpper(r), 32);
+        var (low, high) = Lanes.Interleave(left, right);
         if (accumulate)
         {
-            (Vector512.LoadUnsafe(ref y, (nuint)at) + low.AsSingle()).StoreUnsafe(ref y, (nuint)at);
-            (Vector512.LoadUnsafe(ref y, (nuint)(at + 16)) + high.AsSingle()).StoreUnsafe(ref y, (nuint)(at + 16));
+            (Vector512.LoadUnsafe(ref y, (nuint)at) + low).StoreUnsafe(ref y, (nuint)at);
+            (Vector512.LoadUnsafe(ref y, (nuint)(at + 16)) + high).StoreUnsafe(ref y, (nuint)(at + 16));
             return;
         }
-        low.AsSingle().StoreUnsafe(ref y, (nuint)at);
-        high.AsSingle().StoreUnsafe(ref y, (nuint)(at + 16));
+        low.StoreUnsafe(ref y, (nuint)at);
+        high.StoreUnsafe(ref y, (nuint)(at + 16));
     }
 }

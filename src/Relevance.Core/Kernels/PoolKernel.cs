@@ -8,7 +8,7 @@ namespace Relevance.Kernels;
 /// <remarks>Windows are read through one base offset each, and a window's relevance is spread without testing whether it
 /// is zero: half the windows above a ReLU carry none, and a branch on that mispredicts more often than the multiply costs.
 /// The 2×2, stride-2 window of LeNet- and VGG-style networks is unrolled, and runs 16 windows at a time as vectors where a
-/// row has 16 left (see <see cref="Pairs"/>).</remarks>
+/// row has 16 left (pairs of columns split and joined by <see cref="Engine.Lanes"/>).</remarks>
 public static class PoolKernel
 {
     /// <summary>y = the maximum (<paramref name="max"/>) or the sum of each window, times <paramref name="scale"/>.</summary>
@@ -28,7 +28,7 @@ public static class PoolKernel
                         ref var w = ref Unsafe.Add(ref rx, (ch * height + 2 * oy) * width + 2 * ox);
                         var (a0, a1) = (Vector512.LoadUnsafe(ref w), Vector512.LoadUnsafe(ref w, 16));
                         var (b0, b1) = (Vector512.LoadUnsafe(ref w, (nuint)width), Vector512.LoadUnsafe(ref w, (nuint)width + 16));
-                        var (even, odd) = max ? Pairs(Vector512.Max(a0, b0), Vector512.Max(a1, b1)) : Pairs(a0 + b0, a1 + b1);
+                        var (even, odd) = max ? Engine.Lanes.Split(Vector512.Max(a0, b0), Vector512.Max(a1, b1)) : Engine.Lanes.Split(a0 + b0, a1 + b1);
                         ((max ? Vector512.Max(even, odd) : even + odd) * scale).StoreUnsafe(ref ry, (nuint)(o + ox));
                     }
                 for (; ox < outWidth; ox++)
@@ -74,14 +74,12 @@ public static class PoolKernel
                         var below = at + (nuint)width;
                         var (a0, a1) = (Vector512.LoadUnsafe(ref rx, at), Vector512.LoadUnsafe(ref rx, at + 16));
                         var (b0, b1) = (Vector512.LoadUnsafe(ref rx, below), Vector512.LoadUnsafe(ref rx, below + 16));
-                        var (even, odd) = Pairs(a0 + b0, a1 + b1);
+                        var (even, odd) = Engine.Lanes.Split(a0 + b0, a1 + b1);
                         var total = even + odd;
                         var ratio = Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<float>.Zero), Vector512<float>.Zero,
                             Vector512.LoadUnsafe(ref ru, (nuint)(row + ox)) / total);
                         // Each window's ratio on both of its columns: lanes 2k and 2k + 1 of r0 are ratio k (k < 8), of r1 ratio 8 + k.
-                        var bits = ratio.AsUInt32();
-                        var r0 = (Vector512.WidenLower(bits) | Vector512.ShiftLeft(Vector512.WidenLower(bits), 32)).AsSingle();
-                        var r1 = (Vector512.WidenUpper(bits) | Vector512.ShiftLeft(Vector512.WidenUpper(bits), 32)).AsSingle();
+                        var (r0, r1) = Engine.Lanes.Interleave(ratio, ratio);
                         (Vector512.LoadUnsafe(ref rl, at) + a0 * r0).StoreUnsafe(ref rl, at);
                         (Vector512.LoadUnsafe(ref rl, at + 16) + a1 * r1).StoreUnsafe(ref rl, at + 16);
                         (Vector512.LoadUnsafe(ref rl, below) + b0 * r0).StoreUnsafe(ref rl, below);
@@ -112,15 +110,6 @@ public static class PoolKernel
                         for (var kx = 0; kx < size; kx++) Unsafe.Add(ref l0, ky * width + kx) += Unsafe.Add(ref w0, ky * width + kx) * share;
                 }
             }
-    }
-
-    // Of 32 consecutive column values (two vectors), the 16 even-indexed and the 16 odd-indexed: the two columns of 16
-    // 2-wide windows, split by narrowing the pairs as 64-bit lanes.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Even, Vector512<float> Odd) Pairs(Vector512<float> first, Vector512<float> second)
-    {
-        var (lo, hi) = (first.AsUInt64(), second.AsUInt64());
-        return (Vector512.Narrow(lo, hi).AsSingle(), Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32)).AsSingle());
     }
 
     // Every window inside the plane, and buffers long enough for the planes: the unchecked reads above rely on it.
