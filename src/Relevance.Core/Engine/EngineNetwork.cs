@@ -343,22 +343,20 @@ public sealed class EngineNetwork
     private string Describe(int n, Layer layer) => layer switch
     {
         Dense or Conv2d => _kernels[n]!.Rule.Name,
-        ReLU or Flatten or Reshape or Identity or LocalResponseNorm => "pass-through",
+        _ when PassesThrough(layer) => "pass-through",
         Pool2d { Pool: PoolKind.Max } when Options.Pooling == PoolingRedistribution.WinnerTakeAll => "winner-take-all",
         Concat => "slice",
         _ => "proportional",
     };
 
-    // Writes what node n passes to its input m into `lower`.
+    // Writes what node n passes to its input m into `lower` (pass-through layers never get here: RelevanceNode sends their
+    // relevance down as it is).
     private void Redistribute(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, ref double bias)
     {
         switch (layer)
         {
             case Dense or Conv2d:
                 bias += _kernels[n]!.Relevance(x, upper, lower, ws);
-                return;
-            case ReLU or Flatten or Reshape or Identity or LocalResponseNorm:
-                upper.CopyTo(lower);
                 return;
             case Pool2d p:
                 Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);
