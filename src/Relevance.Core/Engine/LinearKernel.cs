@@ -201,10 +201,13 @@ internal sealed class LinearKernel
 
     // back = col2im(Vᵀ S) by Winograd (written, not added: no clearing). When V and S each have one sign, so has the exact product: rounding can only leave
     // entries of the wrong sign that should be 0 or tiny, so they are set to 0, which keeps z⁺'s relevance exactly ≥ 0.
-    private static void WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back)
+    // The ratios' sign is found once per pass, and only for a one-signed term.
+    private static void WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back, ref int? ratioSign)
     {
         t.Backward!.Apply(s, back, accumulate: false);
-        var sign = t.Sign * (TensorPrimitives.Min(s) >= 0 ? 1 : TensorPrimitives.Max(s) <= 0 ? -1 : 0);
+        if (t.Sign == 0) return;
+        ratioSign ??= TensorPrimitives.Min(s) >= 0 ? 1 : TensorPrimitives.Max(s) <= 0 ? -1 : 0;
+        var sign = t.Sign * ratioSign.Value;
         if (sign > 0) TensorPrimitives.Max(back, 0f, back);
         else if (sign < 0) TensorPrimitives.Min(back, 0f, back);
     }
@@ -257,11 +260,12 @@ internal sealed class LinearKernel
                 if (neuron != 0) biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(zm).Sum;
             }
             var back = ws.Back(g);
+            int? ratioSign = null;
             foreach (var t in pass.Terms)
             {
                 var a = Input(t, x, ws);
                 if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
-                else WinogradBackward(t, z, back);
+                else WinogradBackward(t, z, back, ref ratioSign);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 if (first) TensorPrimitives.Multiply(a, back, lower);
                 else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
