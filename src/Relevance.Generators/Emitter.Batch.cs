@@ -67,8 +67,11 @@ internal static partial class Emitter
         foreach (var l in dense)
         {
             var n = l.Index;
+            // A split z^B layer's Wᵀ is already bound for the single-input path (SparseBackPairJob): shared, not made twice.
             foreach (var (name, source) in Transposes(l))
-                w.Line($"public readonly float[] {name}{n} = {K}.Weights.Transpose({source.Replace("#", n.ToString())}, L{n}In, L{n}Out);");
+                w.Line(name == "WT" && l.Rule == LayerRule.ZBox && Splits(l)
+                    ? $"public readonly float[] WT{n} = p.WT{n};"
+                    : $"public readonly float[] {name}{n} = {K}.Weights.Transpose({source.Replace("#", n.ToString())}, L{n}In, L{n}Out);");
         }
         w.Close();
         w.Line();

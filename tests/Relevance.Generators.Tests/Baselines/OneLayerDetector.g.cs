@@ -160,7 +160,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
 
     private sealed class TransposedWeights(Parameters p)
     {
-        public readonly float[] WT0 = global::Relevance.Kernels.Weights.Transpose(p.W0, L0In, L0Out);
+        public readonly float[] WT0 = p.WT0;
         public readonly float[] WPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(p.W0), L0In, L0Out);
     }
 

@@ -199,7 +199,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
 
     private sealed class TransposedWeights(Parameters p)
     {
-        public readonly float[] WT0 = global::Relevance.Kernels.Weights.Transpose(p.W0, L0In, L0Out);
+        public readonly float[] WT0 = p.WT0;
         public readonly float[] WPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(p.W0), L0In, L0Out);
         public readonly float[] WPT3 = global::Relevance.Kernels.Weights.Transpose(p.WP3, L3In, L3Out);
     }
