@@ -77,40 +77,10 @@ public static class DenseKernel
             ref var rw = ref MemoryMarshal.GetReference(wt);
             var i = from;
             if (Vector512.IsHardwareAccelerated)
-                for (; i + 64 <= to; i += 64)
-                {
-                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, p0 = default, p1 = default, p2 = default, p3 = default;
-                    foreach (var j in rows)
-                    {
-                        ref var w = ref Unsafe.Add(ref rw, j * inputs + i);
-                        var sv = Vector512.Create(s[j]);
-                        var (w0, w1, w2, w3) = (Vector512.LoadUnsafe(ref w), Vector512.LoadUnsafe(ref w, 16), Vector512.LoadUnsafe(ref w, 32), Vector512.LoadUnsafe(ref w, 48));
-                        a0 = Vector512.FusedMultiplyAdd(w0, sv, a0); a1 = Vector512.FusedMultiplyAdd(w1, sv, a1);
-                        a2 = Vector512.FusedMultiplyAdd(w2, sv, a2); a3 = Vector512.FusedMultiplyAdd(w3, sv, a3);
-                        p0 = Vector512.FusedMultiplyAdd(Vector512.Max(w0, Vector512<float>.Zero), sv, p0);
-                        p1 = Vector512.FusedMultiplyAdd(Vector512.Max(w1, Vector512<float>.Zero), sv, p1);
-                        p2 = Vector512.FusedMultiplyAdd(Vector512.Max(w2, Vector512<float>.Zero), sv, p2);
-                        p3 = Vector512.FusedMultiplyAdd(Vector512.Max(w3, Vector512<float>.Zero), sv, p3);
-                    }
-                    ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i);
-                    ref var rp = ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i);
-                    a0.StoreUnsafe(ref ra); a1.StoreUnsafe(ref ra, 16); a2.StoreUnsafe(ref ra, 32); a3.StoreUnsafe(ref ra, 48);
-                    p0.StoreUnsafe(ref rp); p1.StoreUnsafe(ref rp, 16); p2.StoreUnsafe(ref rp, 32); p3.StoreUnsafe(ref rp, 48);
-                }
-            if (Vector512.IsHardwareAccelerated)
-                for (; i + 16 <= to; i += 16)
-                {
-                    Vector512<float> a0 = default, p0 = default;
-                    foreach (var j in rows)
-                    {
-                        var w0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref rw, j * inputs + i));
-                        var sv = Vector512.Create(s[j]);
-                        a0 = Vector512.FusedMultiplyAdd(w0, sv, a0);
-                        p0 = Vector512.FusedMultiplyAdd(Vector512.Max(w0, Vector512<float>.Zero), sv, p0);
-                    }
-                    a0.StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i));
-                    p0.StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i));
-                }
+            {
+                for (; i + 64 <= to; i += 64) ActiveSums(ref rw, s, rows, inputs, i, a, p, 4);
+                for (; i + 16 <= to; i += 16) ActiveSums(ref rw, s, rows, inputs, i, a, p, 1);
+            }
             for (; i < to; i++)
             {
                 var (sa, sp) = (0f, 0f);
@@ -127,6 +97,35 @@ public static class DenseKernel
         {
             System.Buffers.ArrayPool<int>.Shared.Return(rented);
         }
+    }
+
+    // a and p at inputs i .. i + 16·vectors over the active rows, the sums in registers; `vectors` (1 or 4) is a constant at
+    // each call, so the unused accumulators fold away.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ActiveSums(ref float rw, ReadOnlySpan<float> s, ReadOnlySpan<int> rows, int inputs, int i, Span<float> a, Span<float> p, int vectors)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, p0 = default, p1 = default, p2 = default, p3 = default;
+        foreach (var j in rows)
+        {
+            ref var w = ref Unsafe.Add(ref rw, j * inputs + i);
+            var sv = Vector512.Create(s[j]);
+            var w0 = Vector512.LoadUnsafe(ref w);
+            a0 = Vector512.FusedMultiplyAdd(w0, sv, a0);
+            p0 = Vector512.FusedMultiplyAdd(Vector512.Max(w0, Vector512<float>.Zero), sv, p0);
+            if (vectors == 1) continue;
+            var (w1, w2, w3) = (Vector512.LoadUnsafe(ref w, 16), Vector512.LoadUnsafe(ref w, 32), Vector512.LoadUnsafe(ref w, 48));
+            a1 = Vector512.FusedMultiplyAdd(w1, sv, a1); a2 = Vector512.FusedMultiplyAdd(w2, sv, a2); a3 = Vector512.FusedMultiplyAdd(w3, sv, a3);
+            p1 = Vector512.FusedMultiplyAdd(Vector512.Max(w1, Vector512<float>.Zero), sv, p1);
+            p2 = Vector512.FusedMultiplyAdd(Vector512.Max(w2, Vector512<float>.Zero), sv, p2);
+            p3 = Vector512.FusedMultiplyAdd(Vector512.Max(w3, Vector512<float>.Zero), sv, p3);
+        }
+        ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i);
+        ref var rp = ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i);
+        a0.StoreUnsafe(ref ra);
+        p0.StoreUnsafe(ref rp);
+        if (vectors == 1) return;
+        a1.StoreUnsafe(ref ra, 16); a2.StoreUnsafe(ref ra, 32); a3.StoreUnsafe(ref ra, 48);
+        p1.StoreUnsafe(ref rp, 16); p2.StoreUnsafe(ref rp, 32); p3.StoreUnsafe(ref rp, 48);
     }
 
     /// <summary>a_i = Σ_j W[i, j] s_j and p_i = Σ_j max(0, W[i, j]) s_j in one pass over W: z^B's two backward products
