@@ -14,10 +14,34 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·col(x) of an input of {g.InputSize} values.");
         if (!accumulate) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
+        var packed = ArrayPool<float>.Shared.Rent(m * k);
+        try
+        {
+            ImageProduct(PackRows(a, m, k, packed), x, g, c);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
+    /// <summary>C (+)= A · col(x) for A packed once (a weight matrix [M×K]).</summary>
+    public static void MultiplyImage(PackedMatrix a, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate = false)
+    {
+        if (a.Rows != g.M || a.Columns != g.K || x.Length < g.InputSize || c.Length < g.M * g.P)
+            throw new ArgumentException($"Gemm: a packed [{a.Rows}×{a.Columns}] matrix and an input of {x.Length} values do not fit [{g.M}×{g.K}]·col(x) of {g.InputSize} values.");
+        if (!accumulate) c[..(g.M * g.P)].Clear();
+        if (g.M == 0 || g.P == 0 || g.K == 0) return;
+        ImageProduct(a.Data, x, g, c);
+    }
+
+    private static void ImageProduct(ReadOnlySpan<float> packedA, ReadOnlySpan<float> x, Geometry g, Span<float> c)
+    {
+        var (m, k, n) = (g.M, g.K, g.P);
         var width = Width;
         var panels = (n + width - 1) / width;
-        if ((long)m * n * k < ParallelThreshold) Run(a, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width);
-        else RunParallel(a, x, g, c, m, k, n, panels, Environment.ProcessorCount, width);
+        if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width);
+        else RunParallel(packedA, x, g, c, m, k, n, panels, Environment.ProcessorCount, width);
     }
 
     /// <summary>x += col2im(Vᵀ · S) for Vᵀ [K×M] and S [M×P]: a convolution's backward product, scattered onto the image panel by panel.</summary>
@@ -50,11 +74,12 @@ public static partial class Gemm
         var rows = (channelTo - channelFrom) * taps;
         var packed = ArrayPool<float>.Shared.Rent(g.M * width);
         var scratch = ArrayPool<float>.Shared.Rent(rows * width);
+        var packedRows = ArrayPool<float>.Shared.Rent(rows * g.M);
         try
         {
             var pb = packed.AsSpan(0, g.M * width);
             var tile = scratch.AsSpan(0, rows * width);
-            var a = vt.Slice(channelFrom * taps * g.M, rows * g.M);
+            var a = PackRows(vt.Slice(channelFrom * taps * g.M, rows * g.M), rows, g.M, packedRows);
             var source = new MatrixPanels(s, g.M, g.P);
             for (var j = 0; j < g.P; j += width)
             {
@@ -69,6 +94,7 @@ public static partial class Gemm
         {
             ArrayPool<float>.Shared.Return(packed);
             ArrayPool<float>.Shared.Return(scratch);
+            ArrayPool<float>.Shared.Return(packedRows);
         }
     }
 }

@@ -25,7 +25,9 @@ internal enum Source
 /// <param name="Backward">The backward product col2im(Vᵀ S) as a Winograd convolution of S, for 3×3 stride-1 convolutions
 /// it covers (then <paramref name="VTransposed"/> is null), else null.</param>
 /// <param name="Sign">+1 when every entry of V is ≥ 0, −1 when every entry is ≤ 0, else 0.</param>
-internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign);
+/// <param name="Packed">V laid out for the product kernel, for the convolutions whose products go through it, else null.</param>
+/// <param name="PackedTransposed">Vᵀ laid out for the product kernel, where its backward product goes through it, else null.</param>
+internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed);
 
 /// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
 internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
@@ -49,7 +51,13 @@ internal sealed class LinearKernel
         _low = low;
         _high = high;
         _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights) : null;
+        _packedWeights = _winograd is null ? PackedFor(geometry, weights) : null;
     }
+
+    // W laid out once for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage).
+    private readonly PackedMatrix? _packedWeights;
+
+    private static PackedMatrix? PackedFor(Geometry g, float[] v) => g.P > 1 && g.K > ShortInner ? PackedMatrix.Of(v, g.M, g.K) : null;
 
     // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. The rule's
     // denominators are not computed this way: z⁺ and z^B divide by them, and they must keep the exact sign and small
@@ -100,7 +108,9 @@ internal sealed class LinearKernel
         {
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
             var sign = v.All(e => e >= 0) ? 1 : v.All(e => e <= 0) ? -1 : 0;
-            return new(s, constant, v, g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K), backward, sign);
+            var transposed = g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K);
+            var packedTransposed = transposed is not null && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Of(transposed, g.K, g.M) : null;
+            return new(s, constant, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);
         }
         ImmutableArray<Pass> passes = rule switch
         {
@@ -145,7 +155,7 @@ internal sealed class LinearKernel
         foreach (var t in terms.Where(t => t.Source == Source.Constant))
         {
             constantZ ??= new float[g.M * g.P];
-            Product(g, t.V, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
+            Product(g, t.V, null, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
         }
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }
@@ -156,16 +166,17 @@ internal sealed class LinearKernel
         var g = Geometry;
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
         if (_winograd is not null) _winograd.Apply(x, y);
-        else Product(g, Weights, x, y, ws.Col(Scratch.Col));
+        else Product(g, Weights, _packedWeights, x, y, ws.Col(Scratch.Col));
     }
 
-    // z += V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM, with col(a)
-    // built in `colBuffer` or streamed from the image.
-    private static void Product(Geometry g, float[] v, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer)
+    // z += V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM (with V packed
+    // once when `packed` is given), with col(a) built in `colBuffer` or streamed from the image.
+    private static void Product(Geometry g, float[] v, PackedMatrix? packed, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer)
     {
         if (StreamedFor(g))
         {
-            Gemm.MultiplyImage(v, a, g, z, accumulate: true);
+            if (packed is not null) Gemm.MultiplyImage(packed, a, g, z, accumulate: true);
+            else Gemm.MultiplyImage(v, a, g, z, accumulate: true);
             return;
         }
         var col = a;
@@ -176,12 +187,13 @@ internal sealed class LinearKernel
         }
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
         else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel: true);
+        else if (packed is not null) Gemm.Multiply(packed, col, z, g.P, accumulate: true, parallel: true);
         else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
     }
 
     // back = col2im(Vᵀ s), the products' adjoint; a Dense layer skips the rows where `mask` (the term's input) is zero,
     // since the lower relevance a ⊙ back is zero there whatever back is.
-    private static void TransposedProduct(Geometry g, float[] v, float[]? vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back, Span<float> colBuffer)
+    private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back, Span<float> colBuffer)
     {
         if (StreamedFor(g))
         {
@@ -193,6 +205,7 @@ internal sealed class LinearKernel
         var target = g.IsIdentity ? back : colBuffer;
         if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
         else if (g.M <= ShortInner) Gemm.MultiplyUnpacked(vt!, s, target, g.K, g.M, g.P, parallel: true);
+        else if (packed is not null) Gemm.Multiply(packed, s, target, g.P, accumulate: false, parallel: true);
         else Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
         if (g.IsIdentity) return;
         back.Clear();
@@ -217,7 +230,7 @@ internal sealed class LinearKernel
     {
         var g = Geometry;
         if (g.P > 1) _transposed ??= Kernels.Weights.Transpose(Weights, g.M, g.K);
-        TransposedProduct(g, Weights, _transposed, upper, default, lower, ws.Col(Scratch.Col));
+        TransposedProduct(g, Weights, _transposed, null, upper, default, lower, ws.Col(Scratch.Col));
     }
 
     // Wᵀ for convolutions, made on the first gradient (explanations never need it). Two threads racing here both store
@@ -237,7 +250,7 @@ internal sealed class LinearKernel
             var z = ws.Z(g);
             if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
             var col = ws.Col(Scratch.Col);
-            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, Input(t, x, ws), z, col);
+            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, Input(t, x, ws), z, col);
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
             for (var m = 0; m < g.M; m++)
             {
@@ -264,7 +277,7 @@ internal sealed class LinearKernel
             foreach (var t in pass.Terms)
             {
                 var a = Input(t, x, ws);
-                if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, z, a, back, col);
+                if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
                 else WinogradBackward(t, z, back, ref ratioSign);
                 if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                 if (first) TensorPrimitives.Multiply(a, back, lower);

@@ -17,8 +17,8 @@ internal sealed class Winograd
 {
     private const int Tile = 16;
     private readonly Geometry _g;
-    // G g Gᵀ: 16 matrices [M×C], one per position ξ = 4j + k of the transformed tile.
-    private readonly float[] _weights;
+    // G g Gᵀ: 16 matrices [M×C], one per position ξ = 4j + k of the transformed tile, packed for the product kernel.
+    private readonly PackedMatrix[] _weights;
     private readonly int _tilesHigh, _tilesWide, _tiles, _band;
 
     /// <summary>Whether a convolution is worth it: 3×3, stride 1, enough channels on both sides that the 16 products, not
@@ -48,7 +48,7 @@ internal sealed class Winograd
     {
         _g = g;
         var (m, c) = (g.M, g.InChannels);
-        _weights = new float[Tile * m * c];
+        var weights = new float[Tile * m * c];
         Span<double> t = stackalloc double[12];
         Span<double> u = stackalloc double[4];
         for (var o = 0; o < m; o++)
@@ -65,9 +65,10 @@ internal sealed class Winograd
                 {
                     double g0 = t[3 * j], g1 = t[3 * j + 1], g2 = t[3 * j + 2];
                     (u[0], u[1], u[2], u[3]) = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2);
-                    for (var kx = 0; kx < 4; kx++) _weights[((4 * j + kx) * m + o) * c + i] = (float)u[kx];
+                    for (var kx = 0; kx < 4; kx++) weights[((4 * j + kx) * m + o) * c + i] = (float)u[kx];
                 }
             }
+        _weights = [.. Enumerable.Range(0, Tile).Select(xi => PackedMatrix.Of(weights.AsSpan(xi * m * c, m * c), m, c))];
         (_tilesHigh, _tilesWide) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
         _tiles = _tilesHigh * _tilesWide;
         // About 1 MB of transformed inputs or products per band, at least two panels, and at least two bands for two cores.
@@ -119,7 +120,7 @@ internal sealed class Winograd
                 var p = pBuffer.AsSpan(0, Tile * m * count);
                 TransformInput(x, v, t0, count, sBuffer, rowLength);
                 for (var xi = 0; xi < Tile; xi++)
-                    Gemm.MultiplySerial(_weights.AsSpan(xi * m * c, m * c), v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), m, c, count);
+                    Gemm.Multiply(_weights[xi], v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
                 TransformOutput(p, y, t0, count, accumulate);
             }
         }

@@ -53,6 +53,9 @@ public class GemmImageTests
         var actual = Enumerable.Repeat(0.5f, g.M * g.P).ToArray();
         Gemm.MultiplyImage(a, x, g, actual, accumulate: true);
         Close(expected, actual, g.K);
+        var packed = Enumerable.Repeat(0.5f, g.M * g.P).ToArray();
+        Gemm.MultiplyImage(PackedMatrix.Of(a, g.M, g.K), x, g, packed, accumulate: true);
+        Close(expected, packed, g.K);
     }
 
     [Theory]

@@ -22,6 +22,23 @@ public class GemmTests
         AssertProduct(a, b, c, m, k, n, 1);
     }
 
+    // A matrix packed once gives the same product, serial or split across cores, for whole 8-row tiles with and without
+    // a remainder of rows.
+    [Theory]
+    [InlineData(8, 33, 64, false)]
+    [InlineData(13, 17, 33, false)]
+    [InlineData(130, 300, 1000, true)]
+    [InlineData(261, 500, 49, true)]
+    public void A_packed_matrix_gives_the_same_product(int m, int k, int n, bool parallel)
+    {
+        var (a, b) = Operands(m, k, n);
+        var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
+        Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: true, parallel);
+        AssertProduct(a, b, c, m, k, n, 1);
+        Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: false, parallel);
+        AssertProduct(a, b, c, m, k, n, 0);
+    }
+
     // Every row remainder (1–3 after blocks of 4), column counts below one vector, exactly one, ragged past two, and
     // wide; on a machine without AVX-512 the same call takes the packed route and must agree too.
     [Theory]
