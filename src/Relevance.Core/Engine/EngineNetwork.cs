@@ -77,7 +77,8 @@ public sealed class EngineNetwork
         var linear = _kernels.Where(k => k is not null).Select(k => k!.Scratch).ToList();
         var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], Network.InputShape.Size,
-            linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest);
+            linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
+            [.. _kernels.Select(k => k is { PairsDenominators: true } ? k.Geometry.M * k.Geometry.P : 0)]);
     }
 
     /// <summary>The network's outputs for one input.</summary>
@@ -87,7 +88,7 @@ public sealed class EngineNetwork
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws)
     {
         Validate(input);
-        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws);
+        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining: false);
         return ws.Values[OutputIndex];
     }
 
@@ -133,7 +134,10 @@ public sealed class EngineNetwork
     // (relevance) or 1 (gradient).
     private int Start(ReadOnlySpan<float> input, Workspace ws, int? target, bool seedWithOutput)
     {
-        var outputs = Forward(input, ws);
+        Validate(input);
+        // An explanation's forward pass also leaves the denominators of the layers that pair them (LinearKernel.PairsDenominators).
+        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining: seedWithOutput);
+        var outputs = ws.Values[OutputIndex].AsSpan();
         var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
@@ -230,7 +234,7 @@ public sealed class EngineNetwork
 
     private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index];
 
-    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws)
+    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining)
     {
         var node = Network.Nodes[n];
         var x = ValueOf(_inputs[n][0], input, ws);
@@ -238,7 +242,7 @@ public sealed class EngineNetwork
         switch (node.Layer)
         {
             case Dense or Conv2d:
-                _kernels[n]!.Forward(x, y, ws);
+                _kernels[n]!.Forward(x, y, ws, explaining ? ws.Denominators[n] : default);
                 break;
             case ReLU:
                 TensorPrimitives.Max(x, 0f, y);
@@ -356,7 +360,7 @@ public sealed class EngineNetwork
         switch (layer)
         {
             case Dense or Conv2d:
-                bias += _kernels[n]!.Relevance(x, upper, lower, ws);
+                bias += _kernels[n]!.Relevance(x, ws.Values[n], upper, lower, ws, ws.Denominators[n]);
                 return;
             case Pool2d p:
                 Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);

@@ -38,6 +38,26 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
 
+    /// <summary>(V · col(x))[m, p] summed directly in double precision, for V [M×K].</summary>
+    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p)
+    {
+        var (oy, ox) = Math.DivRem(p, OutWidth);
+        var sum = 0.0;
+        for (var c = 0; c < InChannels; c++)
+            for (var ky = 0; ky < KernelHeight; ky++)
+            {
+                var iy = oy * Stride - PadTop + ky;
+                if ((uint)iy >= (uint)Height) continue;
+                for (var kx = 0; kx < KernelWidth; kx++)
+                {
+                    var ix = ox * Stride - PadLeft + kx;
+                    if ((uint)ix < (uint)Width)
+                        sum += (double)v[m * K + (c * KernelHeight + ky) * KernelWidth + kx] * x[(c * Height + iy) * Width + ix];
+                }
+            }
+        return sum;
+    }
+
     /// <summary>The output columns [first, last) whose input column ox·s − p + kx lies inside the image.</summary>
     private (int First, int Last) Valid(int kx) => ValidOutputs(kx, PadLeft, Stride, Width, OutWidth);
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Relevance.Reference;
 
 namespace Relevance.Engine;
@@ -50,18 +52,26 @@ internal sealed class LinearKernel
         Rule = rule;
         _low = low;
         _high = high;
-        _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights) : null;
+        // z⁺'s denominators W⁺ ∗ x come out of the explanation's forward pass with W ∗ x where it is a Winograd product.
+        var covered = geometry.P > 1 && Winograd.Covers(geometry);
+        _winograd = covered ? new Winograd(geometry, weights, rule is ZPlusRule ? passes[0].Terms[0].V : default) : null;
+        if (PairsDenominators) Passes = [passes[0] with { Terms = [passes[0].Terms[0] with { Packed = null }] }];
         _packedWeights = _winograd is null ? PackedFor(geometry, weights) : null;
     }
+
+    /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
+    /// <remarks>Their rounding is a Winograd product's, not an exact sum's: <see cref="Relevance"/> keeps them at or above
+    /// Σ x w + bias term, which the exact z⁺ denominator is never below, so every ratio keeps its sign and stays bounded.</remarks>
+    public bool PairsDenominators => _winograd?.Paired == true;
 
     // W laid out once for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage).
     private readonly PackedMatrix? _packedWeights;
 
     private static PackedMatrix? PackedFor(Geometry g, float[] v) => g.P > 1 && g.K > ShortInner ? PackedMatrix.Of(v, g.M, g.K) : null;
 
-    // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. The rule's
-    // denominators are not computed this way: z⁺ and z^B divide by them, and they must keep the exact sign and small
-    // relative error of a sum of non-negative terms.
+    // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. Of the rules'
+    // denominators only z⁺'s are computed this way (paired with the forward product, see PairsDenominators); the others
+    // stay exact sums.
     private readonly Winograd? _winograd;
 
     private readonly float[]? _low;
@@ -160,12 +170,14 @@ internal sealed class LinearKernel
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }
 
-    /// <summary>y = W · col(x) + b.</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws)
+    /// <summary>y = W · col(x) + b, and the z⁺ denominators W⁺ · col(x) into <paramref name="denominators"/> when given and
+    /// <see cref="PairsDenominators"/>.</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws, Span<float> denominators = default)
     {
         var g = Geometry;
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
-        if (_winograd is not null) _winograd.Apply(x, y);
+        if (_winograd is not null && PairsDenominators && !denominators.IsEmpty) _winograd.ApplyPair(x, y, denominators);
+        else if (_winograd is not null) _winograd.Apply(x, y);
         else Product(g, Weights, _packedWeights, x, y, ws.Col(Scratch.Col));
     }
 
@@ -238,19 +250,30 @@ internal sealed class LinearKernel
     private float[]? _transposed;
 
     /// <summary>Writes the layer's input relevance into <paramref name="lower"/> and returns the relevance taken by bias neurons.</summary>
-    public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    /// <param name="x">The layer's input.</param>
+    /// <param name="y">Its output W · col(x) + b.</param>
+    /// <param name="upper">The relevance of its outputs.</param>
+    /// <param name="lower">Receives the relevance of its inputs.</param>
+    /// <param name="ws">Scratch buffers.</param>
+    /// <param name="denominators">When <see cref="PairsDenominators"/>: W⁺ · col(x) from the forward pass (overwritten);
+    /// else empty.</param>
+    public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators = default)
     {
         CheckDomain(x);
         var g = Geometry;
         // The first term writes `lower` (a ⊙ back) and later ones add to it: no clearing pass over a large input.
         var first = true;
         var biasRelevance = 0.0;
+        var paired = PairsDenominators && !denominators.IsEmpty;
         foreach (var pass in Passes)
         {
-            var z = ws.Z(g);
-            if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
+            var z = paired ? denominators : ws.Z(g);
             var col = ws.Col(Scratch.Col);
-            foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, Input(t, x, ws), z, col);
+            if (!paired)
+            {
+                if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
+                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, Input(t, x, ws), z, col);
+            }
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
             for (var m = 0; m < g.M; m++)
             {
@@ -267,7 +290,8 @@ internal sealed class LinearKernel
                     }
                 else
                 {
-                    if (add != 0) TensorPrimitives.Add(zm, add, zm);
+                    if (paired) Floor(pass.Terms[0].V, x, m, zm, y.Slice(m * g.P, g.P), um, add, add - Bias[m]);
+                    else if (add != 0) TensorPrimitives.Add(zm, add, zm);
                     Kernels.RelevanceKernel.Ratios(um, zm);
                 }
                 if (neuron != 0) biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(zm).Sum;
@@ -286,6 +310,37 @@ internal sealed class LinearKernel
             }
         }
         return biasRelevance;
+    }
+
+    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add is never below
+    // Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z between 0 and R ⊘ (y + floor).
+    // Where relevance reaches an output whose floor is not positive (a rule above that gives relevance to inactive
+    // neurons, such as w²), the floor bounds nothing: the denominator is summed exactly there instead.
+    private void Floor(float[] v, ReadOnlySpan<float> x, int m, Span<float> z, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
+    {
+        var p = 0;
+        var unbounded = false;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var rz = ref MemoryMarshal.GetReference(z);
+            ref var ry = ref MemoryMarshal.GetReference(y);
+            ref var ru = ref MemoryMarshal.GetReference(upper);
+            var (a, f) = (Vector512.Create(add), Vector512.Create(floor));
+            for (; p + 16 <= z.Length; p += 16)
+            {
+                var low = Vector512.LoadUnsafe(ref ry, (nuint)p) + f;
+                Vector512.Max(Vector512.LoadUnsafe(ref rz, (nuint)p) + a, low).StoreUnsafe(ref rz, (nuint)p);
+                unbounded |= (Vector512.LessThanOrEqual(low, Vector512<float>.Zero) & ~Vector512.Equals(Vector512.LoadUnsafe(ref ru, (nuint)p), Vector512<float>.Zero)) != Vector512<float>.Zero;
+            }
+        }
+        for (; p < z.Length; p++)
+        {
+            z[p] = Math.Max(z[p] + add, y[p] + floor);
+            unbounded |= y[p] + floor <= 0 && upper[p] != 0;
+        }
+        if (!unbounded) return;
+        for (p = 0; p < z.Length; p++)
+            if (y[p] + floor <= 0 && upper[p] != 0) z[p] = (float)(Geometry.Dot(v, x, m, p) + add);
     }
 
     private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)

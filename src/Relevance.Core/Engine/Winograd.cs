@@ -11,8 +11,10 @@ namespace Relevance.Engine;
 /// channels as 16 matrix products [M×C]·[C×tiles]. Tiles are taken in bands of a multiple of 32 (the matrix kernel's panel
 /// width), sized so that a band's transformed inputs and products stay in cache; bands are split across cores. The
 /// transforms run on vectors of 16 tiles: an input row is split into even and odd columns, so a tile's d0..d3 are
-/// E[i], O[i], E[i + 1], O[i + 1]. Rounding differs from a direct sum by a few units in the last place of the largest
-/// terms of a tile; callers that need a sign to be exact must restore it (see <see cref="LinearKernel"/>).</remarks>
+/// E[i], O[i], E[i + 1], O[i + 1]. Each output reads only the inputs of its own 3×3 window, in floating point too (the
+/// first output of d0..d3 is built from d0 − d2, d1 + d2 and d2 − d1, the second from d1 + d2, d2 − d1 and d1 − d3), so
+/// an all-zero window gives exactly 0; otherwise rounding differs from a direct sum by a few units in the last place of
+/// the window's largest terms, and callers that need a sign to be exact must restore it (see <see cref="LinearKernel"/>).</remarks>
 internal sealed class Winograd
 {
     private const int Tile = 16;
@@ -43,12 +45,33 @@ internal sealed class Winograd
         return new Winograd(t, flipped);
     }
 
-    /// <summary>Transforms W [M×C×3×3] once (in double precision).</summary>
-    public Winograd(Geometry g, ReadOnlySpan<float> w)
+    /// <summary>Transforms W [M×C×3×3] once (in double precision), and a second kernel W₂ of the same shape when given, for
+    /// <see cref="ApplyPair"/>.</summary>
+    public Winograd(Geometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> second = default)
     {
         _g = g;
         var (m, c) = (g.M, g.InChannels);
-        var weights = new float[Tile * m * c];
+        // A second kernel's rows are stacked below the first's in each ξ's matrix: with M a multiple of 8 the first M rows
+        // of the packed matrix are W's alone, so one matrix serves Apply (its first M rows) and ApplyPair (all of them).
+        Paired = !second.IsEmpty && m % 8 == 0;
+        var rows = Paired ? 2 * m : m;
+        var weights = new float[Tile * rows * c];
+        Transform(w, weights, 0, rows, m, c);
+        if (Paired) Transform(second, weights, m, rows, m, c);
+        _weights = [.. Enumerable.Range(0, Tile).Select(xi => PackedMatrix.Of(weights.AsSpan(xi * rows * c, rows * c), rows, c))];
+        (_tilesHigh, _tilesWide) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
+        _tiles = _tilesHigh * _tilesWide;
+        // About 1 MB of transformed inputs or products per band, at least two panels, and at least two bands for two cores.
+        var wanted = Math.Max(64, (1 << 18) / (Tile * Math.Max(c, rows)) / 32 * 32);
+        _band = Math.Min(wanted, Math.Max(32, (_tiles + 1) / 2 + 31) / 32 * 32);
+    }
+
+    /// <summary>Whether a second kernel was taken (it is declined unless M is a multiple of 8).</summary>
+    public bool Paired { get; }
+
+    // G w Gᵀ of each [3×3] kernel of w into rows [offset, offset + m) of the 16 matrices [rows×C].
+    private static void Transform(ReadOnlySpan<float> w, float[] weights, int offset, int rows, int m, int c)
+    {
         Span<double> t = stackalloc double[12];
         Span<double> u = stackalloc double[4];
         for (var o = 0; o < m; o++)
@@ -65,48 +88,57 @@ internal sealed class Winograd
                 {
                     double g0 = t[3 * j], g1 = t[3 * j + 1], g2 = t[3 * j + 2];
                     (u[0], u[1], u[2], u[3]) = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2);
-                    for (var kx = 0; kx < 4; kx++) weights[((4 * j + kx) * m + o) * c + i] = (float)u[kx];
+                    for (var kx = 0; kx < 4; kx++) weights[((4 * j + kx) * rows + offset + o) * c + i] = (float)u[kx];
                 }
             }
-        _weights = [.. Enumerable.Range(0, Tile).Select(xi => PackedMatrix.Of(weights.AsSpan(xi * m * c, m * c), m, c))];
-        (_tilesHigh, _tilesWide) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
-        _tiles = _tilesHigh * _tilesWide;
-        // About 1 MB of transformed inputs or products per band, at least two panels, and at least two bands for two cores.
-        var wanted = Math.Max(64, (1 << 18) / (Tile * Math.Max(c, m)) / 32 * 32);
-        _band = Math.Min(wanted, Math.Max(32, (_tiles + 1) / 2 + 31) / 32 * 32);
     }
 
     /// <summary>y += W ∗ x over the geometry's output [M×OH×OW], or y = W ∗ x when not <paramref name="accumulate"/> (every
     /// output belongs to exactly one tile, so nothing needs clearing first).</summary>
     public void Apply(ReadOnlySpan<float> x, Span<float> y, bool accumulate = true)
     {
+        Run(x, y, [], accumulate);
+    }
+
+    /// <summary>y (+)= W ∗ x and z = W₂ ∗ x in one pass: the input is transformed once for both kernels.</summary>
+    public void ApplyPair(ReadOnlySpan<float> x, Span<float> y, Span<float> z, bool accumulate = true)
+    {
+        if (!Paired) throw new InvalidOperationException("Winograd: no second kernel was taken.");
+        if (z.Length < _g.M * _g.P) throw new ArgumentException($"Winograd: a second output of {_g.M * _g.P} values is needed.");
+        Run(x, y, z, accumulate);
+    }
+
+    private void Run(ReadOnlySpan<float> x, Span<float> y, Span<float> z, bool accumulate)
+    {
         var g = _g;
         if (x.Length < g.InputSize || y.Length < g.M * g.P)
             throw new ArgumentException($"Winograd: an input of {g.InputSize} values and an output of {g.M * g.P} are needed.");
         var bands = (_tiles + _band - 1) / _band;
         var workers = Math.Min(bands, Environment.ProcessorCount);
-        if (workers < 2) Bands(x, y, 0, bands, accumulate);
-        else BandsParallel(x, y, bands, workers, accumulate);
+        if (workers < 2) Bands(x, y, z, 0, bands, accumulate);
+        else BandsParallel(x, y, z, bands, workers, accumulate);
     }
 
     // Apart from Apply so that the lambda's closure is allocated only when the work is split.
-    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, int bands, int workers, bool accumulate)
+    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bands, int workers, bool accumulate)
     {
         unsafe
         {
-            fixed (float* px = x, py = y)
+            fixed (float* px = x, py = y, pz = z)
             {
-                var (ix, iy, inputs, outputs) = ((nint)px, (nint)py, _g.InputSize, _g.M * _g.P);
+                var (ix, iy, iz, inputs, outputs, second) = ((nint)px, (nint)py, (nint)pz, _g.InputSize, _g.M * _g.P, z.IsEmpty ? 0 : _g.M * _g.P);
                 Parallel.For(0, workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
-                    bands * w / workers, bands * (w + 1) / workers, accumulate));
+                    new Span<float>((float*)iz, second), bands * w / workers, bands * (w + 1) / workers, accumulate));
             }
         }
     }
 
-    private void Bands(ReadOnlySpan<float> x, Span<float> y, int bandFrom, int bandTo, bool accumulate)
+    // z empty: W's rows only; else both kernels' rows, W's into y and W₂'s written into z.
+    private void Bands(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bandFrom, int bandTo, bool accumulate)
     {
         var g = _g;
-        var (c, m) = (g.InChannels, g.M);
+        var c = g.InChannels;
+        var m = z.IsEmpty ? g.M : 2 * g.M;
         var pool = ArrayPool<float>.Shared;
         var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
         var (vBuffer, pBuffer, sBuffer) = (pool.Rent(Tile * c * _band), pool.Rent(Tile * m * _band), pool.Rent(4 * rowLength + 16 * (_tilesWide + Tile)));
@@ -120,8 +152,9 @@ internal sealed class Winograd
                 var p = pBuffer.AsSpan(0, Tile * m * count);
                 TransformInput(x, v, t0, count, sBuffer, rowLength);
                 for (var xi = 0; xi < Tile; xi++)
-                    Gemm.Multiply(_weights[xi], v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
-                TransformOutput(p, y, t0, count, accumulate);
+                    Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, parallel: false);
+                TransformOutput(p, m, 0, y, t0, count, accumulate);
+                if (!z.IsEmpty) TransformOutput(p, m, g.M, z, t0, count, accumulate: false);
             }
         }
         finally
@@ -230,10 +263,10 @@ internal sealed class Winograd
 
     // y += Aᵀ P A per tile and output channel: A_k = P0k + P1k + P2k and B_k = P1k − P2k − P3k along the tile's rows, then
     // (A0 + A1 + A2, A1 − A2 − A3) and the same of B along its columns, interleaved into the two output rows and cropped.
-    private void TransformOutput(ReadOnlySpan<float> p, Span<float> y, int t0, int count, bool accumulate)
+    // p holds `m` rows per ξ; output channel o of y is row first + o.
+    private void TransformOutput(ReadOnlySpan<float> p, int m, int first, Span<float> y, int t0, int count, bool accumulate)
     {
         var g = _g;
-        var m = g.M;
         Span<float> a = stackalloc float[4];
         Span<float> b = stackalloc float[4];
         ref var rp = ref MemoryMarshal.GetReference(p);
@@ -242,9 +275,9 @@ internal sealed class Winograd
         {
             var (from, to, column) = Segment(ty, t0, count);
             var n = to - from;
-            for (var o = 0; o < m; o++)
+            for (var o = 0; o < g.M; o++)
             {
-                var at = o * count + column;
+                var at = (first + o) * count + column;
                 var plane = o * g.P;
                 var oy = 2 * ty;
                 var i = 0;

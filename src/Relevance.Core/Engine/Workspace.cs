@@ -4,8 +4,9 @@ namespace Relevance.Engine;
 /// <remarks>Made once per thread by <see cref="EngineNetwork.CreateWorkspace"/>; after that an explanation allocates only its result.</remarks>
 public sealed class Workspace
 {
-    internal Workspace(int[] nodeSizes, int inputSize, int col, int z, int largest)
+    internal Workspace(int[] nodeSizes, int inputSize, int col, int z, int largest, int[] denominatorSizes)
     {
+        Denominators = [.. denominatorSizes.Select(n => new float[n])];
         Values = [.. nodeSizes.Select(n => new float[n])];
         Relevances = [.. nodeSizes.Select(n => new float[n])];
         Heatmap = new float[inputSize];
@@ -25,6 +26,8 @@ public sealed class Workspace
     internal float[][] Values { get; }
     internal float[][] Relevances { get; }
     internal float[] Heatmap { get; }
+    /// <summary>Per node, the denominators its explanation's forward pass computes (empty for most nodes).</summary>
+    internal float[][] Denominators { get; }
 
     internal Span<float> Col(int size) => _col.AsSpan(0, size);
     internal Span<float> Z(Geometry g) => _z.AsSpan(0, g.M * g.P);

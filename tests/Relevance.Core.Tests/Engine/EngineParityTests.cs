@@ -162,16 +162,23 @@ public class EngineWinogradTests
     // feature map with weights spread over six decades, so the relevance coming down is mostly zero and uneven: Winograd
     // tiles then sum terms that cancel in real numbers, where rounding leaves values of the wrong sign (measured: hundreds
     // of negative entries in a backward product of such ratios before their sign is restored).
-    private static DeepCase Case(bool sparse = false)
+    // With `spots`, the input is zero but for 3 % of its pixels and conv1's biases are ≤ 0, so about half of conv2's
+    // windows read nothing but zeros, next to windows that do.
+    private static DeepCase Case(bool sparse = false, bool spots = false)
     {
         var rng = new Random(11);
-        var conv1 = new Conv2d(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 64, 0.05), 1, 1);
+        var bias1 = TwoConvolutions.Random(rng, 64, 0.05);
+        if (spots) bias1 = [.. bias1.Select(b => -Math.Abs(b))];
+        var conv1 = new Conv2d(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), bias1, 1, 1);
         var conv2 = new Conv2d(64, 80, 3, 3, TwoConvolutions.Random(rng, 80 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 80, 0.05), 1, 0);
         var features = 80 * 10 * 35;
         var weights = TwoConvolutions.Random(rng, features * 3, 0.02);
         if (sparse) weights = [.. weights.Select(w => rng.NextDouble() < 0.01 ? Math.Abs(w) * Math.Pow(10, rng.Next(-3, 3)) : 0)];
         var dense = new Dense(features, 3, weights, TwoConvolutions.Random(rng, 3, 0.05));
-        return TwoConvolutions.Case(Shape.Of(64, 12, 37), conv1, conv2, dense, rng);
+        var c = TwoConvolutions.Case(Shape.Of(64, 12, 37), conv1, conv2, dense, rng);
+        if (!spots) return c;
+        var lit = Enumerable.Range(0, 12 * 37).Select(_ => rng.NextDouble() < 0.03).ToArray();
+        return c with { Input = Tensor.Own(c.Input.Shape, [.. c.Input.Data.Select((v, i) => lit[i % (12 * 37)] ? v : 0)]) };
     }
 
     [Theory]
@@ -184,6 +191,32 @@ public class EngineWinogradTests
         var c = Case();
         var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), ExplainOptions.Default);
         Assert.True(ok, why);
+    }
+
+    // conv2's z⁺ denominators come from the explanation's forward pass (a Winograd product, paired with W ∗ x) and are held
+    // at or above Σ x w + bias term; with bias neurons or without them they still give the reference's relevance.
+    [Theory]
+    [InlineData(BiasTreatment.Neuron)]
+    [InlineData(BiasTreatment.Ignore)]
+    public void Paired_denominators_match_the_reference(BiasTreatment bias)
+    {
+        var c = Case();
+        var options = new ExplainOptions(PoolingRedistribution.Proportional, bias);
+        var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), options);
+        Assert.True(ok, why);
+    }
+
+    // w² above conv2 gives relevance to neurons the ReLU switched off, where the floor of paired denominators bounds
+    // nothing: those denominators are summed exactly, and relevance stays non-negative and equal to the reference's.
+    [Fact]
+    public void Paired_denominators_under_relevance_of_inactive_neurons_are_summed_exactly()
+    {
+        var c = Case(spots: true);
+        var composite = Composite.PerLayer(new Dictionary<string, Rule> { ["conv1"] = Rules.ZBox(0, 1), ["conv2"] = Rules.ZPlus, ["dense"] = Rules.WSquare });
+        var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
+        Assert.True(ok, why);
+        var e = EngineNetwork.Compile(c.Network, composite).Explain([.. c.Input.Data.Select(v => (float)v)]);
+        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 
     // z^B and z⁺ relevance is ≥ 0 exactly, although the backward products are Winograd sums (their sign is restored).
