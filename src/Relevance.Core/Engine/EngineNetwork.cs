@@ -78,7 +78,7 @@ public sealed class EngineNetwork
         var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
-            [.. _kernels.Select(k => k is { PairsDenominators: true } ? k.Geometry.M * k.Geometry.P : 0)]);
+            [.. _kernels.Select(k => k?.DenominatorScratch ?? 0)]);
     }
 
     /// <summary>The network's outputs for one input.</summary>

@@ -61,13 +61,13 @@ public static partial class Gemm
         Product(a.Data, b, c, m, k, n, parallel);
     }
 
-    // C = A[..rows] · B for the first `rows` rows of a packed A: a whole number of its 8-row tiles, or all of it.
-    internal static void Multiply(PackedMatrix a, int rows, ReadOnlySpan<float> b, Span<float> c, int n, bool parallel)
+    // C (+)= A[..rows] · B for the first `rows` rows of a packed A: a whole number of its 8-row tiles, or all of it.
+    internal static void Multiply(PackedMatrix a, int rows, ReadOnlySpan<float> b, Span<float> c, int n, bool accumulate, bool parallel)
     {
         var k = a.Columns;
-        if (rows != a.Rows && rows % Rows != 0 || rows > a.Rows || b.Length < k * n || c.Length < rows * n)
-            throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{k}] matrix cannot multiply [{k}×{n}].");
-        c[..(rows * n)].Clear();
+        if (!a.HasPrefix(rows) || b.Length < k * n || c.Length < rows * n)
+            throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{k}] matrix cannot multiply [{k}×{n}] (B has {b.Length} values, C room for {c.Length}).");
+        if (!accumulate) c[..(rows * n)].Clear();
         if (rows == 0 || n == 0 || k == 0) return;
         Product(a.Data.AsSpan(0, rows * k), b, c, rows, k, n, parallel);
     }

@@ -17,7 +17,7 @@ public static partial class Gemm
         var packed = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
-            ImageProduct(PackRows(a, m, k, packed), x, g, c);
+            ImageProduct(PackRows(a, m, k, packed), m, x, g, c);
         }
         finally
         {
@@ -28,16 +28,23 @@ public static partial class Gemm
     /// <summary>C (+)= A · col(x) for A packed once (a weight matrix [M×K]).</summary>
     public static void MultiplyImage(PackedMatrix a, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate = false)
     {
-        if (a.Rows != g.M || a.Columns != g.K || x.Length < g.InputSize || c.Length < g.M * g.P)
-            throw new ArgumentException($"Gemm: a packed [{a.Rows}×{a.Columns}] matrix and an input of {x.Length} values do not fit [{g.M}×{g.K}]·col(x) of {g.InputSize} values.");
-        if (!accumulate) c[..(g.M * g.P)].Clear();
-        if (g.M == 0 || g.P == 0 || g.K == 0) return;
-        ImageProduct(a.Data, x, g, c);
+        if (a.Rows != g.M) throw new ArgumentException($"Gemm: a packed [{a.Rows}×{a.Columns}] matrix does not fit [{g.M}×{g.K}]·col(x).");
+        MultiplyImage(a, g.M, x, g, c, accumulate);
     }
 
-    private static void ImageProduct(ReadOnlySpan<float> packedA, ReadOnlySpan<float> x, Geometry g, Span<float> c)
+    // C (+)= A[..rows] · col(x) [rows×P] for the first `rows` rows of a packed A (see Multiply).
+    internal static void MultiplyImage(PackedMatrix a, int rows, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate)
     {
-        var (m, k, n) = (g.M, g.K, g.P);
+        if (!a.HasPrefix(rows) || a.Columns != g.K || x.Length < g.InputSize || c.Length < rows * g.P)
+            throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{a.Columns}] matrix and an input of {x.Length} values do not fit [{rows}×{g.K}]·col(x) of {g.InputSize} values.");
+        if (!accumulate) c[..(rows * g.P)].Clear();
+        if (rows == 0 || g.P == 0 || g.K == 0) return;
+        ImageProduct(a.Data.AsSpan(0, rows * g.K), rows, x, g, c);
+    }
+
+    private static void ImageProduct(ReadOnlySpan<float> packedA, int m, ReadOnlySpan<float> x, Geometry g, Span<float> c)
+    {
+        var (k, n) = (g.K, g.P);
         var width = Width;
         var panels = (n + width - 1) / width;
         if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width);

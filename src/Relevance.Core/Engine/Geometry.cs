@@ -38,8 +38,9 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
 
-    /// <summary>(V · col(x))[m, p] summed directly in double precision, for V [M×K].</summary>
-    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p)
+    /// <summary>(V · col(x))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
+    /// <paramref name="inputMajor"/>.</summary>
+    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p, bool inputMajor = false)
     {
         var (oy, ox) = Math.DivRem(p, OutWidth);
         var sum = 0.0;
@@ -51,8 +52,9 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                 for (var kx = 0; kx < KernelWidth; kx++)
                 {
                     var ix = ox * Stride - PadLeft + kx;
+                    var tap = (c * KernelHeight + ky) * KernelWidth + kx;
                     if ((uint)ix < (uint)Width)
-                        sum += (double)v[m * K + (c * KernelHeight + ky) * KernelWidth + kx] * x[(c * Height + iy) * Width + ix];
+                        sum += (double)v[inputMajor ? tap * M + m : m * K + tap] * x[(c * Height + iy) * Width + ix];
                 }
             }
         return sum;

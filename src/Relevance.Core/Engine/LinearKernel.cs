@@ -52,22 +52,43 @@ internal sealed class LinearKernel
         Rule = rule;
         _low = low;
         _high = high;
-        // z⁺'s denominators W⁺ ∗ x come out of the explanation's forward pass with W ∗ x where it is a Winograd product.
-        var covered = geometry.P > 1 && Winograd.Covers(geometry);
-        _winograd = covered ? new Winograd(geometry, weights, rule is ZPlusRule ? passes[0].Terms[0].V : default) : null;
+        // z⁺'s denominators W⁺ · col(x) come out of the explanation's forward pass with W · col(x): from the same Winograd
+        // transform of x, or from one product with W and W⁺ stacked (one im2col, one packing of each panel of col(x)).
+        var plus = rule is ZPlusRule ? passes[0].Terms[0].V : null;
+        _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights, plus) : null;
+        if (_winograd is null && Packs(geometry))
+        {
+            // Only while [W; W⁺] fits in half a core's L2 (1 MB): every panel of col(x) streams all of it, from L3 beyond
+            // that (AlexNet's 192×1600 5×5 layer stacked measured slower than its two products apart).
+            _stacked = plus is not null && geometry.M % 8 == 0 && 2L * geometry.M * geometry.K * sizeof(float) <= 1 << 20;
+            _packedWeights = _stacked ? PackedMatrix.Of([.. weights, .. plus!], 2 * geometry.M, geometry.K) : PackedMatrix.Of(weights, geometry.M, geometry.K);
+        }
         if (PairsDenominators) Passes = [passes[0] with { Terms = [passes[0].Terms[0] with { Packed = null }] }];
-        _packedWeights = _winograd is null ? PackedFor(geometry, weights) : null;
     }
 
     /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
-    /// <remarks>Their rounding is a Winograd product's, not an exact sum's: <see cref="Relevance"/> keeps them at or above
+    /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
     /// Σ x w + bias term, which the exact z⁺ denominator is never below, so every ratio keeps its sign and stays bounded.</remarks>
-    public bool PairsDenominators => _winograd?.Paired == true;
+    public bool PairsDenominators => DenominatorScratch > 0;
 
-    // W laid out once for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage).
+    /// <summary>The values the explanation's forward pass leaves for <see cref="Relevance"/>: Z⁺ [M×P] from Winograd, or
+    /// [W; W⁺] · col(x) [2M×P] from the stacked product; 0 when the denominators are not paired.</summary>
+    public int DenominatorScratch => _winograd?.Paired == true || RowsPaired ? Geometry.M * Geometry.P : _stacked ? 2 * Geometry.M * Geometry.P : 0;
+
+    // A z⁺ layer with P = 1 (Dense): its forward sum over the rows of Wᵀ adds max(0, w) into the denominators as it goes,
+    // so the explanation reads W once for both.
+    private bool RowsPaired => Geometry.P == 1 && Rule is ZPlusRule;
+
+    // W laid out once for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage),
+    // with W⁺'s rows below W's when _stacked.
     private readonly PackedMatrix? _packedWeights;
+    private readonly bool _stacked;
 
-    private static PackedMatrix? PackedFor(Geometry g, float[] v) => g.P > 1 && g.K > ShortInner ? PackedMatrix.Of(v, g.M, g.K) : null;
+    // Whether a convolution's products go through the packed product kernel (not a matrix-vector sum, not the unpacked
+    // kernel of short inner dimensions).
+    private static bool Packs(Geometry g) => g.P > 1 && g.K > ShortInner;
+
+    private static PackedMatrix? PackedFor(Geometry g, float[] v) => Packs(g) ? PackedMatrix.Of(v, g.M, g.K) : null;
 
     // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. Of the rules'
     // denominators only z⁺'s are computed this way (paired with the forward product, see PairsDenominators); the others
@@ -165,7 +186,7 @@ internal sealed class LinearKernel
         foreach (var t in terms.Where(t => t.Source == Source.Constant))
         {
             constantZ ??= new float[g.M * g.P];
-            Product(g, t.V, null, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
+            Product(g, t.V, null, g.M, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
         }
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }
@@ -178,17 +199,35 @@ internal sealed class LinearKernel
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
         if (_winograd is not null && PairsDenominators && !denominators.IsEmpty) _winograd.ApplyPair(x, y, denominators);
         else if (_winograd is not null) _winograd.Apply(x, y);
-        else Product(g, Weights, _packedWeights, x, y, ws.Col(Scratch.Col));
+        else if (RowsPaired && !denominators.IsEmpty)
+        {
+            var col = x;
+            if (!g.IsIdentity)
+            {
+                g.Im2Col(x, ws.Col(Scratch.Col));
+                col = ws.Col(Scratch.Col);
+            }
+            denominators.Clear();
+            InputMajor.Accumulate(col, Weights, y, denominators, g.K, g.M);
+        }
+        else if (_stacked && !denominators.IsEmpty)
+        {
+            // [W; W⁺] · col(x) in one product; its first M rows are W · col(x).
+            Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
+            TensorPrimitives.Add(y, denominators[..(g.M * g.P)], y);
+        }
+        else Product(g, Weights, _packedWeights, g.M, x, y, ws.Col(Scratch.Col));
     }
 
-    // z += V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM (with V packed
-    // once when `packed` is given), with col(a) built in `colBuffer` or streamed from the image.
-    private static void Product(Geometry g, float[] v, PackedMatrix? packed, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer)
+    // z (+)= V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM (with V packed
+    // once when `packed` is given, of which the first `rows` rows are used), with col(a) built in `colBuffer` or streamed
+    // from the image.
+    private static void Product(Geometry g, float[] v, PackedMatrix? packed, int rows, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, bool accumulate = true)
     {
         if (StreamedFor(g))
         {
-            if (packed is not null) Gemm.MultiplyImage(packed, a, g, z, accumulate: true);
-            else Gemm.MultiplyImage(v, a, g, z, accumulate: true);
+            if (packed is not null) Gemm.MultiplyImage(packed, rows, a, g, z, accumulate);
+            else Gemm.MultiplyImage(v, a, g, z, accumulate);
             return;
         }
         var col = a;
@@ -197,9 +236,10 @@ internal sealed class LinearKernel
             g.Im2Col(a, colBuffer);
             col = colBuffer;
         }
+        if (!accumulate && packed is null) z.Clear();
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
         else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel: true);
-        else if (packed is not null) Gemm.Multiply(packed, col, z, g.P, accumulate: true, parallel: true);
+        else if (packed is not null) Gemm.Multiply(packed, rows, col, z, g.P, accumulate, parallel: true);
         else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
     }
 
@@ -267,12 +307,12 @@ internal sealed class LinearKernel
         var paired = PairsDenominators && !denominators.IsEmpty;
         foreach (var pass in Passes)
         {
-            var z = paired ? denominators : ws.Z(g);
+            var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
             if (!paired)
             {
                 if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
-                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, Input(t, x, ws), z, col);
+                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
             }
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
             for (var m = 0; m < g.M; m++)
@@ -340,7 +380,7 @@ internal sealed class LinearKernel
         }
         if (!unbounded) return;
         for (p = 0; p < z.Length; p++)
-            if (y[p] + floor <= 0 && upper[p] != 0) z[p] = (float)(Geometry.Dot(v, x, m, p) + add);
+            if (y[p] + floor <= 0 && upper[p] != 0) z[p] = (float)(Geometry.Dot(v, x, m, p, inputMajor: Geometry.P == 1) + add);
     }
 
     private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)

@@ -16,6 +16,9 @@ public sealed class PackedMatrix
     /// <summary>The number of columns.</summary>
     public int Columns { get; }
 
+    // Whether the first `rows` rows are a packed matrix of their own: all of them, or a whole number of 8-row tiles.
+    internal bool HasPrefix(int rows) => rows == Rows || rows >= 0 && rows < Rows && rows % 8 == 0;
+
     /// <summary>Lays out the row-major matrix <paramref name="a"/> [rows×columns].</summary>
     public static PackedMatrix Of(ReadOnlySpan<float> a, int rows, int columns)
     {

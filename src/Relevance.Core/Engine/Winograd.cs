@@ -152,7 +152,7 @@ internal sealed class Winograd
                 var p = pBuffer.AsSpan(0, Tile * m * count);
                 TransformInput(x, v, t0, count, sBuffer, rowLength);
                 for (var xi = 0; xi < Tile; xi++)
-                    Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, parallel: false);
+                    Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
                 TransformOutput(p, m, 0, y, t0, count, accumulate);
                 if (!z.IsEmpty) TransformOutput(p, m, g.M, z, t0, count, accumulate: false);
             }

@@ -232,3 +232,30 @@ public class EngineWinogradTests
         Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 }
+
+/// <summary>z⁺ convolutions whose denominators come out of the explanation's forward pass as the lower half of one product
+/// with W and W⁺ stacked (packed products that are neither Winograd nor streamed), and one whose M is not a multiple of
+/// 8, which is not stacked.</summary>
+public class EngineStackedDenominatorTests
+{
+    // 8×20×20 → 16 3×3 (pad 1) → ReLU → M 3×3 (pad 1; K = 144, P = 400) → ReLU → Dense(3).
+    private static DeepCase Case(int m)
+    {
+        var rng = new Random(13);
+        var conv1 = new Conv2d(8, 16, 3, 3, TwoConvolutions.Random(rng, 16 * 8 * 9, 0.3), TwoConvolutions.Random(rng, 16, 0.1), 1, 1);
+        var conv2 = new Conv2d(16, m, 3, 3, TwoConvolutions.Random(rng, m * 16 * 9, 0.2), TwoConvolutions.Random(rng, m, 0.1), 1, 1);
+        var dense = new Dense(m * 400, 3, TwoConvolutions.Random(rng, m * 400 * 3, 0.05), TwoConvolutions.Random(rng, 3, 0.1));
+        return TwoConvolutions.Case(Shape.Of(8, 20, 20), conv1, conv2, dense, rng);
+    }
+
+    [Theory]
+    [InlineData(24, BiasTreatment.Neuron)]
+    [InlineData(24, BiasTreatment.Ignore)]
+    [InlineData(20, BiasTreatment.Neuron)]
+    public void Stacked_denominators_match_the_reference(int m, BiasTreatment bias)
+    {
+        var c = Case(m);
+        var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), new ExplainOptions(PoolingRedistribution.Proportional, bias));
+        Assert.True(ok, why);
+    }
+}

@@ -119,6 +119,29 @@ public class InputMajorTests
         }
     }
 
+    // The paired sum adds a ⊙ max(0, v) into the second vector in the same read: whole vectors of 16 columns, a ragged
+    // tail (37 = 2·16 + 5), and a matrix large enough to be split across cores.
+    [Theory]
+    [InlineData(5, 3)]
+    [InlineData(40, 37)]
+    [InlineData(1100, 1000)]
+    public void The_paired_accumulate_also_sums_the_positive_weights(int k, int m)
+    {
+        var rng = new Random(k * m);
+        var vt = Enumerable.Range(0, k * m).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var a = Enumerable.Range(0, k).Select(i => i % 3 == 0 ? 0f : (float)rng.NextDouble()).ToArray();
+        var (z, positive) = (Enumerable.Repeat(5f, m).ToArray(), Enumerable.Repeat(1f, m).ToArray());
+        Relevance.Engine.InputMajor.Accumulate(a, vt, z, positive, k, m);
+        for (var j = 0; j < m; j++)
+        {
+            var terms = Enumerable.Range(0, k).Select(i => (double)a[i] * vt[i * m + j]).ToArray();
+            var plus = Enumerable.Range(0, k).Select(i => (double)a[i] * Math.Max(0, vt[i * m + j])).Sum();
+            // As above: k float products per entry, within k·u·Σ|a v| (u = 6e-8).
+            Assert.True(Math.Abs(z[j] - (5 + terms.Sum())) <= k * 6e-8 * (5 + terms.Sum(Math.Abs)) + 1e-6, $"z[{j}] = {z[j]}, expected {5 + terms.Sum()}");
+            Assert.True(Math.Abs(positive[j] - (1 + plus)) <= k * 6e-8 * (1 + plus) + 1e-6, $"positive[{j}] = {positive[j]}, expected {1 + plus}");
+        }
+    }
+
     [Theory]
     [InlineData(5, 3)]
     [InlineData(1100, 1000)]
