@@ -34,7 +34,33 @@ internal static class Normalisation
         }
     }
 
-    /// <summary>y_c = x_c (k + α/n Σ_{q ∈ window(c)} x_q²)^−β, a plane at a time with vector operations (the power per element is the cost).</summary>
+    // d = d^−β for d > 0. The usual β = 3/4 is 1 / (√d · ⁴√d), two square roots (a general power per element was the cost
+    // of AlexNet's two LRN layers: 6 ms of its 25 ms forward); any other β goes through exp(−β ln d).
+    private static void InversePower(Span<float> d, double beta)
+    {
+        if (beta == 0.75)
+        {
+            var rented = System.Buffers.ArrayPool<float>.Shared.Rent(d.Length);
+            try
+            {
+                var root = rented.AsSpan(0, d.Length);
+                TensorPrimitives.Sqrt(d, root);
+                TensorPrimitives.Sqrt(root, d);
+                TensorPrimitives.Multiply(d, root, d);
+                TensorPrimitives.Reciprocal(d, d);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            }
+            return;
+        }
+        TensorPrimitives.Log(d, d);
+        TensorPrimitives.Multiply(d, (float)-beta, d);
+        TensorPrimitives.Exp(d, d);
+    }
+
+    /// <summary>y_c = x_c (k + α/n Σ_{q ∈ window(c)} x_q²)^−β, a plane at a time with vector operations.</summary>
     public static void Forward(LocalResponseNorm n, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
         var (channels, plane) = (input[0], input[1] * input[2]);
@@ -51,7 +77,7 @@ internal static class Normalisation
                 for (var q = first + 1; q <= last; q++) TensorPrimitives.Add(d, squares.Slice(q * plane, plane), d);
                 TensorPrimitives.Multiply(d, (float)(n.Alpha / n.Size), d);
                 TensorPrimitives.Add(d, (float)n.Bias, d);
-                TensorPrimitives.Pow(d, (float)-n.Beta, d);
+                InversePower(d, n.Beta);
                 TensorPrimitives.Multiply(x.Slice(c * plane, plane), d, y.Slice(c * plane, plane));
             }
         }

@@ -259,3 +259,26 @@ public class EngineStackedDenominatorTests
         Assert.True(ok, why);
     }
 }
+
+/// <summary>Local response normalisation's d^−β: two square roots for the usual β = 3/4 (the random graphs' value), a
+/// logarithm and an exponential for any other; both against the reference's forward pass and explanation.</summary>
+public class EngineNormalisationTests
+{
+    [Theory]
+    [InlineData(0.75)]
+    [InlineData(0.6)]
+    public void Local_response_normalisation_matches_the_reference(double beta)
+    {
+        var rng = new Random(17);
+        var conv = new Conv2d(6, 8, 3, 3, TwoConvolutions.Random(rng, 8 * 6 * 9, 0.4), TwoConvolutions.Random(rng, 8, 0.1), 1, 1);
+        var dense = new Dense(8 * 25, 3, TwoConvolutions.Random(rng, 8 * 25 * 3, 0.1), TwoConvolutions.Random(rng, 3, 0.1));
+        var network = new Network(Shape.Of(6, 5, 5), [
+            new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]),
+            new Node("lrn", new LocalResponseNorm(3, alpha: 0.4, beta: beta, bias: 1.5), ["relu"]),
+            new Node("flat", new Flatten(), ["lrn"]), new Node("dense", dense, ["flat"])]);
+        var input = Shape.Of(6, 5, 5);
+        var c = new DeepCase(network, Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble() * 3)]), Tensor.Zeros(input), Tensor.Filled(input, 3));
+        var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
+        Assert.True(ok, why);
+    }
+}
