@@ -44,6 +44,14 @@ internal static class SeparablePooling
         {
             var (a, b) = Geometry.ValidOutputs(kx, p.Pads.Left, p.StrideWidth, w, ow);
             if (a >= b) continue;
+            if (p.StrideWidth == 1 && ow == w)
+            {
+                // The whole plane shifted by the tap at once; the few entries of each row that read across a row's end
+                // are put back as they were (their tap lies outside the image).
+                var d = kx - p.Pads.Left;
+                Shifted(rows, plane, d, h, w, a, b, max);
+                continue;
+            }
             for (var iy = 0; iy < h; iy++)
             {
                 var dst = rows.Slice(iy * ow + a, b - a);
@@ -63,6 +71,16 @@ internal static class SeparablePooling
     private static void AlongY(Pool2d p, ReadOnlySpan<float> rows, Span<float> output, int h, int oh, int ow, bool max)
     {
         output.Fill(max ? float.NegativeInfinity : 0f);
+        if (p.StrideHeight == 1)
+        {
+            // Whole rows: each tap is one contiguous run of output rows.
+            for (var ky = 0; ky < p.KernelHeight; ky++)
+            {
+                var (a, b) = Geometry.ValidOutputs(ky, p.Pads.Top, 1, h, oh);
+                if (a < b) Combine(output.Slice(a * ow, (b - a) * ow), rows.Slice((a + ky - p.Pads.Top) * ow, (b - a) * ow), max);
+            }
+            return;
+        }
         for (var oy = 0; oy < oh; oy++)
         {
             var dst = output.Slice(oy * ow, ow);
@@ -71,6 +89,67 @@ internal static class SeparablePooling
                 var iy = oy * p.StrideHeight - p.Pads.Top + ky;
                 if ((uint)iy < (uint)h) Combine(dst, rows.Slice(iy * ow, ow), max);
             }
+        }
+    }
+
+    // dst[i] ∘= src[i + d] over a plane of h rows of w, for the columns [a, b) of each row whose tap is inside the row:
+    // one operation over the whole plane, then the other columns (at most |d| a row) restored.
+    private static void Shifted(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b, bool max)
+    {
+        var (lo, n) = (Math.Max(0, -d), h * w - Math.Abs(d));
+        if (n <= 0) return;
+        var keep = Math.Max(0, w - (b - a)) * h;
+        var saved = ArrayPool<float>.Shared.Rent(Math.Max(1, keep));
+        try
+        {
+            var k = 0;
+            for (var r = 0; r < h; r++)
+            {
+                for (var c = 0; c < a; c++) saved[k++] = dst[r * w + c];
+                for (var c = b; c < w; c++) saved[k++] = dst[r * w + c];
+            }
+            Combine(dst.Slice(lo, n), src.Slice(lo + d, n), max);
+            k = 0;
+            for (var r = 0; r < h; r++)
+            {
+                for (var c = 0; c < a; c++) dst[r * w + c] = saved[k++];
+                for (var c = b; c < w; c++) dst[r * w + c] = saved[k++];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(saved);
+        }
+    }
+
+    // dst[i + d] += src[i] for the columns [a, b) of each row of src: the whole plane at once, then the entries of dst
+    // that a column outside [a, b) would reach (across a row's end) restored.
+    private static void ShiftedBack(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b)
+    {
+        var (lo, n) = (Math.Max(0, -d), h * w - Math.Abs(d));
+        if (n <= 0) return;
+        var keep = Math.Max(0, w - (b - a)) * h;
+        var saved = ArrayPool<float>.Shared.Rent(Math.Max(1, keep));
+        try
+        {
+            // Targets of the excluded sources, inside dst's shifted range.
+            var k = 0;
+            for (var r = 0; r < h; r++)
+            {
+                for (var c = 0; c < a; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) saved[k] = dst[j]; k++; }
+                for (var c = b; c < w; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) saved[k] = dst[j]; k++; }
+            }
+            Combine(dst.Slice(lo + d, n), src.Slice(lo, n), max: false);
+            k = 0;
+            for (var r = 0; r < h; r++)
+            {
+                for (var c = 0; c < a; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) dst[j] = saved[k]; k++; }
+                for (var c = b; c < w; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) dst[j] = saved[k]; k++; }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(saved);
         }
     }
 
@@ -127,6 +206,15 @@ internal static class SeparablePooling
     private static void SpreadAlongY(Pool2d p, ReadOnlySpan<float> ratio, Span<float> rows, int h, int oh, int ow)
     {
         rows.Clear();
+        if (p.StrideHeight == 1)
+        {
+            for (var ky = 0; ky < p.KernelHeight; ky++)
+            {
+                var (a, b) = Geometry.ValidOutputs(ky, p.Pads.Top, 1, h, oh);
+                if (a < b) Combine(rows.Slice((a + ky - p.Pads.Top) * ow, (b - a) * ow), ratio.Slice(a * ow, (b - a) * ow), max: false);
+            }
+            return;
+        }
         for (var oy = 0; oy < oh; oy++)
             for (var ky = 0; ky < p.KernelHeight; ky++)
             {
@@ -142,6 +230,14 @@ internal static class SeparablePooling
         {
             var (a, b) = Geometry.ValidOutputs(kx, p.Pads.Left, p.StrideWidth, w, ow);
             if (a >= b) continue;
+            if (p.StrideWidth == 1 && ow == w)
+            {
+                // The adjoint of AlongX's shift: input i + d takes output i's value; the entries that would take a value
+                // from across a row's end are put back.
+                var d = kx - p.Pads.Left;
+                ShiftedBack(spread, rows, d, h, w, a, b);
+                continue;
+            }
             for (var iy = 0; iy < h; iy++)
             {
                 var src = rows.Slice(iy * ow + a, b - a);
