@@ -38,9 +38,9 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
 
-    /// <summary>(V · col(x))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
-    /// <paramref name="inputMajor"/>.</summary>
-    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p, bool inputMajor = false)
+    /// <summary>(V · col(x − offset))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
+    /// <paramref name="inputMajor"/>; no offset when <paramref name="offset"/> is null.</summary>
+    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p, bool inputMajor = false, float[]? offset = null)
     {
         var (oy, ox) = Math.DivRem(p, OutWidth);
         var sum = 0.0;
@@ -53,8 +53,9 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                 {
                     var ix = ox * Stride - PadLeft + kx;
                     var tap = (c * KernelHeight + ky) * KernelWidth + kx;
+                    var at = (c * Height + iy) * Width + ix;
                     if ((uint)ix < (uint)Width)
-                        sum += (double)v[inputMajor ? tap * M + m : m * K + tap] * x[(c * Height + iy) * Width + ix];
+                        sum += (double)v[inputMajor ? tap * M + m : m * K + tap] * ((double)x[at] - (offset is null ? 0 : offset[at]));
                 }
             }
         return sum;

@@ -39,7 +39,9 @@ internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, floa
 /// z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with the bias and ε in the denominator, and αβ is two
 /// passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)]. Terms with a constant input contribute a constant to Z.
 /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
-/// floating point, so the engine's z^B is exactly positive and its denominators never cancel.</remarks>
+/// floating point, so the engine's z^B relevance is exactly non-negative. Its denominators, and z⁺'s where the forward
+/// pass computes them, are not summed term by term: they are held at or above a floor the exact sum never goes below
+/// (see Floor).</remarks>
 internal sealed class LinearKernel
 {
     private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high)
@@ -63,8 +65,20 @@ internal sealed class LinearKernel
             _stacked = plus is not null && geometry.M % 8 == 0 && 2L * geometry.M * geometry.K * sizeof(float) <= 1 << 20;
             _packedWeights = _stacked ? PackedMatrix.Of([.. weights, .. plus!], 2 * geometry.M, geometry.K) : PackedMatrix.Of(weights, geometry.M, geometry.K);
         }
-        if (PairsDenominators) Passes = [passes[0] with { Terms = [passes[0].Terms[0] with { Packed = null }] }];
+        // z^B's denominators Σ (x − l) w⁺ + (x − h) w⁻ are W · col(x) − C with C = W⁺ · col(l) + W⁻ · col(h) fixed: the
+        // forward pass's y − b gives them without a product. The rule holds l ≤ 0 ≤ h, so −C ≥ 0 and they are never below
+        // y − b (see Floor).
+        if (rule is ZBoxRule)
+        {
+            _boxConstant = new float[geometry.M * geometry.P];
+            var scratch = geometry.IsIdentity || StreamedFor(geometry) ? [] : new float[geometry.K * geometry.P];
+            foreach (var t in passes[0].Terms) Product(geometry, t.V, null, geometry.M, t.Vector, _boxConstant, scratch);
+        }
+        if (PairsDenominators || _boxConstant is not null) Passes = [passes[0] with { Terms = [.. passes[0].Terms.Select(t => t with { Packed = null })] }];
     }
+
+    // C = W⁺ · col(l) + W⁻ · col(h) of a z^B layer, else null (see the constructor).
+    private readonly float[]? _boxConstant;
 
     /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
     /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
@@ -305,11 +319,18 @@ internal sealed class LinearKernel
         var first = true;
         var biasRelevance = 0.0;
         var paired = PairsDenominators && !denominators.IsEmpty;
+        // Denominators that are not exact sums (paired, or z^B's from y) are held at their floor (see Floor).
+        var floored = paired || _boxConstant is not null;
         foreach (var pass in Passes)
         {
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
-            if (!paired)
+            if (_boxConstant is not null)
+            {
+                TensorPrimitives.Subtract(y, _boxConstant, z);
+                for (var m = 0; m < g.M; m++) TensorPrimitives.Subtract(z.Slice(m * g.P, g.P), Bias[m], z.Slice(m * g.P, g.P));
+            }
+            else if (!paired)
             {
                 if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                 foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
@@ -330,7 +351,7 @@ internal sealed class LinearKernel
                     }
                 else
                 {
-                    if (paired) Floor(pass.Terms[0].V, x, m, zm, y.Slice(m * g.P, g.P), um, add, add - Bias[m]);
+                    if (floored) Floor(pass, x, m, zm, y.Slice(m * g.P, g.P), um, add, add - Bias[m]);
                     else if (add != 0) TensorPrimitives.Add(zm, add, zm);
                     Kernels.RelevanceKernel.Ratios(um, zm);
                 }
@@ -352,11 +373,11 @@ internal sealed class LinearKernel
         return biasRelevance;
     }
 
-    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add is never below
-    // Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z between 0 and R ⊘ (y + floor).
-    // Where relevance reaches an output whose floor is not positive (a rule above that gives relevance to inactive
-    // neurons, such as w²), the floor bounds nothing: the denominator is summed exactly there instead.
-    private void Floor(float[] v, ReadOnlySpan<float> x, int m, Span<float> z, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
+    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add (and z^B's, when its box
+    // holds 0) is never below Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z
+    // between 0 and R ⊘ (y + floor). Where relevance reaches an output whose floor is not positive (a rule above that
+    // gives relevance to inactive neurons, such as w²), the floor bounds nothing: the denominator is summed exactly there.
+    private void Floor(Pass pass, ReadOnlySpan<float> x, int m, Span<float> z, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
     {
         var p = 0;
         var unbounded = false;
@@ -380,7 +401,12 @@ internal sealed class LinearKernel
         }
         if (!unbounded) return;
         for (p = 0; p < z.Length; p++)
-            if (y[p] + floor <= 0 && upper[p] != 0) z[p] = (float)(Geometry.Dot(v, x, m, p, inputMajor: Geometry.P == 1) + add);
+            if (y[p] + floor <= 0 && upper[p] != 0)
+            {
+                var exact = (double)add;
+                foreach (var t in pass.Terms) exact += Geometry.Dot(t.V, x, m, p, Geometry.P == 1, t.Vector);
+                z[p] = (float)exact;
+            }
     }
 
     private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)
