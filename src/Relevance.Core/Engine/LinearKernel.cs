@@ -325,12 +325,15 @@ internal sealed class LinearKernel
         {
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
-            if (_boxConstant is not null)
+            // Relevance on many outputs whose floor bounds nothing (a convolution feeding a residual Add sends relevance to
+            // negative outputs): summing those one by one would cost more than the layer's product, so it is made instead.
+            if (floored && Unbounded(pass, y, upper) > g.M * g.P / 128) floored = false;
+            if (floored && _boxConstant is not null)
             {
                 TensorPrimitives.Subtract(y, _boxConstant, z);
                 for (var m = 0; m < g.M; m++) TensorPrimitives.Subtract(z.Slice(m * g.P, g.P), Bias[m], z.Slice(m * g.P, g.P));
             }
-            else if (!paired)
+            else if (!floored)
             {
                 if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                 foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
@@ -407,6 +410,35 @@ internal sealed class LinearKernel
                 foreach (var t in pass.Terms) exact += Geometry.Dot(t.V, x, m, p, Geometry.P == 1, t.Vector);
                 z[p] = (float)exact;
             }
+    }
+
+    // The outputs with relevance whose floor y + add − b is not positive (see Floor).
+    private int Unbounded(Pass pass, ReadOnlySpan<float> y, ReadOnlySpan<float> upper)
+    {
+        var g = Geometry;
+        var count = 0;
+        for (var m = 0; m < g.M; m++)
+        {
+            var floor = (pass.DenominatorBias?[m] ?? 0f) - Bias[m];
+            var ym = y.Slice(m * g.P, g.P);
+            var um = upper.Slice(m * g.P, g.P);
+            var p = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                ref var ry = ref MemoryMarshal.GetReference(ym);
+                ref var ru = ref MemoryMarshal.GetReference(um);
+                var f = Vector512.Create(floor);
+                for (; p + 16 <= g.P; p += 16)
+                {
+                    var open = Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref ry, (nuint)p) + f, Vector512<float>.Zero)
+                        & ~Vector512.Equals(Vector512.LoadUnsafe(ref ru, (nuint)p), Vector512<float>.Zero);
+                    count += System.Numerics.BitOperations.PopCount(open.ExtractMostSignificantBits());
+                }
+            }
+            for (; p < g.P; p++)
+                if (ym[p] + floor <= 0 && um[p] != 0) count++;
+        }
+        return count;
     }
 
     private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)
