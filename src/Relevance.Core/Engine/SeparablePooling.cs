@@ -93,28 +93,26 @@ internal static class SeparablePooling
     }
 
     // dst[i] ∘= src[i + d] over a plane of h rows of w, for the columns [a, b) of each row whose tap is inside the row:
-    // one operation over the whole plane, then the other columns (at most |d| a row) restored.
-    private static void Shifted(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b, bool max)
+    // one operation over the whole plane, the other columns (at most |d| a row) kept as they were.
+    private static void Shifted(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b, bool max) =>
+        CombineKeeping(dst, Math.Max(0, -d), src, Math.Max(0, -d) + d, h * w - Math.Abs(d), h, w, a, b, 0, max);
+
+    // dst[i + d] += src[i] for the columns [a, b) of each row of src: the whole plane at once, the entries of dst that a
+    // column outside [a, b) would reach (across a row's end) kept as they were.
+    private static void ShiftedBack(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b) =>
+        CombineKeeping(dst, Math.Max(0, -d) + d, src, Math.Max(0, -d), h * w - Math.Abs(d), h, w, a, b, d, max: false);
+
+    // dst[dstFrom + t] ∘= src[srcFrom + t] for t < n, except the entries dst[r·w + c + offset] of the columns c outside
+    // [a, b) of each row r, which keep their values (saved before, put back after).
+    private static void CombineKeeping(Span<float> dst, int dstFrom, ReadOnlySpan<float> src, int srcFrom, int n, int h, int w, int a, int b, int offset, bool max)
     {
-        var (lo, n) = (Math.Max(0, -d), h * w - Math.Abs(d));
         if (n <= 0) return;
-        var keep = Math.Max(0, w - (b - a)) * h;
-        var saved = ArrayPool<float>.Shared.Rent(Math.Max(1, keep));
+        var saved = ArrayPool<float>.Shared.Rent(Math.Max(1, (w - (b - a)) * h));
         try
         {
-            var k = 0;
-            for (var r = 0; r < h; r++)
-            {
-                for (var c = 0; c < a; c++) saved[k++] = dst[r * w + c];
-                for (var c = b; c < w; c++) saved[k++] = dst[r * w + c];
-            }
-            Combine(dst.Slice(lo, n), src.Slice(lo + d, n), max);
-            k = 0;
-            for (var r = 0; r < h; r++)
-            {
-                for (var c = 0; c < a; c++) dst[r * w + c] = saved[k++];
-                for (var c = b; c < w; c++) dst[r * w + c] = saved[k++];
-            }
+            Kept(dst, saved, h, w, a, b, offset, save: true);
+            Combine(dst.Slice(dstFrom, n), src.Slice(srcFrom, n), max);
+            Kept(dst, saved, h, w, a, b, offset, save: false);
         }
         finally
         {
@@ -122,35 +120,23 @@ internal static class SeparablePooling
         }
     }
 
-    // dst[i + d] += src[i] for the columns [a, b) of each row of src: the whole plane at once, then the entries of dst
-    // that a column outside [a, b) would reach (across a row's end) restored.
-    private static void ShiftedBack(Span<float> dst, ReadOnlySpan<float> src, int d, int h, int w, int a, int b)
+    // Copies the kept entries of dst (see CombineKeeping) into `saved`, or back.
+    private static void Kept(Span<float> dst, float[] saved, int h, int w, int a, int b, int offset, bool save)
     {
-        var (lo, n) = (Math.Max(0, -d), h * w - Math.Abs(d));
-        if (n <= 0) return;
-        var keep = Math.Max(0, w - (b - a)) * h;
-        var saved = ArrayPool<float>.Shared.Rent(Math.Max(1, keep));
-        try
-        {
-            // Targets of the excluded sources, inside dst's shifted range.
-            var k = 0;
-            for (var r = 0; r < h; r++)
+        var k = 0;
+        for (var r = 0; r < h; r++)
+            for (var c = 0; c < w; c++)
             {
-                for (var c = 0; c < a; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) saved[k] = dst[j]; k++; }
-                for (var c = b; c < w; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) saved[k] = dst[j]; k++; }
+                if (c == a) c = b;
+                if (c >= w) break;
+                var j = r * w + c + offset;
+                if (j >= 0 && j < dst.Length)
+                {
+                    if (save) saved[k] = dst[j];
+                    else dst[j] = saved[k];
+                }
+                k++;
             }
-            Combine(dst.Slice(lo + d, n), src.Slice(lo, n), max: false);
-            k = 0;
-            for (var r = 0; r < h; r++)
-            {
-                for (var c = 0; c < a; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) dst[j] = saved[k]; k++; }
-                for (var c = b; c < w; c++) { var j = r * w + c + d; if (j >= 0 && j < h * w) dst[j] = saved[k]; k++; }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(saved);
-        }
     }
 
     private static void Combine(Span<float> dst, ReadOnlySpan<float> src, bool max)
