@@ -82,7 +82,8 @@ internal sealed class LinearKernel
 
     /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
     /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
-    /// Σ x w + bias term, which the exact z⁺ denominator is never below, so every ratio keeps its sign and stays bounded.</remarks>
+    /// Σ x w + bias term, which the exact z⁺ denominator is never below, so every ratio keeps its sign and stays bounded.
+    /// A Winograd layer then keeps W⁺'s transform beside W's (16/9 of the kernel each).</remarks>
     public bool PairsDenominators => DenominatorScratch > 0;
 
     /// <summary>The values the explanation's forward pass leaves for <see cref="Relevance"/>: Z⁺ [M×P] from Winograd, or
@@ -376,8 +377,8 @@ internal sealed class LinearKernel
         return biasRelevance;
     }
 
-    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add (and z^B's, when its box
-    // holds 0) is never below Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z
+    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add (and z^B's, since the
+    // rule keeps l ≤ 0 ≤ h) is never below Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z
     // between 0 and R ⊘ (y + floor). Where relevance reaches an output whose floor is not positive (a rule above that
     // gives relevance to inactive neurons, such as w²), the floor bounds nothing: the denominator is summed exactly there.
     private void Floor(Pass pass, ReadOnlySpan<float> x, int m, Span<float> z, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
