@@ -41,7 +41,7 @@ internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, floa
 /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
 /// floating point, so the engine's z^B relevance is exactly non-negative. Its denominators, and z⁺'s where the forward
 /// pass computes them, are not summed term by term: they are held at or above a floor the exact sum never goes below
-/// (see Floor).</remarks>
+/// (see FlooredRatios).</remarks>
 internal sealed class LinearKernel
 {
     private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high)
@@ -67,7 +67,7 @@ internal sealed class LinearKernel
         }
         // z^B's denominators Σ (x − l) w⁺ + (x − h) w⁻ are W · col(x) − C with C = W⁺ · col(l) + W⁻ · col(h) fixed: the
         // forward pass's y − b gives them without a product. The rule holds l ≤ 0 ≤ h, so −C ≥ 0 and they are never below
-        // y − b (see Floor).
+        // y − b (see FlooredRatios).
         if (rule is ZBoxRule)
         {
             _boxConstant = new float[geometry.M * geometry.P];
@@ -279,17 +279,40 @@ internal sealed class LinearKernel
         g.Col2ImAdd(colBuffer, back);
     }
 
-    // back = col2im(Vᵀ S) by Winograd (written, not added: no clearing). When V and S each have one sign, so has the exact product: rounding can only leave
-    // entries of the wrong sign that should be 0 or tiny, so they are set to 0, which keeps z⁺'s relevance exactly ≥ 0.
-    // The ratios' sign is found once per pass, and only for a one-signed term.
-    private static void WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back, ref int? ratioSign)
+    // back = col2im(Vᵀ S) by Winograd (written, not added: no clearing). When V and S each have one sign, so has the exact
+    // product: rounding can only leave entries of the wrong sign that should be 0 or tiny, so they are to be set to 0,
+    // which keeps z⁺'s relevance exactly ≥ 0. Returns that sign (+1: clamp to ≥ 0, −1: to ≤ 0), or 0 for no clamp; the
+    // ratios' sign is found once per pass, and only for a one-signed term.
+    private static int WinogradBackward(Term t, ReadOnlySpan<float> s, Span<float> back, ref int? ratioSign)
     {
         t.Backward!.Apply(s, back, accumulate: false);
-        if (t.Sign == 0) return;
+        if (t.Sign == 0) return 0;
         ratioSign ??= TensorPrimitives.Min(s) >= 0 ? 1 : TensorPrimitives.Max(s) <= 0 ? -1 : 0;
-        var sign = t.Sign * ratioSign.Value;
-        if (sign > 0) TensorPrimitives.Max(back, 0f, back);
-        else if (sign < 0) TensorPrimitives.Min(back, 0f, back);
+        return t.Sign * ratioSign.Value;
+    }
+
+    // lower (+)= a ⊙ max(0, back) (clamp > 0) or a ⊙ min(0, back) (clamp < 0) in one pass.
+    private static void MultiplyClamped(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower, int clamp, bool accumulate)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var ra = ref MemoryMarshal.GetReference(a);
+            ref var rb = ref MemoryMarshal.GetReference(back);
+            ref var rl = ref MemoryMarshal.GetReference(lower);
+            for (; i + 16 <= lower.Length; i += 16)
+            {
+                var b = Vector512.LoadUnsafe(ref rb, (nuint)i);
+                b = clamp > 0 ? Vector512.Max(b, Vector512<float>.Zero) : Vector512.Min(b, Vector512<float>.Zero);
+                var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * b;
+                (accumulate ? v + Vector512.LoadUnsafe(ref rl, (nuint)i) : v).StoreUnsafe(ref rl, (nuint)i);
+            }
+        }
+        for (; i < lower.Length; i++)
+        {
+            var v = a[i] * (clamp > 0 ? Math.Max(back[i], 0f) : Math.Min(back[i], 0f));
+            lower[i] = accumulate ? lower[i] + v : v;
+        }
     }
 
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
@@ -320,126 +343,127 @@ internal sealed class LinearKernel
         var first = true;
         var biasRelevance = 0.0;
         var paired = PairsDenominators && !denominators.IsEmpty;
-        // Denominators that are not exact sums (paired, or z^B's from y) are held at their floor (see Floor).
+        // Denominators that are not exact sums (paired, or z^B's from y) are held at their floor (see FlooredRatios).
         var floored = paired || _boxConstant is not null;
         foreach (var pass in Passes)
         {
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
-            // Relevance on many outputs whose floor bounds nothing (a convolution feeding a residual Add sends relevance to
-            // negative outputs): summing those one by one would cost more than the layer's product, so it is made instead.
-            if (floored && Unbounded(pass, y, upper) > g.M * g.P / 128) floored = false;
-            if (floored && _boxConstant is not null)
-            {
-                TensorPrimitives.Subtract(y, _boxConstant, z);
-                for (var m = 0; m < g.M; m++) TensorPrimitives.Subtract(z.Slice(m * g.P, g.P), Bias[m], z.Slice(m * g.P, g.P));
-            }
-            else if (!floored)
+            // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
+            if (floored && !FlooredRatios(pass, x, y, upper, z)) floored = false;
+            if (!floored)
             {
                 if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                 foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
-            }
-            // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
-            for (var m = 0; m < g.M; m++)
-            {
-                var add = pass.DenominatorBias?[m] ?? 0f;
-                var neuron = pass.BiasNeuron?[m] ?? 0f;
-                var zm = z.Slice(m * g.P, g.P);
-                var um = upper.Slice(m * g.P, g.P);
-                if (pass.Epsilon > 0)
-                    for (var p = 0; p < g.P; p++)
-                    {
-                        var d = zm[p] + add;
-                        d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
-                        zm[p] = um[p] / d;
-                    }
-                else
+                for (var m = 0; m < g.M; m++)
                 {
-                    if (floored) Floor(pass, x, m, zm, y.Slice(m * g.P, g.P), um, add, add - Bias[m]);
-                    else if (add != 0) TensorPrimitives.Add(zm, add, zm);
-                    Kernels.RelevanceKernel.Ratios(um, zm);
+                    var add = pass.DenominatorBias?[m] ?? 0f;
+                    var zm = z.Slice(m * g.P, g.P);
+                    var um = upper.Slice(m * g.P, g.P);
+                    if (pass.Epsilon > 0)
+                        for (var p = 0; p < g.P; p++)
+                        {
+                            var d = zm[p] + add;
+                            d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
+                            zm[p] = um[p] / d;
+                        }
+                    else
+                    {
+                        if (add != 0) TensorPrimitives.Add(zm, add, zm);
+                        Kernels.RelevanceKernel.Ratios(um, zm);
+                    }
                 }
-                if (neuron != 0) biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(zm).Sum;
             }
+            for (var m = 0; m < g.M; m++)
+                if (pass.BiasNeuron?[m] is { } neuron && neuron != 0)
+                    biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(z.Slice(m * g.P, g.P)).Sum;
             var back = ws.Back(g);
             int? ratioSign = null;
             foreach (var t in pass.Terms)
             {
                 var a = Input(t, x, ws);
+                var clamp = 0;
                 if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
-                else WinogradBackward(t, z, back, ref ratioSign);
-                if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
-                if (first) TensorPrimitives.Multiply(a, back, lower);
-                else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
+                else clamp = WinogradBackward(t, z, back, ref ratioSign);
+                if (clamp != 0 && pass.Weight == 1) MultiplyClamped(a, back, lower, clamp, accumulate: !first);
+                else
+                {
+                    if (clamp > 0) TensorPrimitives.Max(back, 0f, back);
+                    else if (clamp < 0) TensorPrimitives.Min(back, 0f, back);
+                    if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
+                    if (first) TensorPrimitives.Multiply(a, back, lower);
+                    else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
+                }
                 first = false;
             }
         }
         return biasRelevance;
     }
 
-    // z = max(z + add, y + floor) for one output channel m: the exact z⁺ denominator Σ x w⁺ + add (and z^B's, since the
-    // rule keeps l ≤ 0 ≤ h) is never below Σ x w + add = y + floor (floor = add − b), so raising a rounded one to that keeps R ⊘ z
-    // between 0 and R ⊘ (y + floor). Where relevance reaches an output whose floor is not positive (a rule above that
-    // gives relevance to inactive neurons, such as w²), the floor bounds nothing: the denominator is summed exactly there.
-    private void Floor(Pass pass, ReadOnlySpan<float> x, int m, Span<float> z, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
+    // The ratios S = R ⊘ z of denominators that are not exact sums (paired with the forward product, or z^B's from y),
+    // each held at its floor: the exact z⁺ denominator Σ x w⁺ + add (and z^B's, since the rule keeps l ≤ 0 ≤ h) is never
+    // below Σ x w + add = y + floor (floor = add − b), so z = max(z, y + floor) keeps R ⊘ z between 0 and R ⊘ (y + floor).
+    // Where relevance reaches an output whose floor is not positive (a rule above that gives relevance to inactive
+    // neurons, such as w², or a residual Add sending relevance to a negative output), the floor bounds nothing: the
+    // denominator is summed exactly there, one by one; when more than 1/128 of the outputs need it, that would cost more
+    // than the layer's product, and false is returned for the caller to make it.
+    private bool FlooredRatios(Pass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> z)
     {
-        var p = 0;
-        var unbounded = false;
+        var g = Geometry;
+        var open = 0;
+        for (var m = 0; m < g.M; m++)
+        {
+            var add = pass.DenominatorBias?[m] ?? 0f;
+            var at = m * g.P;
+            open += FloorRatios(z.Slice(at, g.P), _boxConstant is null ? default : _boxConstant.AsSpan(at, g.P), y.Slice(at, g.P), upper.Slice(at, g.P), add, add - Bias[m]);
+        }
+        if (open > g.M * g.P / 128) return false;
+        if (open == 0) return true;
+        for (var m = 0; m < g.M; m++)
+        {
+            var add = pass.DenominatorBias?[m] ?? 0f;
+            for (var p = 0; p < g.P; p++)
+            {
+                var at = m * g.P + p;
+                if (!(y[at] + add - Bias[m] <= 0 && upper[at] != 0)) continue;
+                var exact = (double)add;
+                foreach (var t in pass.Terms) exact += g.Dot(t.V, x, m, p, g.P == 1, t.Vector);
+                z[at] = exact == 0 ? 0f : (float)(upper[at] / exact);
+            }
+        }
+        return true;
+    }
+
+    // z = R ⊘ d over one output channel, with d = max(z + add, y + floor), or (y + floor) − C for z^B (C ≤ 0, so d is
+    // never below its floor there either), and 0 where d = 0; returns how many outputs have relevance and a floor ≤ 0.
+    private static int FloorRatios(Span<float> z, ReadOnlySpan<float> constant, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
+    {
+        var box = !constant.IsEmpty;
+        var (p, open) = (0, 0);
         if (Vector512.IsHardwareAccelerated)
         {
             ref var rz = ref MemoryMarshal.GetReference(z);
+            ref var rc = ref MemoryMarshal.GetReference(constant);
             ref var ry = ref MemoryMarshal.GetReference(y);
             ref var ru = ref MemoryMarshal.GetReference(upper);
             var (a, f) = (Vector512.Create(add), Vector512.Create(floor));
             for (; p + 16 <= z.Length; p += 16)
             {
                 var low = Vector512.LoadUnsafe(ref ry, (nuint)p) + f;
-                Vector512.Max(Vector512.LoadUnsafe(ref rz, (nuint)p) + a, low).StoreUnsafe(ref rz, (nuint)p);
-                unbounded |= (Vector512.LessThanOrEqual(low, Vector512<float>.Zero) & ~Vector512.Equals(Vector512.LoadUnsafe(ref ru, (nuint)p), Vector512<float>.Zero)) != Vector512<float>.Zero;
+                var d = box ? low - Vector512.LoadUnsafe(ref rc, (nuint)p) : Vector512.Max(Vector512.LoadUnsafe(ref rz, (nuint)p) + a, low);
+                var u = Vector512.LoadUnsafe(ref ru, (nuint)p);
+                Vector512.ConditionalSelect(Vector512.Equals(d, Vector512<float>.Zero), Vector512<float>.Zero, u / d).StoreUnsafe(ref rz, (nuint)p);
+                open += System.Numerics.BitOperations.PopCount((Vector512.LessThanOrEqual(low, Vector512<float>.Zero) & ~Vector512.Equals(u, Vector512<float>.Zero)).ExtractMostSignificantBits());
             }
         }
         for (; p < z.Length; p++)
         {
-            z[p] = Math.Max(z[p] + add, y[p] + floor);
-            unbounded |= y[p] + floor <= 0 && upper[p] != 0;
+            var low = y[p] + floor;
+            var d = box ? low - constant[p] : Math.Max(z[p] + add, low);
+            z[p] = d == 0 ? 0f : upper[p] / d;
+            if (low <= 0 && upper[p] != 0) open++;
         }
-        if (!unbounded) return;
-        for (p = 0; p < z.Length; p++)
-            if (y[p] + floor <= 0 && upper[p] != 0)
-            {
-                var exact = (double)add;
-                foreach (var t in pass.Terms) exact += Geometry.Dot(t.V, x, m, p, Geometry.P == 1, t.Vector);
-                z[p] = (float)exact;
-            }
-    }
-
-    // The outputs with relevance whose floor y + add − b is not positive (see Floor).
-    private int Unbounded(Pass pass, ReadOnlySpan<float> y, ReadOnlySpan<float> upper)
-    {
-        var g = Geometry;
-        var count = 0;
-        for (var m = 0; m < g.M; m++)
-        {
-            var floor = (pass.DenominatorBias?[m] ?? 0f) - Bias[m];
-            var ym = y.Slice(m * g.P, g.P);
-            var um = upper.Slice(m * g.P, g.P);
-            var p = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                ref var ry = ref MemoryMarshal.GetReference(ym);
-                ref var ru = ref MemoryMarshal.GetReference(um);
-                var f = Vector512.Create(floor);
-                for (; p + 16 <= g.P; p += 16)
-                {
-                    var open = Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref ry, (nuint)p) + f, Vector512<float>.Zero)
-                        & ~Vector512.Equals(Vector512.LoadUnsafe(ref ru, (nuint)p), Vector512<float>.Zero);
-                    count += System.Numerics.BitOperations.PopCount(open.ExtractMostSignificantBits());
-                }
-            }
-            for (; p < g.P; p++)
-                if (ym[p] + floor <= 0 && um[p] != 0) count++;
-        }
-        return count;
+        return open;
     }
 
     private ReadOnlySpan<float> Input(Term t, ReadOnlySpan<float> x, Workspace ws)
