@@ -65,6 +65,13 @@ internal sealed class LinearKernel
             _stacked = plus is not null && geometry.M % 8 == 0 && 2L * geometry.M * geometry.K * sizeof(float) <= 1 << 20;
             _packedWeights = _stacked ? PackedMatrix.Of([.. weights, .. plus!], 2 * geometry.M, geometry.K) : PackedMatrix.Of(weights, geometry.M, geometry.K);
         }
+        else if (_winograd is null && plus is not null && geometry.P > 1 && geometry.K <= ShortInner)
+        {
+            // A short inner dimension (SqueezeNet's 1×1 layers on 16–64 channels) goes through the unpacked kernel: [W; W⁺]
+            // row-major there.
+            _stacked = true;
+            _stackedShort = [.. weights, .. plus];
+        }
         // z^B's denominators Σ (x − l) w⁺ + (x − h) w⁻ are W · col(x) − C with C = W⁺ · col(l) + W⁻ · col(h) fixed: the
         // forward pass's y − b gives them without a product. The rule holds l ≤ 0 ≤ h, so −C ≥ 0 and they are never below
         // y − b (see FlooredRatios).
@@ -98,6 +105,9 @@ internal sealed class LinearKernel
     // with W⁺'s rows below W's when _stacked.
     private readonly PackedMatrix? _packedWeights;
     private readonly bool _stacked;
+
+    // [W; W⁺] row-major when _stacked and the inner dimension is short (K ≤ 64), else null.
+    private readonly float[]? _stackedShort;
 
     // Whether a convolution's products go through the packed product kernel (not a matrix-vector sum, not the unpacked
     // kernel of short inner dimensions).
@@ -228,7 +238,17 @@ internal sealed class LinearKernel
         else if (_stacked && !denominators.IsEmpty)
         {
             // [W; W⁺] · col(x) in one product; its first M rows are W · col(x).
-            Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
+            if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
+            else
+            {
+                var col = x;
+                if (!g.IsIdentity)
+                {
+                    g.Im2Col(x, ws.Col(Scratch.Col));
+                    col = ws.Col(Scratch.Col);
+                }
+                Gemm.MultiplyUnpacked(_stackedShort, col, denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
+            }
             TensorPrimitives.Add(y, denominators[..(g.M * g.P)], y);
         }
         else Product(g, Weights, _packedWeights, g.M, x, y, ws.Col(Scratch.Col));

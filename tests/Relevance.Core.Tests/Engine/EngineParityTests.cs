@@ -270,12 +270,13 @@ public class EngineWinogradTests
 /// 8, which is not stacked.</summary>
 public class EngineStackedDenominatorTests
 {
-    // 8×20×20 → 16 3×3 (pad 1) → ReLU → M 3×3 (pad 1; K = 144, P = 400) → ReLU → Dense(3).
-    private static DeepCase Case(int m)
+    // 8×20×20 → 16 3×3 (pad 1) → ReLU → M k×k (pad k/2; k = 3: K = 144, P = 400; k = 1: K = 16, the unpacked kernel's
+    // stacked product) → ReLU → Dense(3).
+    private static DeepCase Case(int m, int kernel = 3)
     {
         var rng = new Random(13);
         var conv1 = new Conv2d(8, 16, 3, 3, TwoConvolutions.Random(rng, 16 * 8 * 9, 0.3), TwoConvolutions.Random(rng, 16, 0.1), 1, 1);
-        var conv2 = new Conv2d(16, m, 3, 3, TwoConvolutions.Random(rng, m * 16 * 9, 0.2), TwoConvolutions.Random(rng, m, 0.1), 1, 1);
+        var conv2 = new Conv2d(16, m, kernel, kernel, TwoConvolutions.Random(rng, m * 16 * kernel * kernel, 0.2), TwoConvolutions.Random(rng, m, 0.1), 1, kernel / 2);
         var dense = new Dense(m * 400, 3, TwoConvolutions.Random(rng, m * 400 * 3, 0.05), TwoConvolutions.Random(rng, 3, 0.1));
         return TwoConvolutions.Case(Shape.Of(8, 20, 20), conv1, conv2, dense, rng);
     }
@@ -284,9 +285,10 @@ public class EngineStackedDenominatorTests
     [InlineData(24, BiasTreatment.Neuron)]
     [InlineData(24, BiasTreatment.Ignore)]
     [InlineData(20, BiasTreatment.Neuron)]
-    public void Stacked_denominators_match_the_reference(int m, BiasTreatment bias)
+    [InlineData(20, BiasTreatment.Neuron, 1)]
+    public void Stacked_denominators_match_the_reference(int m, BiasTreatment bias, int kernel = 3)
     {
-        var c = Case(m);
+        var c = Case(m, kernel);
         var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), new ExplainOptions(PoolingRedistribution.Proportional, bias));
         Assert.True(ok, why);
     }
