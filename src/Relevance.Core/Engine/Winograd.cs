@@ -115,12 +115,36 @@ internal sealed class Winograd
             throw new ArgumentException($"Winograd: an input of {g.InputSize} values and an output of {g.M * g.P} are needed.");
         var bands = (_tiles + _band - 1) / _band;
         var workers = Math.Min(bands, Environment.ProcessorCount);
-        if (workers < 2) Bands(x, y, z, 0, bands, accumulate);
-        else BandsParallel(x, y, z, bands, workers, accumulate);
+        // Every worker's scratch is rented here, on the calling thread, and returned here: rented on pool threads, the
+        // megabytes of a band's buffers missed the pool's per-thread cache now and then and were allocated anew.
+        var scratch = ScratchSize(!z.IsEmpty);
+        var rented = ArrayPool<float>.Shared.Rent(Math.Max(1, workers) * scratch);
+        try
+        {
+            if (workers < 2) Bands(x, y, z, 0, bands, accumulate, rented.AsSpan(0, scratch));
+            else BandsParallel(x, y, z, bands, workers, accumulate, rented, scratch);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // Transformed inputs, products and row scratch of one worker.
+    private (int V, int P, int Rows) Scratch(bool paired)
+    {
+        var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
+        return (Tile * _g.InChannels * _band, Tile * (paired ? 2 * _g.M : _g.M) * _band, 4 * rowLength + 16 * (_tilesWide + Tile));
+    }
+
+    private int ScratchSize(bool paired)
+    {
+        var (v, p, rows) = Scratch(paired);
+        return v + p + rows;
     }
 
     // Apart from Apply so that the lambda's closure is allocated only when the work is split.
-    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bands, int workers, bool accumulate)
+    private void BandsParallel(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bands, int workers, bool accumulate, float[] scratch, int size)
     {
         unsafe
         {
@@ -128,40 +152,33 @@ internal sealed class Winograd
             {
                 var (ix, iy, iz, inputs, outputs, second) = ((nint)px, (nint)py, (nint)pz, _g.InputSize, _g.M * _g.P, z.IsEmpty ? 0 : _g.M * _g.P);
                 Parallel.For(0, workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
-                    new Span<float>((float*)iz, second), bands * w / workers, bands * (w + 1) / workers, accumulate));
+                    new Span<float>((float*)iz, second), bands * w / workers, bands * (w + 1) / workers, accumulate, scratch.AsSpan(w * size, size)));
             }
         }
     }
 
     // z empty: W's rows only; else both kernels' rows, W's into y and W₂'s written into z.
-    private void Bands(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bandFrom, int bandTo, bool accumulate)
+    private void Bands(ReadOnlySpan<float> x, Span<float> y, Span<float> z, int bandFrom, int bandTo, bool accumulate, Span<float> scratch)
     {
         var g = _g;
         var c = g.InChannels;
         var m = z.IsEmpty ? g.M : 2 * g.M;
-        var pool = ArrayPool<float>.Shared;
         var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
-        var (vBuffer, pBuffer, sBuffer) = (pool.Rent(Tile * c * _band), pool.Rent(Tile * m * _band), pool.Rent(4 * rowLength + 16 * (_tilesWide + Tile)));
-        try
+        var (vSize, pSize, rowsSize) = Scratch(!z.IsEmpty);
+        var vBuffer = scratch[..vSize];
+        var pBuffer = scratch.Slice(vSize, pSize);
+        var sBuffer = scratch.Slice(vSize + pSize, rowsSize);
+        for (var band = bandFrom; band < bandTo; band++)
         {
-            for (var band = bandFrom; band < bandTo; band++)
-            {
-                var t0 = band * _band;
-                var count = Math.Min(_band, _tiles - t0);
-                var v = vBuffer.AsSpan(0, Tile * c * count);
-                var p = pBuffer.AsSpan(0, Tile * m * count);
-                TransformInput(x, v, t0, count, sBuffer, rowLength);
-                for (var xi = 0; xi < Tile; xi++)
-                    Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
-                TransformOutput(p, m, 0, y, t0, count, accumulate);
-                if (!z.IsEmpty) TransformOutput(p, m, g.M, z, t0, count, accumulate: false);
-            }
-        }
-        finally
-        {
-            pool.Return(vBuffer);
-            pool.Return(pBuffer);
-            pool.Return(sBuffer);
+            var t0 = band * _band;
+            var count = Math.Min(_band, _tiles - t0);
+            var v = vBuffer[..(Tile * c * count)];
+            var p = pBuffer[..(Tile * m * count)];
+            TransformInput(x, v, t0, count, sBuffer, rowLength);
+            for (var xi = 0; xi < Tile; xi++)
+                Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
+            TransformOutput(p, m, 0, y, t0, count, accumulate);
+            if (!z.IsEmpty) TransformOutput(p, m, g.M, z, t0, count, accumulate: false);
         }
     }
 
@@ -174,7 +191,7 @@ internal sealed class Winograd
     }
 
     // v[ξ][channel][tile] = (Bᵀ d B)_ξ: along x on each of a tile's four input rows, then along y.
-    private void TransformInput(ReadOnlySpan<float> x, Span<float> v, int t0, int count, float[] scratch, int rowLength)
+    private void TransformInput(ReadOnlySpan<float> x, Span<float> v, int t0, int count, Span<float> scratch, int rowLength)
     {
         var g = _g;
         var stride = _tilesWide + Tile;
@@ -188,7 +205,7 @@ internal sealed class Winograd
                 for (var r = 0; r < 4; r++)
                 {
                     // The padded row from column 2·from − padLeft on, as pairs (E, O); zeros outside the image.
-                    var row = scratch.AsSpan(r * rowLength, rowLength);
+                    var row = scratch.Slice(r * rowLength, rowLength);
                     row.Clear();
                     var iy = 2 * ty - g.PadTop + r;
                     if (iy >= 0 && iy < g.Height)
@@ -197,9 +214,9 @@ internal sealed class Winograd
                         var (a, b) = (Math.Max(0, start), Math.Min(g.Width, start + 2 * n + 2));
                         if (a < b) plane.Slice(iy * g.Width + a, b - a).CopyTo(row[(a - start)..]);
                     }
-                    RowTransform(row, scratch.AsSpan(4 * rowLength + 4 * r * stride, 4 * stride), n, stride);
+                    RowTransform(row, scratch.Slice(4 * rowLength + 4 * r * stride, 4 * stride), n, stride);
                 }
-                var rows = scratch.AsSpan(4 * rowLength, 16 * stride);
+                var rows = scratch.Slice(4 * rowLength, 16 * stride);
                 for (var k = 0; k < 4; k++)
                     ColumnTransform(rows, k, stride, n, v, ch, column, count);
             }
