@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace Relevance.Engine;
@@ -58,11 +60,14 @@ internal static class SeparablePooling
                 var start = iy * w + a * p.StrideWidth - p.Pads.Left + kx;
                 if (p.StrideWidth == 1) Combine(dst, plane.Slice(start, b - a), max);
                 else
-                    for (var i = 0; i < dst.Length; i++)
+                {
+                    var i = p.StrideWidth == 2 ? CombineEven(dst, plane, start, max) : 0;
+                    for (; i < dst.Length; i++)
                     {
                         var v = plane[start + i * p.StrideWidth];
                         dst[i] = max ? Math.Max(dst[i], v) : dst[i] + v;
                     }
+                }
             }
         }
     }
@@ -137,6 +142,42 @@ internal static class SeparablePooling
                 }
                 k++;
             }
+    }
+
+    // dst[i] ∘= src[start + 2i], 16 at a time while 32 values from src[start + 2i] are inside src (even lanes of each 32);
+    // returns how many were done.
+    private static int CombineEven(Span<float> dst, ReadOnlySpan<float> src, int start, bool max)
+    {
+        var i = 0;
+        if (!Vector512.IsHardwareAccelerated) return 0;
+        ref var rd = ref MemoryMarshal.GetReference(dst);
+        ref var rs = ref MemoryMarshal.GetReference(src);
+        for (; i + 16 <= dst.Length && start + 2 * i + 32 <= src.Length; i += 16)
+        {
+            var (even, _) = Lanes.Split(Vector512.LoadUnsafe(ref rs, (nuint)(start + 2 * i)), Vector512.LoadUnsafe(ref rs, (nuint)(start + 2 * i + 16)));
+            var d = Vector512.LoadUnsafe(ref rd, (nuint)i);
+            (max ? Vector512.Max(d, even) : d + even).StoreUnsafe(ref rd, (nuint)i);
+        }
+        return i;
+    }
+
+    // dst[start + 2i] += src[i], 16 at a time while the 32 values from dst[start + 2i] are inside dst (the odd lanes are
+    // written back as they were); returns how many were done.
+    private static int AddEven(Span<float> dst, int start, ReadOnlySpan<float> src)
+    {
+        var i = 0;
+        if (!Vector512.IsHardwareAccelerated) return 0;
+        ref var rd = ref MemoryMarshal.GetReference(dst);
+        ref var rs = ref MemoryMarshal.GetReference(src);
+        for (; i + 16 <= src.Length && start + 2 * i + 32 <= dst.Length; i += 16)
+        {
+            var at = (nuint)(start + 2 * i);
+            var (even, odd) = Lanes.Split(Vector512.LoadUnsafe(ref rd, at), Vector512.LoadUnsafe(ref rd, at + 16));
+            var (low, high) = Lanes.Interleave(even + Vector512.LoadUnsafe(ref rs, (nuint)i), odd);
+            low.StoreUnsafe(ref rd, at);
+            high.StoreUnsafe(ref rd, at + 16);
+        }
+        return i;
     }
 
     private static void Combine(Span<float> dst, ReadOnlySpan<float> src, bool max)
@@ -230,7 +271,10 @@ internal static class SeparablePooling
                 var start = iy * w + a * p.StrideWidth - p.Pads.Left + kx;
                 if (p.StrideWidth == 1) Combine(spread.Slice(start, b - a), src, max: false);
                 else
-                    for (var i = 0; i < src.Length; i++) spread[start + i * p.StrideWidth] += src[i];
+                {
+                    var i = p.StrideWidth == 2 ? AddEven(spread, start, src) : 0;
+                    for (; i < src.Length; i++) spread[start + i * p.StrideWidth] += src[i];
+                }
             }
         }
     }
