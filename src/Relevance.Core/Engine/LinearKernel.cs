@@ -365,6 +365,10 @@ internal sealed class LinearKernel
         var paired = PairsDenominators && !denominators.IsEmpty;
         // Denominators that are not exact sums (paired, or z^B's from y) are held at their floor (see FlooredRatios).
         var floored = paired || _boxConstant is not null;
+        // A layer under a few class maps (SqueezeNet's conv10 under global pooling) gives relevance to a few channels:
+        // its products are then made for those alone.
+        Span<int> list = stackalloc int[FewChannels];
+        var active = ActiveChannels(upper, list);
         foreach (var pass in Passes)
         {
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
@@ -374,7 +378,9 @@ internal sealed class LinearKernel
             if (!floored)
             {
                 if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
-                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant)) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
+                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
+                    if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
+                    else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
                 for (var m = 0; m < g.M; m++)
                 {
                     var add = pass.DenominatorBias?[m] ?? 0f;
@@ -403,7 +409,8 @@ internal sealed class LinearKernel
             {
                 var a = Input(t, x, ws);
                 var clamp = 0;
-                if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
+                if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
+                else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 if (clamp != 0 && pass.Weight == 1) MultiplyClamped(a, back, lower, clamp, accumulate: !first);
                 else
@@ -418,6 +425,54 @@ internal sealed class LinearKernel
             }
         }
         return biasRelevance;
+    }
+
+    // At most this many channels, and at most 1/16 of them, count as few (see ActiveChannels).
+    private const int FewChannels = 64;
+
+    // The channels with relevance, when a convolution (P > 1, col(x) in memory) has few of them; else empty.
+    private ReadOnlySpan<int> ActiveChannels(ReadOnlySpan<float> upper, Span<int> list)
+    {
+        var g = Geometry;
+        if (g.P == 1 || StreamedFor(g) || g.M < 16) return [];
+        var count = 0;
+        for (var m = 0; m < g.M; m++)
+        {
+            if (!upper.Slice(m * g.P, g.P).ContainsAnyExcept(0f)) continue;
+            if (count == list.Length || count >= g.M / 16) return [];
+            list[count++] = m;
+        }
+        return list[..count];
+    }
+
+    // z[m] += V[m, :] · col(a) for the listed channels m only.
+    private void ChannelProducts(float[] v, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, ReadOnlySpan<int> channels)
+    {
+        var g = Geometry;
+        var col = a;
+        if (!g.IsIdentity)
+        {
+            g.Im2Col(a, colBuffer);
+            col = colBuffer;
+        }
+        foreach (var m in channels) InputMajor.AccumulateColumns(v.AsSpan(m * g.K, g.K), col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
+    }
+
+    // back = col2im(Vᵀ S) when S is zero but for the listed channels: Σ over them of V[m, :]ᵀ ⊗ S[m, :].
+    private void ChannelTransposedProducts(float[] v, ReadOnlySpan<float> s, Span<float> back, Span<float> colBuffer, ReadOnlySpan<int> channels)
+    {
+        var g = Geometry;
+        var target = g.IsIdentity ? back : colBuffer;
+        for (var k = 0; k < g.K; k++)
+        {
+            var row = target.Slice(k * g.P, g.P);
+            row.Clear();
+            foreach (var m in channels)
+                if (v[m * g.K + k] != 0) TensorPrimitives.MultiplyAdd(s.Slice(m * g.P, g.P), v[m * g.K + k], row, row);
+        }
+        if (g.IsIdentity) return;
+        back.Clear();
+        g.Col2ImAdd(colBuffer, back);
     }
 
     // The ratios S = R ⊘ z of denominators that are not exact sums (paired with the forward product, or z^B's from y),

@@ -320,3 +320,26 @@ public class EngineNormalisationTests
         Assert.True(ok, why);
     }
 }
+
+/// <summary>A convolution under a few class maps (SqueezeNet's conv10 under global pooling) gives relevance to one channel
+/// of 32: its denominators and backward products are made for that channel alone, for every rule.</summary>
+public class EngineClassMapTests
+{
+    [Theory]
+    [InlineData("z^B first")]
+    [InlineData("z everywhere")]
+    [InlineData("α2β1 everywhere")]
+    public void Class_maps_match_the_reference(string name)
+    {
+        var rng = new Random(19);
+        var input = Shape.Of(8, 9, 9);
+        var conv = new Conv2d(8, 16, 3, 3, TwoConvolutions.Random(rng, 16 * 8 * 9, 0.3), TwoConvolutions.Random(rng, 16, 0.1), 1, 1);
+        var classes = new Conv2d(16, 32, 3, 3, TwoConvolutions.Random(rng, 32 * 16 * 9, 0.2), TwoConvolutions.Random(rng, 32, 0.1), 1, 1);
+        var network = new Network(input, [
+            new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]),
+            new Node("classes", classes, ["relu"]), new Node("relu2", new ReLU(), ["classes"]), new Node("pool", new GlobalAvgPool(), ["relu2"])]);
+        var c = new DeepCase(network, Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]), Tensor.Zeros(input), Tensor.Filled(input, 1));
+        var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), ExplainOptions.Default);
+        Assert.True(ok, why);
+    }
+}
