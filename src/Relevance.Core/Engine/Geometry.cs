@@ -204,7 +204,10 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                             System.Numerics.Tensors.TensorPrimitives.Add(d, line[first..last], d);
                         }
                         else
-                            for (var ox = first; ox < last; ox++) dst[start + (ox - first) * Stride] += line[ox];
+                        {
+                            var done = Stride == 2 ? Lanes.AddEven(dst, start, line[first..last]) : 0;
+                            for (var ox = first + done; ox < last; ox++) dst[start + (ox - first) * Stride] += line[ox];
+                        }
                     }
                 }
     }

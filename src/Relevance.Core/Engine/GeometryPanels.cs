@@ -47,7 +47,10 @@ public sealed partial record Geometry
                 System.Numerics.Tensors.TensorPrimitives.Add(target, _panel.Slice(at, count), target);
             }
             else
-                for (var i = 0; i < count; i++) _image[start + i * stride] += _panel[at + i];
+            {
+                var i = stride == 2 ? Lanes.AddEven(_image, start, _panel.Slice(at, count)) : 0;
+                for (; i < count; i++) _image[start + i * stride] += _panel[at + i];
+            }
         }
     }
 

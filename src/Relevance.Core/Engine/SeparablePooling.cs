@@ -161,25 +161,6 @@ internal static class SeparablePooling
         return i;
     }
 
-    // dst[start + 2i] += src[i], 16 at a time while the 32 values from dst[start + 2i] are inside dst (the odd lanes are
-    // written back as they were); returns how many were done.
-    private static int AddEven(Span<float> dst, int start, ReadOnlySpan<float> src)
-    {
-        var i = 0;
-        if (!Vector512.IsHardwareAccelerated) return 0;
-        ref var rd = ref MemoryMarshal.GetReference(dst);
-        ref var rs = ref MemoryMarshal.GetReference(src);
-        for (; i + 16 <= src.Length && start + 2 * i + 32 <= dst.Length; i += 16)
-        {
-            var at = (nuint)(start + 2 * i);
-            var (even, odd) = Lanes.Split(Vector512.LoadUnsafe(ref rd, at), Vector512.LoadUnsafe(ref rd, at + 16));
-            var (low, high) = Lanes.Interleave(even + Vector512.LoadUnsafe(ref rs, (nuint)i), odd);
-            low.StoreUnsafe(ref rd, at);
-            high.StoreUnsafe(ref rd, at + 16);
-        }
-        return i;
-    }
-
     private static void Combine(Span<float> dst, ReadOnlySpan<float> src, bool max)
     {
         if (max) TensorPrimitives.Max(dst, src, dst);
@@ -272,7 +253,7 @@ internal static class SeparablePooling
                 if (p.StrideWidth == 1) Combine(spread.Slice(start, b - a), src, max: false);
                 else
                 {
-                    var i = p.StrideWidth == 2 ? AddEven(spread, start, src) : 0;
+                    var i = p.StrideWidth == 2 ? Lanes.AddEven(spread, start, src) : 0;
                     for (; i < src.Length; i++) spread[start + i * p.StrideWidth] += src[i];
                 }
             }
