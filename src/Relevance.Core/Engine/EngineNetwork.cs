@@ -85,10 +85,13 @@ public sealed class EngineNetwork
     public float[] Forward(ReadOnlySpan<float> input) => Forward(input, CreateWorkspace()).ToArray();
 
     /// <summary>The network's outputs for one input, computed in the workspace (valid until its next use).</summary>
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws)
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws) => Forward(input, ws, explaining: false);
+
+    // An explanation's forward pass also leaves the denominators of the layers that pair them (LinearKernel.PairsDenominators).
+    private float[] Forward(ReadOnlySpan<float> input, Workspace ws, bool explaining)
     {
         Validate(input);
-        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining: false);
+        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining);
         return ws.Values[OutputIndex];
     }
 
@@ -134,10 +137,7 @@ public sealed class EngineNetwork
     // (relevance) or 1 (gradient).
     private int Start(ReadOnlySpan<float> input, Workspace ws, int? target, bool seedWithOutput)
     {
-        Validate(input);
-        // An explanation's forward pass also leaves the denominators of the layers that pair them (LinearKernel.PairsDenominators).
-        for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining: seedWithOutput);
-        var outputs = ws.Values[OutputIndex].AsSpan();
+        var outputs = Forward(input, ws, explaining: seedWithOutput).AsSpan();
         var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");

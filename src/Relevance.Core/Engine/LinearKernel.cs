@@ -226,29 +226,14 @@ internal sealed class LinearKernel
         else if (_winograd is not null) _winograd.Apply(x, y);
         else if (RowsPaired && !denominators.IsEmpty)
         {
-            var col = x;
-            if (!g.IsIdentity)
-            {
-                g.Im2Col(x, ws.Col(Scratch.Col));
-                col = ws.Col(Scratch.Col);
-            }
             denominators.Clear();
-            InputMajor.Accumulate(col, Weights, y, denominators, g.K, g.M);
+            InputMajor.Accumulate(Col(g, x, ws.Col(Scratch.Col)), Weights, y, denominators, g.K, g.M);
         }
         else if (_stacked && !denominators.IsEmpty)
         {
             // [W; W⁺] · col(x) in one product; its first M rows are W · col(x).
             if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
-            else
-            {
-                var col = x;
-                if (!g.IsIdentity)
-                {
-                    g.Im2Col(x, ws.Col(Scratch.Col));
-                    col = ws.Col(Scratch.Col);
-                }
-                Gemm.MultiplyUnpacked(_stackedShort, col, denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
-            }
+            else Gemm.MultiplyUnpacked(_stackedShort, Col(g, x, ws.Col(Scratch.Col)), denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
             TensorPrimitives.Add(y, denominators[..(g.M * g.P)], y);
         }
         else Product(g, Weights, _packedWeights, g.M, x, y, ws.Col(Scratch.Col));
@@ -265,17 +250,20 @@ internal sealed class LinearKernel
             else Gemm.MultiplyImage(v, a, g, z, accumulate);
             return;
         }
-        var col = a;
-        if (!g.IsIdentity)
-        {
-            g.Im2Col(a, colBuffer);
-            col = colBuffer;
-        }
+        var col = Col(g, a, colBuffer);
         if (!accumulate && packed is null) z.Clear();
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
         else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel: true);
         else if (packed is not null) Gemm.Multiply(packed, rows, col, z, g.P, accumulate, parallel: true);
         else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
+    }
+
+    // col(a): a itself for Dense and 1×1 convolutions, else built in `buffer`.
+    private static ReadOnlySpan<float> Col(Geometry g, ReadOnlySpan<float> a, Span<float> buffer)
+    {
+        if (g.IsIdentity) return a;
+        g.Im2Col(a, buffer);
+        return buffer;
     }
 
     // back = col2im(Vᵀ s), the products' adjoint; a Dense layer skips the rows where `mask` (the term's input) is zero,
@@ -311,8 +299,8 @@ internal sealed class LinearKernel
         return t.Sign * ratioSign.Value;
     }
 
-    // lower (+)= a ⊙ max(0, back) (clamp > 0) or a ⊙ min(0, back) (clamp < 0) in one pass.
-    private static void MultiplyClamped(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower, int clamp, bool accumulate)
+    // lower (+)= a ⊙ (weight · max(0, back)) (clamp > 0) or a ⊙ (weight · min(0, back)) (clamp < 0) in one pass.
+    private static void MultiplyClamped(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower, int clamp, float weight, bool accumulate)
     {
         var i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -320,17 +308,18 @@ internal sealed class LinearKernel
             ref var ra = ref MemoryMarshal.GetReference(a);
             ref var rb = ref MemoryMarshal.GetReference(back);
             ref var rl = ref MemoryMarshal.GetReference(lower);
+            var w = Vector512.Create(weight);
             for (; i + 16 <= lower.Length; i += 16)
             {
                 var b = Vector512.LoadUnsafe(ref rb, (nuint)i);
-                b = clamp > 0 ? Vector512.Max(b, Vector512<float>.Zero) : Vector512.Min(b, Vector512<float>.Zero);
+                b = (clamp > 0 ? Vector512.Max(b, Vector512<float>.Zero) : Vector512.Min(b, Vector512<float>.Zero)) * w;
                 var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * b;
                 (accumulate ? v + Vector512.LoadUnsafe(ref rl, (nuint)i) : v).StoreUnsafe(ref rl, (nuint)i);
             }
         }
         for (; i < lower.Length; i++)
         {
-            var v = a[i] * (clamp > 0 ? Math.Max(back[i], 0f) : Math.Min(back[i], 0f));
+            var v = a[i] * ((clamp > 0 ? Math.Max(back[i], 0f) : Math.Min(back[i], 0f)) * weight);
             lower[i] = accumulate ? lower[i] + v : v;
         }
     }
@@ -412,11 +401,9 @@ internal sealed class LinearKernel
                 if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
                 else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
-                if (clamp != 0 && pass.Weight == 1) MultiplyClamped(a, back, lower, clamp, accumulate: !first);
+                if (clamp != 0) MultiplyClamped(a, back, lower, clamp, pass.Weight, accumulate: !first);
                 else
                 {
-                    if (clamp > 0) TensorPrimitives.Max(back, 0f, back);
-                    else if (clamp < 0) TensorPrimitives.Min(back, 0f, back);
                     if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
                     if (first) TensorPrimitives.Multiply(a, back, lower);
                     else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
@@ -449,12 +436,7 @@ internal sealed class LinearKernel
     private void ChannelProducts(float[] v, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, ReadOnlySpan<int> channels)
     {
         var g = Geometry;
-        var col = a;
-        if (!g.IsIdentity)
-        {
-            g.Im2Col(a, colBuffer);
-            col = colBuffer;
-        }
+        var col = Col(g, a, colBuffer);
         foreach (var m in channels) InputMajor.AccumulateColumns(v.AsSpan(m * g.K, g.K), col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
     }
 

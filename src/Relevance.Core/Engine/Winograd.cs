@@ -133,9 +133,11 @@ internal sealed class Winograd
     // Transformed inputs, products and row scratch of one worker.
     private (int V, int P, int Rows) Scratch(bool paired)
     {
-        var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
-        return (Tile * _g.InChannels * _band, Tile * (paired ? 2 * _g.M : _g.M) * _band, 4 * rowLength + 16 * (_tilesWide + Tile));
+        return (Tile * _g.InChannels * _band, Tile * (paired ? 2 * _g.M : _g.M) * _band, 4 * RowLength + 16 * (_tilesWide + Tile));
     }
+
+    // One padded input row of a band's tile rows, as TransformInput lays it out.
+    private int RowLength => 2 * _tilesWide + 2 + 2 * Tile;
 
     private int ScratchSize(bool paired)
     {
@@ -163,7 +165,6 @@ internal sealed class Winograd
         var g = _g;
         var c = g.InChannels;
         var m = z.IsEmpty ? g.M : 2 * g.M;
-        var rowLength = 2 * _tilesWide + 2 + 2 * Tile;
         var (vSize, pSize, rowsSize) = Scratch(!z.IsEmpty);
         var vBuffer = scratch[..vSize];
         var pBuffer = scratch.Slice(vSize, pSize);
@@ -174,7 +175,7 @@ internal sealed class Winograd
             var count = Math.Min(_band, _tiles - t0);
             var v = vBuffer[..(Tile * c * count)];
             var p = pBuffer[..(Tile * m * count)];
-            TransformInput(x, v, t0, count, sBuffer, rowLength);
+            TransformInput(x, v, t0, count, sBuffer, RowLength);
             for (var xi = 0; xi < Tile; xi++)
                 Gemm.Multiply(_weights[xi], m, v.Slice(xi * c * count, c * count), p.Slice(xi * m * count, m * count), count, accumulate: false, parallel: false);
             TransformOutput(p, m, 0, y, t0, count, accumulate);

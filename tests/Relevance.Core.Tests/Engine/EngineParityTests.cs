@@ -93,7 +93,7 @@ public class EngineParityTests
             var network = new Network(input, [
                 new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]), new Node("pool", pool, ["relu"]),
                 new Node("flat", new Flatten(), ["pool"]), new Node("dense", dense, ["flat"])]);
-            var c = new DeepCase(network, Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]), Tensor.Zeros(input), Tensor.Filled(input, 1));
+            var c = TwoConvolutions.Uniform(network, rng);
             var (ok, why) = Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
             Assert.True(ok, $"seed {seed}: {why}");
         }
@@ -143,8 +143,15 @@ internal static class TwoConvolutions
             new Node("conv1", conv1, [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
             new Node("conv2", conv2, ["relu1"]), new Node("relu2", new ReLU(), ["conv2"]),
             new Node("flat", new Flatten(), ["relu2"]), new Node("dense", dense, ["flat"])]);
-        var x = Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]);
-        return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, 1));
+        return Uniform(network, rng);
+    }
+
+    /// <summary>The network on an input of uniform [0, high] values drawn from <paramref name="rng"/>, with the box [0, high].</summary>
+    public static DeepCase Uniform(Network network, Random rng, double high = 1)
+    {
+        var input = network.InputShape;
+        var x = Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble() * high)]);
+        return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, high));
     }
 
     public static Composite Named(string name, DeepCase c) => name switch
@@ -255,6 +262,22 @@ public class EngineWinogradTests
         Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 
+    // Under global pooling the relevance reaching conv2 is ≥ 0, so αβ's two passes each meet one-signed ratios: their
+    // Winograd backward products are clamped and weighted (α = 2, −β = −1) in the same pass.
+    [Fact]
+    public void Alpha_beta_under_global_pooling_matches_the_reference()
+    {
+        var rng = new Random(23);
+        var conv1 = new Conv2d(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 64, 0.05), 1, 1);
+        var conv2 = new Conv2d(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 64, 0.05), 1, 1);
+        var network = new Network(Shape.Of(64, 12, 12), [
+            new Node("conv1", conv1, [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
+            new Node("conv2", conv2, ["relu1"]), new Node("relu2", new ReLU(), ["conv2"]), new Node("pool", new GlobalAvgPool(), ["relu2"])]);
+        var c = TwoConvolutions.Uniform(network, rng);
+        var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named("α2β1 everywhere", c), ExplainOptions.Default);
+        Assert.True(ok, why);
+    }
+
     // z^B and z⁺ relevance is ≥ 0 exactly, although the backward products are Winograd sums (their sign is restored).
     [Theory]
     [InlineData(false)]
@@ -314,8 +337,7 @@ public class EngineNormalisationTests
             new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]),
             new Node("lrn", new LocalResponseNorm(3, alpha: 0.4, beta: beta, bias: 1.5), ["relu"]),
             new Node("flat", new Flatten(), ["lrn"]), new Node("dense", dense, ["flat"])]);
-        var input = Shape.Of(6, 5, 5);
-        var c = new DeepCase(network, Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble() * 3)]), Tensor.Zeros(input), Tensor.Filled(input, 3));
+        var c = TwoConvolutions.Uniform(network, rng, high: 3);
         var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
         Assert.True(ok, why);
     }
@@ -338,7 +360,7 @@ public class EngineClassMapTests
         var network = new Network(input, [
             new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]),
             new Node("classes", classes, ["relu"]), new Node("relu2", new ReLU(), ["classes"]), new Node("pool", new GlobalAvgPool(), ["relu2"])]);
-        var c = new DeepCase(network, Tensor.Own(input, [.. Enumerable.Range(0, input.Size).Select(_ => rng.NextDouble())]), Tensor.Zeros(input), Tensor.Filled(input, 1));
+        var c = TwoConvolutions.Uniform(network, rng);
         var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), ExplainOptions.Default);
         Assert.True(ok, why);
     }
