@@ -60,6 +60,9 @@ public class MeasureTests
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(8)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(72)]
     [InlineData(1001)]
     public void The_vectorised_measure_equals_the_scalar_definitions(int length)
     {

@@ -368,7 +368,10 @@ public sealed class EngineNetwork
             case GlobalAvgPool:
             {
                 var plane = x.Length / upper.Length;
-                for (var c = 0; c < upper.Length; c++) Pooling.Proportional(x.Slice(c * plane, plane), upper[c], lower.Slice(c * plane, plane));
+                // A class map's relevance sits in one channel: the others get none, without summing their planes.
+                for (var c = 0; c < upper.Length; c++)
+                    if (upper[c] == 0) lower.Slice(c * plane, plane).Clear();
+                    else Pooling.Proportional(x.Slice(c * plane, plane), upper[c], lower.Slice(c * plane, plane));
                 return;
             }
             case Sum:

@@ -141,8 +141,7 @@ internal static class Pooling
     /// <summary>lower_i = x_i / Σ x · r (zero when Σ x = 0).</summary>
     public static void Proportional(ReadOnlySpan<float> x, float r, Span<float> lower)
     {
-        var total = 0.0;
-        foreach (var v in x) total += v;
+        var total = Relevances.Measure(x).Sum;
         if (total == 0)
         {
             lower.Clear();

@@ -40,6 +40,29 @@ public static class Relevances
         var minimum = Vector256.Create(float.PositiveInfinity);
         ref var start = ref MemoryMarshal.GetReference(r);
         var i = 0;
+        if (Vector512.IsHardwareAccelerated && r.Length >= 32)
+        {
+            // Two independent sets of accumulators: one chain of additions would bind the pass to its latency.
+            var (s0, s1, n0, n1) = (Vector512<double>.Zero, Vector512<double>.Zero, Vector512<double>.Zero, Vector512<double>.Zero);
+            var (m0, m1) = (Vector512.Create(float.PositiveInfinity), Vector512.Create(float.PositiveInfinity));
+            for (; i + 32 <= r.Length; i += 32)
+            {
+                var a = Vector512.LoadUnsafe(ref start, (nuint)i);
+                var b = Vector512.LoadUnsafe(ref start, (nuint)(i + 16));
+                var (alo, ahi) = Vector512.Widen(a);
+                var (blo, bhi) = Vector512.Widen(b);
+                s0 += alo + ahi;
+                s1 += blo + bhi;
+                n0 += Vector512.Min(alo, Vector512<double>.Zero) + Vector512.Min(ahi, Vector512<double>.Zero);
+                n1 += Vector512.Min(blo, Vector512<double>.Zero) + Vector512.Min(bhi, Vector512<double>.Zero);
+                m0 = Vector512.Min(m0, a);
+                m1 = Vector512.Min(m1, b);
+            }
+            var (ssum, sneg) = (s0 + s1, n0 + n1);
+            var mm = Vector512.Min(m0, m1);
+            (sum, negative) = (ssum.GetLower() + ssum.GetUpper(), sneg.GetLower() + sneg.GetUpper());
+            minimum = Vector256.Min(mm.GetLower(), mm.GetUpper());
+        }
         for (; i + Vector256<float>.Count <= r.Length; i += Vector256<float>.Count)
         {
             var v = Vector256.LoadUnsafe(ref start, (nuint)i);
