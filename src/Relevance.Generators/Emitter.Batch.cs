@@ -59,7 +59,7 @@ internal static partial class Emitter
             var n = l.Index;
             w.Line($"public readonly float[] A{n} = new float[capacity * L{n}Out], R{n} = new float[capacity * L{n}Out];");
             if (l.Kind == LayerKind.Dense)
-                w.Line($"public readonly float[] D{n} = new float[capacity * L{n}Out], T{n} = new float[capacity * L{n}In]{(l.Rule == LayerRule.ZBox ? $", U{n} = new float[capacity * L{n}In]" : "")};");
+                w.Line($"public readonly float[] D{n} = new float[capacity * L{n}Out], T{n} = new float[capacity * L{n}In{(l.Rule == LayerRule.ZBox ? " * 2" : "")}];");
         }
         w.Close();
         w.Line();
@@ -67,11 +67,12 @@ internal static partial class Emitter
         foreach (var l in dense)
         {
             var n = l.Index;
-            // A split z^B layer's Wᵀ is already bound for the single-input path (SparseBackPairJob): shared, not made twice.
-            foreach (var (name, source) in Transposes(l))
-                w.Line(name == "WT" && l.Rule == LayerRule.ZBox && Splits(l)
-                    ? $"public readonly float[] WT{n} = p.WT{n};"
-                    : $"public readonly float[] {name}{n} = {K}.Weights.Transpose({source.Replace("#", n.ToString())}, L{n}In, L{n}Out);");
+            // z^B's two backward products are one, with Wᵀ and W⁺ᵀ side by side: [Out × 2·In].
+            if (l.Rule == LayerRule.ZBox)
+                w.Line($"public readonly float[] WST{n} = {K}.Weights.SideBySide({K}.Weights.Transpose(p.W{n}, L{n}In, L{n}Out), {K}.Weights.Transpose({K}.Weights.Positive(p.W{n}), L{n}In, L{n}Out), L{n}Out, L{n}In);");
+            else
+                foreach (var (name, source) in Transposes(l))
+                    w.Line($"public readonly float[] {name}{n} = {K}.Weights.Transpose({source.Replace("#", n.ToString())}, L{n}In, L{n}Out);");
         }
         w.Close();
         w.Line();
@@ -125,7 +126,6 @@ internal static partial class Emitter
     private static (string Name, string Source)[] Transposes(PlannedLayer l) => l.Rule switch
     {
         LayerRule.ZPlus => [("WPT", "p.WP#")],
-        LayerRule.ZBox => [("WT", "p.W#"), ("WPT", $"{K}.Weights.Positive(p.W#)")],
         LayerRule.Z => [("WT", "p.W#")],
         _ => [("WQT", "p.WQ#")],
     };
@@ -199,7 +199,7 @@ internal static partial class Emitter
     {
         var n = l.Index;
         w.Line($"var s = new {Span}(ws.D{n}, 0, count);");
-        w.Line($"var t = new {Span}(ws.T{n}, 0, inputs);");
+        if (l.Rule != LayerRule.ZBox) w.Line($"var t = new {Span}(ws.T{n}, 0, inputs);");
         switch (l.Rule)
         {
             case LayerRule.ZPlus:
@@ -220,10 +220,13 @@ internal static partial class Emitter
         switch (l.Rule)
         {
             case LayerRule.ZBox:
-                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WT{n}, t, batch, L{n}Out, L{n}In);");
-                w.Line($"var u = new {Span}(ws.U{n}, 0, inputs);");
-                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WPT{n}, u, batch, L{n}Out, L{n}In);");
-                w.Line($"{K}.RelevanceKernel.BoxShares(x, t, u, Low, High, lower.Slice(0, inputs), accumulate: true);");
+                w.Line($"var tu = new {Span}(ws.T{n}, 0, 2 * inputs);");
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WST{n}, tu, batch, L{n}Out, 2 * L{n}In);");
+                w.Open("for (var b = 0; b < batch; b++)");
+                w.Line($"var at = b * L{n}In;");
+                w.Line($"var row = tu.Slice(2 * at, 2 * L{n}In);");
+                w.Line($"{K}.RelevanceKernel.BoxShares(x.Slice(at, L{n}In), row.Slice(0, L{n}In), row.Slice(L{n}In), Low, High, lower.Slice(at, L{n}In), accumulate: true);");
+                w.Close();
                 break;
             case LayerRule.ZPlus or LayerRule.Z:
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{(l.Rule == LayerRule.ZPlus ? "WPT" : "WT")}{n}, t, batch, L{n}Out, L{n}In);");

@@ -51,6 +51,20 @@ public static class Weights
             for (var c = 0; c < cols; c++) into[c * rows + r] = a[r * cols + c];
     }
 
+    /// <summary>Two row-major [rows × cols] matrices side by side, [rows × 2·cols]: row r is a's row r, then b's.</summary>
+    public static float[] SideBySide(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int rows, int cols)
+    {
+        if (a.Length != rows * cols || b.Length != rows * cols)
+            throw new ArgumentException($"SideBySide: two [{rows}×{cols}] matrices need {rows * cols} values each, got {a.Length} and {b.Length}.");
+        var s = new float[2 * rows * cols];
+        for (var r = 0; r < rows; r++)
+        {
+            a.Slice(r * cols, cols).CopyTo(s.AsSpan(2 * r * cols, cols));
+            b.Slice(r * cols, cols).CopyTo(s.AsSpan((2 * r + 1) * cols, cols));
+        }
+        return s;
+    }
+
     /// <summary>A bound layer's parameters, checked: lengths, finiteness and the declared bias constraint.</summary>
     /// <exception cref="ArgumentException">A length differs from the declaration, a value is NaN/∞, or the bias breaks its constraint.</exception>
     public static LayerParameters Check(string layer, LayerParameters p, int weights, int bias, Declarations.BiasConstraint constraint)

@@ -153,15 +153,14 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     {
         public readonly int Capacity = capacity;
         public readonly float[] A0 = new float[capacity * L0Out], R0 = new float[capacity * L0Out];
-        public readonly float[] D0 = new float[capacity * L0Out], T0 = new float[capacity * L0In], U0 = new float[capacity * L0In];
+        public readonly float[] D0 = new float[capacity * L0Out], T0 = new float[capacity * L0In * 2];
         public readonly float[] A1 = new float[capacity * L1Out], R1 = new float[capacity * L1Out];
         public readonly float[] A2 = new float[capacity * L2Out], R2 = new float[capacity * L2Out];
     }
 
     private sealed class TransposedWeights(Parameters p)
     {
-        public readonly float[] WT0 = p.WT0;
-        public readonly float[] WPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(p.W0), L0In, L0Out);
+        public readonly float[] WST0 = global::Relevance.Kernels.Weights.SideBySide(global::Relevance.Kernels.Weights.Transpose(p.W0, L0In, L0Out), global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(p.W0), L0In, L0Out), L0Out, L0In);
     }
 
     private BatchWorkspace? _batch;
@@ -245,13 +244,16 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         var upper = new global::System.ReadOnlySpan<float>(ws.R0, 0, count);
         var y = new global::System.ReadOnlySpan<float>(ws.A0, 0, count);
         var s = new global::System.Span<float>(ws.D0, 0, count);
-        var t = new global::System.Span<float>(ws.T0, 0, inputs);
         for (var i = 0; i < count; i++) s[i] = y[i] - _p.B0[i % L0Out] - _p.C0[i % L0Out] + _p.BN0[i % L0Out];
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        global::Relevance.Engine.Gemm.Multiply(s, tw.WT0, t, batch, L0Out, L0In);
-        var u = new global::System.Span<float>(ws.U0, 0, inputs);
-        global::Relevance.Engine.Gemm.Multiply(s, tw.WPT0, u, batch, L0Out, L0In);
-        global::Relevance.Kernels.RelevanceKernel.BoxShares(x, t, u, Low, High, lower.Slice(0, inputs), accumulate: true);
+        var tu = new global::System.Span<float>(ws.T0, 0, 2 * inputs);
+        global::Relevance.Engine.Gemm.Multiply(s, tw.WST0, tu, batch, L0Out, 2 * L0In);
+        for (var b = 0; b < batch; b++)
+        {
+            var at = b * L0In;
+            var row = tu.Slice(2 * at, 2 * L0In);
+            global::Relevance.Kernels.RelevanceKernel.BoxShares(x.Slice(at, L0In), row.Slice(0, L0In), row.Slice(L0In), Low, High, lower.Slice(at, L0In), accumulate: true);
+        }
     }
 
     // Layer 1 'ReLU1': ReLU, relevance passed through; [400] → [400], a batch at a time
