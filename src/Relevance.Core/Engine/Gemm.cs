@@ -32,7 +32,8 @@ public static partial class Gemm
     {
         if (m < 0 || k < 0 || n < 0 || a.Length < m * k || b.Length < k * n || c.Length < m * n)
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·[{k}×{n}].");
-        if (!accumulate) c[..(m * n)].Clear();
+        // Without accumulation the kernel writes each entry of C once: C is cleared only where nothing would write it.
+        if (!accumulate && (n == 1 || k == 0)) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
         if (n == 1)
         {
@@ -42,7 +43,7 @@ public static partial class Gemm
         var packed = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
-            Product(PackRows(a, m, k, packed), b, c, m, k, n, parallel);
+            Product(PackRows(a, m, k, packed), b, c, m, k, n, parallel, !accumulate);
         }
         finally
         {
@@ -56,9 +57,9 @@ public static partial class Gemm
         var (m, k) = (a.Rows, a.Columns);
         if (n < 0 || b.Length < k * n || c.Length < m * n)
             throw new ArgumentException($"Gemm: spans too short for a packed [{m}×{k}]·[{k}×{n}].");
-        if (!accumulate) c[..(m * n)].Clear();
+        if (!accumulate && k == 0) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
-        Product(a.Data, b, c, m, k, n, parallel);
+        Product(a.Data, b, c, m, k, n, parallel, !accumulate);
     }
 
     // C (+)= A[..rows] · B for the first `rows` rows of a packed A: a whole number of its 8-row tiles, or all of it.
@@ -67,19 +68,19 @@ public static partial class Gemm
         var k = a.Columns;
         if (!a.HasPrefix(rows) || b.Length < k * n || c.Length < rows * n)
             throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{k}] matrix cannot multiply [{k}×{n}] (B has {b.Length} values, C room for {c.Length}).");
-        if (!accumulate) c[..(rows * n)].Clear();
+        if (!accumulate && k == 0) c[..(rows * n)].Clear();
         if (rows == 0 || n == 0 || k == 0) return;
-        Product(a.Data.AsSpan(0, rows * k), b, c, rows, k, n, parallel);
+        Product(a.Data.AsSpan(0, rows * k), b, c, rows, k, n, parallel, !accumulate);
     }
 
-    // C += A · B for A packed by PackRows.
-    private static void Product(ReadOnlySpan<float> packedA, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool parallel)
+    // C += A · B for A packed by PackRows, or C = A · B when `overwrite`.
+    private static void Product(ReadOnlySpan<float> packedA, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool parallel, bool overwrite)
     {
         var width = Width;
         var panels = (n + width - 1) / width;
         var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        if (workers < 2) Run(packedA, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width);
-        else RunParallel(packedA, b, null, c, m, k, n, panels, workers, width);
+        if (workers < 2) Run(packedA, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width, overwrite);
+        else RunParallel(packedA, b, null, c, m, k, n, panels, workers, width, overwrite);
     }
 
     /// <summary>A [m×k] with its whole 8-row tiles interleaved, so that the kernel reads a tile's 8 values of one column
@@ -105,7 +106,7 @@ public static partial class Gemm
 
     // Apart from Multiply because the lambda's captured variables would otherwise be allocated on every call, serial or not.
     // `image` set: b is that geometry's input image rather than a matrix.
-    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Geometry? image, Span<float> c, int m, int k, int n, int panels, int workers, int width)
+    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Geometry? image, Span<float> c, int m, int k, int n, int panels, int workers, int width, bool overwrite)
     {
         unsafe
         {
@@ -123,8 +124,8 @@ public static partial class Gemm
                     var sc = new Span<float>((float*)ic, m * n);
                     var (pFrom, pTo) = byPanels ? (panels * w / parts, panels * (w + 1) / parts) : (0, panels);
                     var (rFrom, rTo) = byPanels ? (0, m) : (Math.Min(m, rowBlocks * w / parts * Rows), Math.Min(m, rowBlocks * (w + 1) / parts * Rows));
-                    if (image is null) Run(sa, new MatrixPanels(sb, k, n), sc, m, k, n, pFrom, pTo, rFrom, rTo, width);
-                    else Run(sa, new ImagePanels(sb, image), sc, m, k, n, pFrom, pTo, rFrom, rTo, width);
+                    if (image is null) Run(sa, new MatrixPanels(sb, k, n), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
+                    else Run(sa, new ImagePanels(sb, image), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
                 });
             }
         }
@@ -158,7 +159,7 @@ public static partial class Gemm
         }
     }
 
-    private static void Run<TPanels>(ReadOnlySpan<float> a, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width)
+    private static void Run<TPanels>(ReadOnlySpan<float> a, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width, bool overwrite)
         where TPanels : IPanels, allows ref struct
     {
         var rows = rowTo - rowFrom;
@@ -175,14 +176,17 @@ public static partial class Gemm
                 source.Pack(j, cols, pb, width);
                 if (cols == width)
                 {
-                    Tiles(a, pb, c, k, width, n, j, rowFrom, rowTo);
+                    Tiles(a, pb, c, k, width, n, j, rowFrom, rowTo, overwrite);
                     continue;
                 }
                 var pc = scratch.AsSpan(0, rows * width);
-                pc.Clear();
-                Tiles(a.Slice(rowFrom * k), pb, pc, k, width, width, 0, 0, rows);
+                Tiles(a.Slice(rowFrom * k), pb, pc, k, width, width, 0, 0, rows, overwrite: true);
                 for (var i = 0; i < rows; i++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(c.Slice((rowFrom + i) * n + j, cols), pc.Slice(i * width, cols), c.Slice((rowFrom + i) * n + j, cols));
+                {
+                    var row = c.Slice((rowFrom + i) * n + j, cols);
+                    if (overwrite) pc.Slice(i * width, cols).CopyTo(row);
+                    else System.Numerics.Tensors.TensorPrimitives.Add(row, pc.Slice(i * width, cols), row);
+                }
             }
         }
         finally
@@ -194,24 +198,24 @@ public static partial class Gemm
 
     // C[i.., j..j+width] += A[i.., :] · P for a packed panel P [k×width] and A packed by PackRows (whose tiles start at rows
     // that are multiples of 8): 8 rows at a time, then one at a time.
-    private static void Tiles(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo)
+    private static void Tiles(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo, bool overwrite)
     {
         var tiled = a.Length / k / Rows * Rows;
         var i = rowFrom;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, tiled); i += Rows) Tile512x8(a, pb, c, i, j, k, ldc);
-            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc, tiled);
+            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, tiled); i += Rows) Tile512x8(a, pb, c, i, j, k, ldc, overwrite);
+            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc, tiled, overwrite);
         }
         else
-            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc, tiled);
+            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc, tiled, overwrite);
     }
 
     // Where row i of a PackRows matrix starts and how far apart its entries are.
     private static (int Start, int Step) RowOf(int i, int k, int tiled) => i < tiled ? (i / Rows * Rows * k + i % Rows, Rows) : (i * k, 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc)
+    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, bool overwrite)
     {
         ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i * k);
         ref var rb = ref MemoryMarshal.GetReference(pb);
@@ -241,14 +245,14 @@ public static partial class Gemm
             x = Vector512.Create(Unsafe.Add(ref column, 7));
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
-        Store(ref rc, i * ldc + j, c00, c01); Store(ref rc, (i + 1) * ldc + j, c10, c11);
-        Store(ref rc, (i + 2) * ldc + j, c20, c21); Store(ref rc, (i + 3) * ldc + j, c30, c31);
-        Store(ref rc, (i + 4) * ldc + j, c40, c41); Store(ref rc, (i + 5) * ldc + j, c50, c51);
-        Store(ref rc, (i + 6) * ldc + j, c60, c61); Store(ref rc, (i + 7) * ldc + j, c70, c71);
+        Store(ref rc, i * ldc + j, c00, c01, overwrite); Store(ref rc, (i + 1) * ldc + j, c10, c11, overwrite);
+        Store(ref rc, (i + 2) * ldc + j, c20, c21, overwrite); Store(ref rc, (i + 3) * ldc + j, c30, c31, overwrite);
+        Store(ref rc, (i + 4) * ldc + j, c40, c41, overwrite); Store(ref rc, (i + 5) * ldc + j, c50, c51, overwrite);
+        Store(ref rc, (i + 6) * ldc + j, c60, c61, overwrite); Store(ref rc, (i + 7) * ldc + j, c70, c71, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled)
+    private static void Tile512x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled, bool overwrite)
     {
         var (start, step) = RowOf(i, k, tiled);
         ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), start);
@@ -262,18 +266,23 @@ public static partial class Gemm
             c0 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref rb, t * 2 * w), c0);
             c1 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref rb, t * 2 * w + w), c1);
         }
-        Store(ref rc, i * ldc + j, c0, c1);
+        Store(ref rc, i * ldc + j, c0, c1, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref float rc, int at, Vector512<float> v0, Vector512<float> v1)
+    private static void Store(ref float rc, int at, Vector512<float> v0, Vector512<float> v1, bool overwrite)
     {
-        (Vector512.LoadUnsafe(ref rc, (nuint)at) + v0).StoreUnsafe(ref rc, (nuint)at);
-        (Vector512.LoadUnsafe(ref rc, (nuint)(at + 16)) + v1).StoreUnsafe(ref rc, (nuint)(at + 16));
+        if (!overwrite)
+        {
+            v0 += Vector512.LoadUnsafe(ref rc, (nuint)at);
+            v1 += Vector512.LoadUnsafe(ref rc, (nuint)(at + 16));
+        }
+        v0.StoreUnsafe(ref rc, (nuint)at);
+        v1.StoreUnsafe(ref rc, (nuint)(at + 16));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile256x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled)
+    private static void Tile256x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled, bool overwrite)
     {
         var (start, step) = RowOf(i, k, tiled);
         ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), start);
@@ -288,8 +297,13 @@ public static partial class Gemm
             c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref rb, t * 2 * w + w), c1);
         }
         var at = (nuint)(i * ldc + j);
-        (Vector256.LoadUnsafe(ref rc, at) + c0).StoreUnsafe(ref rc, at);
-        (Vector256.LoadUnsafe(ref rc, at + w) + c1).StoreUnsafe(ref rc, at + w);
+        if (!overwrite)
+        {
+            c0 += Vector256.LoadUnsafe(ref rc, at);
+            c1 += Vector256.LoadUnsafe(ref rc, at + w);
+        }
+        c0.StoreUnsafe(ref rc, at);
+        c1.StoreUnsafe(ref rc, at + w);
     }
 
     /// <summary>Packs the columns j ≤ q &lt; j + cols of B [k×n] into a zero-padded panel [k×width].</summary>

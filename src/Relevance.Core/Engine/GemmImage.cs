@@ -12,12 +12,12 @@ public static partial class Gemm
         var (m, k, n) = (g.M, g.K, g.P);
         if (a.Length < m * k || x.Length < g.InputSize || c.Length < m * n)
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·col(x) of an input of {g.InputSize} values.");
-        if (!accumulate) c[..(m * n)].Clear();
+        if (!accumulate && k == 0) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
         var packed = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
-            ImageProduct(PackRows(a, m, k, packed), m, x, g, c);
+            ImageProduct(PackRows(a, m, k, packed), m, x, g, c, !accumulate);
         }
         finally
         {
@@ -37,18 +37,18 @@ public static partial class Gemm
     {
         if (!a.HasPrefix(rows) || a.Columns != g.K || x.Length < g.InputSize || c.Length < rows * g.P)
             throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{a.Columns}] matrix and an input of {x.Length} values do not fit [{rows}×{g.K}]·col(x) of {g.InputSize} values.");
-        if (!accumulate) c[..(rows * g.P)].Clear();
+        if (!accumulate && g.K == 0) c[..(rows * g.P)].Clear();
         if (rows == 0 || g.P == 0 || g.K == 0) return;
-        ImageProduct(a.Data.AsSpan(0, rows * g.K), rows, x, g, c);
+        ImageProduct(a.Data.AsSpan(0, rows * g.K), rows, x, g, c, !accumulate);
     }
 
-    private static void ImageProduct(ReadOnlySpan<float> packedA, int m, ReadOnlySpan<float> x, Geometry g, Span<float> c)
+    private static void ImageProduct(ReadOnlySpan<float> packedA, int m, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool overwrite)
     {
         var (k, n) = (g.K, g.P);
         var width = Width;
         var panels = (n + width - 1) / width;
-        if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width);
-        else RunParallel(packedA, x, g, c, m, k, n, panels, Environment.ProcessorCount, width);
+        if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width, overwrite);
+        else RunParallel(packedA, x, g, c, m, k, n, panels, Environment.ProcessorCount, width, overwrite);
     }
 
     /// <summary>x += col2im(Vᵀ · S) for Vᵀ [K×M] and S [M×P]: a convolution's backward product, scattered onto the image panel by panel.</summary>
@@ -92,8 +92,7 @@ public static partial class Gemm
             {
                 var cols = Math.Min(width, g.P - j);
                 source.Pack(j, cols, pb, width);
-                tile.Clear();
-                Tiles(a, pb, tile, g.M, width, width, 0, 0, rows);
+                Tiles(a, pb, tile, g.M, width, width, 0, 0, rows, overwrite: true);
                 g.ScatterColumns(tile, j, cols, width, x, channelFrom, channelTo);
             }
         }

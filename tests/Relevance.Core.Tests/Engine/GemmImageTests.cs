@@ -56,6 +56,10 @@ public class GemmImageTests
         var packed = Enumerable.Repeat(0.5f, g.M * g.P).ToArray();
         Gemm.MultiplyImage(PackedMatrix.Of(a, g.M, g.K), x, g, packed, accumulate: true);
         Close(expected, packed, g.K);
+        // Written, not added, without accumulation: NaN in C would survive any entry left out.
+        var written = Enumerable.Repeat(float.NaN, g.M * g.P).ToArray();
+        Gemm.MultiplyImage(PackedMatrix.Of(a, g.M, g.K), x, g, written, accumulate: false);
+        Close([.. expected.Select(v => v - 0.5f)], written, g.K);
     }
 
     [Theory]

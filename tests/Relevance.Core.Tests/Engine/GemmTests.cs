@@ -20,6 +20,10 @@ public class GemmTests
         var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
         Gemm.Multiply(a, b, c, m, k, n, accumulate: true);
         AssertProduct(a, b, c, m, k, n, 1);
+        // Without accumulation every entry is written, whatever C held (NaN would survive any entry left out).
+        Array.Fill(c, float.NaN);
+        Gemm.Multiply(a, b, c, m, k, n);
+        AssertProduct(a, b, c, m, k, n, 0);
     }
 
     // A matrix packed once gives the same product, serial or split across cores, for whole 8-row tiles with and without
@@ -35,6 +39,7 @@ public class GemmTests
         var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
         Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: true, parallel);
         AssertProduct(a, b, c, m, k, n, 1);
+        Array.Fill(c, float.NaN);
         Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: false, parallel);
         AssertProduct(a, b, c, m, k, n, 0);
     }
