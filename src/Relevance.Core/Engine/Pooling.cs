@@ -29,6 +29,11 @@ internal static class Pooling
                 p.Pool == PoolKind.Average ? 1f / (p.KernelHeight * p.KernelWidth) : 1f);
             return;
         }
+        if (StrideTwoPooling.Covers(p))
+        {
+            StrideTwoPooling.Forward(p, input, x, y);
+            return;
+        }
         if (SeparablePooling.Covers(p))
         {
             SeparablePooling.Forward(p, input, x, y);
@@ -59,6 +64,11 @@ internal static class Pooling
         {
             lower.Clear();
             Kernels.PoolKernel.Proportional(x, upper, lower, c, h, w, oh, ow, p.StrideHeight, p.KernelHeight);
+            return;
+        }
+        if (!winnerTakesAll && StrideTwoPooling.Covers(p))
+        {
+            StrideTwoPooling.Proportional(p, input, x, upper, lower);
             return;
         }
         if (!winnerTakesAll && SeparablePooling.Covers(p))

@@ -167,7 +167,7 @@ internal static class SeparablePooling
         else TensorPrimitives.Add(dst, src, dst);
     }
 
-    private static void DivideByWindowSize(Pool2d p, Span<float> output, int h, int w, int oh, int ow)
+    internal static void DivideByWindowSize(Pool2d p, Span<float> output, int h, int w, int oh, int ow)
     {
         for (var oy = 0; oy < oh; oy++)
         {

@@ -70,9 +70,10 @@ public class EngineParityTests
 
     // Stride-1 windows that keep the width (an inception module's 3×3 pooling with padding 1 all round) take
     // SeparablePooling's whole-plane shifts, whose entries reading across a row's end are put back; any other stride-1
-    // window takes whole rows along y only. Stride-2 windows on rows of ≥ 16 outputs take 16 at a time from the even
-    // lanes of 32 inputs (AlexNet's and SqueezeNet's 3×3, stride-2 pooling). The random graphs pad top and left only and
-    // stay under 10 columns, so they reach none of these.
+    // window takes whole rows along y only. Stride-2 windows take StrideTwoPooling's 16 outputs at a time: rows of fewer
+    // than 16 outputs, exactly 16, 16 and a ragged 2 to 19, windows of 2 to 5 taps (odd and even counts of lane pairs), padding on
+    // every side; the first and last windows of the tensor read past its ends. The random graphs pad top and left only and
+    // stay under 10 columns, so they reach only some of these.
     [Theory]
     [InlineData(PoolKind.Max, 3, 1, 1, 9)]
     [InlineData(PoolKind.Average, 3, 1, 1, 9)]
@@ -80,6 +81,12 @@ public class EngineParityTests
     [InlineData(PoolKind.Max, 3, 1, 0, 9)]
     [InlineData(PoolKind.Max, 3, 2, 0, 71)]
     [InlineData(PoolKind.Average, 3, 2, 1, 70)]
+    [InlineData(PoolKind.Max, 3, 2, 0, 33)]
+    [InlineData(PoolKind.Max, 3, 2, 1, 35)]
+    [InlineData(PoolKind.Sum, 2, 2, 1, 38)]
+    [InlineData(PoolKind.Max, 4, 2, 1, 11)]
+    [InlineData(PoolKind.Average, 5, 2, 2, 40)]
+    [InlineData(PoolKind.Max, 5, 2, 2, 9)]
     public void Stride_one_and_two_pools_match_the_reference(PoolKind kind, int window, int stride, int pad, int width)
     {
         for (var seed = 1; seed <= 3; seed++)

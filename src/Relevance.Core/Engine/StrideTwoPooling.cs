@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Relevance.Engine;
+
+/// <summary>Stride-2 max-, sum- and average-pooling and the proportional redistribution, 16 outputs of a row at a time.</summary>
+/// <remarks>The taps kx = 2j and 2j + 1 of 16 neighbouring outputs are the even and odd lanes of the 32 inputs from column
+/// 2·ox − pad + 2j on, so a window is ⌈k/2⌉ pairs of loads per input row, with lanes whose tap falls outside the row (or
+/// whose output is past the row's end) masked to the reduction's identity. The redistribution adds each output's ratio
+/// r / Σ_window x back onto the same lanes of one row held in cache, then multiplies that row by x: each input and output
+/// is read once, where the separable passes (<see cref="SeparablePooling"/>) walked short strided rows several times.
+/// Padded positions are not part of a window, as in <see cref="Pooling"/>.</remarks>
+internal static class StrideTwoPooling
+{
+    private const int Lanes16 = 16;
+
+    /// <summary>Whether this route covers the pooling: stride 2 both ways, max, sum or average, on AVX-512.</summary>
+    public static bool Covers(Pool2d p) => Vector512.IsHardwareAccelerated && p.StrideHeight == 2 && p.StrideWidth == 2
+        && p.Pool is PoolKind.Max or PoolKind.Sum or PoolKind.Average;
+
+    public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
+    {
+        var (c, h, w) = (input[0], input[1], input[2]);
+        var (oh, ow) = Pooling.Output(p, h, w);
+        var max = p.Pool == PoolKind.Max;
+        for (var ch = 0; ch < c; ch++)
+        {
+            for (var oy = 0; oy < oh; oy++)
+                for (var ox = 0; ox < ow; ox += Lanes16)
+                    Put(y, (ch * oh + oy) * ow + ox, Window(p, x, ch * h * w, h, w, oy, ox, ow, max));
+            if (p.Pool == PoolKind.Average) SeparablePooling.DivideByWindowSize(p, y.Slice(ch * oh * ow, oh * ow), h, w, oh, ow);
+        }
+    }
+
+    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x (DTD.md §4), for every kind of pooling.</summary>
+    public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
+    {
+        var (c, h, w) = (input[0], input[1], input[2]);
+        var (oh, ow) = Pooling.Output(p, h, w);
+        // The ratios of one channel (16 lanes of slack), one summed row of them, and one input row with room on both sides
+        // for taps that fall in the padding (their share is dropped: they are not part of any window's sum).
+        var margin = p.Pads.Left + Lanes16;
+        var rowLength = margin + 2 * (ow + Lanes16) + p.KernelWidth + Lanes16;
+        var rented = ArrayPool<float>.Shared.Rent(oh * ow + Lanes16 + ow + Lanes16 + rowLength);
+        try
+        {
+            var ratios = rented.AsSpan(0, oh * ow + Lanes16);
+            var summed = rented.AsSpan(ratios.Length, ow + Lanes16);
+            var row = rented.AsSpan(ratios.Length + summed.Length, rowLength);
+            for (var ch = 0; ch < c; ch++)
+            {
+                var r = upper.Slice(ch * oh * ow, oh * ow);
+                for (var oy = 0; oy < oh; oy++)
+                    for (var ox = 0; ox < ow; ox += Lanes16)
+                    {
+                        var total = Window(p, x, ch * h * w, h, w, oy, ox, ow, max: false);
+                        var at = oy * ow + ox;
+                        var share = Load(r, at);
+                        // Lanes past the row's end have an empty window (total 0), so their ratio is 0.
+                        Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<float>.Zero), Vector512<float>.Zero, share / total)
+                            .StoreUnsafe(ref MemoryMarshal.GetReference(ratios), (nuint)at);
+                    }
+                for (var iy = 0; iy < h; iy++)
+                {
+                    // The output rows whose windows hold input row iy: iy = 2·oy − pad + ky for 0 ≤ ky < k.
+                    var first = Math.Max(0, (iy + p.Pads.Top - p.KernelHeight + 2) / 2);
+                    var last = Math.Min(oh - 1, (iy + p.Pads.Top) / 2);
+                    var target = lower.Slice((ch * h + iy) * w, w);
+                    if (first > last)
+                    {
+                        target.Clear();
+                        continue;
+                    }
+                    var q = summed[..ow];
+                    ratios.Slice(first * ow, ow).CopyTo(q);
+                    for (var oy = first + 1; oy <= last; oy++) TensorPrimitives.Add(q, ratios.Slice(oy * ow, ow), q);
+                    row.Clear();
+                    Spread(p, summed, ow, row, margin);
+                    TensorPrimitives.Multiply(x.Slice((ch * h + iy) * w, w), row.Slice(margin, w), target);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // max or sum over the windows of outputs (oy, ox … ox + 15) of one channel's plane starting at `plane`; lanes past the
+    // row's end hold the identity (−∞ or 0). A chunk whose taps all fall inside the row and inside x needs no masks.
+    private static Vector512<float> Window(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow, bool max)
+    {
+        var (k, left) = (p.KernelWidth, p.Pads.Left);
+        var (y0, y1) = (Math.Max(0, 2 * oy - p.Pads.Top), Math.Min(h, 2 * oy - p.Pads.Top + p.KernelHeight));
+        var first = plane + 2 * ox - left;
+        var inside = ox + Lanes16 <= ow && 2 * ox - left >= 0 && 2 * (ox + Lanes16 - 1) - left + k <= w
+            && first + y0 * w >= 0 && first + (y1 - 1) * w + k + 2 * Lanes16 <= x.Length;
+        return inside ? Inside(x, first, y0, y1, w, k, max) : Masked(p, x, plane, h, w, oy, ox, ow, max);
+    }
+
+    // Window for a chunk without masks: per row, ⌈k/2⌉ pairs of loads split into even and odd lanes.
+    private static Vector512<float> Inside(ReadOnlySpan<float> x, int first, int y0, int y1, int w, int k, bool max)
+    {
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        var acc = Vector512.Create(max ? float.NegativeInfinity : 0f);
+        for (var iy = y0; iy < y1; iy++)
+        {
+            var at = (nuint)(first + iy * w);
+            for (var kx = 0; kx < k; kx += 2)
+            {
+                var lo = Vector512.LoadUnsafe(ref rx, at + (nuint)kx).AsUInt64();
+                var hi = Vector512.LoadUnsafe(ref rx, at + (nuint)(kx + Lanes16)).AsUInt64();
+                var even = Vector512.Narrow(lo, hi).AsSingle();
+                acc = max ? Vector512.Max(acc, even) : acc + even;
+                if (kx + 1 == k) break;
+                var odd = Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32)).AsSingle();
+                acc = max ? Vector512.Max(acc, odd) : acc + odd;
+            }
+        }
+        return acc;
+    }
+
+    // Window for a chunk at a row's edges (padding, the row's end) or at x's ends: each tap's lanes masked to the identity
+    // where the tap falls outside the row or the output past its end.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> Masked(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow, bool max)
+    {
+        var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
+        var acc = identity;
+        var outputs = Vector512<int>.Indices + Vector512.Create(ox);
+        var inRow = Vector512.LessThan(outputs, Vector512.Create(ow));
+        var column = outputs * 2 - Vector512.Create(p.Pads.Left);
+        var width = Vector512.Create(w);
+        for (var ky = 0; ky < p.KernelHeight; ky++)
+        {
+            var iy = 2 * oy - p.Pads.Top + ky;
+            if ((uint)iy >= (uint)h) continue;
+            var start = plane + iy * w + 2 * ox - p.Pads.Left;
+            for (var kx = 0; kx < p.KernelWidth; kx += 2)
+            {
+                var (even, odd) = Pair(x, start + kx);
+                even = Vector512.ConditionalSelect(Valid(inRow, column, kx, width), even, identity);
+                odd = kx + 1 < p.KernelWidth ? Vector512.ConditionalSelect(Valid(inRow, column, kx + 1, width), odd, identity) : identity;
+                acc = max ? Vector512.Max(acc, Vector512.Max(even, odd)) : acc + (even + odd);
+            }
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Valid(Vector512<int> inRow, Vector512<int> column, int kx, Vector512<int> width)
+    {
+        var at = column + Vector512.Create(kx);
+        return (inRow & Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, width)).AsSingle();
+    }
+
+    // The even and odd values of x[at … at + 31]; positions outside x read as 0 (their lanes are masked by the caller).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Even, Vector512<float> Odd) Pair(ReadOnlySpan<float> x, int at)
+    {
+        if (at >= 0 && at + 2 * Lanes16 <= x.Length)
+        {
+            ref var rx = ref MemoryMarshal.GetReference(x);
+            return Lanes.Split(Vector512.LoadUnsafe(ref rx, (nuint)at), Vector512.LoadUnsafe(ref rx, (nuint)(at + Lanes16)));
+        }
+        return EdgePair(x, at);
+    }
+
+    // Pair at x's first or last values, apart so that its buffer is not taken on every call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Vector512<float> Even, Vector512<float> Odd) EdgePair(ReadOnlySpan<float> x, int at)
+    {
+        Span<float> edge = stackalloc float[2 * Lanes16];
+        for (var t = 0; t < edge.Length; t++) edge[t] = (uint)(at + t) < (uint)x.Length ? x[at + t] : 0f;
+        return Lanes.Split(Vector512.Create((ReadOnlySpan<float>)edge), Vector512.Create((ReadOnlySpan<float>)edge[Lanes16..]));
+    }
+
+    // r[at … at + 15], with 0 past r's end.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> LoadEdge(ReadOnlySpan<float> r, int at)
+    {
+        Span<float> edge = stackalloc float[Lanes16];
+        r[at..].CopyTo(edge);
+        return Vector512.Create((ReadOnlySpan<float>)edge);
+    }
+
+    private static Vector512<float> Load(ReadOnlySpan<float> r, int at)
+    {
+        return at + Lanes16 <= r.Length ? Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(r), (nuint)at) : LoadEdge(r, at);
+    }
+
+    // y[at … at + 15] = v, the lanes past a row's end landing on the next row's first outputs (written after) or, at y's
+    // end, dropped.
+    private static void Put(Span<float> y, int at, Vector512<float> v)
+    {
+        if (at + Lanes16 <= y.Length) v.StoreUnsafe(ref MemoryMarshal.GetReference(y), (nuint)at);
+        else PutEdge(y, at, v);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PutEdge(Span<float> y, int at, Vector512<float> v)
+    {
+        Span<float> edge = stackalloc float[Lanes16];
+        v.CopyTo(edge);
+        edge[..(y.Length - at)].CopyTo(y[at..]);
+    }
+
+    // row[margin + 2·ox − pad + kx] += q[ox] for every tap kx: the adjoint of Window along x on one row. q has 16 lanes of
+    // slack past ow, which are cleared first so that they add nothing.
+    private static void Spread(Pool2d p, Span<float> q, int ow, Span<float> row, int margin)
+    {
+        q.Slice(ow, Lanes16).Clear();
+        ref var rq = ref MemoryMarshal.GetReference(q);
+        ref var rr = ref MemoryMarshal.GetReference(row);
+        for (var ox = 0; ox < ow; ox += Lanes16)
+        {
+            var v = Vector512.LoadUnsafe(ref rq, (nuint)ox);
+            var start = margin + 2 * ox - p.Pads.Left;
+            for (var kx = 0; kx < p.KernelWidth; kx += 2)
+            {
+                // Taps 2j and 2j + 1 take the even and odd lanes of the 32 values from start + 2j.
+                var (low, high) = Lanes.Interleave(v, kx + 1 < p.KernelWidth ? v : Vector512<float>.Zero);
+                var at = (nuint)(start + kx);
+                (Vector512.LoadUnsafe(ref rr, at) + low).StoreUnsafe(ref rr, at);
+                (Vector512.LoadUnsafe(ref rr, at + Lanes16) + high).StoreUnsafe(ref rr, at + Lanes16);
+            }
+        }
+    }
+}
