@@ -305,8 +305,7 @@ public sealed class EngineNetwork
             var x = ValueOf(_inputs[n][m], input, ws);
             var direct = Direct(_inputs[n][m]);
             var lower = direct ? Buffer(Sink(_inputs[n][m]), ws)[..x.Length] : ws.Contribution(x.Length);
-            Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias);
-            var measure = Relevances.Measure(lower);
+            var measure = Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias) ?? Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
@@ -354,17 +353,18 @@ public sealed class EngineNetwork
     };
 
     // Writes what node n passes to its input m into `lower` (pass-through layers never get here: RelevanceNode sends their
-    // relevance down as it is).
-    private void Redistribute(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, ref double bias)
+    // relevance down as it is); returns lower's measure when it was taken as lower was written (linear layers), else null.
+    private (double Sum, double NegativeMass, double Minimum)? Redistribute(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper,
+        Span<float> lower, Workspace ws, ref double bias)
     {
         switch (layer)
         {
             case Dense or Conv2d:
-                bias += _kernels[n]!.Relevance(x, ws.Values[n], upper, lower, ws, ws.Denominators[n]);
-                return;
+                bias += _kernels[n]!.Relevance(x, ws.Values[n], upper, lower, ws, out var measure, ws.Denominators[n]);
+                return measure;
             case Pool2d p:
                 Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);
-                return;
+                return null;
             case GlobalAvgPool:
             {
                 var plane = x.Length / upper.Length;
@@ -372,20 +372,20 @@ public sealed class EngineNetwork
                 for (var c = 0; c < upper.Length; c++)
                     if (upper[c] == 0) lower.Slice(c * plane, plane).Clear();
                     else Pooling.Proportional(x.Slice(c * plane, plane), upper[c], lower.Slice(c * plane, plane));
-                return;
+                return null;
             }
             case Sum:
                 Pooling.Proportional(x, upper[0], lower);
-                return;
+                return null;
             case Add:
             {
                 var y = ws.Values[n];
                 for (var i = 0; i < lower.Length; i++) lower[i] = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
-                return;
+                return null;
             }
             case Concat:
                 ConcatSlice(n, m, upper, lower);
-                return;
+                return null;
             default:
                 throw new UncoveredLayerException(Network.Nodes[n].Name, $"no relevance redistribution is defined for {layer.Kind}.");
         }

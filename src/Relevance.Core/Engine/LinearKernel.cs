@@ -299,29 +299,51 @@ internal sealed class LinearKernel
         return t.Sign * ratioSign.Value;
     }
 
-    // lower (+)= a ⊙ (weight · max(0, back)) (clamp > 0) or a ⊙ (weight · min(0, back)) (clamp < 0) in one pass.
-    private static void MultiplyClamped(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower, int clamp, float weight, bool accumulate)
+    // lower (+)= a ⊙ (weight · back) in one pass, back clamped first to ≥ 0 (clamp > 0) or ≤ 0 (clamp < 0); with `measure`,
+    // lower's Σ, negative mass and minimum in the same pass (summed in double, as Relevances.Measure), else zeros.
+    private static (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
+        int clamp, float weight, bool accumulate, bool measure)
     {
         var i = 0;
+        var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
         if (Vector512.IsHardwareAccelerated)
         {
             ref var ra = ref MemoryMarshal.GetReference(a);
             ref var rb = ref MemoryMarshal.GetReference(back);
             ref var rl = ref MemoryMarshal.GetReference(lower);
             var w = Vector512.Create(weight);
+            var (sums, negatives, least) = (Vector512<double>.Zero, Vector512<double>.Zero, Vector512.Create(float.PositiveInfinity));
             for (; i + 16 <= lower.Length; i += 16)
             {
                 var b = Vector512.LoadUnsafe(ref rb, (nuint)i);
-                b = (clamp > 0 ? Vector512.Max(b, Vector512<float>.Zero) : Vector512.Min(b, Vector512<float>.Zero)) * w;
-                var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * b;
-                (accumulate ? v + Vector512.LoadUnsafe(ref rl, (nuint)i) : v).StoreUnsafe(ref rl, (nuint)i);
+                if (clamp > 0) b = Vector512.Max(b, Vector512<float>.Zero);
+                else if (clamp < 0) b = Vector512.Min(b, Vector512<float>.Zero);
+                var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * (b * w);
+                if (accumulate) v += Vector512.LoadUnsafe(ref rl, (nuint)i);
+                v.StoreUnsafe(ref rl, (nuint)i);
+                if (!measure) continue;
+                var (lo, hi) = Vector512.Widen(v);
+                sums += lo + hi;
+                negatives += Vector512.Min(lo, Vector512<double>.Zero) + Vector512.Min(hi, Vector512<double>.Zero);
+                least = Vector512.Min(least, v);
+            }
+            if (measure && i > 0)
+            {
+                (sum, negative) = (Vector512.Sum(sums), Vector512.Sum(negatives));
+                for (var k = 0; k < 16; k++) minimum = Math.Min(minimum, least[k]);
             }
         }
         for (; i < lower.Length; i++)
         {
-            var v = a[i] * ((clamp > 0 ? Math.Max(back[i], 0f) : Math.Min(back[i], 0f)) * weight);
-            lower[i] = accumulate ? lower[i] + v : v;
+            var b = clamp > 0 ? Math.Max(back[i], 0f) : clamp < 0 ? Math.Min(back[i], 0f) : back[i];
+            var v = a[i] * (b * weight);
+            if (accumulate) v += lower[i];
+            lower[i] = v;
+            sum += v;
+            negative += Math.Min(0, v);
+            minimum = Math.Min(minimum, v);
         }
+        return measure && !lower.IsEmpty ? (sum, negative, minimum) : (0, 0, 0);
     }
 
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
@@ -342,9 +364,11 @@ internal sealed class LinearKernel
     /// <param name="upper">The relevance of its outputs.</param>
     /// <param name="lower">Receives the relevance of its inputs.</param>
     /// <param name="ws">Scratch buffers.</param>
+    /// <param name="measure">Receives Σ, negative mass and minimum of <paramref name="lower"/>, taken as it is written.</param>
     /// <param name="denominators">When <see cref="PairsDenominators"/>: W⁺ · col(x) from the forward pass (overwritten);
     /// else empty.</param>
-    public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators = default)
+    public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws,
+        out (double Sum, double NegativeMass, double Minimum) measure, Span<float> denominators = default)
     {
         CheckDomain(x);
         var g = Geometry;
@@ -358,8 +382,10 @@ internal sealed class LinearKernel
         // its products are then made for those alone.
         Span<int> list = stackalloc int[FewChannels];
         var active = ActiveChannels(upper, list);
-        foreach (var pass in Passes)
+        measure = default;
+        for (var q = 0; q < Passes.Length; q++)
         {
+            var pass = Passes[q];
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
             // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
@@ -394,20 +420,16 @@ internal sealed class LinearKernel
                     biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(z.Slice(m * g.P, g.P)).Sum;
             var back = ws.Back(g);
             int? ratioSign = null;
-            foreach (var t in pass.Terms)
+            for (var u = 0; u < pass.Terms.Length; u++)
             {
+                var t = pass.Terms[u];
                 var a = Input(t, x, ws);
                 var clamp = 0;
                 if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
                 else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
-                if (clamp != 0) MultiplyClamped(a, back, lower, clamp, pass.Weight, accumulate: !first);
-                else
-                {
-                    if (pass.Weight != 1) TensorPrimitives.Multiply(back, pass.Weight, back);
-                    if (first) TensorPrimitives.Multiply(a, back, lower);
-                    else TensorPrimitives.FusedMultiplyAdd(a, back, lower, lower);
-                }
+                // The last term's pass over `lower` also measures it.
+                measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1);
                 first = false;
             }
         }

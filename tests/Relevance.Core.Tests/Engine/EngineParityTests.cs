@@ -41,7 +41,11 @@ public class EngineParityTests
         scale *= scale / Math.Max(1, Math.Abs(reference.Output));
         var worst = reference.Heatmap.Data.Zip(engine.Heatmap).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
         var layers = reference.Consistency.Layers.Zip(engine.Consistency.Layers)
-            .Select(p => Math.Max(Math.Abs(p.First.RelevanceIn - p.Second.RelevanceIn), Math.Abs(p.First.BiasRelevance - p.Second.BiasRelevance))).DefaultIfEmpty(0).Max();
+            .Select(p => new[]
+            {
+                p.First.RelevanceIn - p.Second.RelevanceIn, p.First.RelevanceOut - p.Second.RelevanceOut, p.First.BiasRelevance - p.Second.BiasRelevance,
+                p.First.NegativeMass - p.Second.NegativeMass, p.First.Minimum - p.Second.Minimum,
+            }.Max(Math.Abs)).DefaultIfEmpty(0).Max();
         var ok = engine.Target == reference.Target && Math.Abs(engine.Output - reference.Output) <= Tolerance * scale
             && worst <= Tolerance * scale && layers <= Tolerance * scale;
         return (ok, $"f {reference.Output} vs {engine.Output}; worst element {worst / scale:G3}, worst layer {layers / scale:G3} (× M·κ = {scale:G3})");
