@@ -207,10 +207,15 @@ internal static partial class Emitter
                 w.Line($"for (var b = 0; b < batch; b++) {Tp}.Add(s.Slice(b * L{n}Out, L{n}Out), _p.BN{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
             case LayerRule.ZBox:
-                w.Line($"for (var i = 0; i < count; i++) s[i] = y[i] - _p.B{n}[i % L{n}Out] - _p.C{n}[i % L{n}Out] + _p.BN{n}[i % L{n}Out];");
+                w.Open("for (var b = 0; b < batch; b++)");
+                w.Line($"var row = s.Slice(b * L{n}Out, L{n}Out);");
+                w.Line($"{Tp}.Subtract(y.Slice(b * L{n}Out, L{n}Out), _p.B{n}, row);");
+                w.Line($"{Tp}.Subtract(row, _p.C{n}, row);");
+                w.Line($"{Tp}.Add(row, _p.BN{n}, row);");
+                w.Close();
                 break;
             case LayerRule.Z:
-                w.Line($"for (var i = 0; i < count; i++) s[i] = y[i] - _p.B{n}[i % L{n}Out];");
+                w.Line($"for (var b = 0; b < batch; b++) {Tp}.Subtract(y.Slice(b * L{n}Out, L{n}Out), _p.B{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
             default:
                 w.Line($"for (var b = 0; b < batch; b++) global::System.MemoryExtensions.CopyTo(_p.N{n}, s.Slice(b * L{n}Out, L{n}Out));");

@@ -244,7 +244,13 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         var upper = new global::System.ReadOnlySpan<float>(ws.R0, 0, count);
         var y = new global::System.ReadOnlySpan<float>(ws.A0, 0, count);
         var s = new global::System.Span<float>(ws.D0, 0, count);
-        for (var i = 0; i < count; i++) s[i] = y[i] - _p.B0[i % L0Out] - _p.C0[i % L0Out] + _p.BN0[i % L0Out];
+        for (var b = 0; b < batch; b++)
+        {
+            var row = s.Slice(b * L0Out, L0Out);
+            global::System.Numerics.Tensors.TensorPrimitives.Subtract(y.Slice(b * L0Out, L0Out), _p.B0, row);
+            global::System.Numerics.Tensors.TensorPrimitives.Subtract(row, _p.C0, row);
+            global::System.Numerics.Tensors.TensorPrimitives.Add(row, _p.BN0, row);
+        }
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
         var tu = new global::System.Span<float>(ws.T0, 0, 2 * inputs);
         global::Relevance.Engine.Gemm.Multiply(s, tw.WST0, tu, batch, L0Out, 2 * L0In);
