@@ -56,7 +56,7 @@ internal sealed class GeneratedCase
 }
 
 /// <summary>Generated forward against generated explanation (forward included), batch 1 and 64: the ratio and the absolute times are the targets.</summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class GeneratedBenchmarks
 {
     private GeneratedCase _case = null!;
@@ -95,7 +95,7 @@ public class GeneratedBenchmarks
 }
 
 /// <summary>One explanation by the generated code, by the run-time engine on the same graph, and by the double-precision reference.</summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class GeneratedAgainstReferenceBenchmarks
 {
     private GeneratedCase _case = null!;
