@@ -40,46 +40,54 @@ internal static class StrideTwoPooling
     {
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Pooling.Output(p, h, w);
-        // The ratios of one channel (16 lanes of slack), one summed row of them, and one input row with room on both sides
-        // for taps that fall in the padding (their share is dropped: they are not part of any window's sum).
-        var margin = p.Pads.Left + Lanes16;
-        var rowLength = margin + 2 * (ow + Lanes16) + p.KernelWidth + Lanes16;
-        var rented = ArrayPool<float>.Shared.Rent(oh * ow + Lanes16 + ow + Lanes16 + rowLength);
+        var (k, left) = (p.KernelWidth, p.Pads.Left);
+        // Input column 2i − pad takes the ratios of outputs i − j for its even taps 2j < k, column 2i + 1 − pad those of its
+        // odd taps 2j + 1 < k: each row of ratios is kept with `lead` zeros before it and zeros after, so that q[i − j] is a
+        // plain load at every i a row needs.
+        var (evenTaps, oddTaps) = ((k + 1) / 2, k / 2);
+        var spans = (Math.Max((w - 1 + left) / 2 + 1, ow + evenTaps - 1) + Lanes16 - 1) / Lanes16;
+        var (lead, stride) = (evenTaps, evenTaps + (spans + 1) * Lanes16);
+        var rented = ArrayPool<float>.Shared.Rent(oh * stride);
         try
         {
-            var ratios = rented.AsSpan(0, oh * ow + Lanes16);
-            var summed = rented.AsSpan(ratios.Length, ow + Lanes16);
-            var row = rented.AsSpan(ratios.Length + summed.Length, rowLength);
+            var ratios = rented.AsSpan(0, oh * stride);
+            ref var rq = ref MemoryMarshal.GetReference(ratios);
             for (var ch = 0; ch < c; ch++)
             {
+                ratios.Clear();
                 var r = upper.Slice(ch * oh * ow, oh * ow);
                 for (var oy = 0; oy < oh; oy++)
                     for (var ox = 0; ox < ow; ox += Lanes16)
                     {
                         var total = Window(p, x, ch * h * w, h, w, oy, ox, ow, max: false);
-                        var at = oy * ow + ox;
-                        var share = Load(r, at);
                         // Lanes past the row's end have an empty window (total 0), so their ratio is 0.
-                        Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<float>.Zero), Vector512<float>.Zero, share / total)
-                            .StoreUnsafe(ref MemoryMarshal.GetReference(ratios), (nuint)at);
+                        var ratio = Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<float>.Zero), Vector512<float>.Zero, Load(r, oy * ow + ox) / total);
+                        ratio.StoreUnsafe(ref rq, (nuint)(oy * stride + lead + ox));
                     }
                 for (var iy = 0; iy < h; iy++)
                 {
                     // The output rows whose windows hold input row iy: iy = 2·oy − pad + ky for 0 ≤ ky < k.
                     var first = Math.Max(0, (iy + p.Pads.Top - p.KernelHeight + 2) / 2);
                     var last = Math.Min(oh - 1, (iy + p.Pads.Top) / 2);
-                    var target = lower.Slice((ch * h + iy) * w, w);
+                    var row = (ch * h + iy) * w;
                     if (first > last)
                     {
-                        target.Clear();
+                        lower.Slice(row, w).Clear();
                         continue;
                     }
-                    var q = summed[..ow];
-                    ratios.Slice(first * ow, ow).CopyTo(q);
-                    for (var oy = first + 1; oy <= last; oy++) TensorPrimitives.Add(q, ratios.Slice(oy * ow, ow), q);
-                    row.Clear();
-                    Spread(p, summed, ow, row, margin);
-                    TensorPrimitives.Multiply(x.Slice((ch * h + iy) * w, w), row.Slice(margin, w), target);
+                    for (var i = 0; i < spans * Lanes16; i += Lanes16)
+                    {
+                        var (even, odd) = (Vector512<float>.Zero, Vector512<float>.Zero);
+                        for (var oy = first; oy <= last; oy++)
+                            for (var j = 0; j < evenTaps; j++)
+                            {
+                                var q = Vector512.LoadUnsafe(ref rq, (nuint)(oy * stride + lead + i - j));
+                                even += q;
+                                if (j < oddTaps) odd += q;
+                            }
+                        var (low, high) = Lanes.Interleave(even, odd);
+                        Scale(x, lower, row, w, 2 * i - left, low, high);
+                    }
                 }
             }
         }
@@ -87,6 +95,33 @@ internal static class StrideTwoPooling
         {
             ArrayPool<float>.Shared.Return(rented);
         }
+    }
+
+    // lower[row + col + t] = x[row + col + t] · spread[t] for the 32 columns col + t of one row that lie in [0, w). Columns
+    // past the row's end may be written (the next row writes them again after) while the 32 values stay inside lower;
+    // a chunk starting left of the row, or at lower's end, goes value by value.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scale(ReadOnlySpan<float> x, Span<float> lower, int row, int w, int col, Vector512<float> low, Vector512<float> high)
+    {
+        var at = row + col;
+        if (col >= 0 && at + 2 * Lanes16 <= lower.Length)
+        {
+            ref var rx = ref MemoryMarshal.GetReference(x);
+            ref var rl = ref MemoryMarshal.GetReference(lower);
+            (Vector512.LoadUnsafe(ref rx, (nuint)at) * low).StoreUnsafe(ref rl, (nuint)at);
+            if (col + Lanes16 < w) (Vector512.LoadUnsafe(ref rx, (nuint)(at + Lanes16)) * high).StoreUnsafe(ref rl, (nuint)(at + Lanes16));
+            return;
+        }
+        ScaleEdge(x, lower, row, w, col, low, high);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ScaleEdge(ReadOnlySpan<float> x, Span<float> lower, int row, int w, int col, Vector512<float> low, Vector512<float> high)
+    {
+        Span<float> spread = stackalloc float[2 * Lanes16];
+        low.CopyTo(spread);
+        high.CopyTo(spread[Lanes16..]);
+        for (var t = Math.Max(0, -col); t < spread.Length && col + t < w; t++) lower[row + col + t] = x[row + col + t] * spread[t];
     }
 
     // max or sum over the windows of outputs (oy, ox … ox + 15) of one channel's plane starting at `plane`; lanes past the
@@ -206,27 +241,5 @@ internal static class StrideTwoPooling
         Span<float> edge = stackalloc float[Lanes16];
         v.CopyTo(edge);
         edge[..(y.Length - at)].CopyTo(y[at..]);
-    }
-
-    // row[margin + 2·ox − pad + kx] += q[ox] for every tap kx: the adjoint of Window along x on one row. q has 16 lanes of
-    // slack past ow, which are cleared first so that they add nothing.
-    private static void Spread(Pool2d p, Span<float> q, int ow, Span<float> row, int margin)
-    {
-        q.Slice(ow, Lanes16).Clear();
-        ref var rq = ref MemoryMarshal.GetReference(q);
-        ref var rr = ref MemoryMarshal.GetReference(row);
-        for (var ox = 0; ox < ow; ox += Lanes16)
-        {
-            var v = Vector512.LoadUnsafe(ref rq, (nuint)ox);
-            var start = margin + 2 * ox - p.Pads.Left;
-            for (var kx = 0; kx < p.KernelWidth; kx += 2)
-            {
-                // Taps 2j and 2j + 1 take the even and odd lanes of the 32 values from start + 2j.
-                var (low, high) = Lanes.Interleave(v, kx + 1 < p.KernelWidth ? v : Vector512<float>.Zero);
-                var at = (nuint)(start + kx);
-                (Vector512.LoadUnsafe(ref rr, at) + low).StoreUnsafe(ref rr, at);
-                (Vector512.LoadUnsafe(ref rr, at + Lanes16) + high).StoreUnsafe(ref rr, at + Lanes16);
-            }
-        }
     }
 }
