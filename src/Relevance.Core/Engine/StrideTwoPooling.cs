@@ -9,9 +9,12 @@ namespace Relevance.Engine;
 /// <summary>Stride-2 max-, sum- and average-pooling and the proportional redistribution, 16 outputs of a row at a time.</summary>
 /// <remarks>The taps kx = 2j and 2j + 1 of 16 neighbouring outputs are the even and odd lanes of the 32 inputs from column
 /// 2·ox − pad + 2j on, so a window is ⌈k/2⌉ pairs of loads per input row, with lanes whose tap falls outside the row (or
-/// whose output is past the row's end) masked to the reduction's identity. The redistribution adds each output's ratio
-/// r / Σ_window x back onto the same lanes of one row held in cache, then multiplies that row by x: each input and output
-/// is read once, where the separable passes (<see cref="SeparablePooling"/>) walked short strided rows several times.
+/// whose output is past the row's end) masked to the reduction's identity. The redistribution works from the inputs'
+/// side: input column 2i − pad takes the ratios r / Σ_window x of outputs i − j over its even taps 2j, and 2i + 1 − pad
+/// over its odd ones, which are loads of zero-padded rows of ratios; x ⊙ their sum is stored straight into the lower
+/// relevance. Each input and output is read once, where the separable passes (<see cref="SeparablePooling"/>) walked short
+/// strided rows several times. (At stride 1 every chunk of a small padded plane needs masks, and the separable passes'
+/// whole-plane shifts measured faster.)
 /// Padded positions are not part of a window, as in <see cref="Pooling"/>.</remarks>
 internal static class StrideTwoPooling
 {

@@ -74,7 +74,7 @@ public class EngineParityTests
 
     // Stride-1 windows that keep the width (an inception module's 3×3 pooling with padding 1 all round) take
     // SeparablePooling's whole-plane shifts, whose entries reading across a row's end are put back; any other stride-1
-    // window takes whole rows along y only. Stride-2 windows take StrideTwoPooling's 16 outputs at a time: rows of fewer
+    // window takes whole rows along y only (both on rows of fewer and more than 16). Stride-2 windows take StrideTwoPooling's 16 outputs at a time: rows of fewer
     // than 16 outputs, exactly 16, 16 and a ragged 2 to 19, windows of 2 to 5 taps (odd and even counts of lane pairs), padding on
     // every side; the first and last windows of the tensor read past its ends. The random graphs pad top and left only and
     // stay under 10 columns, so they reach only some of these.
@@ -91,6 +91,9 @@ public class EngineParityTests
     [InlineData(PoolKind.Max, 4, 2, 1, 11)]
     [InlineData(PoolKind.Average, 5, 2, 2, 40)]
     [InlineData(PoolKind.Max, 5, 2, 2, 9)]
+    [InlineData(PoolKind.Max, 3, 1, 1, 40)]
+    [InlineData(PoolKind.Sum, 2, 1, 0, 17)]
+    [InlineData(PoolKind.Average, 4, 1, 2, 33)]
     public void Stride_one_and_two_pools_match_the_reference(PoolKind kind, int window, int stride, int pad, int width)
     {
         for (var seed = 1; seed <= 3; seed++)
