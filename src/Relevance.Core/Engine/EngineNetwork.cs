@@ -75,7 +75,7 @@ public sealed class EngineNetwork
     public Workspace CreateWorkspace()
     {
         var linear = _kernels.Where(k => k is not null).Select(k => k!.Scratch).ToList();
-        var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Max();
+        var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k?.BackScratch ?? 0)).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
             [.. _kernels.Select(k => k?.DenominatorScratch ?? 0)]);

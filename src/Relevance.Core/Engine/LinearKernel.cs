@@ -82,7 +82,26 @@ internal sealed class LinearKernel
             foreach (var t in passes[0].Terms) Product(geometry, t.V, null, geometry.M, t.Vector, _boxConstant, scratch);
         }
         if (PairsDenominators || _boxConstant is not null) Passes = [passes[0] with { Terms = [.. passes[0].Terms.Select(t => t with { Packed = null })] }];
+        // z^B's two backward products W⁺ᵀ S and W⁻ᵀ S of a convolution are one, as the backward product of a convolution
+        // with twice the input channels: [W⁺ᵀ; W⁻ᵀ] against S, scattered onto two images side by side (one panel of S,
+        // one product with twice the rows, and input channels enough for both cores to scatter an RGB layer's).
+        if (rule is ZBoxRule && geometry.P > 1 && passes[0].Terms.All(t => t.Backward is null && t.VTransposed is not null))
+        {
+            var pair = geometry with { InChannels = 2 * geometry.InChannels };
+            float[] stacked = [.. passes[0].Terms[0].VTransposed!, .. passes[0].Terms[1].VTransposed!];
+            // Scattered panel by panel once its im2col matrix would pass 4 MB, whatever K (a 3×3 layer on 224×224 RGB has
+            // K = 54 but a 10 MB matrix).
+            var streams = (long)pair.K * pair.P >= 1 << 20;
+            _boxPair = (pair, stacked, pair.M > ShortInner && !streams ? PackedMatrix.Of(stacked, pair.K, pair.M) : null, streams);
+        }
     }
+
+    // The geometry with both images' channels, [W⁺ᵀ; W⁻ᵀ], its packed form (when the product kernel takes it) and whether
+    // it is scattered from panels, of a z^B convolution, else null (see the constructor).
+    private readonly (Geometry Geometry, float[] Transposed, PackedMatrix? Packed, bool Streams)? _boxPair;
+
+    /// <summary>The backward image this layer needs: its input, or two side by side (z^B's paired products).</summary>
+    public int BackScratch => _boxPair is null ? Geometry.InputSize : 2 * Geometry.InputSize;
 
     // C = W⁺ · col(l) + W⁻ · col(h) of a z^B layer, else null (see the constructor).
     private readonly float[]? _boxConstant;
@@ -132,7 +151,8 @@ internal sealed class LinearKernel
     public Rule Rule { get; }
 
     /// <summary>The scratch sizes this layer needs: col(x) [K×P] unless it is x itself or streamed, and Z [M×P].</summary>
-    public (int Col, int Z) Scratch => (Geometry.IsIdentity || Streamed ? 0 : Geometry.K * Geometry.P, Geometry.M * Geometry.P);
+    public (int Col, int Z) Scratch => (Math.Max(Geometry.IsIdentity || Streamed ? 0 : Geometry.K * Geometry.P,
+        _boxPair is { Streams: false } pair ? pair.Geometry.K * pair.Geometry.P : 0), Geometry.M * Geometry.P);
 
     // Above 4 MB the col(x) matrix no longer fits a core's L2: its products then pack it from the image panel by panel
     // (Gemm.MultiplyImage, Gemm.MultiplyIntoImage) instead of building it in memory and reading it back.
@@ -346,6 +366,50 @@ internal sealed class LinearKernel
         return measure && !lower.IsEmpty ? (sum, negative, minimum) : (0, 0, 0);
     }
 
+    // lower = (x − l) ⊙ plus + (x − h) ⊙ minus, z^B's relevance from W⁺ᵀ S and W⁻ᵀ S, measured in the same pass. Each
+    // product is ≥ 0 in floating point too (x − l ≥ 0 ≤ plus, x − h ≤ 0 ≥ minus), so the relevance stays exactly ≥ 0.
+    private static (double Sum, double NegativeMass, double Minimum) BoxShares(ReadOnlySpan<float> x, ReadOnlySpan<float> low, ReadOnlySpan<float> high,
+        ReadOnlySpan<float> plus, ReadOnlySpan<float> minus, Span<float> lower)
+    {
+        var i = 0;
+        var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var rx = ref MemoryMarshal.GetReference(x);
+            ref var rlow = ref MemoryMarshal.GetReference(low);
+            ref var rhigh = ref MemoryMarshal.GetReference(high);
+            ref var rp = ref MemoryMarshal.GetReference(plus);
+            ref var rm = ref MemoryMarshal.GetReference(minus);
+            ref var rl = ref MemoryMarshal.GetReference(lower);
+            var (sums, negatives, least) = (Vector512<double>.Zero, Vector512<double>.Zero, Vector512.Create(float.PositiveInfinity));
+            for (; i + 16 <= lower.Length; i += 16)
+            {
+                var at = (nuint)i;
+                var v = Vector512.LoadUnsafe(ref rx, at);
+                var r = (v - Vector512.LoadUnsafe(ref rlow, at)) * Vector512.LoadUnsafe(ref rp, at) + (v - Vector512.LoadUnsafe(ref rhigh, at)) * Vector512.LoadUnsafe(ref rm, at);
+                r.StoreUnsafe(ref rl, at);
+                var (lo, hi) = Vector512.Widen(r);
+                sums += lo + hi;
+                negatives += Vector512.Min(lo, Vector512<double>.Zero) + Vector512.Min(hi, Vector512<double>.Zero);
+                least = Vector512.Min(least, r);
+            }
+            if (i > 0)
+            {
+                (sum, negative) = (Vector512.Sum(sums), Vector512.Sum(negatives));
+                for (var k = 0; k < 16; k++) minimum = Math.Min(minimum, least[k]);
+            }
+        }
+        for (; i < lower.Length; i++)
+        {
+            var r = (x[i] - low[i]) * plus[i] + (x[i] - high[i]) * minus[i];
+            lower[i] = r;
+            sum += r;
+            negative += Math.Min(0, r);
+            minimum = Math.Min(minimum, r);
+        }
+        return lower.IsEmpty ? (0, 0, 0) : (sum, negative, minimum);
+    }
+
     /// <summary>g_in = Wᵀ g_out (through col2im for a convolution): the layer's part of backpropagation.</summary>
     public void Backward(ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
     {
@@ -418,6 +482,18 @@ internal sealed class LinearKernel
             for (var m = 0; m < g.M; m++)
                 if (pass.BiasNeuron?[m] is { } neuron && neuron != 0)
                     biasRelevance += (double)pass.Weight * neuron * Relevances.Measure(z.Slice(m * g.P, g.P)).Sum;
+            if (_boxPair is { } box && active.IsEmpty)
+            {
+                var both = ws.Back(2 * g.InputSize);
+                if (box.Streams)
+                {
+                    both.Clear();
+                    Gemm.MultiplyIntoImage(box.Transposed, z, box.Geometry, both);
+                }
+                else TransposedProduct(box.Geometry, [], box.Transposed, box.Packed, z, default, both, col);
+                measure = BoxShares(x, _low!, _high!, both[..g.InputSize], both[g.InputSize..], lower);
+                continue;
+            }
             var back = ws.Back(g);
             int? ratioSign = null;
             for (var u = 0; u < pass.Terms.Length; u++)

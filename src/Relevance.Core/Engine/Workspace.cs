@@ -32,6 +32,7 @@ public sealed class Workspace
     internal Span<float> Col(int size) => _col.AsSpan(0, size);
     internal Span<float> Z(Geometry g) => _z.AsSpan(0, g.M * g.P);
     internal Span<float> Back(Geometry g) => _back.AsSpan(0, g.InputSize);
+    internal Span<float> Back(int n) => _back.AsSpan(0, n);
     internal Span<float> Signed(int n) => _signed.AsSpan(0, n);
     internal Span<float> Contribution(int n) => _contribution.AsSpan(0, n);
 }

@@ -335,6 +335,33 @@ public class EngineStackedDenominatorTests
     }
 }
 
+/// <summary>A z^B first convolution on an RGB image sends its ratios back through W⁺ and W⁻ in one product, as a convolution
+/// with twice the input channels scattered onto two images: through the unpacked kernel (M ≤ 64), the packed one (M > 64)
+/// and the streamed one (2K·P ≥ 2²⁰), each with a stride of 2 and padding.</summary>
+public class EngineBoxPairTests
+{
+    // 3×h×h → M k×k stride-2 convolutions (pad k/2) → ReLU → Dense(3).
+    [Theory]
+    [InlineData(16, 5, 31)]
+    [InlineData(72, 5, 31)]
+    [InlineData(16, 7, 150)]
+    public void Paired_box_products_match_the_reference(int m, int kernel, int size)
+    {
+        var rng = new Random(19);
+        var conv = new Conv2d(3, m, kernel, kernel, TwoConvolutions.Random(rng, m * 3 * kernel * kernel, 0.3), TwoConvolutions.Random(rng, m, 0.1), 2, kernel / 2);
+        var side = (size + 2 * (kernel / 2) - kernel) / 2 + 1;
+        var dense = new Dense(m * side * side, 3, TwoConvolutions.Random(rng, m * side * side * 3, 0.05), TwoConvolutions.Random(rng, 3, 0.1));
+        var network = new Network(Shape.Of(3, size, size), [
+            new Node("conv", conv, [Network.InputName]), new Node("relu", new ReLU(), ["conv"]),
+            new Node("flat", new Flatten(), ["relu"]), new Node("dense", dense, ["flat"])]);
+        var c = TwoConvolutions.Uniform(network, rng);
+        var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
+        Assert.True(ok, why);
+        var e = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box)).Explain([.. c.Input.Data.Select(v => (float)v)]);
+        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
+    }
+}
+
 /// <summary>Local response normalisation's d^−β: two square roots for the usual β = 3/4 (the random graphs' value), a
 /// logarithm and an exponential for any other; both against the reference's forward pass and explanation.</summary>
 public class EngineNormalisationTests
