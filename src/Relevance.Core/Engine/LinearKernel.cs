@@ -242,6 +242,14 @@ internal sealed class LinearKernel
     public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws, Span<float> denominators = default)
     {
         var g = Geometry;
+        if (_stacked && !denominators.IsEmpty)
+        {
+            // [W; W⁺] · col(x) in one product; its first M rows are W · col(x), to which y = … + b adds the bias.
+            if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
+            else Gemm.MultiplyUnpacked(_stackedShort, Col(g, x, ws.Col(Scratch.Col)), denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
+            for (var m = 0; m < g.M; m++) TensorPrimitives.Add(denominators.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
+            return;
+        }
         for (var m = 0; m < g.M; m++) y.Slice(m * g.P, g.P).Fill(Bias[m]);
         if (_winograd is not null && PairsDenominators && !denominators.IsEmpty) _winograd.ApplyPair(x, y, denominators);
         else if (_winograd is not null) _winograd.Apply(x, y);
@@ -249,13 +257,6 @@ internal sealed class LinearKernel
         {
             denominators.Clear();
             InputMajor.Accumulate(Col(g, x, ws.Col(Scratch.Col)), Weights, y, denominators, g.K, g.M);
-        }
-        else if (_stacked && !denominators.IsEmpty)
-        {
-            // [W; W⁺] · col(x) in one product; its first M rows are W · col(x).
-            if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
-            else Gemm.MultiplyUnpacked(_stackedShort, Col(g, x, ws.Col(Scratch.Col)), denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
-            TensorPrimitives.Add(y, denominators[..(g.M * g.P)], y);
         }
         else Product(g, Weights, _packedWeights, g.M, x, y, ws.Col(Scratch.Col));
     }
