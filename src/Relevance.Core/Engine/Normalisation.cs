@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Relevance.Engine;
 
@@ -73,6 +75,11 @@ internal static class Normalisation
             for (var c = 0; c < channels; c++)
             {
                 var (first, last) = n.Window(c, channels);
+                if (n.Beta == 0.75 && Vector512.IsHardwareAccelerated)
+                {
+                    Fused(squares, x, y, c, first, last, plane, (float)(n.Alpha / n.Size), (float)n.Bias);
+                    continue;
+                }
                 squares.Slice(first * plane, plane).CopyTo(d);
                 for (var q = first + 1; q <= last; q++) TensorPrimitives.Add(d, squares.Slice(q * plane, plane), d);
                 TensorPrimitives.Multiply(d, (float)(n.Alpha / n.Size), d);
@@ -84,6 +91,35 @@ internal static class Normalisation
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // One channel's plane with β = 3/4 in one pass, 16 positions at a time: the window's sum of squares, d = k + α/n · sum,
+    // y = x / (√d · ⁴√d), the same operations in the same order as the plane-at-a-time passes; a ragged end goes through
+    // those.
+    private static void Fused(ReadOnlySpan<float> squares, ReadOnlySpan<float> x, Span<float> y, int c, int first, int last, int plane, float scale, float bias)
+    {
+        ref var rs = ref MemoryMarshal.GetReference(squares);
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var ry = ref MemoryMarshal.GetReference(y);
+        var (a, k) = (Vector512.Create(scale), Vector512.Create(bias));
+        var p = 0;
+        for (; p + 16 <= plane; p += 16)
+        {
+            var sum = Vector512.LoadUnsafe(ref rs, (nuint)(first * plane + p));
+            for (var q = first + 1; q <= last; q++) sum += Vector512.LoadUnsafe(ref rs, (nuint)(q * plane + p));
+            var d = sum * a + k;
+            var root = Vector512.Sqrt(d);
+            var inverse = Vector512<float>.One / (Vector512.Sqrt(root) * root);
+            (Vector512.LoadUnsafe(ref rx, (nuint)(c * plane + p)) * inverse).StoreUnsafe(ref ry, (nuint)(c * plane + p));
+        }
+        for (; p < plane; p++)
+        {
+            var sum = squares[first * plane + p];
+            for (var q = first + 1; q <= last; q++) sum += squares[q * plane + p];
+            var d = sum * scale + bias;
+            var root = MathF.Sqrt(d);
+            y[c * plane + p] = x[c * plane + p] * (1f / (MathF.Sqrt(root) * root));
         }
     }
 }

@@ -50,4 +50,22 @@ public class EngineConsistencyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => box.Explain([0.5f, 0f], target: 1));
         Assert.Throws<InvalidInputException>(() => box.ExplainBatch(new float[3], 2));
     }
+
+    // The input is checked 16 values at a time and then value by value: a non-finite value in a whole vector, in the tail,
+    // first or last, is reported with its index.
+    [Theory]
+    [InlineData(0, float.NaN)]
+    [InlineData(17, float.PositiveInfinity)]
+    [InlineData(63, float.NegativeInfinity)]
+    [InlineData(99, float.NaN)]
+    public void A_non_finite_input_value_is_reported_where_it_is(int index, float value)
+    {
+        var net = Network.Sequential(Shape.Of(100), new Dense(100, 1, [.. Enumerable.Repeat(0.01, 100)], [0]), new ReLU(), new Sum());
+        var engine = EngineNetwork.Compile(net, Composite.Uniform(Rules.Z));
+        var input = Enumerable.Repeat(0.5f, 100).ToArray();
+        Assert.Equal(0.5f, engine.Forward(input)[0], 4);
+        input[index] = value;
+        var e = Assert.Throws<InvalidInputException>(() => engine.Forward(input));
+        Assert.Contains($"at index {index}", e.Message);
+    }
 }
