@@ -117,7 +117,7 @@ public static partial class Gemm
                 var byPanels = panels >= 2 * workers;
                 var rowBlocks = (m + Rows - 1) / Rows;
                 var parts = Math.Min(workers, byPanels ? panels : rowBlocks);
-                Parallel.For(0, parts, w =>
+                Workers.For(parts, w =>
                 {
                     var sa = new ReadOnlySpan<float>((float*)ia, m * k);
                     var sb = new ReadOnlySpan<float>((float*)ib, bLength);
@@ -148,7 +148,7 @@ public static partial class Gemm
             fixed (float* pa = a, pb = b, pc = c)
             {
                 var (ia, ib, ic) = ((nint)pa, (nint)pb, (nint)pc);
-                Parallel.For(0, workers, w =>
+                Workers.For(workers, w =>
                 {
                     var sa = new ReadOnlySpan<float>((float*)ia, m * k);
                     var sb = new ReadOnlySpan<float>((float*)ib, k);

@@ -69,7 +69,7 @@ public static partial class Gemm
             fixed (float* pv = vt, ps = s, px = x)
             {
                 var (iv, isv, ix) = ((nint)pv, (nint)ps, (nint)px);
-                Parallel.For(0, workers, w => Scatter(new ReadOnlySpan<float>((float*)iv, g.K * g.M), new ReadOnlySpan<float>((float*)isv, g.M * g.P), g,
+                Workers.For(workers, w => Scatter(new ReadOnlySpan<float>((float*)iv, g.K * g.M), new ReadOnlySpan<float>((float*)isv, g.M * g.P), g,
                     new Span<float>((float*)ix, g.InputSize), g.InChannels * w / workers, g.InChannels * (w + 1) / workers));
             }
         }

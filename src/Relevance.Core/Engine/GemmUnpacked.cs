@@ -39,7 +39,7 @@ public static partial class Gemm
             fixed (float* pa = a, pb = b, pc = c)
             {
                 var (ia, ib, ic, la, lb, lc) = ((nint)pa, (nint)pb, (nint)pc, a.Length, b.Length, c.Length);
-                Parallel.For(0, workers, part => Columns(new ReadOnlySpan<float>((float*)ia, la), new ReadOnlySpan<float>((float*)ib, lb),
+                Workers.For(workers, part => Columns(new ReadOnlySpan<float>((float*)ia, la), new ReadOnlySpan<float>((float*)ib, lb),
                     new Span<float>((float*)ic, lc), m, k, n, blocks * part / workers, blocks * (part + 1) / workers, accumulate));
             }
         }

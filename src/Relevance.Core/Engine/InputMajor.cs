@@ -29,7 +29,7 @@ public static class InputMajor
                 {
                     var (ia, iz, ip, paired) = ((nint)pa, (nint)pz, (nint)pp, !positive.IsEmpty);
                     var workers = Environment.ProcessorCount;
-                    Parallel.For(0, workers, w =>
+                    Workers.For(workers, w =>
                     {
                         // Column ranges rounded to 16 floats keep each core's stores on its own cache lines.
                         int Edge(int part) => Math.Min(m, m * part / workers / 16 * 16);
@@ -99,7 +99,7 @@ public static class InputMajor
                 {
                     var (isv, imask, it) = ((nint)ps, (nint)pmask, (nint)pt);
                     var (masked, workers) = (mask.Length > 0, Environment.ProcessorCount);
-                    Parallel.For(0, workers, w => DotRows(vt, new ReadOnlySpan<float>((float*)isv, m), masked ? new ReadOnlySpan<float>((float*)imask, k) : default,
+                    Workers.For(workers, w => DotRows(vt, new ReadOnlySpan<float>((float*)isv, m), masked ? new ReadOnlySpan<float>((float*)imask, k) : default,
                         new Span<float>((float*)it, k), m, k * w / workers, k * (w + 1) / workers));
                 }
             }

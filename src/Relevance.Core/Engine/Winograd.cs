@@ -153,7 +153,7 @@ internal sealed class Winograd
             fixed (float* px = x, py = y, pz = z)
             {
                 var (ix, iy, iz, inputs, outputs, second) = ((nint)px, (nint)py, (nint)pz, _g.InputSize, _g.M * _g.P, z.IsEmpty ? 0 : _g.M * _g.P);
-                Parallel.For(0, workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
+                Workers.For(workers, w => Bands(new ReadOnlySpan<float>((float*)ix, inputs), new Span<float>((float*)iy, outputs),
                     new Span<float>((float*)iz, second), bands * w / workers, bands * (w + 1) / workers, accumulate, scratch.AsSpan(w * size, size)));
             }
         }
