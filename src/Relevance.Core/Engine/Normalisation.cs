@@ -95,8 +95,8 @@ internal static class Normalisation
     }
 
     // One channel's plane with β = 3/4 in one pass, 16 positions at a time: the window's sum of squares, d = k + α/n · sum,
-    // y = x / (√d · ⁴√d), the same operations in the same order as the plane-at-a-time passes; a ragged end goes through
-    // those.
+    // y = x / (√d · ⁴√d), the same operations in the same order as the plane-at-a-time passes; a ragged end value by
+    // value.
     private static void Fused(ReadOnlySpan<float> squares, ReadOnlySpan<float> x, Span<float> y, int c, int first, int last, int plane, float scale, float bias)
     {
         ref var rs = ref MemoryMarshal.GetReference(squares);
