@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Relevance.Reference;
@@ -343,9 +342,9 @@ internal sealed class LinearKernel
                 var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * (b * w);
                 if (accumulate) v += Vector512.LoadUnsafe(ref rl, (nuint)i);
                 v.StoreUnsafe(ref rl, (nuint)i);
-                if (measure) Accumulate(v, ref sums, ref negatives, ref least);
+                if (measure) Relevances.AddLanes(v, ref sums, ref negatives, ref least);
             }
-            if (measure && i > 0) (sum, negative, minimum) = Reduce(sums, negatives, least);
+            if (measure && i > 0) (sum, negative, minimum) = Relevances.ReduceLanes(sums, negatives, least);
         }
         for (; i < lower.Length; i++)
         {
@@ -358,23 +357,6 @@ internal sealed class LinearKernel
             minimum = Math.Min(minimum, v);
         }
         return measure && !lower.IsEmpty ? (sum, negative, minimum) : (0, 0, 0);
-    }
-
-    // The lanes of a measure (Σ and negative mass in double, minimum) taking 16 more values.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(Vector512<float> v, ref Vector512<double> sums, ref Vector512<double> negatives, ref Vector512<float> least)
-    {
-        var (lo, hi) = Vector512.Widen(v);
-        sums += lo + hi;
-        negatives += Vector512.Min(lo, Vector512<double>.Zero) + Vector512.Min(hi, Vector512<double>.Zero);
-        least = Vector512.Min(least, v);
-    }
-
-    private static (double Sum, double NegativeMass, double Minimum) Reduce(Vector512<double> sums, Vector512<double> negatives, Vector512<float> least)
-    {
-        var minimum = double.PositiveInfinity;
-        for (var k = 0; k < Vector512<float>.Count; k++) minimum = Math.Min(minimum, least[k]);
-        return (Vector512.Sum(sums), Vector512.Sum(negatives), minimum);
     }
 
     // lower = (x − l) ⊙ plus + (x − h) ⊙ minus, z^B's relevance from W⁺ᵀ S and W⁻ᵀ S, measured in the same pass. Each
@@ -399,9 +381,9 @@ internal sealed class LinearKernel
                 var v = Vector512.LoadUnsafe(ref rx, at);
                 var r = (v - Vector512.LoadUnsafe(ref rlow, at)) * Vector512.LoadUnsafe(ref rp, at) + (v - Vector512.LoadUnsafe(ref rhigh, at)) * Vector512.LoadUnsafe(ref rm, at);
                 r.StoreUnsafe(ref rl, at);
-                Accumulate(r, ref sums, ref negatives, ref least);
+                Relevances.AddLanes(r, ref sums, ref negatives, ref least);
             }
-            if (i > 0) (sum, negative, minimum) = Reduce(sums, negatives, least);
+            if (i > 0) (sum, negative, minimum) = Relevances.ReduceLanes(sums, negatives, least);
         }
         for (; i < lower.Length; i++)
         {

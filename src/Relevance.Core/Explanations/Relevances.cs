@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -40,6 +41,7 @@ public static class Relevances
         var minimum = Vector256.Create(float.PositiveInfinity);
         ref var start = ref MemoryMarshal.GetReference(r);
         var i = 0;
+        var (wide, wideNegative, wideMinimum) = (0.0, 0.0, double.PositiveInfinity);
         if (Vector512.IsHardwareAccelerated && r.Length >= 32)
         {
             // Two independent sets of accumulators: one chain of additions would bind the pass to its latency.
@@ -47,21 +49,10 @@ public static class Relevances
             var (m0, m1) = (Vector512.Create(float.PositiveInfinity), Vector512.Create(float.PositiveInfinity));
             for (; i + 32 <= r.Length; i += 32)
             {
-                var a = Vector512.LoadUnsafe(ref start, (nuint)i);
-                var b = Vector512.LoadUnsafe(ref start, (nuint)(i + 16));
-                var (alo, ahi) = Vector512.Widen(a);
-                var (blo, bhi) = Vector512.Widen(b);
-                s0 += alo + ahi;
-                s1 += blo + bhi;
-                n0 += Vector512.Min(alo, Vector512<double>.Zero) + Vector512.Min(ahi, Vector512<double>.Zero);
-                n1 += Vector512.Min(blo, Vector512<double>.Zero) + Vector512.Min(bhi, Vector512<double>.Zero);
-                m0 = Vector512.Min(m0, a);
-                m1 = Vector512.Min(m1, b);
+                AddLanes(Vector512.LoadUnsafe(ref start, (nuint)i), ref s0, ref n0, ref m0);
+                AddLanes(Vector512.LoadUnsafe(ref start, (nuint)(i + 16)), ref s1, ref n1, ref m1);
             }
-            var (ssum, sneg) = (s0 + s1, n0 + n1);
-            var mm = Vector512.Min(m0, m1);
-            (sum, negative) = (ssum.GetLower() + ssum.GetUpper(), sneg.GetLower() + sneg.GetUpper());
-            minimum = Vector256.Min(mm.GetLower(), mm.GetUpper());
+            (wide, wideNegative, wideMinimum) = ReduceLanes(s0 + s1, n0 + n1, Vector512.Min(m0, m1));
         }
         for (; i + Vector256<float>.Count <= r.Length; i += Vector256<float>.Count)
         {
@@ -71,7 +62,7 @@ public static class Relevances
             negative += Vector256.Min(lo, Vector256<double>.Zero) + Vector256.Min(hi, Vector256<double>.Zero);
             minimum = Vector256.Min(minimum, v);
         }
-        var (s, n, m) = (Vector256.Sum(sum), Vector256.Sum(negative), (double)float.PositiveInfinity);
+        var (s, n, m) = (wide + Vector256.Sum(sum), wideNegative + Vector256.Sum(negative), wideMinimum);
         for (var k = 0; k < Vector256<float>.Count; k++) m = Math.Min(m, minimum[k]);
         for (; i < r.Length; i++)
         {
@@ -80,6 +71,25 @@ public static class Relevances
             m = Math.Min(m, r[i]);
         }
         return (s, n, m);
+    }
+
+    // The lanes of a measure (Σ and negative mass in double, minimum) taking 16 more values: the pass of Measure, and of
+    // the engine's kernels that measure relevance as they write it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AddLanes(Vector512<float> v, ref Vector512<double> sums, ref Vector512<double> negatives, ref Vector512<float> least)
+    {
+        var (lo, hi) = Vector512.Widen(v);
+        sums += lo + hi;
+        negatives += Vector512.Min(lo, Vector512<double>.Zero) + Vector512.Min(hi, Vector512<double>.Zero);
+        least = Vector512.Min(least, v);
+    }
+
+    // Σ, negative mass and minimum of the values AddLanes took.
+    internal static (double Sum, double NegativeMass, double Minimum) ReduceLanes(Vector512<double> sums, Vector512<double> negatives, Vector512<float> least)
+    {
+        var minimum = double.PositiveInfinity;
+        for (var k = 0; k < Vector512<float>.Count; k++) minimum = Math.Min(minimum, least[k]);
+        return (Vector512.Sum(sums), Vector512.Sum(negatives), minimum);
     }
 
     /// <summary>The index of the largest value (the first one on ties).</summary>
