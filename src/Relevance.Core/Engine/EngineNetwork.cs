@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Relevance.Reference;
 
 namespace Relevance.Engine;
@@ -230,18 +228,8 @@ public sealed class EngineNetwork
     {
         if (input.Length != Network.InputShape.Size)
             throw new InvalidInputException($"The network expects an input of shape {Network.InputShape} ({Network.InputShape.Size} values), got {input.Length} values.");
-        // One vector pass clears the common case (x − x is 0 for every finite x, NaN otherwise); the index is looked for only
-        // to report it.
-        var i = 0;
-        var residue = Vector512<float>.Zero;
-        ref var start = ref MemoryMarshal.GetReference(input);
-        for (; Vector512.IsHardwareAccelerated && i + 16 <= input.Length; i += 16)
-        {
-            var v = Vector512.LoadUnsafe(ref start, (nuint)i);
-            residue += v - v;
-        }
-        for (i = Vector512.EqualsAll(residue, Vector512<float>.Zero) ? i : 0; i < input.Length; i++)
-            if (!float.IsFinite(input[i])) throw new InvalidInputException($"The input holds a non-finite value ({input[i]}) at index {i}.");
+        var i = Kernels.InputChecks.IndexOfNonFinite(input);
+        if (i >= 0) throw new InvalidInputException($"The input holds a non-finite value ({input[i]}) at index {i}.");
     }
 
     private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index];

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Relevance.Kernels;
 
 /// <summary>The run-time checks of a generated explainer's input: length, finiteness and the first rule's domain.</summary>
@@ -8,8 +11,25 @@ public static class InputChecks
     {
         if (input.Length != length)
             throw new InvalidInputException($"{network} takes {length} input values, got {input.Length}.");
-        for (var i = 0; i < input.Length; i++)
-            if (!float.IsFinite(input[i])) throw new InvalidInputException($"{network}: input {i} is {input[i]}.");
+        var i = IndexOfNonFinite(input);
+        if (i >= 0) throw new InvalidInputException($"{network}: input {i} is {input[i]}.");
+    }
+
+    // The index of the first NaN or ±∞, or −1. One vector pass clears the common case (x − x is 0 for every finite x, NaN
+    // otherwise); the index is looked for only when there is one to report.
+    internal static int IndexOfNonFinite(ReadOnlySpan<float> input)
+    {
+        var i = 0;
+        var residue = Vector512<float>.Zero;
+        ref var start = ref MemoryMarshal.GetReference(input);
+        for (; Vector512.IsHardwareAccelerated && i + 16 <= input.Length; i += 16)
+        {
+            var v = Vector512.LoadUnsafe(ref start, (nuint)i);
+            residue += v - v;
+        }
+        for (i = Vector512.EqualsAll(residue, Vector512<float>.Zero) ? i : 0; i < input.Length; i++)
+            if (!float.IsFinite(input[i])) return i;
+        return -1;
     }
 
     /// <summary>Throws <see cref="RuleDomainException"/> unless l ≤ x_i ≤ h for every element (z^B, or z⁺ with l = 0).</summary>
