@@ -13,24 +13,33 @@ public class ExplainBenchmarks
     private float[] _input = [];
 
     /// <summary>The network: AlexNet-, GoogLeNet- and VGG-16-shaped graphs with random weights, and the real SqueezeNet 1.1.</summary>
-    [Params("AlexNet", "GoogLeNet", "VGG-16", "SqueezeNet-1.1")]
+    [ParamsSource(nameof(NetworkNames))]
     public string Network { get; set; } = "AlexNet";
 
+    /// <summary>The values of <see cref="Network"/>.</summary>
+    public static IEnumerable<string> NetworkNames => Networks;
+
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => (_engine, _workspace, _input) = Case(Network);
+
+    /// <summary>The network's engine (training-free DTD, z^B over [0, 255] on the pixels), a workspace and a random input in [0, 255].</summary>
+    internal static (EngineNetwork Engine, Workspace Workspace, float[] Input) Case(string name)
     {
-        var network = Network switch
+        var network = name switch
         {
             "AlexNet" => ShapedNetworks.AlexNet(),
             "GoogLeNet" => ShapedNetworks.GoogLeNet(),
             "VGG-16" => ShapedNetworks.Vgg16(),
-            _ => OnnxImporter.Load(SharedModel("squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx")).Network,
+            "SqueezeNet-1.1" => OnnxImporter.Load(SharedModel("squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx")).Network,
+            _ => throw new ArgumentException($"Unknown network {name}: AlexNet, GoogLeNet, VGG-16 or SqueezeNet-1.1."),
         };
-        _engine = EngineNetwork.Compile(network, Composite.TrainingFreeDtd(Rules.ZBox(0, 255)));
-        _workspace = _engine.CreateWorkspace();
+        var engine = EngineNetwork.Compile(network, Composite.TrainingFreeDtd(Rules.ZBox(0, 255)));
         var rng = new Random(0);
-        _input = [.. Enumerable.Range(0, network.InputShape.Size).Select(_ => (float)(rng.NextDouble() * 255))];
+        return (engine, engine.CreateWorkspace(), [.. Enumerable.Range(0, network.InputShape.Size).Select(_ => (float)(rng.NextDouble() * 255))]);
     }
+
+    /// <summary>The networks of <see cref="Network"/>.</summary>
+    internal static readonly string[] Networks = ["AlexNet", "GoogLeNet", "VGG-16", "SqueezeNet-1.1"];
 
     [Benchmark(Baseline = true)]
     public float Forward() => _engine.Forward(_input, _workspace)[0];

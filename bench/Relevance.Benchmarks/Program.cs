@@ -1,3 +1,4 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Relevance.Benchmarks.ExplainBenchmarks).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "paired") Relevance.Benchmarks.PairedRatios.Run(args[1..]);
+else BenchmarkSwitcher.FromAssembly(typeof(Relevance.Benchmarks.ExplainBenchmarks).Assembly).Run(args);

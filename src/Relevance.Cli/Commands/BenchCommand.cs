@@ -3,17 +3,18 @@ using System.Diagnostics;
 using System.Globalization;
 using Relevance.Engine;
 using Relevance.Onnx;
+using Spectre.Console;
 
 namespace Relevance.Cli.Commands;
 
-/// <summary>`relevance bench MODEL.onnx`: times the engine's forward pass and explanation on one model, in one run, and reports their ratio.</summary>
+/// <summary>`relevance bench MODEL.onnx`: times the engine's forward pass and explanation on one model alternately, in one run, and reports their ratio.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var batch = new Option<int>("--batch") { Description = "Inputs per call.", DefaultValueFactory = _ => 1 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed calls of each kind (the median is reported).", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed pairs (a forward call, then an explanation; medians are reported).", DefaultValueFactory = _ => 11 };
         var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio and peak memory.")
         {
             model, batch, repeats,
@@ -51,23 +52,17 @@ internal static class BenchCommand
             else engine.ExplainBatch(inputs, batch);
         }
 
-        // Three calls first, so the timed ones run the JIT's optimised code rather than its first tier.
-        double Median(Action work)
+        // Timed alternately: a slow spell of a shared machine then slows both calls of a pair alike, and the median of the
+        // per-pair ratios holds still where a ratio of two separate runs' medians would move with it.
+        PairedTimes times = null!;
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
-            for (var i = 0; i < 3; i++) work();
-            var times = Enumerable.Range(0, repeats).Select(_ =>
-            {
-                var clock = Stopwatch.StartNew();
-                work();
-                return clock.Elapsed.TotalMilliseconds;
-            }).Order().ToList();
-            return times[times.Count / 2];
-        }
-
-        var forward = Median(ForwardBatch);
-        var explain = Median(ExplainBatch);
+            var task = ctx.AddTask($"timing {Path.GetFileName(path)}", maxValue: repeats);
+            times = PairedTiming.Measure(ForwardBatch, ExplainBatch, repeats, progress: new SyncProgress<int>(done => task.Value = done));
+        });
+        var (low, high) = times.RatioQuartiles;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileName(path)}  batch {batch}: forward {forward:F2} ms, explain {explain:F2} ms (forward included), explain/forward {explain / forward:F2}; peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
+            $"{Path.GetFileName(path)}  batch {batch}: forward {times.FirstMedian:F2} ms, explain {times.SecondMedian:F2} ms (forward included; medians of {repeats}), explain/forward {times.RatioMedian:F2} (median of the pairs' ratios; quartiles {low:F2}–{high:F2}); peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
         return ExitCodes.Success;
     }
 }

@@ -43,7 +43,7 @@ internal static class CheckCommand
             .Start(ctx =>
             {
                 var tasks = ConsistencyTable.MethodNames.ToDictionary(n => n, n => ctx.AddTask(n, maxValue: cases));
-                var progress = new Progress(p => tasks[p.Method].Value = p.Done);
+                var progress = new SyncProgress<(string Method, int Done)>(p => tasks[p.Method].Value = p.Done);
                 return ConsistencyTable.Measure(cases, seed, progress);
             });
 
@@ -75,9 +75,4 @@ internal static class CheckCommand
         $"{(measured ? "yes" : "no")} ({paper switch { Claim.Yes => "yes", Claim.No => "no", _ => "—" }})";
 
     private static string Number(double v) => v.ToString("0.###e+0", CultureInfo.InvariantCulture);
-
-    private sealed class Progress(Action<(string Method, int Done)> report) : IProgress<(string Method, int Done)>
-    {
-        public void Report((string Method, int Done) value) => report(value);
-    }
 }

@@ -62,9 +62,10 @@ public sealed class EngineNetwork
         options ??= ExplainOptions.Default;
         var canonical = Canonizers.Canonize(network);
         var rules = composite.Resolve(canonical);
-        var kernels = canonical.Nodes.Select(n => n.Layer switch
+        var nonNegative = NonNegativity.OfInputs(canonical);
+        var kernels = canonical.Nodes.Select((n, i) => n.Layer switch
         {
-            Dense or Conv2d => LinearKernel.Compile(n.Name, n.Layer, canonical.ShapeOf(n.Inputs[0]), rules[n.Name], options.Bias),
+            Dense or Conv2d => LinearKernel.Compile(n.Name, n.Layer, canonical.ShapeOf(n.Inputs[0]), rules[n.Name], options.Bias, nonNegative[i]),
             BatchNorm => throw new UncoveredLayerException(n.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
             _ => null,
         }).ToImmutableArray();

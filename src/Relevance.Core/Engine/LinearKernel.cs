@@ -44,8 +44,10 @@ internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, floa
 /// (see FlooredRatios).</remarks>
 internal sealed class LinearKernel
 {
-    private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high)
+    private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high,
+        bool inputNonNegative)
     {
+        _checksSign = rule is ZPlusRule && !inputNonNegative;
         Node = node;
         Geometry = geometry;
         Weights = weights;
@@ -142,6 +144,9 @@ internal sealed class LinearKernel
     private readonly float[]? _low;
     private readonly float[]? _high;
 
+    // Whether z⁺'s domain x ≥ 0 is checked on each explanation: not when the input is ≥ 0 by construction.
+    private readonly bool _checksSign;
+
     public string Node { get; }
     public Geometry Geometry { get; }
     /// <summary>W as [M×K], or input-major Wᵀ [K×M] when P = 1.</summary>
@@ -164,7 +169,9 @@ internal sealed class LinearKernel
 
     private const int ShortInner = 64;
 
-    public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment)
+    /// <summary>Compiles a Dense or Conv2d layer under its rule; <paramref name="inputNonNegative"/> says its input is ≥ 0 by
+    /// construction (see <see cref="NonNegativity"/>), so z⁺ need not check it.</summary>
+    public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment, bool inputNonNegative = false)
     {
         var g = Geometry.Of(layer, input);
         // Dense weights are stored inputs × outputs, which is already the input-major layout of P = 1.
@@ -199,7 +206,7 @@ internal sealed class LinearKernel
             AlphaBetaRule ab => AlphaBeta(g, ab, w, positive, negative, T),
             _ => throw new System.Diagnostics.UnreachableException(rule.GetType().Name),
         };
-        return new LinearKernel(node, g, w, b, passes, rule, low, high);
+        return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative);
     }
 
     private static ImmutableArray<Pass> BoxPasses(string node, ZBoxRule box, Shape input, Geometry g, float[] w, float[]? positive,
@@ -637,13 +644,11 @@ internal sealed class LinearKernel
     private void CheckDomain(ReadOnlySpan<float> x)
     {
         // One vector pass to clear the common case; the index is looked for only to report it.
-        if (Rule is ZPlusRule && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
+        if (_checksSign && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
             for (var i = 0; i < x.Length; i++)
                 if (x[i] < 0)
                     throw new RuleDomainException(Node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
-        if (_low is not null && _high is not null)
-            for (var i = 0; i < x.Length; i++)
-                if (x[i] < _low[i] || x[i] > _high[i])
-                    throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {i} is {x[i]} outside [{_low[i]}, {_high[i]}].");
+        if (_low is not null && _high is not null && Kernels.InputChecks.IndexOutside(x, _low, _high) is var at and >= 0)
+            throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {at} is {x[at]} outside [{_low[at]}, {_high[at]}].");
     }
 }

@@ -32,6 +32,25 @@ public static class InputChecks
         return -1;
     }
 
+    // The index of the first x_i below l_i or above h_i, or −1 (a NaN is neither), by one vector pass as above.
+    internal static int IndexOutside(ReadOnlySpan<float> x, ReadOnlySpan<float> low, ReadOnlySpan<float> high)
+    {
+        if (low.Length < x.Length || high.Length < x.Length) throw new ArgumentException($"Bounds for {x.Length} values hold {low.Length} and {high.Length}.");
+        var i = 0;
+        var outside = Vector512<float>.Zero;
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var rl = ref MemoryMarshal.GetReference(low);
+        ref var rh = ref MemoryMarshal.GetReference(high);
+        for (; Vector512.IsHardwareAccelerated && i + 16 <= x.Length; i += 16)
+        {
+            var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+            outside |= Vector512.LessThan(v, Vector512.LoadUnsafe(ref rl, (nuint)i)) | Vector512.GreaterThan(v, Vector512.LoadUnsafe(ref rh, (nuint)i));
+        }
+        for (i = Vector512.EqualsAll(outside, Vector512<float>.Zero) ? i : 0; i < x.Length; i++)
+            if (x[i] < low[i] || x[i] > high[i]) return i;
+        return -1;
+    }
+
     /// <summary>Throws <see cref="RuleDomainException"/> unless l ≤ x_i ≤ h for every element (z^B, or z⁺ with l = 0).</summary>
     public static void RequireInBox(ReadOnlySpan<float> input, float low, float high, string layer, string rule)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using Relevance.Engine;
@@ -67,5 +68,48 @@ public class EngineConsistencyTests
         input[index] = value;
         var e = Assert.Throws<InvalidInputException>(() => engine.Forward(input));
         Assert.Contains($"at index {index}", e.Message);
+    }
+
+    // z^B's bounds are checked 16 values at a time and then value by value: a value outside them is reported with its
+    // index wherever it is.
+    [Theory]
+    [InlineData(0, 1.5f)]
+    [InlineData(17, -1.5f)]
+    [InlineData(63, 2f)]
+    [InlineData(99, -3f)]
+    public void A_value_outside_z_box_bounds_is_reported_where_it_is(int index, float value)
+    {
+        var net = Network.Sequential(Shape.Of(100), new Dense(100, 1, [.. Enumerable.Repeat(0.01, 100)], [0]), new ReLU(), new Sum());
+        var engine = EngineNetwork.Compile(net, Composite.Uniform(Rules.ZBox(-1, 1)));
+        var input = Enumerable.Repeat(0.5f, 100).ToArray();
+        Assert.Equal(0.5, engine.Explain(input).Consistency.HeatmapSum, 4);
+        input[index] = value;
+        var e = Assert.Throws<RuleDomainException>(() => engine.Explain(input));
+        Assert.Contains($"input {index} is {value}", e.Message);
+    }
+
+    // z⁺ skips its domain check only where the input is ≥ 0 by construction: after a ReLU (directly or through pooling,
+    // concatenation and sums of such values), not after a linear layer, nor where a sum mixes both.
+    [Theory]
+    [InlineData("relu", false)]
+    [InlineData("pooled relu", false)]
+    [InlineData("linear", true)]
+    [InlineData("relu + linear", true)]
+    public void Z_plus_checks_its_input_unless_it_is_non_negative_by_construction(string feed, bool throws)
+    {
+        // Dense(1 → 2) with weights +1 and −1 gives one negative output for the input 1; w² takes the input layer.
+        var first = new Dense(1, 2, [1, -1], [0, 0]);
+        var second = new Dense(2, 1, [1, 1], [0]);
+        ImmutableArray<Node> nodes = feed switch
+        {
+            "relu" => [new("a", first, [Network.InputName]), new("r", new ReLU(), ["a"]), new("b", second, ["r"])],
+            "pooled relu" => [new("a", first, [Network.InputName]), new("r", new ReLU(), ["a"]), new("s", new Reshape(Shape.Of(2, 1, 1)), ["r"]),
+                new("p", Pool2d.MaxPool(1), ["s"]), new("f", new Flatten(), ["p"]), new("b", second, ["f"])],
+            "linear" => [new("a", first, [Network.InputName]), new("b", second, ["a"])],
+            _ => [new("a", first, [Network.InputName]), new("r", new ReLU(), ["a"]), new("m", new Add(), ["r", "a"]), new("b", second, ["m"])],
+        };
+        var engine = EngineNetwork.Compile(new Network(Shape.Of(1), nodes), Composite.FirstLayer(Rules.WSquare, Rules.ZPlus));
+        if (throws) Assert.Contains("Node 'b': z⁺ needs non-negative inputs", Assert.Throws<RuleDomainException>(() => engine.Explain([1f], target: 0)).Message);
+        else Assert.Equal(1, engine.Explain([1f], target: 0).Output, 6);
     }
 }

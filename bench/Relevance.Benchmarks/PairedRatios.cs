@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Globalization;
+using Relevance.Engine;
+
+namespace Relevance.Benchmarks;
+
+/// <summary>`-- paired [PAIRS] [NETWORK…]`: explanation / forward of <see cref="ExplainBenchmarks"/>' networks, timed
+/// alternately (a forward call, then an explanation) in one run, as the median of the pairs' ratios.</summary>
+/// <remarks>BenchmarkDotNet times the two benchmarks one after the other, so a slow spell of a shared machine that
+/// covers one and not the other moves their ratio; within a pair it slows both alike.</remarks>
+internal static class PairedRatios
+{
+    public static void Run(string[] args)
+    {
+        var pairs = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 21;
+        var names = args.SkipWhile(a => int.TryParse(a, CultureInfo.InvariantCulture, out _)).ToArray();
+        Console.WriteLine($"explanation (training-free DTD, forward included) / forward, batch 1, {pairs} pairs after 3 untimed, medians (ms):");
+        Console.WriteLine($"{"network",-16} {"forward",9} {"explain",9} {"ratio",7}   quartiles");
+        foreach (var name in names.Length > 0 ? names : ExplainBenchmarks.Networks)
+        {
+            var (engine, workspace, input) = ExplainBenchmarks.Case(name);
+            var t = PairedTiming.Measure(() => engine.Forward(input, workspace), () => engine.Explain(input, workspace), pairs);
+            var (low, high) = t.RatioQuartiles;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-16} {t.FirstMedian,9:F1} {t.SecondMedian,9:F1} {t.RatioMedian,7:F2}   {low:F2}–{high:F2}"));
+        }
+        Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+
+namespace Relevance.Engine;
+
+/// <summary>Two operations timed alternately, one call of each per pair, and the ratio of their times taken pair by pair.</summary>
+/// <remarks>On a shared machine a slow spell of a few seconds slows every call in it. Timed in two separate runs (as
+/// BenchmarkDotNet times two benchmarks), a spell that covers one run and not the other moves their ratio by as much as
+/// it moves either time; inside one pair it slows both calls alike, so the median of the per-pair ratios stays put.</remarks>
+public static class PairedTiming
+{
+    /// <summary>Times <paramref name="first"/> then <paramref name="second"/>, <paramref name="pairs"/> times, after
+    /// <paramref name="warmup"/> untimed pairs (so the JIT's optimised code is what is timed); reports each pair done.</summary>
+    public static PairedTimes Measure(Action first, Action second, int pairs, int warmup = 3, IProgress<int>? progress = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairs, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmup);
+        for (var i = 0; i < warmup; i++)
+        {
+            first();
+            second();
+        }
+        var (a, b) = (new double[pairs], new double[pairs]);
+        for (var i = 0; i < pairs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            first();
+            a[i] = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            second();
+            b[i] = clock.Elapsed.TotalMilliseconds;
+            progress?.Report(i + 1);
+        }
+        return PairedTimes.Of(a, b);
+    }
+}
+
+/// <summary>The times of paired calls (milliseconds, in call order) and their statistics.</summary>
+/// <param name="First">The first operation's time in each pair.</param>
+/// <param name="Second">The second operation's time in each pair.</param>
+public sealed record PairedTimes(ImmutableArray<double> First, ImmutableArray<double> Second)
+{
+    /// <summary>Checks that both lists are as long, non-empty, and hold positive finite times.</summary>
+    public static PairedTimes Of(IReadOnlyList<double> first, IReadOnlyList<double> second)
+    {
+        if (first.Count == 0 || first.Count != second.Count)
+            throw new ArgumentException($"Paired times need as many first as second times, at least one: got {first.Count} and {second.Count}.");
+        foreach (var t in first.Concat(second))
+            if (!double.IsFinite(t) || t <= 0) throw new ArgumentException($"A time must be positive and finite, got {t}.");
+        return new([.. first], [.. second]);
+    }
+
+    /// <summary>The median time of the first operation.</summary>
+    public double FirstMedian => Quantile(First, 0.5);
+
+    /// <summary>The median time of the second operation.</summary>
+    public double SecondMedian => Quantile(Second, 0.5);
+
+    /// <summary>Second / first, pair by pair.</summary>
+    public ImmutableArray<double> Ratios => [.. Second.Zip(First, (s, f) => s / f)];
+
+    /// <summary>The median of the per-pair ratios second / first: the statistic a ratio target is held to.</summary>
+    public double RatioMedian => Quantile(Ratios, 0.5);
+
+    /// <summary>The lower and upper quartiles of the per-pair ratios.</summary>
+    public (double Low, double High) RatioQuartiles => (Quantile(Ratios, 0.25), Quantile(Ratios, 0.75));
+
+    // Linear interpolation between order statistics (the R-7 / NumPy default definition).
+    internal static double Quantile(IEnumerable<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        var at = q * (sorted.Length - 1);
+        var below = (int)Math.Floor(at);
+        var above = Math.Min(below + 1, sorted.Length - 1);
+        return sorted[below] + (at - below) * (sorted[above] - sorted[below]);
+    }
+}

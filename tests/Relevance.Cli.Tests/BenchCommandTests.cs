@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Relevance.Cli.Tests;
+
+public partial class BenchCommandTests
+{
+    private static readonly string Mnist = Cli.SharedData("onnx", "mnist-8", "mnist-8.onnx");
+
+    [Fact]
+    public void Prints_both_medians_and_the_median_of_the_pairs_ratios()
+    {
+        var r = Cli.Run("bench", Mnist, "--repeats", "3");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var m = Line().Match(r.Out);
+        Assert.True(m.Success, r.Out);
+        double At(string group) => double.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+        Assert.True(At("forward") > 0 && At("explain") > 0, r.Out);
+        // The ratio's size is the benchmark's business (a shared machine can stall any one call): here only its quartiles'
+        // order is held.
+        Assert.True(At("ratio") > 0 && At("low") <= At("ratio") && At("ratio") <= At("high"), r.Out);
+    }
+
+    [Theory]
+    [InlineData("--repeats", "0")]
+    [InlineData("--batch", "-1")]
+    public void Non_positive_counts_are_usage_errors(string option, string value)
+    {
+        var r = Cli.Run("bench", Mnist, option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("must be positive", r.Error);
+    }
+
+    [GeneratedRegex(@"forward (?<forward>[\d.]+) ms, explain (?<explain>[\d.]+) ms .*explain/forward (?<ratio>[\d.]+) \(median of the pairs' ratios; quartiles (?<low>[\d.]+)–(?<high>[\d.]+)\)")]
+    private static partial Regex Line();
+}
