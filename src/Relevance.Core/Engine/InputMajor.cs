@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -51,32 +52,68 @@ public static class InputMajor
         }
         var part = z[from..to];
         var plus = positive[from..to];
-        ref var rz = ref MemoryMarshal.GetReference(part);
-        ref var rp = ref MemoryMarshal.GetReference(plus);
         var n = to - from;
-        for (var i = 0; i < k; i++)
+        var rented = ArrayPool<int>.Shared.Rent(k);
+        try
         {
-            var ai = a[i];
-            if (ai == 0) continue;
-            var row = vt.Slice(i * m + from, n);
-            ref var rw = ref MemoryMarshal.GetReference(row);
-            var j = 0;
+            // The inputs that are not zero, taken four at a time: each vector of both sums is then loaded and stored once per
+            // four rows of the matrix rather than once per row. Each sum still adds its rows' terms in input order.
+            var rows = 0;
+            for (var i = 0; i < k; i++)
+                if (a[i] != 0) rented[rows++] = i;
+            var r = 0;
             if (Vector512.IsHardwareAccelerated)
+                for (; r + 4 <= rows; r += 4) FourRows(a, vt, part, plus, m, from, n, rented.AsSpan(r, 4));
+            for (; r < rows; r++)
             {
-                var av = Vector512.Create(ai);
-                for (; j + 16 <= n; j += 16)
+                var ai = a[rented[r]];
+                var row = vt.Slice(rented[r] * m + from, n);
+                for (var j = 0; j < n; j++)
                 {
-                    var w = Vector512.LoadUnsafe(ref rw, (nuint)j);
-                    Vector512.FusedMultiplyAdd(av, w, Vector512.LoadUnsafe(ref rz, (nuint)j)).StoreUnsafe(ref rz, (nuint)j);
-                    Vector512.FusedMultiplyAdd(av, Vector512.Max(w, Vector512<float>.Zero), Vector512.LoadUnsafe(ref rp, (nuint)j)).StoreUnsafe(ref rp, (nuint)j);
+                    part[j] = MathF.FusedMultiplyAdd(ai, row[j], part[j]);
+                    plus[j] = MathF.FusedMultiplyAdd(ai, Math.Max(row[j], 0f), plus[j]);
                 }
             }
-            for (; j < n; j++)
-            {
-                part[j] = MathF.FusedMultiplyAdd(ai, row[j], part[j]);
-                plus[j] = MathF.FusedMultiplyAdd(ai, Math.Max(row[j], 0f), plus[j]);
-            }
         }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    // z += Σ a_i Vᵀ[i, :] and positive += Σ a_i max(0, Vᵀ[i, :]) over the four inputs i of `inputs`, in their order.
+    private static void FourRows(ReadOnlySpan<float> a, ReadOnlySpan<float> vt, Span<float> z, Span<float> positive, int m, int from, int n, ReadOnlySpan<int> inputs)
+    {
+        ref var rz = ref MemoryMarshal.GetReference(z);
+        ref var rp = ref MemoryMarshal.GetReference(positive);
+        ref var r0 = ref MemoryMarshal.GetReference(vt.Slice(inputs[0] * m + from, n));
+        ref var r1 = ref MemoryMarshal.GetReference(vt.Slice(inputs[1] * m + from, n));
+        ref var r2 = ref MemoryMarshal.GetReference(vt.Slice(inputs[2] * m + from, n));
+        ref var r3 = ref MemoryMarshal.GetReference(vt.Slice(inputs[3] * m + from, n));
+        var (a0, a1, a2, a3) = (Vector512.Create(a[inputs[0]]), Vector512.Create(a[inputs[1]]), Vector512.Create(a[inputs[2]]), Vector512.Create(a[inputs[3]]));
+        var j = 0;
+        for (; j + 16 <= n; j += 16)
+        {
+            var at = (nuint)j;
+            var (w0, w1, w2, w3) = (Vector512.LoadUnsafe(ref r0, at), Vector512.LoadUnsafe(ref r1, at), Vector512.LoadUnsafe(ref r2, at), Vector512.LoadUnsafe(ref r3, at));
+            var sum = Vector512.LoadUnsafe(ref rz, at);
+            sum = Vector512.FusedMultiplyAdd(a0, w0, sum);
+            sum = Vector512.FusedMultiplyAdd(a1, w1, sum);
+            sum = Vector512.FusedMultiplyAdd(a2, w2, sum);
+            Vector512.FusedMultiplyAdd(a3, w3, sum).StoreUnsafe(ref rz, at);
+            var pos = Vector512.LoadUnsafe(ref rp, at);
+            pos = Vector512.FusedMultiplyAdd(a0, Vector512.Max(w0, Vector512<float>.Zero), pos);
+            pos = Vector512.FusedMultiplyAdd(a1, Vector512.Max(w1, Vector512<float>.Zero), pos);
+            pos = Vector512.FusedMultiplyAdd(a2, Vector512.Max(w2, Vector512<float>.Zero), pos);
+            Vector512.FusedMultiplyAdd(a3, Vector512.Max(w3, Vector512<float>.Zero), pos).StoreUnsafe(ref rp, at);
+        }
+        for (; j < n; j++)
+            for (var t = 0; t < 4; t++)
+            {
+                var (ai, w) = (a[inputs[t]], vt[inputs[t] * m + from + j]);
+                z[j] = MathF.FusedMultiplyAdd(ai, w, z[j]);
+                positive[j] = MathF.FusedMultiplyAdd(ai, Math.Max(w, 0f), positive[j]);
+            }
     }
 
     // The columns [from, to) of the sum; also the generated code's Dense forward (DenseKernel.Accumulate).
@@ -108,7 +145,63 @@ public static class InputMajor
 
     private static void DotRows(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int m, int from, int to)
     {
-        for (var i = from; i < to; i++)
-            t[i] = mask.Length > 0 && mask[i] == 0 ? 0f : TensorPrimitives.Dot(vt.Slice(i * m, m), s[..m]);
+        var rented = ArrayPool<int>.Shared.Rent(to - from);
+        try
+        {
+            // The rows to take, four at a time: each vector of s is then loaded once per four rows.
+            var rows = 0;
+            for (var i = from; i < to; i++)
+                if (mask.Length > 0 && mask[i] == 0) t[i] = 0f;
+                else rented[rows++] = i;
+            if (!Vector512.IsHardwareAccelerated || m < 16)
+            {
+                for (var r = 0; r < rows; r++) t[rented[r]] = TensorPrimitives.Dot(vt.Slice(rented[r] * m, m), s[..m]);
+                return;
+            }
+            for (var r = 0; r < rows; r += 4)
+            {
+                // A last group of fewer than four repeats its last row, so that every row is summed the same way wherever it
+                // falls (a row's dot product does not depend on the mask of the others).
+                Span<int> four = [rented[r], rented[Math.Min(r + 1, rows - 1)], rented[Math.Min(r + 2, rows - 1)], rented[Math.Min(r + 3, rows - 1)]];
+                FourDots(vt, s, t, m, four);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    // t_i = Vᵀ[i, :] · s for the four rows i of `rows`.
+    private static void FourDots(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, Span<float> t, int m, ReadOnlySpan<int> rows)
+    {
+        ref var rs = ref MemoryMarshal.GetReference(s);
+        ref var r0 = ref MemoryMarshal.GetReference(vt.Slice(rows[0] * m, m));
+        ref var r1 = ref MemoryMarshal.GetReference(vt.Slice(rows[1] * m, m));
+        ref var r2 = ref MemoryMarshal.GetReference(vt.Slice(rows[2] * m, m));
+        ref var r3 = ref MemoryMarshal.GetReference(vt.Slice(rows[3] * m, m));
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        var j = 0;
+        for (; j + 16 <= m; j += 16)
+        {
+            var at = (nuint)j;
+            var v = Vector512.LoadUnsafe(ref rs, at);
+            d0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r0, at), v, d0);
+            d1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r1, at), v, d1);
+            d2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r2, at), v, d2);
+            d3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r3, at), v, d3);
+        }
+        if (j < m)
+        {
+            // The last vector ends at m; its lanes already summed are masked off.
+            var at = (nuint)(m - 16);
+            var fresh = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(j - (m - 16))).AsSingle();
+            var v = Vector512.ConditionalSelect(fresh, Vector512.LoadUnsafe(ref rs, at), Vector512<float>.Zero);
+            d0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r0, at), v, d0);
+            d1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r1, at), v, d1);
+            d2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r2, at), v, d2);
+            d3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r3, at), v, d3);
+        }
+        (t[rows[0]], t[rows[1]], t[rows[2]], t[rows[3]]) = (Vector512.Sum(d0), Vector512.Sum(d1), Vector512.Sum(d2), Vector512.Sum(d3));
     }
 }

@@ -147,8 +147,11 @@ public class InputMajorTests
         }
     }
 
+    // Rows are summed four at a time: a row count that leaves a group of two, rows shorter than a vector, and a ragged last
+    // vector (40 = 2·16 + 8, 1000 = 62·16 + 8).
     [Theory]
     [InlineData(5, 3)]
+    [InlineData(6, 40)]
     [InlineData(1100, 1000)]
     public void Dots_are_the_transposed_product_and_zero_where_the_mask_is_zero(int k, int m)
     {
