@@ -28,7 +28,11 @@ public sealed class EngineNetwork
         // Nodes come in topological order, so an input's sink is known before its reader's.
         for (var n = 0; n < network.Nodes.Length; n++)
             _sinks[n + 1] = PassesThrough(network.Nodes[n].Layer) && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
+        _plan = BufferPlan.Of(network, _inputs, Direct, Sink);
     }
+
+    // Which values and relevances live in place in a Concat's buffers.
+    private readonly BufferPlan _plan;
 
     // Where the relevance of each value is written ([0] the input, [n + 1] node n): its own buffer, or, for a pass-through
     // layer read once whose input is read once (a ReLU after a convolution), the buffer its input's relevance goes to —
@@ -44,7 +48,7 @@ public sealed class EngineNetwork
     // its buffer: no contribution buffer, no addition, and no clearing beforehand.
     private bool Direct(int index) => index != OutputIndex && _consumers[index + 1] == 1;
 
-    private static Span<float> Buffer(int index, Workspace ws) => index < 0 ? ws.Heatmap : ws.Relevances[index];
+    private static Span<float> Buffer(int index, Workspace ws) => index < 0 ? ws.Heatmap : ws.Relevances[index].Span;
 
     /// <summary>The canonized network being explained.</summary>
     public Network Network { get; }
@@ -77,7 +81,7 @@ public sealed class EngineNetwork
     {
         var linear = _kernels.Where(k => k is not null).Select(k => k!.Scratch).ToList();
         var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k?.BackScratch ?? 0)).Max();
-        return new Workspace([.. Network.Shapes.Select(s => s.Size)], Network.InputShape.Size,
+        return new Workspace([.. Network.Shapes.Select(s => s.Size)], _plan, Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
             [.. _kernels.Select(k => k?.DenominatorScratch ?? 0)]);
     }
@@ -89,11 +93,11 @@ public sealed class EngineNetwork
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws) => Forward(input, ws, explaining: false);
 
     // An explanation's forward pass also leaves the denominators of the layers that pair them (LinearKernel.PairsDenominators).
-    private float[] Forward(ReadOnlySpan<float> input, Workspace ws, bool explaining)
+    private Span<float> Forward(ReadOnlySpan<float> input, Workspace ws, bool explaining)
     {
         Validate(input);
         for (var n = 0; n < Network.Nodes.Length; n++) ForwardNode(n, input, ws, explaining);
-        return ws.Values[OutputIndex];
+        return ws.Values[OutputIndex].Span;
     }
 
     /// <summary>Explains output <paramref name="target"/> (default: the arg-max) of one input.</summary>
@@ -103,7 +107,7 @@ public sealed class EngineNetwork
     public EngineExplanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
         var k = Start(input, ws, target, seedWithOutput: true);
-        var outputs = ws.Values[OutputIndex];
+        var outputs = ws.Values[OutputIndex].Span;
         var f = (double)outputs[k];
         var reports = new LayerConsistency[Network.Nodes.Length];
         var written = new (double Sum, double NegativeMass, double Minimum)?[Network.Nodes.Length];
@@ -122,13 +126,13 @@ public sealed class EngineNetwork
         for (var n = Network.Nodes.Length - 1; n >= 0; n--)
         {
             var node = Network.Nodes[n];
-            var upper = ws.Relevances[n].AsSpan();
+            var upper = ws.Gradients[n].Span;
             for (var m = 0; m < _inputs[n].Length; m++)
             {
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
                 Backpropagate(n, m, node.Layer, x, upper, lower, ws);
-                PassDown(n, m, lower, ws);
+                PassDown(n, m, lower, ws.Gradients, ws);
             }
         }
         return [.. ws.Heatmap];
@@ -138,22 +142,23 @@ public sealed class EngineNetwork
     // (relevance) or 1 (gradient).
     private int Start(ReadOnlySpan<float> input, Workspace ws, int? target, bool seedWithOutput)
     {
-        var outputs = Forward(input, ws, explaining: seedWithOutput).AsSpan();
+        var outputs = Forward(input, ws, explaining: seedWithOutput);
         var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
         // Relevance overwrites the buffers of values read once (see Direct); a gradient adds into every buffer.
-        for (var n = 0; n < ws.Relevances.Length; n++)
-            if (!seedWithOutput || !Direct(n)) Array.Clear(ws.Relevances[n]);
+        var buffers = seedWithOutput ? ws.Relevances : ws.Gradients;
+        for (var n = 0; n < buffers.Length; n++)
+            if (!seedWithOutput || !Direct(n)) buffers[n].Span.Clear();
         if (!seedWithOutput || !Direct(-1)) Array.Clear(ws.Heatmap);
-        ws.Relevances[OutputIndex][k] = seedWithOutput ? outputs[k] : 1;
+        buffers[OutputIndex].Span[k] = seedWithOutput ? outputs[k] : 1;
         return k;
     }
 
-    // Adds what node n passes to its input m into that input's buffer (the heatmap for the network's input).
-    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Workspace ws)
+    // Adds what node n passes to its input m into that input's buffer among `buffers` (the heatmap for the network's input).
+    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Memory<float>[] buffers, Workspace ws)
     {
-        var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Relevances[_inputs[n][m]].AsSpan();
+        var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : buffers[_inputs[n][m]].Span;
         TensorPrimitives.Add(into, lower, into);
     }
 
@@ -186,7 +191,7 @@ public sealed class EngineNetwork
                 Normalisation.Backward(lrn, _inputShapes[n], x, upper, lower);
                 return;
             case Concat:
-                ConcatSlice(n, m, upper, lower);
+                ConcatSlice(n, m, upper, lower, relevance: false);
                 return;
             default:
                 throw new System.Diagnostics.UnreachableException(layer.Kind);
@@ -217,11 +222,14 @@ public sealed class EngineNetwork
         return [.. results];
     }
 
-    // The part of a Concat's vector that belongs to its input m (relevance or gradient alike).
-    private void ConcatSlice(int n, int m, ReadOnlySpan<float> upper, Span<float> lower)
+    // The part of a Concat's vector that belongs to its input m (relevance or gradient alike), copied into `lower` unless
+    // `lower` is that part already (relevance written in place, see BufferPlan).
+    private void ConcatSlice(int n, int m, ReadOnlySpan<float> upper, Span<float> lower, bool relevance)
     {
         var offset = 0;
         for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
+        var v = _inputs[n][m];
+        if (relevance && Direct(v) && _plan.RelevanceInPlace(n, Sink(v), offset)) return;
         upper.Slice(offset, lower.Length).CopyTo(lower);
     }
 
@@ -233,13 +241,13 @@ public sealed class EngineNetwork
         if (i >= 0) throw new InvalidInputException($"The input holds a non-finite value ({input[i]}) at index {i}.");
     }
 
-    private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index];
+    private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index].Span;
 
     private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining)
     {
         var node = Network.Nodes[n];
         var x = ValueOf(_inputs[n][0], input, ws);
-        var y = ws.Values[n].AsSpan();
+        var y = ws.Values[n].Span;
         switch (node.Layer)
         {
             case Dense or Conv2d:
@@ -276,7 +284,7 @@ public sealed class EngineNetwork
                 foreach (var i in _inputs[n])
                 {
                     var part = ValueOf(i, input, ws);
-                    part.CopyTo(y[offset..]);
+                    if (!_plan.ValueInPlace(n, i, offset)) part.CopyTo(y[offset..]);
                     offset += part.Length;
                 }
                 break;
@@ -290,7 +298,7 @@ public sealed class EngineNetwork
     private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f, (double Sum, double NegativeMass, double Minimum)?[] written)
     {
         var node = Network.Nodes[n];
-        var upper = ws.Relevances[n].AsSpan();
+        var upper = ws.Relevances[n].Span;
         var rIn = written[n]?.Sum ?? Relevances.Measure(upper).Sum;
         if (PassesThrough(node.Layer))
         {
@@ -311,7 +319,7 @@ public sealed class EngineNetwork
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
             if (direct) MarkWritten(_inputs[n][m], measure, written);
-            else PassDown(n, m, lower, ws);
+            else PassDown(n, m, lower, ws.Relevances, ws);
         }
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
@@ -325,7 +333,7 @@ public sealed class EngineNetwork
         var index = _inputs[n][m];
         if (!Direct(index))
         {
-            PassDown(n, m, relevance, ws);
+            PassDown(n, m, relevance, ws.Relevances, ws);
             return;
         }
         relevance.CopyTo(Buffer(Sink(index), ws));
@@ -361,7 +369,7 @@ public sealed class EngineNetwork
         switch (layer)
         {
             case Dense or Conv2d:
-                bias += _kernels[n]!.Relevance(x, ws.Values[n], upper, lower, ws, out var measure, ws.Denominators[n]);
+                bias += _kernels[n]!.Relevance(x, ws.Values[n].Span, upper, lower, ws, out var measure, ws.Denominators[n]);
                 return measure;
             case Pool2d p:
                 Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);
@@ -380,12 +388,12 @@ public sealed class EngineNetwork
                 return null;
             case Add:
             {
-                var y = ws.Values[n];
+                var y = ws.Values[n].Span;
                 for (var i = 0; i < lower.Length; i++) lower[i] = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
                 return null;
             }
             case Concat:
-                ConcatSlice(n, m, upper, lower);
+                ConcatSlice(n, m, upper, lower, relevance: true);
                 return null;
             default:
                 throw new UncoveredLayerException(Network.Nodes[n].Name, $"no relevance redistribution is defined for {layer.Kind}.");

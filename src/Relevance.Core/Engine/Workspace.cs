@@ -4,11 +4,12 @@ namespace Relevance.Engine;
 /// <remarks>Made once per thread by <see cref="EngineNetwork.CreateWorkspace"/>; after that an explanation allocates only its result.</remarks>
 public sealed class Workspace
 {
-    internal Workspace(int[] nodeSizes, int inputSize, int col, int z, int largest, int[] denominatorSizes)
+    internal Workspace(int[] nodeSizes, BufferPlan plan, int inputSize, int col, int z, int largest, int[] denominatorSizes)
     {
         Denominators = [.. denominatorSizes.Select(n => new float[n])];
-        Values = [.. nodeSizes.Select(n => new float[n])];
-        Relevances = [.. nodeSizes.Select(n => new float[n])];
+        Values = BufferPlan.Allocate(nodeSizes, plan.Values);
+        Relevances = BufferPlan.Allocate(nodeSizes, plan.Relevances);
+        _nodeSizes = nodeSizes;
         Heatmap = new float[inputSize];
         _col = new float[Math.Max(1, col)];
         _z = new float[Math.Max(1, z)];
@@ -23,8 +24,15 @@ public sealed class Workspace
     private readonly float[] _signed;
     private readonly float[] _contribution;
 
-    internal float[][] Values { get; }
-    internal float[][] Relevances { get; }
+    private readonly int[] _nodeSizes;
+    private Memory<float>[]? _gradients;
+
+    /// <summary>Per node, its value (some are slices of a Concat's, see <see cref="BufferPlan"/>).</summary>
+    internal Memory<float>[] Values { get; }
+    /// <summary>Per node, its relevance (some are slices of a Concat's, see <see cref="BufferPlan"/>).</summary>
+    internal Memory<float>[] Relevances { get; }
+    /// <summary>Per node, its gradient: buffers of their own, made on the first gradient (explanations never need them).</summary>
+    internal Memory<float>[] Gradients => _gradients ??= [.. _nodeSizes.Select(n => new Memory<float>(new float[n]))];
     internal float[] Heatmap { get; }
     /// <summary>Per node, the denominators its explanation's forward pass computes (empty for most nodes).</summary>
     internal float[][] Denominators { get; }
