@@ -132,7 +132,7 @@ public sealed class EngineNetwork
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
                 Backpropagate(n, m, node.Layer, x, upper, lower, ws);
-                PassDown(n, m, lower, ws.Gradients, ws);
+                PassDown(n, m, lower, ws.Gradients, ws, overwrite: false);
             }
         }
         return [.. ws.Heatmap];
@@ -146,20 +146,35 @@ public sealed class EngineNetwork
         var k = target ?? Relevances.ArgMax(outputs);
         if (k < 0 || k >= outputs.Length)
             throw new ArgumentOutOfRangeException(nameof(target), $"The network has {outputs.Length} outputs; target {k} does not exist.");
-        // Relevance overwrites the buffers of values read once (see Direct); a gradient adds into every buffer.
+        // A gradient adds into every buffer. Relevance is written into the buffer of a value read once (see Direct), and into
+        // that of a value read more often by the first edge to reach it and added by the others (see Started): only the
+        // seeded output and values nothing reads are cleared.
         var buffers = seedWithOutput ? ws.Relevances : ws.Gradients;
         for (var n = 0; n < buffers.Length; n++)
-            if (!seedWithOutput || !Direct(n)) buffers[n].Span.Clear();
-        if (!seedWithOutput || !Direct(-1)) Array.Clear(ws.Heatmap);
+            if (!seedWithOutput || n == OutputIndex || _consumers[n + 1] == 0) buffers[n].Span.Clear();
+        if (!seedWithOutput || _consumers[0] == 0) Array.Clear(ws.Heatmap);
         buffers[OutputIndex].Span[k] = seedWithOutput ? outputs[k] : 1;
+        Array.Clear(ws.Started);
+        ws.Started[OutputIndex + 1] = true;
         return k;
     }
 
-    // Adds what node n passes to its input m into that input's buffer among `buffers` (the heatmap for the network's input).
-    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Memory<float>[] buffers, Workspace ws)
+    // Adds what node n passes to its input m into that input's buffer among `buffers` (the heatmap for the network's input),
+    // or copies it there when `overwrite`.
+    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Memory<float>[] buffers, Workspace ws, bool overwrite)
     {
         var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : buffers[_inputs[n][m]].Span;
-        TensorPrimitives.Add(into, lower, into);
+        if (overwrite) lower.CopyTo(into);
+        else TensorPrimitives.Add(into, lower, into);
+    }
+
+    // Passes relevance for input m of node n, a value read by more than one edge, into its buffer: copied by the first edge
+    // to reach it, added by the others.
+    private void Accumulate(int n, int m, ReadOnlySpan<float> lower, Workspace ws)
+    {
+        var started = ws.Started;
+        PassDown(n, m, lower, ws.Relevances, ws, overwrite: !started[_inputs[n][m] + 1]);
+        started[_inputs[n][m] + 1] = true;
     }
 
     private void Backpropagate(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
@@ -311,15 +326,21 @@ public sealed class EngineNetwork
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
         for (var m = 0; m < _inputs[n].Length; m++)
         {
-            var x = ValueOf(_inputs[n][m], input, ws);
-            var direct = Direct(_inputs[n][m]);
-            var lower = direct ? Buffer(Sink(_inputs[n][m]), ws)[..x.Length] : ws.Contribution(x.Length);
-            var measure = Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias) ?? Relevances.Measure(lower);
+            var index = _inputs[n][m];
+            var x = ValueOf(index, input, ws);
+            var direct = Direct(index);
+            // A linear layer adds its relevance into a buffer that others write too in the pass that makes it (the relevance
+            // of an inception module's input, from its three 1×1 convolutions), measuring its own share.
+            var adds = !direct && node.Layer is Dense or Conv2d && _kernels[n]!.AddsInPlace;
+            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : adds ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
+            var measure = Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias, addTo: adds && ws.Started[index + 1])
+                ?? Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
-            if (direct) MarkWritten(_inputs[n][m], measure, written);
-            else PassDown(n, m, lower, ws.Relevances, ws);
+            if (direct) MarkWritten(index, measure, written);
+            else if (adds) ws.Started[index + 1] = true;
+            else Accumulate(n, m, lower, ws);
         }
         var error = rIn - sumOut - bias;
         return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
@@ -333,7 +354,7 @@ public sealed class EngineNetwork
         var index = _inputs[n][m];
         if (!Direct(index))
         {
-            PassDown(n, m, relevance, ws.Relevances, ws);
+            Accumulate(n, m, relevance, ws);
             return;
         }
         relevance.CopyTo(Buffer(Sink(index), ws));
@@ -364,12 +385,12 @@ public sealed class EngineNetwork
     // Writes what node n passes to its input m into `lower` (pass-through layers never get here: RelevanceNode sends their
     // relevance down as it is); returns lower's measure when it was taken as lower was written (linear layers), else null.
     private (double Sum, double NegativeMass, double Minimum)? Redistribute(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper,
-        Span<float> lower, Workspace ws, ref double bias)
+        Span<float> lower, Workspace ws, ref double bias, bool addTo)
     {
         switch (layer)
         {
             case Dense or Conv2d:
-                bias += _kernels[n]!.Relevance(x, ws.Values[n].Span, upper, lower, ws, out var measure, ws.Denominators[n]);
+                bias += _kernels[n]!.Relevance(x, ws.Values[n].Span, upper, lower, ws, out var measure, ws.Denominators[n], addTo);
                 return measure;
             case Pool2d p:
                 Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);

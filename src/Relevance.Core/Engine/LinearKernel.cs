@@ -102,6 +102,10 @@ internal sealed class LinearKernel
     // it is scattered from panels, of a z^B convolution, else null (see the constructor).
     private readonly (Geometry Geometry, float[] Transposed, PackedMatrix? Packed, bool Streams)? _boxPair;
 
+    /// <summary>Whether <see cref="Relevance"/> can add into relevance already written (one pass of one term, whose single
+    /// pass over the lower relevance measures its own share).</summary>
+    public bool AddsInPlace => Passes.Length == 1 && Passes[0].Terms.Length == 1 && _boxPair is null;
+
     /// <summary>The backward image this layer needs: its input, or two side by side (z^B's paired products).</summary>
     public int BackScratch => _boxPair is null ? Geometry.InputSize : 2 * Geometry.InputSize;
 
@@ -328,9 +332,10 @@ internal sealed class LinearKernel
     }
 
     // lower (+)= a ⊙ (weight · back) in one pass, back clamped first to ≥ 0 (clamp > 0) or ≤ 0 (clamp < 0); with `measure`,
-    // lower's Σ, negative mass and minimum in the same pass (summed in double, as Relevances.Measure), else zeros.
+    // lower's Σ, negative mass and minimum in the same pass (summed in double, as Relevances.Measure) — or, with
+    // `measureShare`, those of a ⊙ (weight · back) alone — else zeros.
     private static (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
-        int clamp, float weight, bool accumulate, bool measure)
+        int clamp, float weight, bool accumulate, bool measure, bool measureShare)
     {
         var i = 0;
         var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
@@ -347,9 +352,10 @@ internal sealed class LinearKernel
                 if (clamp > 0) b = Vector512.Max(b, Vector512<float>.Zero);
                 else if (clamp < 0) b = Vector512.Min(b, Vector512<float>.Zero);
                 var v = Vector512.LoadUnsafe(ref ra, (nuint)i) * (b * w);
+                if (measure && measureShare) Relevances.AddLanes(v, ref sums, ref negatives, ref least);
                 if (accumulate) v += Vector512.LoadUnsafe(ref rl, (nuint)i);
                 v.StoreUnsafe(ref rl, (nuint)i);
-                if (measure) Relevances.AddLanes(v, ref sums, ref negatives, ref least);
+                if (measure && !measureShare) Relevances.AddLanes(v, ref sums, ref negatives, ref least);
             }
             if (measure && i > 0) (sum, negative, minimum) = Relevances.ReduceLanes(sums, negatives, least);
         }
@@ -357,11 +363,13 @@ internal sealed class LinearKernel
         {
             var b = clamp > 0 ? Math.Max(back[i], 0f) : clamp < 0 ? Math.Min(back[i], 0f) : back[i];
             var v = a[i] * (b * weight);
+            var share = v;
             if (accumulate) v += lower[i];
             lower[i] = v;
-            sum += v;
-            negative += Math.Min(0, v);
-            minimum = Math.Min(minimum, v);
+            var measured = measureShare ? share : v;
+            sum += measured;
+            negative += Math.Min(0, measured);
+            minimum = Math.Min(minimum, measured);
         }
         return measure && !lower.IsEmpty ? (sum, negative, minimum) : (0, 0, 0);
     }
@@ -424,9 +432,12 @@ internal sealed class LinearKernel
     /// <param name="measure">Receives Σ, negative mass and minimum of <paramref name="lower"/>, taken as it is written.</param>
     /// <param name="denominators">When <see cref="PairsDenominators"/>: W⁺ · col(x) from the forward pass (overwritten);
     /// else empty.</param>
+    /// <param name="addTo">Add the input relevance to what <paramref name="lower"/> holds (other layers' share of it) instead
+    /// of writing it; <paramref name="measure"/> is still of this layer's share alone. Only where <see cref="AddsInPlace"/>.</param>
     public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws,
-        out (double Sum, double NegativeMass, double Minimum) measure, Span<float> denominators = default)
+        out (double Sum, double NegativeMass, double Minimum) measure, Span<float> denominators = default, bool addTo = false)
     {
+        if (addTo && !AddsInPlace) throw new InvalidOperationException($"{Node}: its relevance is made of several terms, and is written, not added.");
         CheckDomain(x);
         var g = Geometry;
         // The first term writes `lower` (a ⊙ back) and later ones add to it: no clearing pass over a large input.
@@ -497,8 +508,9 @@ internal sealed class LinearKernel
                 if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
                 else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
-                // The last term's pass over `lower` also measures it.
-                measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1);
+                // The last term's pass over `lower` also measures it (its own share, when added to others').
+                measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1,
+                    measureShare: addTo);
                 first = false;
             }
         }

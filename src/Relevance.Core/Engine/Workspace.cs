@@ -10,6 +10,7 @@ public sealed class Workspace
         Values = BufferPlan.Allocate(nodeSizes, plan.Values);
         Relevances = BufferPlan.Allocate(nodeSizes, plan.Relevances);
         _nodeSizes = nodeSizes;
+        Started = new bool[nodeSizes.Length + 1];
         Heatmap = new float[inputSize];
         _col = new float[Math.Max(1, col)];
         _z = new float[Math.Max(1, z)];
@@ -31,6 +32,8 @@ public sealed class Workspace
     internal Memory<float>[] Values { get; }
     /// <summary>Per node, its relevance (some are slices of a Concat's, see <see cref="BufferPlan"/>).</summary>
     internal Memory<float>[] Relevances { get; }
+    /// <summary>Per value ([0] the input, [n + 1] node n), whether an edge has written its relevance yet in this explanation.</summary>
+    internal bool[] Started { get; }
     /// <summary>Per node, its gradient: buffers of their own, made on the first gradient (explanations never need them).</summary>
     internal Memory<float>[] Gradients => _gradients ??= [.. _nodeSizes.Select(n => new Memory<float>(new float[n]))];
     internal float[] Heatmap { get; }
