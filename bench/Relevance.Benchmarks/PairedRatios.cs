@@ -14,7 +14,7 @@ internal static class PairedRatios
     {
         var pairs = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 21;
         var names = args.SkipWhile(a => int.TryParse(a, CultureInfo.InvariantCulture, out _)).ToArray();
-        Console.WriteLine($"explanation (training-free DTD, forward included) / forward, batch 1, {pairs} pairs after 3 untimed, medians (ms):");
+        Console.WriteLine($"explanation (training-free DTD, forward included) / forward, batch 1, {pairs} pairs after 1.5 s of untimed ones, medians (ms):");
         Console.WriteLine($"{"network",-16} {"forward",9} {"explain",9} {"ratio",7}   quartiles");
         foreach (var name in names.Length > 0 ? names : ExplainBenchmarks.Networks)
         {

@@ -14,7 +14,7 @@ internal static class BenchCommand
     {
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var batch = new Option<int>("--batch") { Description = "Inputs per call.", DefaultValueFactory = _ => 1 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed pairs (a forward call, then an explanation; medians are reported).", DefaultValueFactory = _ => 11 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed pairs (a forward call, then an explanation; medians are reported), after 1.5 s of untimed ones.", DefaultValueFactory = _ => 11 };
         var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio and peak memory.")
         {
             model, batch, repeats,

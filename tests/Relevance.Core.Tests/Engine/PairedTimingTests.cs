@@ -41,11 +41,23 @@ public class PairedTimingTests
         var calls = new List<char>();
         var reported = new List<int>();
         var t = PairedTiming.Measure(() => { calls.Add('f'); Thread.SpinWait(100); }, () => { calls.Add('e'); Thread.SpinWait(100); }, 4, warmup: 2,
-            progress: new Reporter(reported.Add));
+            warmupTime: TimeSpan.Zero, progress: new Reporter(reported.Add));
         Assert.Equal("fefefefefefe", new string([.. calls]));
         Assert.Equal([1, 2, 3, 4], reported);
         Assert.Equal(4, t.First.Length);
         Assert.All(t.Ratios, r => Assert.True(r > 0 && double.IsFinite(r)));
+    }
+
+    // The JIT recompiles hot code some time after its first calls: warming up goes on for the time asked, whatever the
+    // count of pairs.
+    [Fact]
+    public void Warming_up_lasts_at_least_the_time_asked()
+    {
+        var calls = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        PairedTiming.Measure(() => { calls++; Thread.Sleep(2); }, () => Thread.Sleep(2), 2, warmup: 0, warmupTime: TimeSpan.FromMilliseconds(60));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(60), $"{clock.Elapsed}");
+        Assert.True(calls > 2, $"{calls} calls: no untimed pair");
     }
 
     [Fact]
