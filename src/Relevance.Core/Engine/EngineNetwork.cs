@@ -83,7 +83,7 @@ public sealed class EngineNetwork
         var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k?.BackScratch ?? 0)).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], _plan, Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
-            [.. _kernels.Select(k => k?.DenominatorScratch ?? 0)]);
+            [.. Enumerable.Range(0, Network.Nodes.Length).Select(n => _kernels[n]?.DenominatorScratch ?? (PairsSums(n) ? Network.Shapes[n].Size : 0))]);
     }
 
     /// <summary>The network's outputs for one input.</summary>
@@ -272,7 +272,7 @@ public sealed class EngineNetwork
                 TensorPrimitives.Max(x, 0f, y);
                 break;
             case Pool2d p:
-                Pooling.Forward(p, _inputShapes[n], x, y);
+                Pooling.Forward(p, _inputShapes[n], x, y, explaining && PairsSums(n) ? ws.Denominators[n] : default);
                 break;
             case GlobalAvgPool:
             {
@@ -371,6 +371,9 @@ public sealed class EngineNetwork
         }
     }
 
+    // Whether node n is a pooling whose window sums the explanation's forward pass leaves in its denominators.
+    private bool PairsSums(int n) => Network.Nodes[n].Layer is Pool2d p && Pooling.PairsSums(p, Options.Pooling);
+
     private static bool PassesThrough(Layer layer) => layer is ReLU or Flatten or Reshape or Identity or LocalResponseNorm;
 
     private string Describe(int n, Layer layer) => layer switch
@@ -393,7 +396,7 @@ public sealed class EngineNetwork
                 bias += _kernels[n]!.Relevance(x, ws.Values[n].Span, upper, lower, ws, out var measure, ws.Denominators[n], addTo);
                 return measure;
             case Pool2d p:
-                Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling);
+                Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling, PairsSums(n) ? ws.Denominators[n] : default);
                 return null;
             case GlobalAvgPool:
             {

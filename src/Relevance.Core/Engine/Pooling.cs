@@ -20,7 +20,13 @@ internal static class Pooling
     private static bool Tiled(Pool2d p) => SeparablePooling.Covers(p) && p.KernelHeight == p.KernelWidth && p.StrideHeight == p.KernelHeight
         && p.StrideWidth == p.KernelWidth && p.Pads == default;
 
-    public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Whether an explanation's forward pass leaves this pooling's window sums for its relevance (max-pooling
+    /// redistributed in proportion, on the stride-2 route; see <see cref="StrideTwoPooling.Forward"/>).</summary>
+    public static bool PairsSums(Pool2d p, PoolingRedistribution mode) =>
+        p.Pool == PoolKind.Max && mode == PoolingRedistribution.Proportional && !Tiled(p) && StrideTwoPooling.Covers(p);
+
+    /// <summary>y = the pooling of x, and the window sums into <paramref name="sums"/> when it is not empty (see <see cref="PairsSums"/>).</summary>
+    public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y, Span<float> sums = default)
     {
         if (Tiled(p))
         {
@@ -31,7 +37,7 @@ internal static class Pooling
         }
         if (StrideTwoPooling.Covers(p))
         {
-            StrideTwoPooling.Forward(p, input, x, y);
+            StrideTwoPooling.Forward(p, input, x, y, sums);
             return;
         }
         if (SeparablePooling.Covers(p))
@@ -54,8 +60,10 @@ internal static class Pooling
                 }
     }
 
-    /// <summary>Proportional (every pool, the paper's default) or winner-take-all (max-pooling only) redistribution.</summary>
-    public static void Relevance(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, PoolingRedistribution mode)
+    /// <summary>Proportional (every pool, the paper's default) or winner-take-all (max-pooling only) redistribution, from the
+    /// window sums the forward pass left when <paramref name="sums"/> is not empty.</summary>
+    public static void Relevance(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, PoolingRedistribution mode,
+        ReadOnlySpan<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Output(p, h, w);
@@ -68,7 +76,7 @@ internal static class Pooling
         }
         if (!winnerTakesAll && StrideTwoPooling.Covers(p))
         {
-            StrideTwoPooling.Proportional(p, input, x, upper, lower);
+            StrideTwoPooling.Proportional(p, input, x, upper, lower, sums);
             return;
         }
         if (!winnerTakesAll && SeparablePooling.Covers(p))

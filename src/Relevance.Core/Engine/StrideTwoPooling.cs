@@ -24,7 +24,9 @@ internal static class StrideTwoPooling
     public static bool Covers(Pool2d p) => Vector512.IsHardwareAccelerated && p.StrideHeight == 2 && p.StrideWidth == 2
         && p.Pool is PoolKind.Max or PoolKind.Sum or PoolKind.Average;
 
-    public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y = the pooling of x; for a max-pooling, also each window's sum into <paramref name="sums"/> when it is not
+    /// empty (an explanation's forward pass leaves them for <see cref="Proportional"/>, from the same loads).</summary>
+    public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y, Span<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Pooling.Output(p, h, w);
@@ -33,13 +35,19 @@ internal static class StrideTwoPooling
         {
             for (var oy = 0; oy < oh; oy++)
                 for (var ox = 0; ox < ow; ox += Lanes16)
-                    Put(y, (ch * oh + oy) * ow + ox, Window(p, x, ch * h * w, h, w, oy, ox, ow, max));
+                {
+                    var (main, sum) = Window(p, x, ch * h * w, h, w, oy, ox, ow, max, sums: !sums.IsEmpty);
+                    Put(y, (ch * oh + oy) * ow + ox, main);
+                    if (!sums.IsEmpty) Put(sums, (ch * oh + oy) * ow + ox, sum);
+                }
             if (p.Pool == PoolKind.Average) SeparablePooling.DivideByWindowSize(p, y.Slice(ch * oh * ow, oh * ow), h, w, oh, ow);
         }
     }
 
-    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x (DTD.md §4), for every kind of pooling.</summary>
-    public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
+    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x (DTD.md §4), for every kind of pooling;
+    /// the window sums are taken from <paramref name="sums"/> (left by <see cref="Forward"/>) when it is not empty.</summary>
+    public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower,
+        ReadOnlySpan<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
         var (oh, ow) = Pooling.Output(p, h, w);
@@ -62,7 +70,9 @@ internal static class StrideTwoPooling
                 for (var oy = 0; oy < oh; oy++)
                     for (var ox = 0; ox < ow; ox += Lanes16)
                     {
-                        var total = Window(p, x, ch * h * w, h, w, oy, ox, ow, max: false);
+                        var total = sums.IsEmpty ? Window(p, x, ch * h * w, h, w, oy, ox, ow, max: false, sums: false).Main
+                            : Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(ow - ox)).AsSingle(),
+                                Load(sums, (ch * oh + oy) * ow + ox), Vector512<float>.Zero);
                         // Lanes past the row's end have an empty window (total 0), so their ratio is 0.
                         var ratio = Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<float>.Zero), Vector512<float>.Zero, Load(r, oy * ow + ox) / total);
                         ratio.StoreUnsafe(ref rq, (nuint)(oy * stride + lead + ox));
@@ -127,23 +137,26 @@ internal static class StrideTwoPooling
         for (var t = Math.Max(0, -col); t < spread.Length && col + t < w; t++) lower[row + col + t] = x[row + col + t] * spread[t];
     }
 
-    // max or sum over the windows of outputs (oy, ox … ox + 15) of one channel's plane starting at `plane`; lanes past the
-    // row's end hold the identity (−∞ or 0). A chunk whose taps all fall inside the row and inside x needs no masks.
-    private static Vector512<float> Window(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow, bool max)
+    // max or sum over the windows of outputs (oy, ox … ox + 15) of one channel's plane starting at `plane`, and with `sums`
+    // the sum beside the max; lanes past the row's end hold the identity (−∞ or 0). A chunk whose taps all fall inside the
+    // row and inside x needs no masks.
+    private static (Vector512<float> Main, Vector512<float> Sum) Window(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow,
+        bool max, bool sums)
     {
         var (k, left) = (p.KernelWidth, p.Pads.Left);
         var (y0, y1) = (Math.Max(0, 2 * oy - p.Pads.Top), Math.Min(h, 2 * oy - p.Pads.Top + p.KernelHeight));
         var first = plane + 2 * ox - left;
         var inside = ox + Lanes16 <= ow && 2 * ox - left >= 0 && 2 * (ox + Lanes16 - 1) - left + k <= w
             && first + y0 * w >= 0 && first + (y1 - 1) * w + k + 2 * Lanes16 <= x.Length;
-        return inside ? Inside(x, first, y0, y1, w, k, max) : Masked(p, x, plane, h, w, oy, ox, ow, max);
+        return inside ? Inside(x, first, y0, y1, w, k, max, sums) : Masked(p, x, plane, h, w, oy, ox, ow, max, sums);
     }
 
     // Window for a chunk without masks: per row, ⌈k/2⌉ pairs of loads split into even and odd lanes.
-    private static Vector512<float> Inside(ReadOnlySpan<float> x, int first, int y0, int y1, int w, int k, bool max)
+    private static (Vector512<float> Main, Vector512<float> Sum) Inside(ReadOnlySpan<float> x, int first, int y0, int y1, int w, int k, bool max, bool sums)
     {
         ref var rx = ref MemoryMarshal.GetReference(x);
         var acc = Vector512.Create(max ? float.NegativeInfinity : 0f);
+        var total = Vector512<float>.Zero;
         for (var iy = y0; iy < y1; iy++)
         {
             var at = (nuint)(first + iy * w);
@@ -153,21 +166,25 @@ internal static class StrideTwoPooling
                 var hi = Vector512.LoadUnsafe(ref rx, at + (nuint)(kx + Lanes16)).AsUInt64();
                 var even = Vector512.Narrow(lo, hi).AsSingle();
                 acc = max ? Vector512.Max(acc, even) : acc + even;
+                if (sums) total += even;
                 if (kx + 1 == k) break;
                 var odd = Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32)).AsSingle();
                 acc = max ? Vector512.Max(acc, odd) : acc + odd;
+                if (sums) total += odd;
             }
         }
-        return acc;
+        return (acc, total);
     }
 
     // Window for a chunk at a row's edges (padding, the row's end) or at x's ends: each tap's lanes masked to the identity
     // where the tap falls outside the row or the output past its end.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector512<float> Masked(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow, bool max)
+    private static (Vector512<float> Main, Vector512<float> Sum) Masked(Pool2d p, ReadOnlySpan<float> x, int plane, int h, int w, int oy, int ox, int ow,
+        bool max, bool sums)
     {
         var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
         var acc = identity;
+        var total = Vector512<float>.Zero;
         var outputs = Vector512<int>.Indices + Vector512.Create(ox);
         var inRow = Vector512.LessThan(outputs, Vector512.Create(ow));
         var column = outputs * 2 - Vector512.Create(p.Pads.Left);
@@ -180,12 +197,14 @@ internal static class StrideTwoPooling
             for (var kx = 0; kx < p.KernelWidth; kx += 2)
             {
                 var (even, odd) = Pair(x, start + kx);
-                even = Vector512.ConditionalSelect(Valid(inRow, column, kx, width), even, identity);
-                odd = kx + 1 < p.KernelWidth ? Vector512.ConditionalSelect(Valid(inRow, column, kx + 1, width), odd, identity) : identity;
-                acc = max ? Vector512.Max(acc, Vector512.Max(even, odd)) : acc + (even + odd);
+                var evenValid = Valid(inRow, column, kx, width);
+                var oddValid = kx + 1 < p.KernelWidth ? Valid(inRow, column, kx + 1, width) : Vector512<float>.Zero;
+                acc = max ? Vector512.Max(acc, Vector512.Max(Vector512.ConditionalSelect(evenValid, even, identity), Vector512.ConditionalSelect(oddValid, odd, identity)))
+                    : acc + ((even & evenValid) + (odd & oddValid));
+                if (sums) total += (even & evenValid) + (odd & oddValid);
             }
         }
-        return acc;
+        return (acc, total);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,7 +37,7 @@ public sealed class Workspace
     /// <summary>Per node, its gradient: buffers of their own, made on the first gradient (explanations never need them).</summary>
     internal Memory<float>[] Gradients => _gradients ??= [.. _nodeSizes.Select(n => new Memory<float>(new float[n]))];
     internal float[] Heatmap { get; }
-    /// <summary>Per node, the denominators its explanation's forward pass computes (empty for most nodes).</summary>
+    /// <summary>Per node, what its explanation's forward pass leaves for its relevance: a linear layer's denominators, a max-pooling's window sums (empty for most nodes).</summary>
     internal float[][] Denominators { get; }
 
     internal Span<float> Col(int size) => _col.AsSpan(0, size);
