@@ -67,9 +67,10 @@ public sealed class EngineNetwork
         var canonical = Canonizers.Canonize(network);
         var rules = composite.Resolve(canonical);
         var nonNegative = NonNegativity.OfInputs(canonical);
+        bool Rectified(string name) => canonical.Nodes.Where(r => r.Inputs.Contains(name)).All(r => r.Layer is ReLU) && name != canonical.Output;
         var kernels = canonical.Nodes.Select((n, i) => n.Layer switch
         {
-            Dense or Conv2d => LinearKernel.Compile(n.Name, n.Layer, canonical.ShapeOf(n.Inputs[0]), rules[n.Name], options.Bias, nonNegative[i]),
+            Dense or Conv2d => LinearKernel.Compile(n.Name, n.Layer, canonical.ShapeOf(n.Inputs[0]), rules[n.Name], options.Bias, nonNegative[i], Rectified(n.Name)),
             BatchNorm => throw new UncoveredLayerException(n.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
             _ => null,
         }).ToImmutableArray();
@@ -412,8 +413,7 @@ public sealed class EngineNetwork
                 return null;
             case Add:
             {
-                var y = ws.Values[n].Span;
-                for (var i = 0; i < lower.Length; i++) lower[i] = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
+                SumShares.Write(x, upper, ws.Values[n].Span, lower);
                 return null;
             }
             case Concat:

@@ -45,7 +45,7 @@ internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, floa
 internal sealed class LinearKernel
 {
     private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high,
-        bool inputNonNegative)
+        bool inputNonNegative, bool outputsRectified)
     {
         _checksSign = rule is ZPlusRule && !inputNonNegative;
         Node = node;
@@ -59,7 +59,10 @@ internal sealed class LinearKernel
         // z⁺'s denominators W⁺ · col(x) come out of the explanation's forward pass with W · col(x): from the same Winograd
         // transform of x, or from one product with W and W⁺ stacked (one im2col, one packing of each panel of col(x)).
         var plus = rule is ZPlusRule ? passes[0].Terms[0].V : null;
-        _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights, plus) : null;
+        // Winograd's denominators are held at a floor that bounds only the outputs a ReLU lets through: where relevance
+        // reaches outputs below it (a convolution feeding a residual Add) they are summed again exactly, so they are not
+        // paired there.
+        _winograd = geometry.P > 1 && Winograd.Covers(geometry) ? new Winograd(geometry, weights, outputsRectified ? plus : null) : null;
         if (_winograd is null && Packs(geometry))
         {
             // Only while [W; W⁺] fits in half a core's L2 (1 MB): every panel of col(x) streams all of it, from L3 beyond
@@ -174,8 +177,10 @@ internal sealed class LinearKernel
     private const int ShortInner = 64;
 
     /// <summary>Compiles a Dense or Conv2d layer under its rule; <paramref name="inputNonNegative"/> says its input is ≥ 0 by
-    /// construction (see <see cref="NonNegativity"/>), so z⁺ need not check it.</summary>
-    public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment, bool inputNonNegative = false)
+    /// construction (see <see cref="NonNegativity"/>), so z⁺ need not check it, and <paramref name="outputsRectified"/> that
+    /// only ReLUs read its output.</summary>
+    public static LinearKernel Compile(string node, Layer layer, Shape input, Rule rule, BiasTreatment biasTreatment, bool inputNonNegative = false,
+        bool outputsRectified = true)
     {
         var g = Geometry.Of(layer, input);
         // Dense weights are stored inputs × outputs, which is already the input-major layout of P = 1.
@@ -210,7 +215,7 @@ internal sealed class LinearKernel
             AlphaBetaRule ab => AlphaBeta(g, ab, w, positive, negative, T),
             _ => throw new System.Diagnostics.UnreachableException(rule.GetType().Name),
         };
-        return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative);
+        return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative, outputsRectified);
     }
 
     private static ImmutableArray<Pass> BoxPasses(string node, ZBoxRule box, Shape input, Geometry g, float[] w, float[]? positive,
@@ -444,8 +449,11 @@ internal sealed class LinearKernel
         var first = true;
         var biasRelevance = 0.0;
         var paired = PairsDenominators && !denominators.IsEmpty;
-        // Denominators that are not exact sums (paired, or z^B's from y) are held at their floor (see FlooredRatios).
-        var floored = paired || _boxConstant is not null;
+        // Paired denominators from a matrix product (W and W⁺ stacked, or a fully connected layer's rows) are float sums of
+        // non-negative terms, the sums the layer's own product would make; those from Winograd, and z^B's from y, are not
+        // exact sums and are held at their floor (see FlooredRatios).
+        var exact = paired && _winograd is null;
+        var floored = (paired && !exact) || _boxConstant is not null;
         // A layer under a few class maps (SqueezeNet's conv10 under global pooling) gives relevance to a few channels:
         // its products are then made for those alone.
         Span<int> list = stackalloc int[FewChannels];
@@ -460,10 +468,13 @@ internal sealed class LinearKernel
             if (floored && !FlooredRatios(pass, x, y, upper, z)) floored = false;
             if (!floored)
             {
-                if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
-                foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
-                    if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
-                    else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
+                if (!exact)
+                {
+                    if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
+                    foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
+                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
+                        else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
+                }
                 for (var m = 0; m < g.M; m++)
                 {
                     var add = pass.DenominatorBias?[m] ?? 0f;
