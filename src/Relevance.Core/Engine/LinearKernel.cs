@@ -40,8 +40,9 @@ internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, floa
 /// passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)]. Terms with a constant input contribute a constant to Z.
 /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
 /// floating point, so the engine's z^B relevance is exactly non-negative. Its denominators, and z⁺'s where the forward
-/// pass computes them, are not summed term by term: they are held at or above a floor the exact sum never goes below
-/// (see FlooredRatios).</remarks>
+/// pass computes them by Winograd, are not summed term by term: they are held at or above a floor the exact sum never
+/// goes below (see FlooredRatios). z⁺'s from a matrix product stacked with the forward one are float sums of its
+/// non-negative terms and are used as they are.</remarks>
 internal sealed class LinearKernel
 {
     private LinearKernel(string node, Geometry geometry, float[] weights, float[] bias, ImmutableArray<Pass> passes, Rule rule, float[]? low, float[]? high,
