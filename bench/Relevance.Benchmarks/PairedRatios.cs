@@ -4,8 +4,8 @@ using Relevance.Engine;
 
 namespace Relevance.Benchmarks;
 
-/// <summary>`-- paired [PAIRS] [NETWORK…]`: explanation / forward of <see cref="ExplainBenchmarks"/>' networks, timed
-/// alternately (a forward call, then an explanation) in one run, as the median of the pairs' ratios.</summary>
+/// <summary>`-- paired [PAIRS] [NETWORK…]`: explanation / forward of <see cref="ExplainBenchmarks"/>' networks, timed in
+/// pairs in one run (<see cref="PairedTiming"/>), as the median of the pairs' ratios.</summary>
 /// <remarks>BenchmarkDotNet times the two benchmarks one after the other, so a slow spell of a shared machine that
 /// covers one and not the other moves their ratio; within a pair it slows both alike.</remarks>
 internal static class PairedRatios
@@ -14,6 +14,13 @@ internal static class PairedRatios
     {
         var pairs = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 21;
         var names = args.SkipWhile(a => int.TryParse(a, CultureInfo.InvariantCulture, out _)).ToArray();
+        var unknown = names.Except(ExplainBenchmarks.Networks).ToList();
+        if (pairs < 1 || unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"paired [PAIRS ≥ 1] [NETWORK…]: networks are {string.Join(", ", ExplainBenchmarks.Networks)}; got {pairs} pairs{(unknown.Count > 0 ? $" and {string.Join(", ", unknown)}" : "")}.");
+            Environment.ExitCode = 2;
+            return;
+        }
         Console.WriteLine($"explanation (training-free DTD, forward included) / forward, batch 1, {pairs} pairs after 1.5 s of untimed ones, medians (ms):");
         Console.WriteLine($"{"network",-16} {"forward",9} {"explain",9} {"ratio",7}   quartiles");
         foreach (var name in names.Length > 0 ? names : ExplainBenchmarks.Networks)

@@ -7,14 +7,14 @@ using Spectre.Console;
 
 namespace Relevance.Cli.Commands;
 
-/// <summary>`relevance bench MODEL.onnx`: times the engine's forward pass and explanation on one model alternately, in one run, and reports their ratio.</summary>
+/// <summary>`relevance bench MODEL.onnx`: times the engine's forward pass and explanation on one model in pairs, in one run, and reports their ratio.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var batch = new Option<int>("--batch") { Description = "Inputs per call.", DefaultValueFactory = _ => 1 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed pairs (a forward call, then an explanation; medians are reported), after 1.5 s of untimed ones.", DefaultValueFactory = _ => 11 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed pairs of a forward pass and an explanation (each right after an untimed call of its kind; medians are reported), after 1.5 s of untimed pairs.", DefaultValueFactory = _ => 11 };
         var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio and peak memory.")
         {
             model, batch, repeats,
@@ -52,7 +52,7 @@ internal static class BenchCommand
             else engine.ExplainBatch(inputs, batch);
         }
 
-        // Timed alternately: a slow spell of a shared machine then slows both calls of a pair alike, and the median of the
+        // Timed in pairs: a slow spell of a shared machine then slows both calls of a pair alike, and the median of the
         // per-pair ratios holds still where a ratio of two separate runs' medians would move with it.
         PairedTimes times = null!;
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
