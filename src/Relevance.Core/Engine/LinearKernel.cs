@@ -86,6 +86,14 @@ internal sealed class LinearKernel
             _boxConstant = new float[geometry.M * geometry.P];
             var scratch = geometry.IsIdentity || StreamedFor(geometry) ? [] : new float[geometry.K * geometry.P];
             foreach (var t in passes[0].Terms) Product(geometry, t.V, null, geometry.M, t.Vector, _boxConstant, scratch);
+            // Without padding and with bounds fixed per channel (an image's box), every output of a channel has the same C,
+            // the same float sum: one value per channel is kept, and no M×P array is read on each explanation.
+            var planes = Enumerable.Range(0, geometry.M).Select(m => _boxConstant.AsSpan(m * geometry.P, geometry.P).ToArray()).ToList();
+            if (planes.All(c => Array.TrueForAll(c, v => v.Equals(c[0]))))
+            {
+                _boxConstant = [.. planes.Select(c => c[0])];
+                _boxUniform = true;
+            }
         }
         if (PairsDenominators || _boxConstant is not null) Passes = [passes[0] with { Terms = [.. passes[0].Terms.Select(t => t with { Packed = null })] }];
         // z^B's two backward products W⁺ᵀ S and W⁻ᵀ S of a convolution are one, as the backward product of a convolution
@@ -113,8 +121,10 @@ internal sealed class LinearKernel
     /// <summary>The backward image this layer needs: its input, or two side by side (z^B's paired products).</summary>
     public int BackScratch => _boxPair is null ? Geometry.InputSize : 2 * Geometry.InputSize;
 
-    // C = W⁺ · col(l) + W⁻ · col(h) of a z^B layer, else null (see the constructor).
+    // C = W⁺ · col(l) + W⁻ · col(h) of a z^B layer [M×P], or one value per channel when _boxUniform, else null (see the
+    // constructor).
     private readonly float[]? _boxConstant;
+    private readonly bool _boxUniform;
 
     /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
     /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
@@ -587,7 +597,8 @@ internal sealed class LinearKernel
         {
             var add = pass.DenominatorBias?[m] ?? 0f;
             var at = m * g.P;
-            open += FloorRatios(z.Slice(at, g.P), _boxConstant is null ? default : _boxConstant.AsSpan(at, g.P), y.Slice(at, g.P), upper.Slice(at, g.P), add, add - Bias[m]);
+            var constant = _boxConstant is null || _boxUniform ? default : _boxConstant.AsSpan(at, g.P);
+            open += FloorRatios(z.Slice(at, g.P), _boxConstant is not null, constant, _boxUniform ? _boxConstant![m] : 0f, y.Slice(at, g.P), upper.Slice(at, g.P), add, add - Bias[m]);
         }
         if (open > g.M * g.P / 128) return false;
         if (open == 0) return true;
@@ -607,10 +618,12 @@ internal sealed class LinearKernel
     }
 
     // z = R ⊘ d over one output channel, with d = max(z + add, y + floor), or (y + floor) − C for z^B (C ≤ 0, so d is
-    // never below its floor there either), and 0 where d = 0; returns how many outputs have relevance and a floor ≤ 0.
-    private static int FloorRatios(Span<float> z, ReadOnlySpan<float> constant, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, float add, float floor)
+    // never below its floor there either; C from `constant`, or `uniform` when that is empty), and 0 where d = 0; returns
+    // how many outputs have relevance and a floor ≤ 0.
+    private static int FloorRatios(Span<float> z, bool box, ReadOnlySpan<float> constant, float uniform, ReadOnlySpan<float> y, ReadOnlySpan<float> upper,
+        float add, float floor)
     {
-        var box = !constant.IsEmpty;
+        var each = !constant.IsEmpty;
         var (p, open) = (0, 0);
         if (Vector512.IsHardwareAccelerated)
         {
@@ -618,11 +631,11 @@ internal sealed class LinearKernel
             ref var rc = ref MemoryMarshal.GetReference(constant);
             ref var ry = ref MemoryMarshal.GetReference(y);
             ref var ru = ref MemoryMarshal.GetReference(upper);
-            var (a, f) = (Vector512.Create(add), Vector512.Create(floor));
+            var (a, f, c) = (Vector512.Create(add), Vector512.Create(floor), Vector512.Create(uniform));
             for (; p + 16 <= z.Length; p += 16)
             {
                 var low = Vector512.LoadUnsafe(ref ry, (nuint)p) + f;
-                var d = box ? low - Vector512.LoadUnsafe(ref rc, (nuint)p) : Vector512.Max(Vector512.LoadUnsafe(ref rz, (nuint)p) + a, low);
+                var d = !box ? Vector512.Max(Vector512.LoadUnsafe(ref rz, (nuint)p) + a, low) : low - (each ? Vector512.LoadUnsafe(ref rc, (nuint)p) : c);
                 var u = Vector512.LoadUnsafe(ref ru, (nuint)p);
                 Vector512.ConditionalSelect(Vector512.Equals(d, Vector512<float>.Zero), Vector512<float>.Zero, u / d).StoreUnsafe(ref rz, (nuint)p);
                 open += System.Numerics.BitOperations.PopCount((Vector512.LessThanOrEqual(low, Vector512<float>.Zero) & ~Vector512.Equals(u, Vector512<float>.Zero)).ExtractMostSignificantBits());
@@ -631,7 +644,7 @@ internal sealed class LinearKernel
         for (; p < z.Length; p++)
         {
             var low = y[p] + floor;
-            var d = box ? low - constant[p] : Math.Max(z[p] + add, low);
+            var d = !box ? Math.Max(z[p] + add, low) : low - (each ? constant[p] : uniform);
             z[p] = d == 0 ? 0f : upper[p] / d;
             if (low <= 0 && upper[p] != 0) open++;
         }
