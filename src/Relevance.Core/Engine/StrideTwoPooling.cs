@@ -199,9 +199,10 @@ internal static class StrideTwoPooling
                 var (even, odd) = Pair(x, start + kx);
                 var evenValid = Valid(inRow, column, kx, width);
                 var oddValid = kx + 1 < p.KernelWidth ? Valid(inRow, column, kx + 1, width) : Vector512<float>.Zero;
+                var pair = (even & evenValid) + (odd & oddValid);
                 acc = max ? Vector512.Max(acc, Vector512.Max(Vector512.ConditionalSelect(evenValid, even, identity), Vector512.ConditionalSelect(oddValid, odd, identity)))
-                    : acc + ((even & evenValid) + (odd & oddValid));
-                if (sums) total += (even & evenValid) + (odd & oddValid);
+                    : acc + pair;
+                if (sums) total += pair;
             }
         }
         return (acc, total);
