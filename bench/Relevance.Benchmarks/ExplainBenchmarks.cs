@@ -30,7 +30,7 @@ public class ExplainBenchmarks
             "AlexNet" => ShapedNetworks.AlexNet(),
             "GoogLeNet" => ShapedNetworks.GoogLeNet(),
             "VGG-16" => ShapedNetworks.Vgg16(),
-            "SqueezeNet-1.1" => OnnxImporter.Load(SharedModel("squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx")).Network,
+            "SqueezeNet-1.1" => OnnxImporter.Load(RepositoryModel("squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx")).Network,
             _ => throw new ArgumentException($"Unknown network {name}: AlexNet, GoogLeNet, VGG-16 or SqueezeNet-1.1."),
         };
         var engine = EngineNetwork.Compile(network, Composite.TrainingFreeDtd(Rules.ZBox(0, 255)));
@@ -47,11 +47,11 @@ public class ExplainBenchmarks
     [Benchmark]
     public double Explain() => _engine.Explain(_input, _workspace).Output;
 
-    internal static string SharedModel(params string[] parts)
+    internal static string RepositoryModel(params string[] parts)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Relevance.sln")))
-                return Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", "data", "onnx", .. parts]));
+                return Path.GetFullPath(Path.Combine([dir.FullName, "data", "onnx", .. parts]));
         throw new DirectoryNotFoundException("Relevance.sln not found above the benchmark.");
     }
 }

@@ -15,8 +15,11 @@ public sealed record ImageNetRow(string Photo, int Class, string Label, double O
 /// positive biases as neurons) and sensitivity heatmaps of an ImageNet network on photos.</summary>
 public static class ImageNetFigure
 {
-    /// <summary>The paper's classes among the shared photos: volcano, scooter, cat, shark, frog, goldfish.</summary>
-    public static readonly ImmutableArray<string> PaperPhotos = ["doc_volcano2.jpg", "scooter1.jpg", "cat1.jpg", "shark1.jpg", "frog1.jpg", "goldfish2.jpg"];
+    /// <summary>The PNG and JPEG photos in a folder, in ordinal name order; none if the folder does not exist.</summary>
+    public static ImmutableArray<string> Photos(string folder) =>
+        Directory.Exists(folder)
+            ? [.. Directory.EnumerateFiles(folder).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg").Order(StringComparer.Ordinal)]
+            : [];
 
     /// <summary>Explains each photo's top class; <paramref name="preprocessing"/> maps pixels to the model's input (SqueezeNet 1.1: BGR, 0..255).</summary>
     public static ImmutableArray<ImageNetRow> Run(string model, IEnumerable<string> photos, Preprocessing preprocessing, string[]? labels, IProgress<string>? progress = null)

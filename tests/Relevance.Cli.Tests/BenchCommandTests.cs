@@ -5,7 +5,7 @@ namespace Relevance.Cli.Tests;
 
 public partial class BenchCommandTests
 {
-    private static readonly string Mnist = Cli.SharedData("onnx", "mnist-8", "mnist-8.onnx");
+    private static readonly string Mnist = Cli.Data("onnx", "mnist-8", "mnist-8.onnx");
 
     [Fact]
     public void Prints_both_medians_and_the_median_of_the_pairs_ratios()

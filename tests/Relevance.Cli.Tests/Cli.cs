@@ -7,11 +7,11 @@ internal static class Cli
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static string SharedData(params string[] parts)
+    public static string Data(params string[] parts)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Relevance.sln")))
-                return Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", "data", .. parts]));
+                return Path.GetFullPath(Path.Combine([dir.FullName, "data", .. parts]));
         throw new DirectoryNotFoundException("Relevance.sln not found above the test folder.");
     }
 

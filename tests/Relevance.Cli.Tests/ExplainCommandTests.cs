@@ -5,9 +5,9 @@ namespace Relevance.Cli.Tests;
 
 public class ExplainCommandTests
 {
-    private static readonly string SqueezeNet = Cli.SharedData("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
-    private static readonly string Kitten = Cli.SharedData("onnx", "squeezenet1.1_fp16_winml", "kitten_224.png");
-    private static readonly string Mnist = Cli.SharedData("onnx", "mnist-8", "mnist-8.onnx");
+    private static readonly string SqueezeNet = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
+    private static readonly string Kitten = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "kitten_224.png");
+    private static readonly string Mnist = Cli.Data("onnx", "mnist-8", "mnist-8.onnx");
 
     [Fact]
     public void SqueezeNet_sees_a_tabby_in_the_kitten_and_its_relevance_is_conserved()

@@ -8,7 +8,7 @@ public class ReproduceCommandTests
     public void Reproduce_mnist_writes_the_figures_the_table_and_the_network()
     {
         var dir = Cli.TempDirectory();
-        var r = Cli.Run("reproduce", "mnist", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "300", "--pairs", "2000", "--explain", "6",
+        var r = Cli.Run("reproduce", "mnist", "--data", Cli.Data("mnist"), "--out", dir, "--iterations", "300", "--pairs", "2000", "--explain", "6",
             "--minmax-samples", "40", "--minmax-epochs", "1");
         Assert.True(r.ExitCode == 0, r.Error);
         foreach (var file in new[] { "figure5-heatmaps.png", "figure6-conservation.png", "figure6-histograms.png", "section3-table.md", "section3-detector-weights.npy",
@@ -40,16 +40,16 @@ public class ReproduceCommandTests
 public class ReproduceImageNetTests
 {
     [Fact]
-    public void Reproduce_imagenet_explains_squeezenet_on_the_papers_classes()
+    public void Reproduce_imagenet_explains_squeezenet_on_the_shipped_photos_by_default()
     {
         var dir = Cli.TempDirectory();
-        var r = Cli.Run("reproduce", "imagenet", "--model", Cli.SharedData("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx"),
-            "--images", Cli.SharedData("images", "lrp_toolbox"), "--out", dir);
+        var r = Cli.Run("reproduce", "imagenet", "--out", dir);
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.True(new FileInfo(Path.Combine(dir, "figure10-imagenet.png")).Length > 10_000);
         var classes = File.ReadAllText(Path.Combine(dir, "imagenet.md"));
-        Assert.Contains("volcano", classes);
-        Assert.Contains("goldfish", classes);
+        // SqueezeNet 1.1 names the cat and the espresso cup among the shipped photos.
+        Assert.Contains("| chelsea.png | 285 Egyptian cat |", classes);
+        Assert.Contains("| coffee.png | 967 espresso |", classes);
     }
 }
 
@@ -59,7 +59,7 @@ public class EvaluateCommandTests
     public void Evaluate_writes_the_aopc_table_and_curves()
     {
         var dir = Cli.TempDirectory();
-        var r = Cli.Run("evaluate", "--data", Cli.SharedData("mnist"), "--out", dir, "--iterations", "200", "--explain", "6", "--steps", "3");
+        var r = Cli.Run("evaluate", "--data", Cli.Data("mnist"), "--out", dir, "--iterations", "200", "--explain", "6", "--steps", "3");
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("| random |", File.ReadAllText(Path.Combine(dir, "aopc.md")));
         Assert.True(File.Exists(Path.Combine(dir, "aopc-curves.png")));

@@ -60,8 +60,8 @@ public class FuzzTests
     [Fact]
     public void Ten_thousand_corrupted_onnx_models_are_rejected_with_typed_errors()
     {
-        var lenet = File.ReadAllBytes(SharedData.Path("onnx", "webmnist_lenet5", "lenet5.onnx"));
-        var mnist = File.ReadAllBytes(SharedData.Path("onnx", "mnist-8", "mnist-8.onnx"));
+        var lenet = File.ReadAllBytes(RepositoryData.Path("onnx", "webmnist_lenet5", "lenet5.onnx"));
+        var mnist = File.ReadAllBytes(RepositoryData.Path("onnx", "mnist-8", "mnist-8.onnx"));
         static bool Typed(Exception e) => e is ModelFormatException or UnsupportedModelException;
         var rejected = Run(mnist, 5000, 1, b => OnnxImporter.Load(b), Typed) + Run(lenet, 5000, 2, b => OnnxImporter.Load(b), Typed);
         // Most damage must be detected; a flip inside a weight's bytes is a valid (different) model, so not all of it is.
@@ -72,7 +72,7 @@ public class FuzzTests
     [Fact]
     public void Ten_thousand_corrupted_npy_files_are_rejected_with_typed_errors()
     {
-        var labels = File.ReadAllBytes(SharedData.Path("lrp_toolbox", "data_MNIST_test_labels.npy"));
+        var labels = NpyFiles.PythonTwoLabels();
         var path = Path.Combine(Path.GetTempPath(), $"fuzz-{Guid.NewGuid():N}.npy");
         Npy.Write(path, [2, 3, 4], [.. Enumerable.Range(0, 24).Select(i => i * 0.5f)]);
         var small = File.ReadAllBytes(path);

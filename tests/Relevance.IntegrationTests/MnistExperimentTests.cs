@@ -6,7 +6,7 @@ namespace Relevance.IntegrationTests;
 /// <summary>The section III-C experiment, reduced to a few thousand SGD steps, on real MNIST: the paper's orderings hold.</summary>
 public class MnistExperimentTests
 {
-    private static readonly Lazy<(Digits Train, Digits Test)> Mnist = new(() => Digits.LoadFolder(SharedData.Path("mnist")));
+    private static readonly Lazy<(Digits Train, Digits Test)> Mnist = new(() => Digits.LoadFolder(RepositoryData.Path("mnist")));
 
     [Fact]
     public void The_idx_files_read_as_mnist()
@@ -67,7 +67,7 @@ public class MnistSectionFourTests
     [Fact]
     public void Reduced_run_training_free_is_consistent_min_max_is_positive_and_fits_and_nearest_root_dissipates()
     {
-        var (train, test) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var (train, test) = Digits.LoadFolder(RepositoryData.Path("mnist"));
         var minMax = new Relevance.RelevanceModels.MinMaxTraining(LearningRate: 1e-3, Epochs: 2, BatchSize: 20, Seed: 1);
         var r = SectionFour.Run(train, test, ClassSplit.Paper, new Training(1500), trainingPairs: 10_000, testPairs: 1000, explained: 10,
             minMaxSamples: 150, minMax);
@@ -86,7 +86,7 @@ public class MnistSectionFourTests
     [Fact]
     public void The_pooled_relevance_is_what_the_reference_pass_gives_with_z_plus_on_top()
     {
-        var (train, _) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var (train, _) = Digits.LoadFolder(RepositoryData.Path("mnist"));
         var data = TwoDigitData.Draw(train, ClassSplit.Paper, 200, 4, shift: 2);
         var (d, _) = TwoLayerTrainer.Train(data, new Training(50, Hidden: 40));
         var network = d.ToNetwork();
@@ -108,7 +108,7 @@ public class AopcTests
     [Fact]
     public void Relevance_orderings_beat_a_random_ordering_and_deep_Taylor_beats_sensitivity()
     {
-        var (train, test) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var (train, test) = Digits.LoadFolder(RepositoryData.Path("mnist"));
         var r = SectionThree.Run(train, test, ClassSplit.Paper, new Training(2000), trainingPairs: 10_000, testPairs: 400, explained: 20);
         var curves = Aopc.Run(r.Detector, r.Examples, SectionThree.Methods, steps: 20, region: 4, seed: 2).ToDictionary(c => c.Method);
         Assert.All(curves.Values, c => Assert.Equal(21, c.Drop.Length));

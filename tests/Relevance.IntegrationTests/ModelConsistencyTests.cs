@@ -3,12 +3,12 @@ using Relevance.Onnx;
 
 namespace Relevance.IntegrationTests;
 
-/// <summary>Every shared model explains consistently with the paper's training-free DTD: conservative (with the bias share) at every layer,
+/// <summary>Every shipped model explains consistently with the paper's training-free DTD: conservative (with the bias share) at every layer,
 /// and every relevance has the sign of the explained logit — positive when f(x) ≥ 0, as the paper's networks guarantee; a
 /// classifier's best logit can be negative, and then z^B and z⁺ pass that negative relevance down without changing its sign.</summary>
 public class ModelConsistencyTests
 {
-    // The input box of each model, from its documented preprocessing (../shared/data/README.md).
+    // The input box of each model, from its documented preprocessing (data/README.md).
     public static TheoryData<string, float, float> Models => new()
     {
         { "mnist-8/mnist-8.onnx", 0, 255 },
@@ -21,7 +21,7 @@ public class ModelConsistencyTests
     [MemberData(nameof(Models))]
     public void Training_free_DTD_is_consistent_at_every_layer(string file, float low, float high)
     {
-        var model = OnnxImporter.Load(SharedData.Path("onnx", file));
+        var model = OnnxImporter.Load(RepositoryData.Path("onnx", file));
         var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(Rules.ZBox(low, high)));
         var rng = new Random(11);
         for (var sample = 0; sample < 3; sample++)

@@ -3,7 +3,7 @@ using Onnx;
 
 namespace Relevance.IntegrationTests;
 
-/// <summary>Builds small ONNX models in code, to hold operators no shared model uses to ONNX Runtime.</summary>
+/// <summary>Builds small ONNX models in code, to hold operators no shipped model uses to ONNX Runtime.</summary>
 internal sealed class OnnxBuilder
 {
     private readonly GraphProto _graph = new() { Name = "test" };

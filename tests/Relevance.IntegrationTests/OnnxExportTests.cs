@@ -10,7 +10,7 @@ public class OnnxExportTests
     [Fact]
     public void Both_detectors_round_trip_through_onnx_runtime_and_back()
     {
-        var (train, test) = Digits.LoadFolder(SharedData.Path("mnist"));
+        var (train, test) = Digits.LoadFolder(RepositoryData.Path("mnist"));
         var data = TwoDigitData.Draw(train, ClassSplit.Paper, 500, 5, shift: 2);
         var networks = new[]
         {

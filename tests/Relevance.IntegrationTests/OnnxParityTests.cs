@@ -5,7 +5,7 @@ using Relevance.Onnx;
 
 namespace Relevance.IntegrationTests;
 
-/// <summary>Every model in ../shared/data/onnx imports and computes what ONNX Runtime computes.</summary>
+/// <summary>Every model in the repository's data/onnx imports and computes what ONNX Runtime computes.</summary>
 public class OnnxParityTests
 {
     public static TheoryData<string> Models => new()
@@ -46,7 +46,7 @@ public class OnnxParityTests
     [MemberData(nameof(Models))]
     public void The_imported_graph_computes_what_onnx_runtime_computes(string file)
     {
-        var path = SharedData.Path("onnx", file);
+        var path = RepositoryData.Path("onnx", file);
         var model = OnnxImporter.Load(path);
         var engine = EngineNetwork.Compile(model.Network, Composite.Uniform(Rules.Epsilon()));
         for (var seed = 0; seed < 3; seed++)
@@ -85,9 +85,9 @@ public class OnnxParityTests
     [Fact]
     public void Mnist_8_reproduces_its_golden_input_output_pairs()
     {
-        var model = OnnxImporter.Load(SharedData.Path("onnx", "mnist-8", "mnist-8.onnx"));
+        var model = OnnxImporter.Load(RepositoryData.Path("onnx", "mnist-8", "mnist-8.onnx"));
         var engine = EngineNetwork.Compile(model.Network, Composite.Uniform(Rules.Epsilon()));
-        foreach (var set in Directory.GetDirectories(SharedData.Path("onnx", "mnist-8"), "test_data_set_*"))
+        foreach (var set in Directory.GetDirectories(RepositoryData.Path("onnx", "mnist-8"), "test_data_set_*"))
         {
             var input = global::Onnx.TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(set, "input_0.pb")));
             var output = global::Onnx.TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(set, "output_0.pb")));

@@ -4,7 +4,7 @@ using static Relevance.IntegrationTests.OnnxBuilder;
 
 namespace Relevance.IntegrationTests;
 
-/// <summary>Operators that no shared model uses, built in code and held to ONNX Runtime.</summary>
+/// <summary>Operators that no shipped model uses, built in code and held to ONNX Runtime.</summary>
 public class OperatorParityTests
 {
     private static void AssertParity(string path, float tolerance = 1e-4f)

@@ -11,12 +11,10 @@ namespace Relevance.Cli.Commands;
 /// <summary>`relevance demo`: explains a real pretrained ImageNet network (ResNet-18 from NuGet) on an embedded photo, and writes what it sees.</summary>
 internal static class DemoCommand
 {
-    private static string Beside(params string[] parts) => Path.Combine([AppContext.BaseDirectory, .. parts]);
-
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Another ONNX model to explain (default: the ResNet-18 ImageNet featurizer restored by NuGet)." };
-        var input = new Option<string?>("--input") { Description = "Another photo (default: the embedded chelsea.png, CC0)." };
+        var input = new Option<string?>("--input") { Description = "Another photo (default: chelsea.png, CC0, shipped in data/images)." };
         var output = new Option<string>("--out") { Description = "The folder to write heatmaps and the report to.", DefaultValueFactory = _ => "relevance-demo" };
         var top = new Option<int>("--top") { Description = "How many of the most active outputs to explain.", DefaultValueFactory = _ => 3 };
         var pre = PreprocessingOptions.Create();
@@ -33,8 +31,8 @@ internal static class DemoCommand
     {
         if (top <= 0) throw new UsageException($"--top must be positive, got {top}.");
         var isDefault = modelPath is null;
-        modelPath ??= Beside("models", "ResNet18.onnx");
-        inputPath ??= Beside("assets", "chelsea.png");
+        modelPath ??= Shipped.Path("models", "ResNet18.onnx");
+        inputPath ??= Shipped.Path("data", "images", "chelsea.png");
         var clock = Stopwatch.StartNew();
         var model = OnnxImporter.Load(modelPath);
         // ResNet-18 featurizer: BGR pixels 0..255 minus the ImageNet mean image, so each pixel gets its own z^B box [−μ_p, 255 − μ_p].
@@ -78,7 +76,7 @@ internal static class DemoCommand
 
     private static Preprocessing ResNetPreprocessing(int width, int height)
     {
-        var (dims, mean) = OnnxImporter.ReadInitializer(Beside("models", "ResNetPreprocess.onnx"), "MeanImage");
+        var (dims, mean) = OnnxImporter.ReadInitializer(Shipped.Path("models", "ResNetPreprocess.onnx"), "MeanImage");
         if (mean.Length != 3 * width * height) throw new ModelFormatException($"The ResNet mean image has shape [{string.Join("×", dims)}], not 3×{height}×{width}.");
         return new Preprocessing(width, height, ChannelOrder.Bgr, 1, mean, [1]);
     }

@@ -13,7 +13,7 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "An MNIST-format IDX folder.", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "mnist") };
+        var data = new Option<string>("--data") { Description = "An MNIST-format IDX folder.", DefaultValueFactory = _ => Shipped.Path("data", "mnist") };
         var output = new Option<string>("--out") { Description = "The folder for the table and the curves.", DefaultValueFactory = _ => "figures" };
         var iterations = new Option<int>("--iterations") { Description = "SGD steps to train the one-layer detector.", DefaultValueFactory = _ => 30_000 };
         var explain = new Option<int>("--explain") { Description = "Test pairs explained and perturbed.", DefaultValueFactory = _ => 100 };

@@ -14,7 +14,7 @@ internal static class ReproduceCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "An MNIST-format IDX folder (train10k or train, and t10k files; .gz or not).", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "mnist") };
+        var data = new Option<string>("--data") { Description = "An MNIST-format IDX folder (train10k or train, and t10k files; .gz or not).", DefaultValueFactory = _ => Shipped.Path("data", "mnist") };
         var output = new Option<string>("--out") { Description = "The folder for figures, tables and the trained network.", DefaultValueFactory = _ => "figures" };
         var iterations = new Option<int>("--iterations") { Description = "SGD steps of minibatch 20 (the paper: 300 000).", DefaultValueFactory = _ => 300_000 };
         var pairs = new Option<int>("--pairs") { Description = "Training pairs drawn (digits translated by up to 2 pixels).", DefaultValueFactory = _ => 60_000 };
@@ -43,20 +43,20 @@ internal static class ReproduceCommand
 
     private static Command ImageNet()
     {
-        var model = new Option<string>("--model") { Description = "The ImageNet ONNX model (BGR, 0..255 input).", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx") };
-        var images = new Option<string>("--images") { Description = "The folder of photos (the paper's classes are looked for by name; any other photo there is skipped).", DefaultValueFactory = _ => Path.Combine("..", "shared", "data", "images", "lrp_toolbox") };
+        var model = new Option<string>("--model") { Description = "The ImageNet ONNX model (BGR, 0..255 input).", DefaultValueFactory = _ => Shipped.Path("data", "onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx") };
+        var images = new Option<string>("--images") { Description = "The folder of photos: every PNG and JPEG in it, in name order (default: the shipped photos).", DefaultValueFactory = _ => Shipped.Path("data", "images") };
         var output = new Option<string>("--out") { Description = "The folder for the figure and the class list.", DefaultValueFactory = _ => "figures" };
-        var command = new Command("imagenet", "Section IV-D: training-free deep Taylor (z^B on the first convolution with the preprocessing's box, z⁺ above, positive biases as neurons) and sensitivity heatmaps of SqueezeNet 1.1 on the paper's classes, as a Figure-10-style grid.")
+        var command = new Command("imagenet", "Section IV-D: training-free deep Taylor (z^B on the first convolution with the preprocessing's box, z⁺ above, positive biases as neurons) and sensitivity heatmaps of SqueezeNet 1.1 on photos, as a Figure-10-style grid.")
         {
             model, images, output,
         };
         command.SetAction(parse =>
         {
             var (path, folder, outDir) = (parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(output)!);
-            var photos = ImageNetFigure.PaperPhotos.Select(p => Path.Combine(folder, p)).Where(File.Exists).ToList();
-            if (photos.Count == 0) throw new ImageFormatException($"'{folder}' holds none of {string.Join(", ", ImageNetFigure.PaperPhotos)}.");
+            var photos = ImageNetFigure.Photos(folder);
+            if (photos.Length == 0) throw new ImageFormatException($"'{folder}' holds no PNG or JPEG photo.");
             var clock = Stopwatch.StartNew();
-            var rows = WithProgress("section IV-D", photos.Count, 0, p => ImageNetFigure.Run(path, photos, new Preprocessing(224, 224, ChannelOrder.Bgr, 1, [0], [1]), Labels.Near(path), p));
+            var rows = WithProgress("section IV-D", photos.Length, 0, p => ImageNetFigure.Run(path, photos, new Preprocessing(224, 224, ChannelOrder.Bgr, 1, [0], [1]), Labels.Near(path), p));
             Directory.CreateDirectory(outDir);
             ImageNetFigure.Write(outDir, rows, 224);
             var table = new Table().AddColumn("photo").AddColumn("class").AddColumn("f(x)").AddColumn("Σ R").AddColumn("bias share");

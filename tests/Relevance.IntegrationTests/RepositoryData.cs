@@ -1,7 +1,7 @@
 namespace Relevance.IntegrationTests;
 
-/// <summary>Paths into the real data laid beside the repository (../shared/data), read-only.</summary>
-internal static class SharedData
+/// <summary>Paths into the real models and data committed with the repository (data/, origin and licences in data/README.md), read-only.</summary>
+internal static class RepositoryData
 {
     public static string Root { get; } = Find();
 
@@ -11,10 +11,7 @@ internal static class SharedData
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(System.IO.Path.Combine(dir.FullName, "Relevance.sln")))
-            {
-                var data = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "data"));
-                return Directory.Exists(data) ? data : throw new DirectoryNotFoundException($"The shared data folder is expected at {data}.");
-            }
+                return System.IO.Path.Combine(dir.FullName, "data");
         throw new DirectoryNotFoundException($"Relevance.sln not found above {AppContext.BaseDirectory}.");
     }
 }
