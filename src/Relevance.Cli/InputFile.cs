@@ -6,10 +6,22 @@ using Relevance.Onnx;
 namespace Relevance.Cli;
 
 /// <summary>An input to explain as loaded from the command line: the batch of tensors, their shape as stored, and the z^B box it implies.</summary>
-internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> StoredShape, Tensor? Low, Tensor? High, string BoundsSource, string? ImagePath)
+/// <param name="Data">The inputs, laid end to end.</param>
+/// <param name="Batch">How many inputs.</param>
+/// <param name="StoredShape">The shape as stored, batch axis first.</param>
+/// <param name="Preprocessing">How an image input was mapped; null for .npy.</param>
+/// <param name="Range">The smallest interval holding 0 and a .npy input's values; null for an image.</param>
+/// <param name="BoundsSource">Where the z^B box comes from, for the report.</param>
+/// <param name="ImagePath">The photo, for an image input.</param>
+internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> StoredShape, Preprocessing? Preprocessing, (double Low, double High)? Range,
+    string BoundsSource, string? ImagePath)
 {
+    /// <summary>The first layer's z^B rule implied by the input: the preprocessing's pixel range, or the data's range for .npy.</summary>
+    public ZBoxRule Box(Network network) =>
+        Preprocessing is not null ? Explainer.InputBox(network, Preprocessing) : Rules.ZBox(Range!.Value.Low, Range.Value.High);
+
     /// <summary>Reads a .npy tensor (used exactly as stored, batch axis included) or an image (preprocessed to the model's input).</summary>
-    public static InputFile Load(string path, ImportedModel model, Func<int, int, Preprocessing> preprocessing)
+    public static InputFile Load(string path, ImportedModel model, ImageInput image)
     {
         var sample = model.Network.InputShape;
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -22,15 +34,13 @@ internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> St
                 if (!float.IsFinite(data[i])) throw new InvalidInputException($"'{path}' holds a non-finite value ({data[i]}) at flat index {i}.");
             // Without preprocessing to derive a box from, the smallest box containing 0 and the data is used.
             var (low, high) = (Math.Min(0, data.Min()), Math.Max(0, data.Max()));
-            return new InputFile(data, array.Shape[0], array.Shape, Tensor.Filled(sample, low), Tensor.Filled(sample, high),
+            return new InputFile(data, array.Shape[0], array.Shape, null, (low, high),
                 string.Create(CultureInfo.InvariantCulture, $"the data's range [{low:G4}, {high:G4}] (no preprocessing is known for .npy input; pass --bounds)"), null);
         }
         if (sample.Rank != 3 || sample[0] is not (1 or 3))
             throw new InvalidInputException($"'{path}' is an image, but the model takes {sample}, not a 1- or 3-channel image; give a .npy tensor.");
-        var pre = preprocessing(sample[2], sample[1]);
-        if (pre.Channels != sample[0]) pre = pre with { Grayscale = sample[0] == 1 };
+        var pre = PreprocessingOptions.For(image, sample);
         var tensor = Images.ToTensor(path, pre);
-        var (l, h) = pre.Bounds();
-        return new InputFile([.. tensor.Data.Select(v => (float)v)], 1, [1, .. sample.Dims], l, h, "the preprocessing's pixel range 0..255", path);
+        return new InputFile([.. tensor.Data.Select(v => (float)v)], 1, [1, .. sample.Dims], pre, null, "the preprocessing's pixel range 0..255", path);
     }
 }

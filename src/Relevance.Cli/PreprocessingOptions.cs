@@ -27,18 +27,24 @@ internal sealed class PreprocessingOptions
         command.Options.Add(_std);
     }
 
-    /// <summary>The preprocessing for an input of the given size.</summary>
-    public Preprocessing Read(ParseResult parse, int width, int height)
+    /// <summary>How photos become the model's input, as the options give it.</summary>
+    public ImageInput Read(ParseResult parse)
     {
         static double[] Numbers(string text, string option) =>
             [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t =>
                 double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{option}: '{t}' is not a number."))];
+        return new ImageInput(parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, parse.GetValue(_scale),
+            [.. Numbers(parse.GetValue(_mean)!, "--mean")], [.. Numbers(parse.GetValue(_std)!, "--std")]);
+    }
+
+    /// <summary>The preprocessing of a model input; a bad parameter is a usage error.</summary>
+    public static Preprocessing For(ImageInput image, Shape input)
+    {
         try
         {
-            return new Preprocessing(width, height, parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, parse.GetValue(_scale),
-                [.. Numbers(parse.GetValue(_mean)!, "--mean")], [.. Numbers(parse.GetValue(_std)!, "--std")]).Validate();
+            return image.For(input);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not InvalidInputException)
         {
             throw new UsageException(e.Message);
         }

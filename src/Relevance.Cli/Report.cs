@@ -1,13 +1,12 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using Relevance.Engine;
 
 namespace Relevance.Cli;
 
 /// <summary>The JSON report of an explanation.</summary>
 internal static class Report
 {
-    public static string Json(string model, string input, Rule first, Rule rest, ImmutableArray<EngineExplanation> results, double seconds, string[]? labels)
+    public static string Json(string model, string input, Rule first, Rule rest, ImmutableArray<Explanation> results, double seconds, ImmutableArray<string> labels)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
@@ -35,11 +34,11 @@ internal static class Report
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void Sample(Utf8JsonWriter w, EngineExplanation e, string[]? labels)
+    private static void Sample(Utf8JsonWriter w, Explanation e, ImmutableArray<string> labels)
     {
         var c = e.Consistency;
         w.WriteNumber("target", e.Target);
-        if (labels is not null && e.Target < labels.Length) w.WriteString("label", labels[e.Target]);
+        if (e.Target < labels.Length) w.WriteString("label", labels[e.Target]);
         w.WriteNumber("f", e.Output);
         w.WriteNumber("relevance_sum", c.HeatmapSum);
         w.WriteNumber("bias_relevance", c.BiasRelevance);

@@ -8,7 +8,7 @@ namespace Relevance.Experiments;
 /// <summary>One ordering's perturbation curve: ⟨f(x⁰) − f(xᵏ)⟩ after k regions are replaced, and its AOPC.</summary>
 public sealed record AopcCurve(string Method, ImmutableArray<double> Drop, double Aopc);
 
-/// <summary>Region perturbation (Samek et al., DTD.md §8): regions are replaced by uniform random values of the input domain,
+/// <summary>Region perturbation (Samek et al., docs/rules.md §8): regions are replaced by uniform random values of the input domain,
 /// most relevant first; AOPC = 1/(L+1) ⟨Σ_{k=0..L} f(x⁰) − f(xᵏ)⟩. A better explanation makes f fall faster (larger AOPC).</summary>
 public static class Aopc
 {

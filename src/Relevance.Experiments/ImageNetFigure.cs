@@ -1,9 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using Relevance.Engine;
 using Relevance.IO;
-using Relevance.Onnx;
 using SkiaSharp;
 
 namespace Relevance.Experiments;
@@ -21,23 +19,20 @@ public static class ImageNetFigure
             ? [.. Directory.EnumerateFiles(folder).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg").Order(StringComparer.Ordinal)]
             : [];
 
-    /// <summary>Explains each photo's top class; <paramref name="preprocessing"/> maps pixels to the model's input (SqueezeNet 1.1: BGR, 0..255).</summary>
-    public static ImmutableArray<ImageNetRow> Run(string model, IEnumerable<string> photos, Preprocessing preprocessing, string[]? labels, IProgress<string>? progress = null)
+    /// <summary>Explains each photo's top class; <paramref name="image"/> maps pixels to the model's input (SqueezeNet 1.1: BGR, 0..255).</summary>
+    public static ImmutableArray<ImageNetRow> Run(string model, IEnumerable<string> photos, ImageInput image, IProgress<string>? progress = null)
     {
-        var imported = OnnxImporter.Load(model);
-        var (low, high) = preprocessing.Bounds();
-        var engine = EngineNetwork.Compile(imported.Network, Composite.TrainingFreeDtd(new ZBoxRule(Bounds.PerElement(low), Bounds.PerElement(high))));
-        var ws = engine.CreateWorkspace();
+        using var explainer = Explainer.Load(model, new ExplainerSettings { Image = image });
         var rows = ImmutableArray.CreateBuilder<ImageNetRow>();
         foreach (var photo in photos)
         {
             progress?.Report($"explaining {Path.GetFileName(photo)}");
-            float[] x = [.. Images.ToTensor(photo, preprocessing).Data.Select(v => (float)v)];
-            var e = engine.Explain(x, ws);
-            var g = engine.Gradient(x, ws, e.Target);
-            var sensitivity = Tensor.Own(imported.Network.InputShape, [.. g.Select(v => (double)v * v)]);
-            var label = labels is not null && e.Target < labels.Length ? labels[e.Target] : $"class {e.Target}";
-            rows.Add(new ImageNetRow(photo, e.Target, label, e.Output, e.Consistency.HeatmapSum, e.Consistency.BiasRelevance, e.HeatmapTensor, sensitivity));
+            float[] x = [.. explainer.ReadImage(photo).Data.Select(v => (float)v)];
+            var e = explainer.Explain(x);
+            var g = explainer.Gradient(x, e.Target);
+            var sensitivity = Tensor.Own(explainer.Network.InputShape, [.. g.Select(v => (double)v * v)]);
+            var label = explainer.Label(e.Target) ?? $"class {e.Target}";
+            rows.Add(new ImageNetRow(photo, e.Target, label, e.Output, e.Consistency.HeatmapSum, e.Consistency.BiasRelevance, e.Heatmap, sensitivity));
         }
         return rows.ToImmutable();
     }

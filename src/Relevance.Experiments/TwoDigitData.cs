@@ -43,7 +43,7 @@ public sealed record ClassSplit(ImmutableHashSet<int> Targets)
     public static ClassSplit Paper { get; } = new([0, 1, 2, 3]);
 }
 
-/// <summary>The paper's two-digit task (DTD.md §7): 28×56 images of two digits side by side, pixels mapped to [−0.5, 1.5];
+/// <summary>The paper's two-digit task (docs/rules.md §7): 28×56 images of two digits side by side, pixels mapped to [−0.5, 1.5];
 /// target 100 when one digit is of a class to detect (next to a distractor, either side), 0 when both are distractors.</summary>
 public static class TwoDigitData
 {

@@ -1,6 +1,6 @@
 namespace Relevance.Specification;
 
-/// <summary>The input domains of the rules (DTD.md §3).</summary>
+/// <summary>The input domains of the rules (docs/rules.md §3).</summary>
 public enum InputDomain
 {
     /// <summary>ℝ^d: w², z, ε, αβ, flat, sensitivity.</summary>

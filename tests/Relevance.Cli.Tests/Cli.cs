@@ -15,10 +15,14 @@ internal static class Cli
         throw new DirectoryNotFoundException("Relevance.sln not found above the test folder.");
     }
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunProgram("relevance.dll", null, args);
+
+    /// <summary>Runs a program built beside the tests, in the given working directory (default: the current one).</summary>
+    public static Result RunProgram(string dll, string? workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "relevance.dll"));
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -26,7 +30,7 @@ internal static class Cli
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"relevance {string.Join(' ', args)} did not finish in 3 minutes.");
+            throw new TimeoutException($"{dll} {string.Join(' ', args)} did not finish in 3 minutes.");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }

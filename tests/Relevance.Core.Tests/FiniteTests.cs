@@ -5,7 +5,7 @@ using Relevance.Specification;
 
 namespace Relevance.Tests;
 
-/// <summary>Proposition 8: finite in, finite out — zero denominators give zero relevance, never NaN or Inf (DTD.md §3).</summary>
+/// <summary>Proposition 8: finite in, finite out — zero denominators give zero relevance, never NaN or Inf (docs/rules.md §3).</summary>
 public class FiniteTests
 {
     private static readonly Func<DeepCase, Composite>[] Composites =

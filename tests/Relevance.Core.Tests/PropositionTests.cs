@@ -5,7 +5,7 @@ using Relevance.Specification;
 
 namespace Relevance.Tests;
 
-/// <summary>The paper's consistency propositions on random networks (DTD.md §1, §3–5).</summary>
+/// <summary>The paper's consistency propositions on random networks (docs/rules.md §1, §3–5).</summary>
 public class PropositionTests
 {
     private static Property Consistent(OneLayerSpec s, Rule rule)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Relevance.Engine;
 using Relevance.IO;
 using Relevance.Onnx;
 using Spectre.Console;
@@ -23,49 +22,50 @@ internal static class DemoCommand
             model, input, output, top,
         };
         pre.AddTo(command);
-        command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(input), parse.GetValue(output)!, parse.GetValue(top), (w, h) => pre.Read(parse, w, h)));
+        command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(input), parse.GetValue(output)!, parse.GetValue(top), pre.Read(parse)));
         return command;
     }
 
-    private static int Run(string? modelPath, string? inputPath, string outDir, int top, Func<int, int, Preprocessing> custom)
+    private static int Run(string? modelPath, string? inputPath, string outDir, int top, ImageInput custom)
     {
         if (top <= 0) throw new UsageException($"--top must be positive, got {top}.");
         var isDefault = modelPath is null;
         modelPath ??= Shipped.Path("models", "ResNet18.onnx");
         inputPath ??= Shipped.Path("data", "images", "chelsea.png");
         var clock = Stopwatch.StartNew();
-        var model = OnnxImporter.Load(modelPath);
         // ResNet-18 featurizer: BGR pixels 0..255 minus the ImageNet mean image, so each pixel gets its own z^B box [−μ_p, 255 − μ_p].
-        var input = InputFile.Load(inputPath, model, isDefault ? ResNetPreprocessing : custom);
-        var first = ExplainCommand.Box(null, input, model.Network);
-        var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(first));
-        var outputs = engine.Forward(input.Data);
+        var model = OnnxImporter.Load(modelPath);
+        var image = isDefault ? ResNetInput() : custom;
+        PreprocessingOptions.For(image, model.Network.InputShape);
+        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = image }, ClassLabels.Near(modelPath));
+        var x = explainer.ReadImage(inputPath);
+        var outputs = explainer.Forward([.. x.Data.Select(v => (float)v)]);
         var targets = outputs.Select((v, i) => (v, i)).OrderByDescending(t => t.v).Take(top).Select(t => t.i).ToList();
-        var labels = Labels.Near(modelPath);
 
         Directory.CreateDirectory(outDir);
-        var sample = model.Network.InputShape;
-        using var photo = Images.Load(inputPath, sample[2], sample[1]);
-        HeatmapImage.WritePng(Path.Combine(outDir, "input.png"), photo);
+        var sample = explainer.Network.InputShape;
+        using (var photo = Images.Load(inputPath, sample[2], sample[1])) HeatmapImage.WritePng(Path.Combine(outDir, "input.png"), photo);
         var table = new Table().AddColumn("output").AddColumn("f(x)").AddColumn("Σ R").AddColumn("bias share").AddColumn("negative mass").AddColumn("heatmap");
-        var results = new List<EngineExplanation>();
+        var results = new List<Explanation>();
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
             var task = ctx.AddTask($"explaining {targets.Count} outputs of {Path.GetFileName(modelPath)}", maxValue: targets.Count);
             foreach (var k in targets)
             {
-                var e = engine.Explain(input.Data, k);
+                var e = explainer.Explain(x, k);
                 results.Add(e);
-                var name = labels is not null && k < labels.Length ? $"{k}-{Sanitize(labels[k])}" : $"{k}";
-                using (var map = HeatmapImage.Render(e.HeatmapTensor)) HeatmapImage.WritePng(Path.Combine(outDir, $"output-{name}-heatmap.png"), map);
-                using (var over = HeatmapImage.Overlay(photo, e.HeatmapTensor)) HeatmapImage.WritePng(Path.Combine(outDir, $"output-{name}-overlay.png"), over);
+                var label = explainer.Label(k);
+                var name = label is not null ? $"{k}-{Sanitize(label)}" : $"{k}";
+                e.WriteHeatmapPng(Path.Combine(outDir, $"output-{name}-heatmap.png"));
+                e.WriteOverlayPng(Path.Combine(outDir, $"output-{name}-overlay.png"), inputPath);
                 var c = e.Consistency;
-                table.AddRow(Markup.Escape(labels is not null && k < labels.Length ? $"{k} ({labels[k]})" : $"feature {k}"), F(e.Output), F(c.HeatmapSum), F(c.BiasRelevance),
+                table.AddRow(Markup.Escape(label is not null ? $"{k} ({label})" : $"feature {k}"), F(e.Output), F(c.HeatmapSum), F(c.BiasRelevance),
                     F(c.NegativeMass), Markup.Escape($"output-{name}-overlay.png"));
                 task.Increment(1);
             }
         });
-        var report = Report.Json(modelPath, inputPath, first, Rules.ZPlus, [.. results], clock.Elapsed.TotalSeconds, labels);
+        var first = Explainer.InputBox(explainer.Network, explainer.Image!.For(sample));
+        var report = Report.Json(modelPath, inputPath, first, Rules.ZPlus, [.. results], clock.Elapsed.TotalSeconds, explainer.Labels);
         AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), report);
 
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(modelPath))}[/] on [bold]{Markup.Escape(Path.GetFileName(inputPath))}[/]: training-free deep Taylor decomposition (z^B on the pixels, z⁺ above, positive biases as neurons).");
@@ -74,11 +74,11 @@ internal static class DemoCommand
         return ExitCodes.Success;
     }
 
-    private static Preprocessing ResNetPreprocessing(int width, int height)
+    // The featurizer's own preprocessing: BGR, 0..255, minus the ImageNet mean image (an initializer of ResNetPreprocess.onnx).
+    private static ImageInput ResNetInput()
     {
-        var (dims, mean) = OnnxImporter.ReadInitializer(Shipped.Path("models", "ResNetPreprocess.onnx"), "MeanImage");
-        if (mean.Length != 3 * width * height) throw new ModelFormatException($"The ResNet mean image has shape [{string.Join("×", dims)}], not 3×{height}×{width}.");
-        return new Preprocessing(width, height, ChannelOrder.Bgr, 1, mean, [1]);
+        var (_, mean) = OnnxImporter.ReadInitializer(Shipped.Path("models", "ResNetPreprocess.onnx"), "MeanImage");
+        return new ImageInput(ChannelOrder.Bgr, 1, mean, [1]);
     }
 
     private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Relevance.Engine;
 using Relevance.IO;
 using Relevance.Onnx;
 
@@ -38,45 +37,39 @@ internal static class ExplainCommand
                 parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                (w, h) => pre.Read(parse, w, h)));
+                pre.Read(parse)));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
-        string? Out, string? Heatmap, string? Overlay, bool Json, Func<int, int, Preprocessing> Preprocessing);
+        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image);
 
     internal static int Run(Request r)
     {
         var model = OnnxImporter.Load(r.Model);
-        var input = InputFile.Load(r.Input, model, r.Preprocessing);
+        var input = InputFile.Load(r.Input, model, r.Image);
         var rest = RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
-        var engine = EngineNetwork.Compile(model.Network, Composite.FirstLayer(first, rest), r.Options);
+        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = r.Image, FirstRule = first, Rule = rest, Options = r.Options }, ClassLabels.Near(r.Model));
         var clock = Stopwatch.StartNew();
-        var results = engine.ExplainBatch(input.Data, input.Batch, r.Target);
+        var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;
-        var labels = Labels.Near(r.Model);
 
-        var relevance = results.SelectMany(e => e.Heatmap).ToArray();
-        if (r.Out is not null) Npy.Write(r.Out, [.. input.StoredShape], relevance);
-        if (r.Heatmap is not null)
-            using (var bitmap = HeatmapImage.Render(results[0].HeatmapTensor)) HeatmapImage.WritePng(r.Heatmap, bitmap);
+        if (r.Out is not null) Npy.Write(r.Out, [.. input.StoredShape], [.. results.SelectMany(e => e.Heatmap.Data.Select(v => (float)v))]);
+        if (r.Heatmap is not null) results[0].WriteHeatmapPng(r.Heatmap);
         if (r.Overlay is not null)
         {
             if (input.ImagePath is null) throw new UsageException("--overlay needs an image input.");
-            var sample = model.Network.InputShape;
-            using var photo = Images.Load(input.ImagePath, sample[2], sample[1]);
-            using var over = HeatmapImage.Overlay(photo, results[0].HeatmapTensor);
-            HeatmapImage.WritePng(r.Overlay, over);
+            results[0].WriteOverlayPng(r.Overlay, input.ImagePath);
         }
 
-        if (r.Json) Console.WriteLine(Report.Json(r.Model, r.Input, first, rest, results, seconds, labels));
+        if (r.Json) Console.WriteLine(Report.Json(r.Model, r.Input, first, rest, results, seconds, explainer.Labels));
         else
         {
             foreach (var (e, b) in results.Select((e, b) => (e, b)))
             {
-                var label = labels is not null && e.Target < labels.Length ? $" ({labels[e.Target]})" : "";
+                var label = explainer.Label(e.Target) is { } name ? $" ({name})" : "";
                 var c = e.Consistency;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
@@ -89,18 +82,19 @@ internal static class ExplainCommand
         return ExitCodes.Success;
     }
 
-    // A bare zbox: the bounds given on the command line, or those of the input, shaped as the first linear layer's input.
+    // A bare zbox: the bounds given on the command line, or those the input implies.
     internal static ZBoxRule Box(string? bounds, InputFile input, Network network)
     {
-        var first = network.Nodes.FirstOrDefault(n => n.Layer is Dense or Conv2d) ?? throw new UncoveredLayerException("model", "the model has no Dense or Conv layer to explain.");
-        var shape = network.ShapeOf(first.Inputs[0]);
-        if (bounds is not null)
-        {
-            var (l, h) = RuleSpec.Bounds(bounds);
-            return Rules.ZBox(l, h);
-        }
-        if (input.Low is null || input.High is null || input.Low.Size != shape.Size)
-            throw new UsageException($"The first layer '{first.Name}' does not read the input directly; give --bounds LOW:HIGH or --first-rule w2.");
-        return new ZBoxRule(Bounds.PerElement(input.Low.Reshape(shape)), Bounds.PerElement(input.High.Reshape(shape)));
+        if (bounds is null)
+            try
+            {
+                return input.Box(network);
+            }
+            catch (ShapeMismatchException e)
+            {
+                throw new UsageException($"{e.Message} Give --bounds LOW:HIGH or --first-rule w2.");
+            }
+        var (l, h) = RuleSpec.Bounds(bounds);
+        return Rules.ZBox(l, h);
     }
 }

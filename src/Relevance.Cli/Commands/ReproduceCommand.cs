@@ -56,7 +56,7 @@ internal static class ReproduceCommand
             var photos = ImageNetFigure.Photos(folder);
             if (photos.Length == 0) throw new ImageFormatException($"'{folder}' holds no PNG or JPEG photo.");
             var clock = Stopwatch.StartNew();
-            var rows = WithProgress("section IV-D", photos.Length, 0, p => ImageNetFigure.Run(path, photos, new Preprocessing(224, 224, ChannelOrder.Bgr, 1, [0], [1]), Labels.Near(path), p));
+            var rows = WithProgress("section IV-D", photos.Length, 0, p => ImageNetFigure.Run(path, photos, ImageInput.Raw(ChannelOrder.Bgr), p));
             Directory.CreateDirectory(outDir);
             ImageNetFigure.Write(outDir, rows, 224);
             var table = new Table().AddColumn("photo").AddColumn("class").AddColumn("f(x)").AddColumn("Σ R").AddColumn("bias share");

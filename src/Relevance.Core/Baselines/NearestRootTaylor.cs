@@ -24,7 +24,7 @@ public sealed record NearestRootOptions(double StopFraction = 0.1, double StepSi
 /// <param name="Converged">Whether f(ξ) fell below the stop fraction.</param>
 public sealed record TaylorResult(Tensor Root, int Iterations, Tensor Heatmap, double Output, double OutputAtRoot, bool Converged);
 
-/// <summary>Nearest-root Taylor decomposition (DTD.md §2): an iterative search for a root near x, then a first-order expansion there.</summary>
+/// <summary>Nearest-root Taylor decomposition (docs/rules.md §2): an iterative search for a root near x, then a first-order expansion there.</summary>
 /// <remarks>Each step moves ξ towards the level set f = 0 along the gradient: ξ ← ξ − η f(ξ) ∇f / ‖∇f‖², which for a
 /// function linear on the way is the projection of x onto that set, i.e. the nearest root. It dissipates relevance
 /// into the higher-order terms, as the paper reports.</remarks>

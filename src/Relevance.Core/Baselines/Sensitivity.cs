@@ -2,7 +2,7 @@ using Relevance.Reference;
 
 namespace Relevance.Baselines;
 
-/// <summary>Sensitivity analysis, R_p = (∂f/∂x_p)²: positive, not conservative (DTD.md §2).</summary>
+/// <summary>Sensitivity analysis, R_p = (∂f/∂x_p)²: positive, not conservative (docs/rules.md §2).</summary>
 public static class Sensitivity
 {
     /// <summary>The sensitivity heatmap of output <paramref name="target"/> (default: the arg-max).</summary>

@@ -20,9 +20,9 @@ public sealed class NetworkAttribute(params int[] inputShape) : Attribute
     /// <summary>The rule of every other linear layer unless it names its own; default z⁺.</summary>
     public LayerRule Rule { get; set; } = LayerRule.ZPlus;
 
-    /// <summary>How positive biases take relevance; default as neurons (DTD.md §5).</summary>
+    /// <summary>How positive biases take relevance; default as neurons (docs/rules.md §5).</summary>
     public BiasTreatment BiasRelevance { get; set; } = BiasTreatment.Neuron;
 
-    /// <summary>How max-pooling redistributes relevance; default proportional (DTD.md §4).</summary>
+    /// <summary>How max-pooling redistributes relevance; default proportional (docs/rules.md §4).</summary>
     public PoolingRedistribution MaxPool { get; set; } = PoolingRedistribution.Proportional;
 }

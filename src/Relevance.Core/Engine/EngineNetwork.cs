@@ -13,8 +13,9 @@ public sealed class EngineNetwork
     private readonly int[][] _inputs;
     private readonly ImmutableArray<Shape> _inputShapes;
 
-    private EngineNetwork(Network network, ExplainOptions options, ImmutableArray<LinearKernel?> kernels)
+    private EngineNetwork(Network network, ExplainOptions options, ImmutableArray<LinearKernel?> kernels, int parallelism)
     {
+        Parallelism = parallelism;
         Network = network;
         Options = options;
         _kernels = kernels;
@@ -58,11 +59,16 @@ public sealed class EngineNetwork
 
     private int OutputIndex { get; }
 
+    /// <summary>The most cores one call uses (0: every core); 1 runs on the calling thread alone.</summary>
+    public int Parallelism { get; }
+
     /// <summary>Canonizes the network, resolves the composite's rules and precomputes each layer's weight-only matrices.</summary>
     /// <exception cref="UncoveredLayerException">A layer has no rule, or a BatchNorm could not be folded.</exception>
     /// <exception cref="ShapeMismatchException">z^B bounds do not have the shape of the layer's input.</exception>
-    public static EngineNetwork Compile(Network network, Composite composite, ExplainOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parallelism"/> is negative.</exception>
+    public static EngineNetwork Compile(Network network, Composite composite, ExplainOptions? options = null, int parallelism = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(parallelism);
         options ??= ExplainOptions.Default;
         var canonical = Canonizers.Canonize(network);
         var rules = composite.Resolve(canonical);
@@ -74,7 +80,7 @@ public sealed class EngineNetwork
             BatchNorm => throw new UncoveredLayerException(n.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
             _ => null,
         }).ToImmutableArray();
-        return new EngineNetwork(canonical, options, kernels);
+        return new EngineNetwork(canonical, options, kernels, parallelism);
     }
 
     /// <summary>Buffers for one thread's explanations.</summary>
@@ -91,7 +97,11 @@ public sealed class EngineNetwork
     public float[] Forward(ReadOnlySpan<float> input) => Forward(input, CreateWorkspace()).ToArray();
 
     /// <summary>The network's outputs for one input, computed in the workspace (valid until its next use).</summary>
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws) => Forward(input, ws, explaining: false);
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws)
+    {
+        using var cores = Workers.Limit(Parallelism);
+        return Forward(input, ws, explaining: false);
+    }
 
     // An explanation's forward pass also leaves the denominators of the layers that pair them (LinearKernel.PairsDenominators).
     private Span<float> Forward(ReadOnlySpan<float> input, Workspace ws, bool explaining)
@@ -102,11 +112,12 @@ public sealed class EngineNetwork
     }
 
     /// <summary>Explains output <paramref name="target"/> (default: the arg-max) of one input.</summary>
-    public EngineExplanation Explain(ReadOnlySpan<float> input, int? target = null) => Explain(input, CreateWorkspace(), target);
+    public Explanation Explain(ReadOnlySpan<float> input, int? target = null) => Explain(input, CreateWorkspace(), target);
 
     /// <summary>Explains one input using a workspace made by <see cref="CreateWorkspace"/>.</summary>
-    public EngineExplanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
+    public Explanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
+        using var cores = Workers.Limit(Parallelism);
         var k = Start(input, ws, target, seedWithOutput: true);
         var outputs = ws.Values[OutputIndex].Span;
         var f = (double)outputs[k];
@@ -117,12 +128,13 @@ public sealed class EngineNetwork
         var heatmap = ws.Heatmap;
         var map = Relevances.Measure(heatmap);
         var consistency = new ConsistencyReport(f, map.Sum, layers.Sum(l => l.BiasRelevance), map.NegativeMass, map.Minimum, layers);
-        return new EngineExplanation([.. heatmap], Network.InputShape, f, k, [.. outputs], consistency);
+        return new Explanation(Widen(Network.InputShape, heatmap), f, k, Widen(Network.ShapeOf(Network.Output), outputs), consistency);
     }
 
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
     public float[] Gradient(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
+        using var cores = Workers.Limit(Parallelism);
         Start(input, ws, target, seedWithOutput: false);
         for (var n = Network.Nodes.Length - 1; n >= 0; n--)
         {
@@ -215,13 +227,14 @@ public sealed class EngineNetwork
     }
 
     /// <summary>Explains a batch of inputs laid out one after another, in parallel over the batch with one workspace per core.</summary>
-    public ImmutableArray<EngineExplanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null)
+    public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null)
     {
         var size = Network.InputShape.Size;
         if (batch <= 0 || inputs.Length != batch * size)
             throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {batch * size} values, got {inputs.Length}.");
-        var results = new EngineExplanation[batch];
-        var workers = Math.Min(batch, Environment.ProcessorCount);
+        var results = new Explanation[batch];
+        using var cores = Workers.Limit(Parallelism);
+        var workers = Math.Min(batch, Workers.Count);
         try
         {
             Parallel.For(0, workers, w =>
@@ -247,6 +260,14 @@ public sealed class EngineNetwork
         var v = _inputs[n][m];
         if (relevance && Direct(v) && _plan.RelevanceInPlace(n, Sink(v), offset)) return;
         upper.Slice(offset, lower.Length).CopyTo(lower);
+    }
+
+    // Float32 values as the double-precision tensor of an explanation (exactly: every float is a double).
+    private static Tensor Widen(Shape shape, ReadOnlySpan<float> values)
+    {
+        var data = new double[values.Length];
+        TensorPrimitives.ConvertChecked<float, double>(values, data);
+        return Tensor.Own(shape, data);
     }
 
     private void Validate(ReadOnlySpan<float> input)

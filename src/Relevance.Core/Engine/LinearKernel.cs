@@ -35,7 +35,7 @@ internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? 
 internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
 
 /// <summary>A Dense or Conv2d layer compiled for the engine: float weights and every weight-only matrix of its rule, precomputed once.</summary>
-/// <remarks>Every rule of DTD.md §3 and §6 is a list of terms (a_t, V_t): w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺),
+/// <remarks>Every rule of docs/rules.md §3 and §6 is a list of terms (a_t, V_t): w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺),
 /// z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with the bias and ε in the denominator, and αβ is two
 /// passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)]. Terms with a constant input contribute a constant to Z.
 /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
@@ -475,7 +475,7 @@ internal sealed class LinearKernel
             var pass = Passes[q];
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
-            // S = R ⊘ s(Z), with a zero denominator giving zero (DTD.md §3); Z is overwritten with S.
+            // S = R ⊘ s(Z), with a zero denominator giving zero (docs/rules.md §3); Z is overwritten with S.
             if (floored && !FlooredRatios(pass, x, y, upper, z)) floored = false;
             if (!floored)
             {

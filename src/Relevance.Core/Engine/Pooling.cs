@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Relevance.Engine;
 
-/// <summary>Float32 pooling kernels: the forward reductions and the relevance redistributions of DTD.md §4.</summary>
+/// <summary>Float32 pooling kernels: the forward reductions and the relevance redistributions of docs/rules.md §4.</summary>
 internal static class Pooling
 {
     // The in-bounds window of output (oy, ox): padded positions are not part of it.

@@ -181,7 +181,7 @@ internal static class SeparablePooling
         }
     }
 
-    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x: the proportional redistribution (DTD.md §4).</summary>
+    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x: the proportional redistribution (docs/rules.md §4).</summary>
     public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
     {
         var (c, h, w) = (input[0], input[1], input[2]);

@@ -44,7 +44,7 @@ internal static class StrideTwoPooling
         }
     }
 
-    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x (DTD.md §4), for every kind of pooling;
+    /// <summary>lower = x ⊙ Σ over the windows holding each input of r / Σ_window x (docs/rules.md §4), for every kind of pooling;
     /// the window sums are taken from <paramref name="sums"/> (left by <see cref="Forward"/>) when it is not empty.</summary>
     public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower,
         ReadOnlySpan<float> sums = default)

@@ -11,15 +11,41 @@ namespace Relevance.Engine;
 /// the caller runs both parts itself.</remarks>
 internal static class Workers
 {
+    // The calling thread's limit on cores (0: none), set for the length of an engine call by Limit.
+    [ThreadStatic] private static int _limit;
+
+    /// <summary>The number of cores a kernel called on this thread may use: the processor count, or less inside <see cref="Limit"/>.</summary>
+    public static int Count => _limit > 0 ? Math.Min(_limit, Environment.ProcessorCount) : Environment.ProcessorCount;
+
+    /// <summary>Limits the cores of the kernels this thread calls until the scope is disposed (0: no limit).</summary>
+    public static Scope Limit(int cores)
+    {
+        var previous = _limit;
+        _limit = cores;
+        return new Scope(previous);
+    }
+
+    /// <summary>Restores the previous limit.</summary>
+    public readonly struct Scope(int previous) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => _limit = previous;
+    }
+
     /// <summary>Runs body(w) for every part w in [0, parts), in parallel.</summary>
     public static void For(int parts, Action<int> body)
     {
+        if (parts <= 1 || Count < 2)
+        {
+            for (var w = 0; w < parts; w++) body(w);
+            return;
+        }
         if (parts == 2)
         {
             HelperThread.Run(new Job(body), minimumRowsToSplit: 2);
             return;
         }
-        Parallel.For(0, parts, body);
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = Count }, body);
     }
 
     private sealed class Job(Action<int> body) : RowJob

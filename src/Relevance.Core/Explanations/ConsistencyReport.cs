@@ -8,7 +8,7 @@ namespace Relevance;
 /// <param name="Redistribution">The rule or redistribution used (e.g. z⁺, proportional, pass-through).</param>
 /// <param name="RelevanceIn">Σ R at the node's output.</param>
 /// <param name="RelevanceOut">Σ R passed to the node's inputs.</param>
-/// <param name="BiasRelevance">Relevance taken by positive biases treated as neurons (DTD.md §5); zero otherwise.</param>
+/// <param name="BiasRelevance">Relevance taken by positive biases treated as neurons (docs/rules.md §5); zero otherwise.</param>
 /// <param name="AbsoluteError">RelevanceIn − RelevanceOut − BiasRelevance: relevance created or lost.</param>
 /// <param name="RelativeError">|AbsoluteError| / max(1, |f(x)|).</param>
 /// <param name="NegativeMass">Σ min(0, R) over what the node passed down.</param>

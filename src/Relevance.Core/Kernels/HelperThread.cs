@@ -33,7 +33,7 @@ public static class HelperThread
     {
         ArgumentNullException.ThrowIfNull(job);
         var rows = job.Rows;
-        if (Environment.ProcessorCount < 2 || rows < minimumRowsToSplit || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (Engine.Workers.Count < 2 || rows < minimumRowsToSplit || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             job.Run(0, rows);
             return;

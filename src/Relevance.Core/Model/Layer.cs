@@ -223,7 +223,7 @@ public sealed record BatchNorm : Layer
 
 /// <summary>Local response normalisation across channels (AlexNet, GoogLeNet):
 /// y_c = x_c / (k + α/n · Σ_{c' near c} x_c'²)^β over a window of n channels, as ONNX defines it.</summary>
-/// <remarks>The relevance pass bypasses it (R passes through unchanged), as the paper does for its ILSVRC networks (DTD.md §5).</remarks>
+/// <remarks>The relevance pass bypasses it (R passes through unchanged), as the paper does for its ILSVRC networks (docs/rules.md §5).</remarks>
 public sealed record LocalResponseNorm : Layer
 {
     /// <summary>Creates the layer; the window size must be positive, α, β and k finite, k &gt; 0.</summary>

@@ -1,6 +1,6 @@
 namespace Relevance.Reference;
 
-/// <summary>The per-neuron definitions of every rule: R_i = Σ_j q_ij / d_j · R_j, written as in DTD.md §3 and §6.</summary>
+/// <summary>The per-neuron definitions of every rule: R_i = Σ_j q_ij / d_j · R_j, written as in docs/rules.md §3 and §6.</summary>
 public static class LinearRules
 {
     /// <summary>Relevance passed to the inputs, and the relevance taken by positive biases treated as neurons.</summary>
@@ -46,7 +46,7 @@ public static class LinearRules
         }
     }
 
-    /// <summary>s(t) = t + ε·sign(t), with sign(0) = +1 (DTD.md §6).</summary>
+    /// <summary>s(t) = t + ε·sign(t), with sign(0) = +1 (docs/rules.md §6).</summary>
     public static double Stabilise(double t, double epsilon) => t >= 0 ? t + epsilon : t - epsilon;
 
     /// <summary>q / d, with 0/0 (and any zero denominator) taken as 0: the supplement shows R_j = 0 there, so nothing is lost and no NaN appears.</summary>

@@ -50,7 +50,7 @@ public static class Propagation
         var layers = reports.ToImmutableArray();
         var consistency = new ConsistencyReport(f, Relevances.Sum(heatmap), layers.Sum(l => l.BiasRelevance),
             Relevances.NegativeMass(heatmap), Relevances.Minimum(heatmap), layers);
-        return new Explanation(Tensor.Own(network.InputShape, heatmap), f, k, outputs, [.. nodes], consistency);
+        return new Explanation(Tensor.Own(network.InputShape, heatmap), f, k, outputs, consistency) { Nodes = [.. nodes] };
     }
 
     private static (double[][] Lower, double BiasRelevance, string How) Redistribute(
@@ -96,7 +96,7 @@ public static class Propagation
         return parts;
     }
 
-    // R_i = x_i / Σ_{i' ∈ window} x_i' · R_k, summed over the windows that hold i (DTD.md §4).
+    // R_i = x_i / Σ_{i' ∈ window} x_i' · R_k, summed over the windows that hold i (docs/rules.md §4).
     private static double[] Proportional(Tensor x, ImmutableArray<ImmutableArray<int>> windows, double[] upper)
     {
         var lower = new double[x.Size];

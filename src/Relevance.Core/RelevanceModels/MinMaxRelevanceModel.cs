@@ -4,7 +4,7 @@ using Relevance.Reference;
 
 namespace Relevance.RelevanceModels;
 
-/// <summary>The min-max relevance model of §IV-A (DTD.md §4): R̂_k = Σ_{j ∈ k} y_j with y_j = max(0, Σ_i x_i v_ij + a_j)
+/// <summary>The min-max relevance model of §IV-A (docs/rules.md §4): R̂_k = Σ_{j ∈ k} y_j with y_j = max(0, Σ_i x_i v_ij + a_j)
 /// and the inhibitor a_j = min(0, Σ_l R_l v_lj + d_j) fed by top-down context R_l.</summary>
 /// <param name="Detectors">v_ij, inputs × neurons.</param>
 /// <param name="ContextWeights">v_lj, context × neurons.</param>

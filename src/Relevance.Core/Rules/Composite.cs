@@ -8,7 +8,7 @@ public abstract record Composite
 {
     private protected Composite() { }
 
-    /// <summary>The paper's training-free deep Taylor decomposition: z^B or w² on the first linear layer, z⁺ on every other (DTD.md §4–5).</summary>
+    /// <summary>The paper's training-free deep Taylor decomposition: z^B or w² on the first linear layer, z⁺ on every other (docs/rules.md §4–5).</summary>
     public static Composite TrainingFreeDtd(Rule firstLayer) =>
         firstLayer is ZBoxRule or WSquareRule
             ? new FirstLayerComposite(firstLayer, Rules.ZPlus)

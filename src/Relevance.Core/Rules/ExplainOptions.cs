@@ -3,7 +3,7 @@ namespace Relevance;
 /// <summary>How pooling layers redistribute relevance.</summary>
 public enum PoolingRedistribution
 {
-    /// <summary>R_j = x_j / Σ_j' x_j' · R_k over each window, max-pooling included: the paper's training-free derivation (DTD.md §4). The default.</summary>
+    /// <summary>R_j = x_j / Σ_j' x_j' · R_k over each window, max-pooling included: the paper's training-free derivation (docs/rules.md §4). The default.</summary>
     Proportional,
     /// <summary>Max-pooling gives all of R_k to the window's maximum (other toolboxes' common variant); other pools stay proportional.</summary>
     WinnerTakeAll,
@@ -12,7 +12,7 @@ public enum PoolingRedistribution
 /// <summary>What positive biases do in z⁺, z^B and αβ.</summary>
 public enum BiasTreatment
 {
-    /// <summary>Each positive bias is an extra neuron that takes relevance: max(0, b_j) joins the denominator (DTD.md §5). The default.</summary>
+    /// <summary>Each positive bias is an extra neuron that takes relevance: max(0, b_j) joins the denominator (docs/rules.md §5). The default.</summary>
     Neuron,
     /// <summary>Biases are not used by z⁺, z^B and αβ.</summary>
     Ignore,

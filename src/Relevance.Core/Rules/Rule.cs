@@ -1,7 +1,7 @@
 namespace Relevance;
 
 /// <summary>A relevance propagation rule for a linear layer (Dense or Conv2d): a closed hierarchy of records.</summary>
-/// <remarks>Each rule redistributes an upper neuron's relevance R_j to its inputs in proportion to q_ij (DTD.md §3 and §6).</remarks>
+/// <remarks>Each rule redistributes an upper neuron's relevance R_j to its inputs in proportion to q_ij (docs/rules.md §3 and §6).</remarks>
 public abstract record Rule
 {
     private protected Rule() { }
@@ -10,7 +10,7 @@ public abstract record Rule
     public abstract string Name { get; }
 }
 
-/// <summary>w²-rule: R_i = Σ_j w_ij² / Σ_i' w_i'j² · R_j (DTD.md §3).</summary>
+/// <summary>w²-rule: R_i = Σ_j w_ij² / Σ_i' w_i'j² · R_j (docs/rules.md §3).</summary>
 public sealed record WSquareRule : Rule
 {
     /// <inheritdoc />

@@ -46,7 +46,7 @@ public sealed record Preprocessing(int Width, int Height, ChannelOrder Order, do
         return this;
     }
 
-    /// <summary>The z^B box implied by the pixel range 0..255: l = (0 − μ)/σ and h = (255·scale − μ)/σ per element (DTD.md §3).</summary>
+    /// <summary>The z^B box implied by the pixel range 0..255: l = (0 − μ)/σ and h = (255·scale − μ)/σ per element (docs/rules.md §3).</summary>
     public (Tensor Low, Tensor High) Bounds()
     {
         var shape = Shape.Of(Channels, Height, Width);

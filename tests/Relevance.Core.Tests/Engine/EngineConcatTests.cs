@@ -65,6 +65,6 @@ public class EngineConcatTests
         var scale = Math.Max(1, reference.Data.Max(Math.Abs));
         Assert.All(reference.Data.Zip(gradient), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * scale, $"{p.First} vs {p.Second}"));
         // The explanation's forward pass sums some products in another order (W and W⁺ stacked): equal to float rounding.
-        Assert.All(engine.Forward(x2).Zip(engine.Explain(x2, ws).Outputs), p => Assert.Equal(p.First, p.Second, 1e-5f * Math.Max(1, Math.Abs(p.First))));
+        Assert.All(engine.Forward(x2).Zip(engine.Explain(x2, ws).Outputs.Data), p => Assert.Equal(p.First, p.Second, 1e-5 * Math.Max(1, Math.Abs(p.First))));
     }
 }

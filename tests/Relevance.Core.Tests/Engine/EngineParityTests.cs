@@ -39,7 +39,7 @@ public class EngineParityTests
         var scale = reference.Nodes.Select(n => n.Relevance.Data.Sum(Math.Abs)).Append(reference.Heatmap.Data.Sum(Math.Abs))
             .Append(Math.Abs(reference.Output)).Append(1).Max();
         scale *= scale / Math.Max(1, Math.Abs(reference.Output));
-        var worst = reference.Heatmap.Data.Zip(engine.Heatmap).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
+        var worst = reference.Heatmap.Data.Zip(engine.Heatmap.Data).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
         var layers = reference.Consistency.Layers.Zip(engine.Consistency.Layers)
             .Select(p => new[]
             {
@@ -273,7 +273,7 @@ public class EngineWinogradTests
         var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
         Assert.True(ok, why);
         var e = EngineNetwork.Compile(c.Network, composite).Explain([.. c.Input.Data.Select(v => (float)v)]);
-        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
+        Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 
     // Under global pooling the relevance reaching conv2 is ≥ 0, so αβ's two passes each meet one-signed ratios: their
@@ -302,7 +302,7 @@ public class EngineWinogradTests
         var e = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box)).Explain([.. c.Input.Data.Select(v => (float)v)]);
         Assert.True(e.Output > 0, $"f(x) = {e.Output}: the case should explain a positive output.");
         Assert.All(e.Consistency.Layers, l => Assert.True(l.Minimum >= 0, $"{l.Node}: minimum {l.Minimum}"));
-        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
+        Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 }
 
@@ -358,7 +358,7 @@ public class EngineBoxPairTests
         var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
         Assert.True(ok, why);
         var e = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box)).Explain([.. c.Input.Data.Select(v => (float)v)]);
-        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
+        Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 }
 

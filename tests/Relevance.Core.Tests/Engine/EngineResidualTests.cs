@@ -51,6 +51,6 @@ public class EngineResidualTests
         var (ok, why) = EngineParityTests.Agree(c, composite, ExplainOptions.Default);
         Assert.True(ok, why);
         var e = EngineNetwork.Compile(c.Network, composite).Explain([.. c.Input.Data.Select(v => (float)v)]);
-        Assert.All(e.Heatmap, v => Assert.True(v >= 0, $"heatmap value {v}"));
+        Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 }

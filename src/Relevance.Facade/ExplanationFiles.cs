@@ -1,0 +1,39 @@
+using Relevance.IO;
+
+namespace Relevance;
+
+/// <summary>Writes an explanation as files people open: the heatmap, the heatmap over the photo, and the relevance as .npy.</summary>
+/// <remarks>Each file is written atomically (a temporary file beside it, then a rename): a reader sees the old file or the new one.</remarks>
+public static class ExplanationFiles
+{
+    /// <summary>The heatmap as PNG: red positive, blue negative, white zero, symmetric about 0, channels summed.</summary>
+    public static void WriteHeatmapPng(this Explanation explanation, string path)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        using var bitmap = HeatmapImage.Render(explanation.Heatmap);
+        HeatmapImage.WritePng(path, bitmap);
+    }
+
+    /// <summary>The heatmap over the photo it explains (cropped and resized as the input was), as PNG.</summary>
+    /// <exception cref="ArgumentException">The heatmap is not an image's ([C, H, W]).</exception>
+    /// <exception cref="ImageFormatException">The photo cannot be decoded.</exception>
+    public static void WriteOverlayPng(this Explanation explanation, string path, string photo)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        var shape = explanation.Heatmap.Shape;
+        if (shape.Rank != 3) throw new ArgumentException($"An overlay needs an image's heatmap [C, H, W], not {shape}.", nameof(explanation));
+        using var picture = Images.Load(photo, shape[2], shape[1]);
+        using var over = HeatmapImage.Overlay(picture, explanation.Heatmap);
+        HeatmapImage.WritePng(path, over);
+    }
+
+    /// <summary>The relevance as a float32 .npy array with a batch axis of 1 before the input's shape.</summary>
+    public static void WriteNpy(this Explanation explanation, string path)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        var heatmap = explanation.Heatmap;
+        var values = new float[heatmap.Size];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)heatmap[i];
+        Npy.Write(path, [1, .. heatmap.Shape.Dims], values);
+    }
+}
