@@ -8,6 +8,7 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     ExplainCommand.Create(),
     DemoCommand.Create(),
     BenchCommand.Create(),
+    BenchCommand.Spin(),
     ReproduceCommand.Create(),
     EvaluateCommand.Create(),
 };

@@ -31,9 +31,6 @@ public static class ExplanationFiles
     public static void WriteNpy(this Explanation explanation, string path)
     {
         ArgumentNullException.ThrowIfNull(explanation);
-        var heatmap = explanation.Heatmap;
-        var values = new float[heatmap.Size];
-        for (var i = 0; i < values.Length; i++) values[i] = (float)heatmap[i];
-        Npy.Write(path, [1, .. heatmap.Shape.Dims], values);
+        Npy.Write(path, [1, .. explanation.Shape.Dims], explanation.HeatmapSingles());
     }
 }

@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using Google.Protobuf;
 using Onnx;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Relevance.Onnx;
 
@@ -20,27 +23,30 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ImmutableArray<
         var type = (TensorProto.Types.DataType)t.DataType;
         double[] values = type switch
         {
-            TensorProto.Types.DataType.Float => Raw(t, count, 4, b => BitConverter.ToSingle(b), where) ?? [.. t.FloatData.Select(v => (double)v)],
-            TensorProto.Types.DataType.Float16 => Raw(t, count, 2, b => (double)BitConverter.ToHalf(b), where)
+            TensorProto.Types.DataType.Float => Raw<float>(t, count, where) ?? [.. t.FloatData.Select(v => (double)v)],
+            TensorProto.Types.DataType.Float16 => Raw<Half>(t, count, where)
                 ?? [.. t.Int32Data.Select(v => (double)BitConverter.UInt16BitsToHalf((ushort)v))],
-            TensorProto.Types.DataType.Double => Raw(t, count, 8, b => BitConverter.ToDouble(b), where) ?? [.. t.DoubleData],
-            TensorProto.Types.DataType.Int64 => Raw(t, count, 8, b => BitConverter.ToInt64(b), where) ?? [.. t.Int64Data.Select(v => (double)v)],
-            TensorProto.Types.DataType.Int32 => Raw(t, count, 4, b => BitConverter.ToInt32(b), where) ?? [.. t.Int32Data.Select(v => (double)v)],
+            TensorProto.Types.DataType.Double => Raw<double>(t, count, where) ?? [.. t.DoubleData],
+            TensorProto.Types.DataType.Int64 => Raw<long>(t, count, where) ?? [.. t.Int64Data.Select(v => (double)v)],
+            TensorProto.Types.DataType.Int32 => Raw<int>(t, count, where) ?? [.. t.Int32Data.Select(v => (double)v)],
             _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64."),
         };
         if (values.LongLength != count)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.LongLength} values instead of {count}.");
-        return new ConstantTensor(dims, [.. values]);
+        return new ConstantTensor(dims, ImmutableCollectionsMarshal.AsImmutableArray(values));
     }
 
-    private static double[]? Raw(TensorProto t, long count, int width, Func<ReadOnlySpan<byte>, double> read, string where)
+    // Raw data is little-endian, as ONNX stores it and as every platform .NET runs on is.
+    private static double[]? Raw<T>(TensorProto t, long count, string where) where T : unmanaged, INumberBase<T>
     {
         if (t.RawData.IsEmpty) return null;
         var bytes = t.RawData.Span;
+        var width = Unsafe.SizeOf<T>();
         if (bytes.Length != count * width)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' has {bytes.Length} bytes of data; its shape needs {count * width}.");
         var values = new double[count];
-        for (var i = 0; i < values.Length; i++) values[i] = read(bytes.Slice(i * width, width));
+        var typed = MemoryMarshal.Cast<byte, T>(bytes);
+        for (var i = 0; i < values.Length; i++) values[i] = double.CreateTruncating(typed[i]);
         return values;
     }
 }

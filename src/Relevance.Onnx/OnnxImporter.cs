@@ -34,30 +34,45 @@ public sealed class OnnxImporter
     /// <exception cref="UnsupportedModelException">The model uses an operator or attribute that is not supported.</exception>
     public static ImportedModel Load(string path)
     {
-        byte[] bytes;
+        // Parsed from the file as it is read, so that its bytes are never held whole beside the decoded model.
+        Stream stream;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            stream = File.OpenRead(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelFormatException($"Cannot read the model '{path}': {e.Message}", e);
         }
-        return Load(bytes, Path.GetFileName(path));
+        using (stream)
+        {
+            if (stream.Length == 0) throw new ModelFormatException($"'{Path.GetFileName(path)}' is empty, not an ONNX model.");
+            return Parse(() => ModelProto.Parser.ParseFrom(stream), Path.GetFileName(path));
+        }
     }
 
     /// <summary>Imports a model from its bytes; <paramref name="name"/> is used in messages.</summary>
     public static ImportedModel Load(ReadOnlySpan<byte> bytes, string name = "model")
     {
         if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
+        var copy = bytes.ToArray();
+        return Parse(() => ModelProto.Parser.ParseFrom(copy), name);
+    }
+
+    private static ImportedModel Parse(Func<ModelProto> parse, string name)
+    {
         ModelProto model;
         try
         {
-            model = ModelProto.Parser.ParseFrom(bytes);
+            model = parse();
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or ArgumentException or InvalidOperationException)
         {
             throw new ModelFormatException($"'{name}' is not a readable ONNX model (corrupt or truncated protobuf): {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ModelFormatException($"Cannot read the model '{name}': {e.Message}", e);
         }
         if (model.Graph is null || model.Graph.Node.Count == 0)
             throw new ModelFormatException($"'{name}' has no graph: it is not an ONNX model, or it is truncated.");
@@ -95,7 +110,12 @@ public sealed class OnnxImporter
         if (_opset < 7 || _opset > 17)
             throw new UnsupportedModelException(name, "model", $"opset {_opset} is not supported (supported: 7–17).");
         var graph = model.Graph;
-        foreach (var init in graph.Initializer) _constants[init.Name] = ConstantTensor.From(init, $"initializer '{init.Name}'");
+        foreach (var init in graph.Initializer)
+        {
+            _constants[init.Name] = ConstantTensor.From(init, $"initializer '{init.Name}'");
+            // The decoded values are all that is needed: the raw bytes can go while the rest are decoded.
+            init.RawData = ByteString.Empty;
+        }
         var inputs = graph.Input.Where(i => !_constants.ContainsKey(i.Name)).ToList();
         if (inputs.Count != 1)
             throw new UnsupportedModelException(name, "model", $"the graph has {inputs.Count} non-constant inputs; exactly one (the image or vector to explain) is supported.");

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Immutable;
 using Onnx;
 
@@ -24,6 +25,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Unary(Layer layer)
     {
         if (Op is "Dropout" or "Identity") attributes.Only("ratio", "is_test", "seed", "training_mode");
+        // PyTorch's exporter passes initializers shared by several layers through Identity: the output is the same constant.
+        if (Op == "Identity" && importer.IsConstant(In(0)))
+        {
+            importer.SetConstant(Output, Const(0));
+            return;
+        }
         Emit(layer, Graph(0).Node);
     }
 
@@ -127,10 +134,17 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var alpha = attributes.Float("alpha", 1);
         var beta = attributes.Float("beta", 1);
         var w = new double[k * m];
-        for (var i = 0; i < k; i++)
-            for (var j = 0; j < m; j++) w[i * m + j] = alpha * (transposed ? b.Values[j * k + i] : b.Values[i * m + j]);
+        var values = b.Values.AsSpan();
+        if (!transposed)
+            for (var i = 0; i < w.Length; i++) w[i] = alpha * values[i];
+        else
+            // B is [m×k]; W = αBᵀ in tiles, so that both matrices are read and written along cache lines.
+            for (var j0 = 0; j0 < m; j0 += 64)
+                for (var i0 = 0; i0 < k; i0 += 64)
+                    for (var j = j0; j < Math.Min(m, j0 + 64); j++)
+                        for (var i = i0; i < Math.Min(k, i0 + 64); i++) w[i * m + j] = alpha * values[j * k + i];
         var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
-        Emit(new Dense(k, m, [.. w], bias), x);
+        Emit(new Dense(k, m, ImmutableCollectionsMarshal.AsImmutableArray(w), bias), x);
     }
 
     public void MatMul()

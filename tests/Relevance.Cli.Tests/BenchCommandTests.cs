@@ -19,6 +19,38 @@ public partial class BenchCommandTests
         // The ratio's size is the benchmark's business (a shared machine can stall any one call): here only its quartiles'
         // order is held.
         Assert.True(At("ratio") > 0 && At("low") <= At("ratio") && At("ratio") <= At("high"), r.Out);
+        Assert.Matches(@"mnist-8\.onnx: load [\d.]+ s, compile [\d.]+ s; peak memory after loading \d+ MiB", r.Out);
+    }
+
+    [Fact]
+    public void Latency_under_a_busy_core_prints_percentiles_and_stops_the_busy_process()
+    {
+        var r = Cli.Run("bench", Mnist, "--latency", "50", "--busy-core");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var m = Latency().Match(r.Out);
+        Assert.True(m.Success, r.Out);
+        double At(string group) => double.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+        Assert.True(0 < At("median") && At("median") <= At("p99") && At("p99") <= At("max"), r.Out);
+        // The spinning process was killed with the command: none is left running.
+        Assert.DoesNotContain(System.Diagnostics.Process.GetProcessesByName("dotnet"), p => SafeCommandLine(p).Contains("relevance.dll spin", StringComparison.Ordinal));
+        Assert.Equal(2, Cli.Run("bench", Mnist, "--busy-core").ExitCode);
+    }
+
+    // The command line of a process, where the system shows it (Linux); empty elsewhere.
+    private static string SafeCommandLine(System.Diagnostics.Process p)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{p.Id}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     [Theory]
@@ -33,4 +65,7 @@ public partial class BenchCommandTests
 
     [GeneratedRegex(@"forward (?<forward>[\d.]+) ms, explain (?<explain>[\d.]+) ms .*explain/forward (?<ratio>[\d.]+) \(median of the pairs' ratios; quartiles (?<low>[\d.]+)–(?<high>[\d.]+)\)")]
     private static partial Regex Line();
+
+    [GeneratedRegex(@"median (?<median>[\d.]+) ms, p99 (?<p99>[\d.]+) ms, max (?<max>[\d.]+) ms, p99/median [\d.]+")]
+    private static partial Regex Latency();
 }

@@ -55,4 +55,16 @@ public class OperatorParityTests
         b.Node("Flatten", ["x"], "f").Node("MatMul", ["f", w], "m").Node("Add", ["m", bias], "y");
         AssertParity(b.Save("y", 9, 1, 4));
     }
+
+    [Fact]
+    public void Weights_shared_through_identity_as_pytorch_exports_them()
+    {
+        // torch.onnx passes an initializer used by two layers (here one convolution's weights) through Identity nodes.
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        var w = b.Weights("w", 2, 2, 3, 3);
+        b.Node("Identity", [w], "w_a").Node("Identity", ["w_a"], "w_b")
+            .Node("Conv", ["x", "w_a"], "c1", Ints("pads", 1, 1, 1, 1)).Node("Relu", ["c1"], "r")
+            .Node("Conv", ["r", "w_b"], "c2", Ints("pads", 1, 1, 1, 1));
+        AssertParity(b.Save("c2", 13, 1, 2, 5, 5));
+    }
 }

@@ -15,20 +15,52 @@ internal static class BenchCommand
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var batch = new Option<int>("--batch") { Description = "Inputs per call.", DefaultValueFactory = _ => 1 };
         var repeats = new Option<int>("--repeats") { Description = "Timed pairs of a forward pass and an explanation (each right after an untimed call of its kind; medians are reported), after 1.5 s of untimed pairs.", DefaultValueFactory = _ => 11 };
-        var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio and peak memory.")
+        var latency = new Option<int>("--latency") { Description = "Instead of pairs, time this many single explanations one after another and print their median, 99th percentile and maximum." };
+        var busy = new Option<bool>("--busy-core") { Description = "With --latency: keep one core busy with a second process meanwhile, as a loaded machine would." };
+        var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
-            model, batch, repeats,
+            model, batch, repeats, latency, busy,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy)));
         return command;
     }
 
-    private static int Run(string path, int batch, int repeats)
+    /// <summary>The hidden command a busy core runs: it spins until it is killed.</summary>
+    public static Command Spin()
     {
-        if (batch <= 0 || repeats <= 0) throw new UsageException("--batch and --repeats must be positive.");
+        var parent = new Argument<int>("PARENT") { Description = "The process whose end ends the spinning." };
+        var command = new Command("spin", "Keep one core busy until killed or until the parent process ends (for bench --busy-core).") { Hidden = true, Arguments = { parent } };
+        command.SetAction(parse =>
+        {
+            // Checks about every 50 ms that the bench is still there, so that no spinner outlives it (Ctrl-C, a crash).
+            using var owner = Process.GetProcessById(parse.GetValue(parent));
+            var (x, clock) = (1UL, Stopwatch.StartNew());
+            while (true)
+            {
+                x = x * 6364136223846793005UL + 1442695040888963407UL;
+                if ((x & 0xFFFF) != 0 || clock.ElapsedMilliseconds < 50) continue;
+                if (owner.HasExited) return ExitCodes.Success;
+                clock.Restart();
+            }
+        });
+        return command;
+    }
+
+    private static int Run(string path, int batch, int repeats, int latency, bool busy)
+    {
+        if (batch <= 0 || repeats <= 0 || latency < 0) throw new UsageException("--batch and --repeats must be positive, --latency not negative.");
+        if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
+        var clock = Stopwatch.StartNew();
         var model = OnnxImporter.Load(path);
+        var load = clock.Elapsed.TotalSeconds;
+        clock.Restart();
         var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(Rules.WSquare));
-        var size = model.Network.InputShape.Size;
+        var compile = clock.Elapsed.TotalSeconds;
+        model = null;
+        var loaded = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}: load {load:F2} s, compile {compile:F2} s; peak memory after loading {loaded} MiB"));
+        if (latency > 0) return Latency(path, engine, latency, busy);
+        var size = engine.Network.InputShape.Size;
         var rng = new Random(0);
         var inputs = Enumerable.Range(0, batch * size).Select(_ => (float)rng.NextDouble()).ToArray();
         var workspaces = Enumerable.Range(0, Math.Min(batch, Environment.ProcessorCount)).Select(_ => engine.CreateWorkspace()).ToArray();
@@ -64,5 +96,47 @@ internal static class BenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Path.GetFileName(path)}  batch {batch}: forward {times.FirstMedian:F2} ms, explain {times.SecondMedian:F2} ms (forward included; medians of {repeats}), explain/forward {times.RatioMedian:F2} (median of the pairs' ratios; quartiles {low:F2}–{high:F2}); peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
         return ExitCodes.Success;
+    }
+
+    private static int Latency(string path, EngineNetwork engine, int count, bool busy)
+    {
+        var rng = new Random(0);
+        var input = Enumerable.Range(0, engine.Network.InputShape.Size).Select(_ => (float)rng.NextDouble()).ToArray();
+        var ws = engine.CreateWorkspace();
+        using var spinner = busy ? StartSpinner() : null;
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 1.5;) engine.Explain(input, ws);
+        var times = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            engine.Explain(input, ws);
+            times[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double At(double q) => times[Math.Min(count - 1, (int)Math.Ceiling(q * count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(path)}  {count} explanations one by one{(busy ? ", one core busy with another process" : "")}: median {At(0.5):F3} ms, p99 {At(0.99):F3} ms, max {times[^1]:F3} ms, p99/median {At(0.99) / At(0.5):F2}"));
+        return ExitCodes.Success;
+    }
+
+    // A second process of this program that spins on one core until disposed.
+    private static Spinner StartSpinner()
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("The program's path is unknown.");
+        var start = new ProcessStartInfo(host) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        start.ArgumentList.Add("spin");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        return new Spinner(Process.Start(start) ?? throw new InvalidOperationException("The busy process did not start."));
+    }
+
+    private sealed class Spinner(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            process.Kill();
+            process.WaitForExit();
+            process.Dispose();
+        }
     }
 }

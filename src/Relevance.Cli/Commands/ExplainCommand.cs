@@ -56,7 +56,7 @@ internal static class ExplainCommand
         var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;
 
-        if (r.Out is not null) Npy.Write(r.Out, [.. input.StoredShape], [.. results.SelectMany(e => e.Heatmap.Data.Select(v => (float)v))]);
+        if (r.Out is not null) Npy.Write(r.Out, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())]);
         if (r.Heatmap is not null) results[0].WriteHeatmapPng(r.Heatmap);
         if (r.Overlay is not null)
         {

@@ -128,7 +128,7 @@ public sealed class EngineNetwork
         var heatmap = ws.Heatmap;
         var map = Relevances.Measure(heatmap);
         var consistency = new ConsistencyReport(f, map.Sum, layers.Sum(l => l.BiasRelevance), map.NegativeMass, map.Minimum, layers);
-        return new Explanation(Widen(Network.InputShape, heatmap), f, k, Widen(Network.ShapeOf(Network.Output), outputs), consistency);
+        return new Explanation(Network.InputShape, [.. heatmap], f, k, Widen(Network.ShapeOf(Network.Output), outputs), consistency);
     }
 
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
@@ -262,11 +262,11 @@ public sealed class EngineNetwork
         upper.Slice(offset, lower.Length).CopyTo(lower);
     }
 
-    // Float32 values as the double-precision tensor of an explanation (exactly: every float is a double).
+    // Float32 values as a double-precision tensor (exactly: every float is a double).
     private static Tensor Widen(Shape shape, ReadOnlySpan<float> values)
     {
         var data = new double[values.Length];
-        TensorPrimitives.ConvertChecked<float, double>(values, data);
+        for (var i = 0; i < values.Length; i++) data[i] = values[i];
         return Tensor.Own(shape, data);
     }
 

@@ -11,26 +11,11 @@ namespace Relevance.Engine;
 /// the caller runs both parts itself.</remarks>
 internal static class Workers
 {
-    // The calling thread's limit on cores (0: none), set for the length of an engine call by Limit.
-    [ThreadStatic] private static int _limit;
-
-    /// <summary>The number of cores a kernel called on this thread may use: the processor count, or less inside <see cref="Limit"/>.</summary>
-    public static int Count => _limit > 0 ? Math.Min(_limit, Environment.ProcessorCount) : Environment.ProcessorCount;
+    /// <summary>The number of cores a kernel called on this thread may use (see <see cref="Parallelism"/>).</summary>
+    public static int Count => Parallelism.Cores;
 
     /// <summary>Limits the cores of the kernels this thread calls until the scope is disposed (0: no limit).</summary>
-    public static Scope Limit(int cores)
-    {
-        var previous = _limit;
-        _limit = cores;
-        return new Scope(previous);
-    }
-
-    /// <summary>Restores the previous limit.</summary>
-    public readonly struct Scope(int previous) : IDisposable
-    {
-        /// <inheritdoc />
-        public void Dispose() => _limit = previous;
-    }
+    public static Parallelism.Scope Limit(int cores) => Parallelism.Limit(cores);
 
     /// <summary>Runs body(w) for every part w in [0, parts), in parallel.</summary>
     public static void For(int parts, Action<int> body)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace Relevance.Kernels;
@@ -17,7 +18,11 @@ public abstract class RowJob
 /// reading the same half of a layer's weights: a 1568×400 layer (2.5 MB) does not fit one core's L2, but its halves fit
 /// two (measured: 111 µs for the whole backward product on one core, 33 µs for a half, 65 µs split). The helper spins
 /// about a millisecond for the next job, then sleeps. When it is busy (another thread is explaining) or there is one core,
-/// the caller runs every row itself. Rows are independent, so the result does not depend on the split.</remarks>
+/// the caller runs every row itself; and when the caller finishes its half before the helper has started the other — the
+/// helper asleep, or waiting for a core another process holds —, the caller claims that half and runs it too, rather than
+/// wait a scheduler's time slice for the helper. When the helper started its half and then lost its core — the caller
+/// waited for it longer than its own half took, and more than <see cref="LateWait"/>, so the split was slower than no
+/// split —, the machine is busy: jobs run on the caller alone for <see cref="Backoff"/>, then splitting is tried again. Rows are independent, so the result does not depend on the split.</remarks>
 public static class HelperThread
 {
     private const int SpinsBeforeSleep = 2000;
@@ -25,15 +30,24 @@ public static class HelperThread
     private static readonly Lock StartLock = new();
     private static Thread? _thread;
     private static RowJob? _job;
-    private static int _from, _to, _busy, _posted, _finished;
+    private static int _from, _to, _busy, _posted, _claimed, _finished;
     private static ExceptionDispatchInfo? _error;
+    // Until this timestamp (Stopwatch ticks) every job runs on the caller alone.
+    private static long _aloneUntil;
+
+    /// <summary>A wait for the helper longer than this means it lost its core mid-job.</summary>
+    private static readonly long LateWait = Stopwatch.Frequency / 1000;
+
+    /// <summary>How long jobs run on the caller alone after the helper was late.</summary>
+    private static readonly long Backoff = Stopwatch.Frequency / 20;
 
     /// <summary>Runs the job's rows, split in two when it has at least <paramref name="minimumRowsToSplit"/> rows.</summary>
     public static void Run(RowJob job, int minimumRowsToSplit = 64)
     {
         ArgumentNullException.ThrowIfNull(job);
         var rows = job.Rows;
-        if (Engine.Workers.Count < 2 || rows < minimumRowsToSplit || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (Parallelism.Cores < 2 || rows < minimumRowsToSplit || Stopwatch.GetTimestamp() < Volatile.Read(ref _aloneUntil)
+            || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             job.Run(0, rows);
             return;
@@ -46,15 +60,25 @@ public static class HelperThread
             // A full fence between posting and waking, and between the helper's reset and its check: no post is missed.
             var generation = Interlocked.Increment(ref _posted);
             Wake.Set();
+            var (second, started) = (false, Stopwatch.GetTimestamp());
             try
             {
                 job.Run(0, half);
             }
             finally
             {
-                // Even when the caller's half throws, the helper's half finishes before the job is released.
-                while (Volatile.Read(ref _finished) != generation) Thread.SpinWait(10);
+                // Each post's second half is claimed once, by the helper or here; even when the caller's half throws, the
+                // helper's half finishes (or is never started) before the job is released.
+                if (Interlocked.CompareExchange(ref _claimed, generation, generation - 1) == generation - 1) second = true;
+                else
+                {
+                    var (wait, since) = (new SpinWait(), Stopwatch.GetTimestamp());
+                    while (Volatile.Read(ref _finished) != generation) wait.SpinOnce(sleep1Threshold: -1);
+                    var now = Stopwatch.GetTimestamp();
+                    if (now - since > LateWait && now - since > since - started) Volatile.Write(ref _aloneUntil, now + Backoff);
+                }
             }
+            if (second) job.Run(half, rows);
             _error?.Throw();
         }
         finally
@@ -94,6 +118,8 @@ public static class HelperThread
                 spins = 0;
             }
             seen = Volatile.Read(ref _posted);
+            // The caller may have claimed this half already (it finished its own first); then there is nothing to do.
+            if (Interlocked.CompareExchange(ref _claimed, seen, seen - 1) != seen - 1) continue;
             try
             {
                 _job!.Run(_from, _to);

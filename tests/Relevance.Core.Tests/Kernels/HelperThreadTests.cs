@@ -55,4 +55,42 @@ public class HelperThreadTests
             if (to == Rows) throw new InvalidOperationException("the second half fails");
         }
     }
+
+    private sealed class ThreadJob(int rows) : RowJob
+    {
+        public readonly int[] Threads = new int[rows];
+        public override int Rows => rows;
+        public override void Run(int from, int to)
+        {
+            for (var i = from; i < to; i++) Threads[i] = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    [Fact]
+    public void With_one_core_every_row_runs_on_the_caller_and_the_limit_is_restored()
+    {
+        var job = new ThreadJob(4000);
+        using (Parallelism.Limit(1))
+        {
+            Assert.Equal(1, Parallelism.Cores);
+            HelperThread.Run(job);
+        }
+        Assert.All(job.Threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t));
+        Assert.Equal(Environment.ProcessorCount, Parallelism.Cores);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.Limit(-1));
+    }
+
+    [Fact]
+    public void Rows_run_once_whoever_takes_the_second_half_and_when_the_helper_sleeps_between_jobs()
+    {
+        // The caller's half is empty work, so it finishes first and takes the second half whenever the helper has not started
+        // it yet — always after a pause long enough for the helper to have gone to sleep.
+        for (var round = 0; round < 30; round++)
+        {
+            var job = new CountingJob(130);
+            HelperThread.Run(job);
+            Assert.All(job.Visits, v => Assert.Equal(1, v));
+            if (round % 3 == 0) Thread.Sleep(5);
+        }
+    }
 }
