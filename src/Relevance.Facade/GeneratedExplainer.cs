@@ -66,7 +66,14 @@ public static class GeneratedExplainer
     }
 
     /// <summary>Binds the weights of an ONNX model (e.g. one trained in PyTorch, or saved by <c>relevance reproduce</c>) to the declared network.</summary>
-    /// <exception cref="NetworkException">The model's Dense/Conv2d layers do not match the declaration.</exception>
-    public static GeneratedExplainer<TNet> Load<TNet>(string onnxPath) where TNet : class, INetworkKernel<TNet> =>
-        For(TNet.FromNetwork(Canonizers.Canonize(Onnx.OnnxImporter.Load(onnxPath).Network)));
+    /// <remarks>The whole architecture is checked, not only the weights' sizes: the declared network with the bound weights
+    /// must compute what the model computes, or the model is refused with both architectures listed.</remarks>
+    /// <exception cref="NetworkException">The model's layers do not match the declaration; the message lists both.</exception>
+    public static GeneratedExplainer<TNet> Load<TNet>(string onnxPath) where TNet : class, INetworkKernel<TNet>
+    {
+        var model = Canonizers.Canonize(Onnx.OnnxImporter.Load(onnxPath).Network);
+        var bound = TNet.FromNetwork(model);
+        Architecture.RequireSameFunction(bound.ToNetwork(), model, typeof(TNet).Name, Path.GetFileName(onnxPath));
+        return For(bound);
+    }
 }

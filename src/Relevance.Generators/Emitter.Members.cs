@@ -58,8 +58,10 @@ internal static partial class Emitter
         foreach (var l in linear)
         {
             var n = l.Index;
-            var (weights, outs) = l.Kind == LayerKind.Dense ? ($"L{n}In * L{n}Out", $"L{n}Out") : ($"G{n}.M * G{n}.K", $"G{n}.M");
-            w.Line($"var p{n} = {K}.Weights.Check({Literals.String(l.Name)}, parameters[{l.Linear}], {weights}, {outs}, global::Relevance.Declarations.BiasConstraint.{l.Bias});");
+            var (weights, outs, dims) = l.Kind == LayerKind.Dense
+                ? ($"L{n}In * L{n}Out", $"L{n}Out", $"[L{n}In, L{n}Out]")
+                : ($"G{n}.M * G{n}.K", $"G{n}.M", $"[G{n}.M, {l.InShape[0]}, {l.Kernel}, {l.Kernel}]");
+            w.Line($"var p{n} = {K}.Weights.Check({Literals.String(l.Name)}, parameters[{l.Linear}], {weights}, {outs}, global::Relevance.Declarations.BiasConstraint.{l.Bias}, {dims});");
             w.Line($"W{n} = p{n}.Weights;");
             w.Line($"B{n} = p{n}.Bias;");
             if (ShiftsInput(l, plan)) w.Line($"BL{n} = {K}.DenseKernel.ShiftedBias(B{n}, W{n}, L{n}In, L{n}Out, Low);");

@@ -44,4 +44,31 @@ public class FacadeTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_model_with_the_declared_weights_but_another_architecture_is_refused_with_both_listed()
+    {
+        // The same two Dense layers, but without the ReLU between the first and the sum-pooling: sizes alone cannot tell.
+        var declared = RandomNetworks.Bind<TwoLayerDetector>(new Random(7), nonPositiveBias: true).ToNetwork();
+        var relu = declared.Nodes.First(n => n.Layer is ReLU);
+        var rewired = declared.Nodes.Where(n => n != relu)
+            .Select(n => n with { Inputs = [.. n.Inputs.Select(i => i == relu.Name ? relu.Inputs[0] : i)] });
+        var other = new Network(declared.InputShape, [.. rewired], declared.Output);
+        var path = Path.Combine(Path.GetTempPath(), $"two-layer-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            File.WriteAllBytes(path, Onnx.OnnxExporter.Export(other));
+            var e = Assert.Throws<NetworkException>(() => GeneratedExplainer.Load<TwoLayerDetector>(path));
+            Assert.Contains("TwoLayerDetector does not compute what", e.Message);
+            Assert.Contains("declared (TwoLayerDetector):", e.Message);
+            Assert.Contains("model (", e.Message);
+            // The declaration's listing has the ReLU the model lacks.
+            var (mine, theirs) = (e.Message.Split("model (")[0], e.Message.Split("model (")[1]);
+            Assert.Equal(mine.Split('\n').Count(l => l.Contains("ReLU")), theirs.Split('\n').Count(l => l.Contains("ReLU")) + 1);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

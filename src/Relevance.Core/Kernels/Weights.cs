@@ -65,13 +65,22 @@ public static class Weights
         return s;
     }
 
-    /// <summary>A bound layer's parameters, checked: lengths, finiteness and the declared bias constraint.</summary>
-    /// <exception cref="ArgumentException">A length differs from the declaration, a value is NaN/∞, or the bias breaks its constraint.</exception>
-    public static LayerParameters Check(string layer, LayerParameters p, int weights, int bias, Declarations.BiasConstraint constraint)
+    /// <summary>A bound layer's parameters, checked: lengths, the weights' dimensions when they were given, finiteness and the declared bias constraint.</summary>
+    /// <param name="layer">The layer's name, for messages.</param>
+    /// <param name="p">The parameters given.</param>
+    /// <param name="weights">The declared number of weights.</param>
+    /// <param name="bias">The declared number of biases.</param>
+    /// <param name="constraint">The declared bias constraint.</param>
+    /// <param name="dims">The declared weight dimensions: Dense [inputs, outputs], Conv2d [out, in, kh, kw].</param>
+    /// <exception cref="ArgumentException">A length or dimension differs from the declaration, a value is NaN/∞, or the bias breaks its constraint.</exception>
+    public static LayerParameters Check(string layer, LayerParameters p, int weights, int bias, Declarations.BiasConstraint constraint, ReadOnlySpan<int> dims = default)
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(p.Weights);
         ArgumentNullException.ThrowIfNull(p.Bias);
+        if (!p.Dims.IsDefaultOrEmpty && !dims.IsEmpty && !p.Dims.AsSpan().SequenceEqual(dims))
+            throw new ArgumentException($"Layer '{layer}': the declaration needs weights of dimensions [{string.Join("×", dims.ToArray())}], got [{string.Join("×", p.Dims)}]"
+                + (p.Dims.Length == 2 && dims.Length == 2 && p.Dims[0] == dims[1] && p.Dims[1] == dims[0] ? " (transposed: give WeightLayout.OutputsByInputs for [out, in] matrices)." : "."));
         if (p.Weights.Length != weights)
             throw new ArgumentException($"Layer '{layer}': the declaration needs {weights} weights, got {p.Weights.Length}.");
         var expectedBias = constraint == Declarations.BiasConstraint.None ? 0 : bias;

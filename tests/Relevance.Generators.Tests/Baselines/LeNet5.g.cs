@@ -85,30 +85,30 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         {
             if (parameters.Length != LinearCount)
                 throw new global::System.ArgumentException($"LeNet5 binds {LinearCount} Dense/Conv2d layers, got {parameters.Length}.", nameof(parameters));
-            var p0 = global::Relevance.Kernels.Weights.Check("Conv2d0", parameters[0], G0.M * G0.K, G0.M, global::Relevance.Declarations.BiasConstraint.Any);
+            var p0 = global::Relevance.Kernels.Weights.Check("Conv2d0", parameters[0], G0.M * G0.K, G0.M, global::Relevance.Declarations.BiasConstraint.Any, [G0.M, 1, 5, 5]);
             W0 = p0.Weights;
             B0 = p0.Bias;
             VT0 = global::Relevance.Kernels.Weights.Transpose(W0, G0.M, G0.K);
             VPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(W0), G0.M, G0.K);
             C0 = global::Relevance.Kernels.ConvKernel.PositionSums(G0, global::Relevance.Kernels.Weights.Map(W0, static w => w > 0 ? Low * w : High * w));
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
-            var p3 = global::Relevance.Kernels.Weights.Check("Conv2d3", parameters[1], G3.M * G3.K, G3.M, global::Relevance.Declarations.BiasConstraint.Any);
+            var p3 = global::Relevance.Kernels.Weights.Check("Conv2d3", parameters[1], G3.M * G3.K, G3.M, global::Relevance.Declarations.BiasConstraint.Any, [G3.M, 6, 5, 5]);
             W3 = p3.Weights;
             B3 = p3.Bias;
             VP3 = global::Relevance.Kernels.Weights.Positive(W3);
             VPT3 = global::Relevance.Kernels.Weights.Transpose(VP3, G3.M, G3.K);
             BN3 = global::Relevance.Kernels.Weights.Positive(B3);
-            var p7 = global::Relevance.Kernels.Weights.Check("Dense7", parameters[2], L7In * L7Out, L7Out, global::Relevance.Declarations.BiasConstraint.Any);
+            var p7 = global::Relevance.Kernels.Weights.Check("Dense7", parameters[2], L7In * L7Out, L7Out, global::Relevance.Declarations.BiasConstraint.Any, [L7In, L7Out]);
             W7 = p7.Weights;
             B7 = p7.Bias;
             WP7 = global::Relevance.Kernels.Weights.Positive(W7);
             BN7 = global::Relevance.Kernels.Weights.Positive(B7);
-            var p9 = global::Relevance.Kernels.Weights.Check("Dense9", parameters[3], L9In * L9Out, L9Out, global::Relevance.Declarations.BiasConstraint.Any);
+            var p9 = global::Relevance.Kernels.Weights.Check("Dense9", parameters[3], L9In * L9Out, L9Out, global::Relevance.Declarations.BiasConstraint.Any, [L9In, L9Out]);
             W9 = p9.Weights;
             B9 = p9.Bias;
             WP9 = global::Relevance.Kernels.Weights.Positive(W9);
             BN9 = global::Relevance.Kernels.Weights.Positive(B9);
-            var p11 = global::Relevance.Kernels.Weights.Check("Dense11", parameters[4], L11In * L11Out, L11Out, global::Relevance.Declarations.BiasConstraint.Any);
+            var p11 = global::Relevance.Kernels.Weights.Check("Dense11", parameters[4], L11In * L11Out, L11Out, global::Relevance.Declarations.BiasConstraint.Any, [L11In, L11Out]);
             W11 = p11.Weights;
             B11 = p11.Bias;
             WP11 = global::Relevance.Kernels.Weights.Positive(W11);

@@ -53,7 +53,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         {
             if (parameters.Length != LinearCount)
                 throw new global::System.ArgumentException($"OneLayerDetector binds {LinearCount} Dense/Conv2d layers, got {parameters.Length}.", nameof(parameters));
-            var p0 = global::Relevance.Kernels.Weights.Check("Dense0", parameters[0], L0In * L0Out, L0Out, global::Relevance.Declarations.BiasConstraint.NonPositive);
+            var p0 = global::Relevance.Kernels.Weights.Check("Dense0", parameters[0], L0In * L0Out, L0Out, global::Relevance.Declarations.BiasConstraint.NonPositive, [L0In, L0Out]);
             W0 = p0.Weights;
             B0 = p0.Bias;
             BL0 = global::Relevance.Kernels.DenseKernel.ShiftedBias(B0, W0, L0In, L0Out, Low);

@@ -79,26 +79,26 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         {
             if (parameters.Length != LinearCount)
                 throw new global::System.ArgumentException($"ResidualCnn binds {LinearCount} Dense/Conv2d layers, got {parameters.Length}.", nameof(parameters));
-            var p0 = global::Relevance.Kernels.Weights.Check("Conv2d0", parameters[0], G0.M * G0.K, G0.M, global::Relevance.Declarations.BiasConstraint.Any);
+            var p0 = global::Relevance.Kernels.Weights.Check("Conv2d0", parameters[0], G0.M * G0.K, G0.M, global::Relevance.Declarations.BiasConstraint.Any, [G0.M, 1, 3, 3]);
             W0 = p0.Weights;
             B0 = p0.Bias;
             VT0 = global::Relevance.Kernels.Weights.Transpose(W0, G0.M, G0.K);
             VPT0 = global::Relevance.Kernels.Weights.Transpose(global::Relevance.Kernels.Weights.Positive(W0), G0.M, G0.K);
             C0 = global::Relevance.Kernels.ConvKernel.PositionSums(G0, global::Relevance.Kernels.Weights.Map(W0, static w => w > 0 ? Low * w : High * w));
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
-            var p2 = global::Relevance.Kernels.Weights.Check("Conv2d2", parameters[1], G2.M * G2.K, G2.M, global::Relevance.Declarations.BiasConstraint.Any);
+            var p2 = global::Relevance.Kernels.Weights.Check("Conv2d2", parameters[1], G2.M * G2.K, G2.M, global::Relevance.Declarations.BiasConstraint.Any, [G2.M, 8, 3, 3]);
             W2 = p2.Weights;
             B2 = p2.Bias;
             VP2 = global::Relevance.Kernels.Weights.Positive(W2);
             VPT2 = global::Relevance.Kernels.Weights.Transpose(VP2, G2.M, G2.K);
             BN2 = global::Relevance.Kernels.Weights.Positive(B2);
-            var p4 = global::Relevance.Kernels.Weights.Check("Conv2d4", parameters[2], G4.M * G4.K, G4.M, global::Relevance.Declarations.BiasConstraint.Any);
+            var p4 = global::Relevance.Kernels.Weights.Check("Conv2d4", parameters[2], G4.M * G4.K, G4.M, global::Relevance.Declarations.BiasConstraint.Any, [G4.M, 8, 3, 3]);
             W4 = p4.Weights;
             B4 = p4.Bias;
             VP4 = global::Relevance.Kernels.Weights.Positive(W4);
             VPT4 = global::Relevance.Kernels.Weights.Transpose(VP4, G4.M, G4.K);
             BN4 = global::Relevance.Kernels.Weights.Positive(B4);
-            var p9 = global::Relevance.Kernels.Weights.Check("Dense9", parameters[3], L9In * L9Out, L9Out, global::Relevance.Declarations.BiasConstraint.Any);
+            var p9 = global::Relevance.Kernels.Weights.Check("Dense9", parameters[3], L9In * L9Out, L9Out, global::Relevance.Declarations.BiasConstraint.Any, [L9In, L9Out]);
             W9 = p9.Weights;
             B9 = p9.Bias;
             WP9 = global::Relevance.Kernels.Weights.Positive(W9);

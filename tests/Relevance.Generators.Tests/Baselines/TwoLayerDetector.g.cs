@@ -62,14 +62,14 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         {
             if (parameters.Length != LinearCount)
                 throw new global::System.ArgumentException($"TwoLayerDetector binds {LinearCount} Dense/Conv2d layers, got {parameters.Length}.", nameof(parameters));
-            var p0 = global::Relevance.Kernels.Weights.Check("Dense0", parameters[0], L0In * L0Out, L0Out, global::Relevance.Declarations.BiasConstraint.NonPositive);
+            var p0 = global::Relevance.Kernels.Weights.Check("Dense0", parameters[0], L0In * L0Out, L0Out, global::Relevance.Declarations.BiasConstraint.NonPositive, [L0In, L0Out]);
             W0 = p0.Weights;
             B0 = p0.Bias;
             BL0 = global::Relevance.Kernels.DenseKernel.ShiftedBias(B0, W0, L0In, L0Out, Low);
             C0 = global::Relevance.Kernels.DenseKernel.ColumnSums(W0, L0In, L0Out, static w => w > 0 ? Low * w : High * w);
             BN0 = global::Relevance.Kernels.Weights.Positive(B0);
             WT0 = global::Relevance.Kernels.Weights.Transpose(W0, L0In, L0Out);
-            var p3 = global::Relevance.Kernels.Weights.Check("Dense3", parameters[1], L3In * L3Out, L3Out, global::Relevance.Declarations.BiasConstraint.NonPositive);
+            var p3 = global::Relevance.Kernels.Weights.Check("Dense3", parameters[1], L3In * L3Out, L3Out, global::Relevance.Declarations.BiasConstraint.NonPositive, [L3In, L3Out]);
             W3 = p3.Weights;
             B3 = p3.Bias;
             WP3 = global::Relevance.Kernels.Weights.Positive(W3);
