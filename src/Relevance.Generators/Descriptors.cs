@@ -50,8 +50,18 @@ internal static class Descriptors
         "{0}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor NotConstructible = new(
+        "RLV009", "A network record must be constructible by the generated code",
+        "Network '{0}' is {1}; the generated code creates instances through a constructor of its own, so declare it as a non-abstract 'partial record {0};' without a parameter list",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor MemberClash = new(
+        "RLV010", "A member clashes with a generated member",
+        "'{0}' declares a member named '{1}', which the generated explainer declares too; rename it",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All =
-        [NotPartialRecord, EmptyNetwork, ShapeMismatch, NegativeInput, MissingBounds, InvalidBounds, Unsupported, InvalidArgument];
+        [NotPartialRecord, EmptyNetwork, ShapeMismatch, NegativeInput, MissingBounds, InvalidBounds, Unsupported, InvalidArgument, NotConstructible, MemberClash];
 
     public static DiagnosticDescriptor ById(string id) =>
         All.FirstOrDefault(d => d.Id == id) ?? throw new ArgumentException("Unknown diagnostic " + id);

@@ -101,7 +101,7 @@ internal static partial class Emitter
         w.Line("var tw = _transposed ??= new TransposedWeights(_p);");
         w.Line("RunForwardBatch(inputs, ws, batch);");
         foreach (var l in dense.Where(ChecksNonNegativeAtRunTime))
-            w.Line($"{K}.InputChecks.RequireInBox(new {ReadOnlySpan}({BatchInput(l)}, 0, batch * L{l.Index}In), 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
+            w.Line($"{K}.InputChecks.RequireInBox({(l.Index == 0 ? $"inputs.Slice(0, batch * L0In)" : $"new {ReadOnlySpan}({BatchInput(l)}, 0, batch * L{l.Index}In)")}, 0f, float.PositiveInfinity, {Literals.String(l.Name)}, \"z⁺\");");
         w.Line("heatmaps.Slice(0, batch * InputSize).Clear();");
         foreach (var l in layers) w.Line($"global::System.Array.Clear(ws.R{l.Index}, 0, batch * L{l.Index}Out);");
         w.Open("for (var b = 0; b < batch; b++)");

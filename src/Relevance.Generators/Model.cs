@@ -27,8 +27,11 @@ internal sealed record LayerDeclaration(
     LayerKind Kind, int Size, int Kernel, int Stride, int Padding, int Rule, int Bias, string? Name, string? Skip, LocationInfo? Location);
 
 /// <summary>A <c>[Network]</c> record as written.</summary>
+/// <summary>A member the user declared on a network record: its name, whether it is a method (methods may overload), and where.</summary>
+internal sealed record UserMember(string Name, bool IsMethod, LocationInfo? Location);
+
 internal sealed record NetworkDeclaration(
-    string? Namespace, string TypeName, bool IsPartialRecord, bool IsNestedOrGeneric,
+    string? Namespace, string TypeName, bool IsPartialRecord, bool IsNestedOrGeneric, string? NotConstructible, EquatableArray<UserMember> Members,
     EquatableArray<int> InputShape, double? Low, double? High, int FirstRule, int Rule, int BiasRelevance, int MaxPool,
     EquatableArray<LayerDeclaration> Layers, LocationInfo? TypeLocation, LocationInfo? NetworkLocation);
 

@@ -40,6 +40,8 @@ internal static class Parsing
             type.Name,
             isPartialRecord,
             type.ContainingType is not null || type.IsGenericType,
+            type.IsAbstract ? "abstract" : syntax is RecordDeclarationSyntax { ParameterList: not null } ? "a positional record (it has a parameter list)" : null,
+            Members(type, cancellationToken).ToEquatableArray(),
             shape.ToEquatableArray(),
             named.TryGetValue("Low", out var low) ? low.Value as double? : null,
             named.TryGetValue("High", out var high) ? high.Value as double? : null,
@@ -51,6 +53,15 @@ internal static class Parsing
             LocationInfo.From(syntax.Identifier.GetLocation()),
             LocationInfo.From(network.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()));
     }
+
+    // What the user wrote in the record's body, not what the compiler adds to every record; in the generator the
+    // compilation holds no generated code, in the analyzer the generated trees are told apart by their path.
+    private static IEnumerable<UserMember> Members(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        type.GetMembers()
+            .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary })
+            .Select(m => (Member: m, Syntax: m.DeclaringSyntaxReferences.FirstOrDefault()))
+            .Where(m => m.Syntax is not null && !m.Syntax.SyntaxTree.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal))
+            .Select(m => new UserMember(m.Member.Name, m.Member is IMethodSymbol, LocationInfo.From(m.Member.Locations.FirstOrDefault())));
 
     private static LayerDeclaration? Layer(AttributeData attribute, CancellationToken cancellationToken)
     {

@@ -16,6 +16,7 @@ internal static class Planning
             new(d.Namespace, d.TypeName, d.InputShape, d.Low, d.High, d.BiasRelevance, d.MaxPool, layers.ToEquatableArray(), diagnostics.ToEquatableArray());
 
         if (!d.IsPartialRecord) Report(Descriptors.NotPartialRecord.Id, d.TypeLocation, d.TypeName);
+        else if (d.NotConstructible is not null) Report(Descriptors.NotConstructible.Id, d.TypeLocation, d.TypeName, d.NotConstructible);
         if (d.IsNestedOrGeneric)
             Report(Descriptors.Unsupported.Id, d.TypeLocation, $"Network '{d.TypeName}' must be a non-generic record declared directly in a namespace");
         if (d.Layers.Length == 0) Report(Descriptors.EmptyNetwork.Id, d.NetworkLocation, d.TypeName);
@@ -102,7 +103,37 @@ internal static class Planning
             shape = outShape;
             inputNonNegative = outNonNegative;
         }
+        var plan = Done(planned);
+        if (plan.HasErrors || d.Members.Length == 0) return plan;
+        var generated = GeneratedMembers(plan);
+        foreach (var m in d.Members.Where(m => generated.TryGetValue(m.Name, out var isMethod) && !(isMethod && m.IsMethod)))
+            Report(Descriptors.MemberClash.Id, m.Location ?? d.TypeLocation, d.TypeName, m.Name);
         return Done(planned);
+    }
+
+    // The members the emitted code declares on the record (name → whether it is a method), read back from its syntax.
+    private static Dictionary<string, bool> GeneratedMembers(NetworkPlan plan)
+    {
+        var root = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(Emitter.Emit(plan)).GetRoot();
+        var type = root.DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax>().First(t => t.Identifier.Text == plan.TypeName);
+        var members = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var member in type.Members)
+            switch (member)
+            {
+                case Microsoft.CodeAnalysis.CSharp.Syntax.BaseFieldDeclarationSyntax field:
+                    foreach (var v in field.Declaration.Variables) members[v.Identifier.Text] = false;
+                    break;
+                case Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax property:
+                    members[property.Identifier.Text] = false;
+                    break;
+                case Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax method:
+                    members[method.Identifier.Text] = !members.ContainsKey(method.Identifier.Text) || members[method.Identifier.Text];
+                    break;
+                case Microsoft.CodeAnalysis.CSharp.Syntax.BaseTypeDeclarationSyntax nested:
+                    members[nested.Identifier.Text] = false;
+                    break;
+            }
+        return members;
     }
 
     // The output shape, or why the input does not fit (problem), or why an argument is invalid (argument).

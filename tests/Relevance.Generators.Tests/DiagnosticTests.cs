@@ -160,4 +160,46 @@ public class DiagnosticTests
         [Dense(2)]
         public partial record Detector;
         """, generates: true);
+
+    [Fact]
+    public Task RLV004_suppressed_on_the_first_layer_still_generates_code_that_compiles() => Run("""
+        #pragma warning disable RLV004
+        [Network(4, Low = -1, High = 1, FirstRule = LayerRule.ZPlus)]
+        [Dense(2)]
+        public partial record Detector;
+        """, generates: true);
+
+    [Fact]
+    public Task RLV009_a_positional_record() => Expect("""
+        [Network(4, FirstRule = LayerRule.WSquare)]
+        [Dense(2)]
+        public partial record {|#0:Detector|}(int Width);
+        """, Diagnostic("RLV009", DiagnosticSeverity.Error, 0).WithArguments("Detector", "a positional record (it has a parameter list)"));
+
+    [Fact]
+    public Task RLV009_an_abstract_record() => Expect("""
+        [Network(4, FirstRule = LayerRule.WSquare)]
+        [Dense(2)]
+        public abstract partial record {|#0:Detector|};
+        """, Diagnostic("RLV009", DiagnosticSeverity.Error, 0).WithArguments("Detector", "abstract"));
+
+    [Fact]
+    public Task RLV010_a_member_named_as_a_generated_one() => Expect("""
+        [Network(4, FirstRule = LayerRule.WSquare)]
+        [Dense(2)]
+        public partial record Detector
+        {
+            public static int {|#0:InputSize|} => 3;
+        }
+        """, Diagnostic("RLV010", DiagnosticSeverity.Error, 0).WithArguments("Detector", "InputSize"));
+
+    [Fact]
+    public Task RLV010_is_not_raised_for_an_overload_of_a_generated_method() => Run("""
+        [Network(4, FirstRule = LayerRule.WSquare)]
+        [Dense(2)]
+        public partial record Detector
+        {
+            public int Explain() => 0;
+        }
+        """, generates: true);
 }
