@@ -11,7 +11,7 @@ internal static class ExitCodes
     public const int Usage = 2;
     /// <summary>The model cannot be read or uses something unsupported.</summary>
     public const int UnsupportedModel = 3;
-    /// <summary>The input file is unreadable, of the wrong shape, not finite, or outside the rule's domain.</summary>
+    /// <summary>The input file is unreadable, of the wrong shape, not finite, outside the rule's domain, or overflows the computation.</summary>
     public const int BadInput = 4;
 
     /// <summary>The exit code for an error raised while running a command.</summary>
@@ -19,7 +19,7 @@ internal static class ExitCodes
     {
         UsageException => Usage,
         Onnx.UnsupportedModelException or Onnx.ModelFormatException or UncoveredLayerException or NetworkException => UnsupportedModel,
-        IO.NpyFormatException or IO.ImageFormatException or IO.IdxFormatException or InvalidInputException or RuleDomainException or ShapeMismatchException => BadInput,
+        IO.NpyFormatException or IO.ImageFormatException or IO.IdxFormatException or InvalidInputException or RuleDomainException or ShapeMismatchException or NumericFaultException => BadInput,
         _ => Failure,
     };
 }

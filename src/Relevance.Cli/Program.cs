@@ -12,6 +12,9 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     ReproduceCommand.Create(),
     EvaluateCommand.Create(),
 };
+// Stopped by Ctrl-C or SIGTERM while writing: the temporary files of unpublished outputs go, the targets stay as they were.
+using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Relevance.IO.AtomicFile.DeleteUnpublished());
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => Relevance.IO.AtomicFile.DeleteUnpublished());
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -155,6 +155,7 @@ public sealed class Explainer : IDisposable
     /// <exception cref="InvalidInputException">The input has the wrong size or a non-finite value.</exception>
     /// <exception cref="RuleDomainException">The input is outside a rule's domain (e.g. outside z^B's box); the message names the layer and element.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The target is not an output of the network.</exception>
+    /// <exception cref="NumericFaultException">f(x) or the relevance overflowed float32; the message names the first node where it did.</exception>
     public Explanation Explain(ReadOnlySpan<float> input, int? target = null)
     {
         var ws = Rent();

@@ -47,6 +47,11 @@ internal static class ExplainCommand
 
     internal static int Run(Request r)
     {
+        OutputPaths.Check([("--out", r.Out), ("--heatmap", r.Heatmap), ("--overlay", r.Overlay)], [r.Model, r.Input]);
+        var isArray = r.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+        if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
+        if (r.Bounds is not null && RuleSpec.Parse(r.FirstRule) is { } explicitFirst)
+            throw new UsageException($"--bounds sets the box of a bare --first-rule zbox; the first rule given is {explicitFirst.Name}.");
         var model = OnnxImporter.Load(r.Model);
         var input = InputFile.Load(r.Input, model, r.Image);
         var rest = RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
@@ -56,29 +61,37 @@ internal static class ExplainCommand
         var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;
 
-        if (r.Out is not null) Npy.Write(r.Out, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())]);
-        if (r.Heatmap is not null) results[0].WriteHeatmapPng(r.Heatmap);
-        if (r.Overlay is not null)
+        // Every output is written beside its target first and published only when all of them were written.
+        var staged = new List<StagedFile>();
+        try
         {
-            if (input.ImagePath is null) throw new UsageException("--overlay needs an image input.");
-            results[0].WriteOverlayPng(r.Overlay, input.ImagePath);
+            if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())])));
+            if (r.Heatmap is not null) staged.Add(AtomicFile.Stage(r.Heatmap, s => results[0].WriteHeatmapPng(s)));
+            if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!)));
+            var report = r.Json ? Report.Json(r.Model, r.Input, first, rest, results, seconds, explainer.Labels) : null;
+            foreach (var file in staged) file.Publish();
+            if (report is not null)
+            {
+                Console.WriteLine(report);
+                return ExitCodes.Success;
+            }
+        }
+        finally
+        {
+            foreach (var file in staged) file.Dispose();
         }
 
-        if (r.Json) Console.WriteLine(Report.Json(r.Model, r.Input, first, rest, results, seconds, explainer.Labels));
-        else
+        foreach (var (e, b) in results.Select((e, b) => (e, b)))
         {
-            foreach (var (e, b) in results.Select((e, b) => (e, b)))
-            {
-                var label = explainer.Label(e.Target) is { } name ? $" ({name})" : "";
-                var c = e.Consistency;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
-            }
+            var label = explainer.Label(e.Target) is { } name ? $" ({name})" : "";
+            var c = e.Consistency;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"rules: {first.Name} on the first layer, {rest.Name} above; {r.Options.Pooling} pooling; biases {r.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
-            foreach (var (path, what) in new[] { (r.Out, "relevance"), (r.Heatmap, "heatmap"), (r.Overlay, "overlay") })
-                if (path is not null) Console.WriteLine($"{what}: {Path.GetFullPath(path)}");
+                $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
         }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rules: {first.Name} on the first layer, {rest.Name} above; {r.Options.Pooling} pooling; biases {r.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
+        foreach (var (path, what) in new[] { (r.Out, "relevance"), (r.Heatmap, "heatmap"), (r.Overlay, "overlay") })
+            if (path is not null) Console.WriteLine($"{what}: {Path.GetFullPath(path)}");
         return ExitCodes.Success;
     }
 

@@ -121,14 +121,34 @@ public sealed class EngineNetwork
         var k = Start(input, ws, target, seedWithOutput: true);
         var outputs = ws.Values[OutputIndex].Span;
         var f = (double)outputs[k];
+        if (!double.IsFinite(f)) throw ForwardFault(ws, k);
         var reports = new LayerConsistency[Network.Nodes.Length];
         var written = new (double Sum, double NegativeMass, double Minimum)?[Network.Nodes.Length];
         for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f, written);
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
+        if (Kernels.InputChecks.IndexOfNonFinite(heatmap) >= 0)
+        {
+            // Relevance flows from the output down: the first layer, from the top, that passed down a non-finite sum is where it appeared.
+            var at = layers.Reverse().FirstOrDefault(l => !double.IsFinite(l.RelevanceOut)) ?? layers[0];
+            throw new NumericFaultException(at.Node, $"the relevance this {at.Layer} layer passed down is not finite (f(x) = {f:G6}); the weights or the input are too large for float32.");
+        }
         var map = Relevances.Measure(heatmap);
         var consistency = new ConsistencyReport(f, map.Sum, layers.Sum(l => l.BiasRelevance), map.NegativeMass, map.Minimum, layers);
         return new Explanation(Network.InputShape, [.. heatmap], f, k, Widen(Network.ShapeOf(Network.Output), outputs), consistency);
+    }
+
+    // The first node whose value is not finite, in the order the forward pass computed them.
+    private NumericFaultException ForwardFault(Workspace ws, int k)
+    {
+        for (var n = 0; n < Network.Nodes.Length; n++)
+        {
+            var i = Kernels.InputChecks.IndexOfNonFinite(ws.Values[n].Span);
+            if (i >= 0)
+                return new NumericFaultException(Network.Nodes[n].Name,
+                    $"the forward pass gives {ws.Values[n].Span[i]} at element {i} of this {Network.Nodes[n].Layer.Kind} layer's output; the input or the weights are too large for float32.");
+        }
+        return new NumericFaultException(Network.Output, $"output {k} is not finite.");
     }
 
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>

@@ -26,3 +26,11 @@ public sealed class RuleDomainException(string node, string message) : ArgumentE
 
 /// <summary>An input tensor that cannot be explained: wrong shape, or NaN/Inf values.</summary>
 public sealed class InvalidInputException(string message) : ArgumentException(message);
+
+/// <summary>A computation that left the floating-point range: an output or a relevance became ±∞ or NaN (e.g. inputs or weights so
+/// large that a layer overflows); the message names the first node where it appeared. Nothing derived from it is returned.</summary>
+public sealed class NumericFaultException(string node, string message) : ArithmeticException($"Node '{node}': {message}")
+{
+    /// <summary>The first node, in the order the values were computed, whose result is not finite.</summary>
+    public string Node { get; } = node;
+}

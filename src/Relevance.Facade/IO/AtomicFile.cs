@@ -1,28 +1,21 @@
+using System.Collections.Concurrent;
+
 namespace Relevance.IO;
 
 /// <summary>Writes files atomically: into a temporary file beside the target, then renamed over it, so a reader never sees half a file.</summary>
+/// <remarks>A target that is a symbolic link, a directory or read-only is refused rather than replaced, and a replaced file keeps
+/// its permissions. Temporary files not yet published are tracked, so a process that is being stopped can remove them
+/// (<see cref="DeleteUnpublished"/>).</remarks>
 public static class AtomicFile
 {
+    private static readonly ConcurrentDictionary<string, byte> Unpublished = new();
+
     /// <summary>Writes a file through <paramref name="write"/>; on any failure the target is left as it was and the temporary file is removed.</summary>
+    /// <exception cref="IOException">The target is a directory, a symbolic link or read-only, or cannot be written.</exception>
     public static void Write(string path, Action<Stream> write)
     {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        using var staged = Stage(path, write);
+        staged.Publish();
     }
 
     /// <summary>Writes bytes atomically.</summary>
@@ -34,4 +27,99 @@ public static class AtomicFile
 
     /// <summary>Writes text (UTF-8) atomically.</summary>
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Writes a file's new content beside it without publishing it: <see cref="StagedFile.Publish"/> renames it into place,
+    /// disposing an unpublished one removes it. Several staged files published together make all or none of them appear.</summary>
+    /// <exception cref="IOException">The target is a directory, a symbolic link or read-only, or cannot be written.</exception>
+    public static StagedFile Stage(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var full = RequireReplaceable(path);
+        var directory = Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        Unpublished[temp] = 0;
+        var staged = new StagedFile(full, temp);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            return staged;
+        }
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Removes every temporary file this process staged and has not published (for a process that is being stopped).</summary>
+    public static void DeleteUnpublished()
+    {
+        foreach (var temp in Unpublished.Keys) Remove(temp);
+    }
+
+    /// <summary>The full path of a file that may be written or replaced: not empty, not a directory, not a symbolic link, not read-only.</summary>
+    /// <exception cref="IOException">The path is one of those.</exception>
+    public static string RequireReplaceable(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (string.IsNullOrWhiteSpace(path)) throw new IOException("An output path is empty.");
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new IOException($"'{path}' is a directory, not a file to write.");
+        var existing = new FileInfo(full);
+        if (existing.LinkTarget is not null) throw new IOException($"'{path}' is a symbolic link (to '{existing.LinkTarget}'); it is not replaced — write to the file itself.");
+        if (existing.Exists && existing.IsReadOnly) throw new IOException($"'{path}' is read-only; it is not replaced.");
+        return full;
+    }
+
+    internal static void Published(string temp) => Unpublished.TryRemove(temp, out _);
+
+    internal static void Remove(string temp)
+    {
+        try
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // Removed by another path already, or the folder went away: nothing is left to clean.
+        }
+        Unpublished.TryRemove(temp, out _);
+    }
+}
+
+/// <summary>A file's new content written beside it, not yet renamed into place (see <see cref="AtomicFile.Stage"/>).</summary>
+public sealed class StagedFile : IDisposable
+{
+    private readonly string _temp;
+    private bool _published;
+
+    internal StagedFile(string target, string temp)
+    {
+        Target = target;
+        _temp = temp;
+    }
+
+    /// <summary>The full path the content is published to.</summary>
+    public string Target { get; }
+
+    /// <summary>Renames the content into place, keeping the permissions of a file it replaces.</summary>
+    public void Publish()
+    {
+        ObjectDisposedException.ThrowIf(_published, this);
+        if (!OperatingSystem.IsWindows() && File.Exists(Target)) File.SetUnixFileMode(_temp, File.GetUnixFileMode(Target));
+        File.Move(_temp, Target, overwrite: true);
+        _published = true;
+        AtomicFile.Published(_temp);
+    }
+
+    /// <summary>Removes the content if it was not published.</summary>
+    public void Dispose()
+    {
+        if (!_published) AtomicFile.Remove(_temp);
+    }
 }

@@ -60,10 +60,15 @@ public static class HeatmapImage
     }
 
     /// <summary>Encodes a bitmap as PNG and writes it atomically.</summary>
-    public static void WritePng(string path, SKBitmap bitmap)
+    public static void WritePng(string path, SKBitmap bitmap) => AtomicFile.Write(path, s => WritePng(s, bitmap));
+
+    /// <summary>Encodes a bitmap as PNG into a stream.</summary>
+    public static void WritePng(Stream stream, SKBitmap bitmap)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(bitmap);
         using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100) ?? throw new IOException($"Could not encode '{path}' as PNG.");
-        AtomicFile.WriteAllBytes(path, data.Span);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100) ?? throw new IOException("The bitmap could not be encoded as PNG.");
+        stream.Write(data.Span);
     }
 }

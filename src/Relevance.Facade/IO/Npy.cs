@@ -106,6 +106,19 @@ public static partial class Npy
     /// <summary>Writes a float32 array as a version 1.0 .npy file, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
     {
+        var bytes = Bytes(shape, data);
+        AtomicFile.Write(path, s => s.Write(bytes));
+    }
+
+    /// <summary>Writes a float32 array in the .npy format (version 1.0) to a stream.</summary>
+    public static void Write(Stream stream, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        stream.Write(Bytes(shape, data));
+    }
+
+    private static byte[] Bytes(ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+    {
         var count = 1L;
         foreach (var d in shape) count *= d;
         if (count != data.Length) throw new ArgumentException($"Shape ({string.Join(", ", shape.ToArray())}) needs {count} values, got {data.Length}.");
@@ -121,7 +134,7 @@ public static partial class Npy
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
         Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
         for (var i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + i * 4), data[i]);
-        AtomicFile.WriteAllBytes(path, bytes);
+        return bytes;
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]

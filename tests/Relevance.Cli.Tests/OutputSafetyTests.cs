@@ -1,0 +1,107 @@
+using Relevance.IO;
+
+namespace Relevance.Cli.Tests;
+
+/// <summary>A command that fails leaves the file system as it was: outputs are checked before any work, published together,
+/// never written over an input, a link, a directory or a read-only file; numeric faults are errors, not results.</summary>
+public class OutputSafetyTests
+{
+    private static readonly string Mnist = Cli.Data("onnx", "mnist-8", "mnist-8.onnx");
+
+    // A folder with a copy of the model and a digit as .npy; every test works on copies, so an overwrite would show.
+    private static (string Dir, string Model, string Digit) Scratch()
+    {
+        var dir = Cli.TempDirectory();
+        var model = Path.Combine(dir, "model.onnx");
+        File.Copy(Mnist, model);
+        var digit = Path.Combine(dir, "digit.npy");
+        var rng = new Random(1);
+        Npy.Write(digit, [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
+        return (dir, model, digit);
+    }
+
+    private static Dictionary<string, byte[]> Snapshot(string dir) =>
+        Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes);
+
+    private static void AssertUnchanged(Dictionary<string, byte[]> before, string dir)
+    {
+        var after = Snapshot(dir);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (file, bytes) in before) Assert.True(bytes.AsSpan().SequenceEqual(after[file]), $"{file} changed");
+    }
+
+    public static TheoryData<string, string[]> UsageErrors => new()
+    {
+        { "is an input of this command", ["--out", "{digit}"] },
+        { "is an input of this command", ["--heatmap", "{model}"] },
+        { "name the same file", ["--out", "{dir}/a.npy", "--heatmap", "{dir}/a.npy"] },
+        { "is a directory", ["--out", "{dir}"] },
+        { "An output path is empty", ["--out", ""] },
+        { "--overlay needs an image input", ["--out", "{dir}/r.npy", "--heatmap", "{dir}/h.png", "--overlay", "{dir}/o.png"] },
+        { "--bounds sets the box of a bare --first-rule zbox", ["--first-rule", "w2", "--bounds", "0:255", "--out", "{dir}/r.npy"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UsageErrors))]
+    public void Bad_outputs_and_conflicting_options_exit_2_before_any_work_and_change_nothing(string message, string[] options)
+    {
+        var (dir, model, digit) = Scratch();
+        var before = Snapshot(dir);
+        var args = options.Select(o => o.Replace("{dir}", dir).Replace("{digit}", digit).Replace("{model}", model));
+        var r = Cli.Run(["explain", model, digit, .. args]);
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains(message, r.Error);
+        Assert.DoesNotContain(".tmp", r.Error);
+        AssertUnchanged(before, dir);
+    }
+
+    [Fact]
+    public void A_symbolic_link_or_a_read_only_file_is_not_replaced()
+    {
+        var (dir, model, digit) = Scratch();
+        var target = Path.Combine(dir, "elsewhere.npy");
+        File.WriteAllText(target, "keep");
+        var link = Path.Combine(dir, "link.npy");
+        File.CreateSymbolicLink(link, target);
+        var locked = Path.Combine(dir, "locked.npy");
+        File.WriteAllText(locked, "keep");
+        File.SetAttributes(locked, FileAttributes.ReadOnly);
+        var before = Snapshot(dir);
+        foreach (var output in new[] { link, locked })
+        {
+            var r = Cli.Run("explain", model, digit, "--out", output);
+            Assert.True(r.ExitCode == 2, $"{output}: exit {r.ExitCode}: {r.Error}");
+        }
+        AssertUnchanged(before, dir);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_replaced_output_keeps_its_permissions()
+    {
+        var (dir, model, digit) = Scratch();
+        var output = Path.Combine(dir, "private.npy");
+        File.WriteAllText(output, "old");
+        File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var r = Cli.Run("explain", model, digit, "--out", output);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(output));
+        Assert.Equal([1, 1, 28, 28], Npy.Read(output).Shape.ToArray());
+    }
+
+    [Fact]
+    public void An_input_that_overflows_float32_exits_4_naming_the_layer_and_writes_nothing()
+    {
+        var (dir, model, _) = Scratch();
+        var huge = Path.Combine(dir, "huge.npy");
+        Npy.Write(huge, [1, 1, 28, 28], [.. Enumerable.Repeat(3e38f, 784)]);
+        var before = Snapshot(dir);
+        var r = Cli.Run("explain", model, huge, "--out", Path.Combine(dir, "r.npy"), "--heatmap", Path.Combine(dir, "h.png"), "--json");
+        Assert.True(r.ExitCode == 4, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains("too large for float32", r.Error);
+        Assert.Contains("Node '", r.Error);
+        Assert.Equal("", r.Out);
+        AssertUnchanged(before, dir);
+    }
+}
