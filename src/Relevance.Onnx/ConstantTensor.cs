@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Relevance.Onnx;
 
 /// <summary>A tensor whose value is known when importing: an initializer, a Constant, or a folded shape computation.</summary>
-internal sealed record ConstantTensor(ImmutableArray<long> Dims, ImmutableArray<double> Values)
+internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray Values)
 {
     public long Count => Dims.Aggregate(1L, (a, d) => a * d);
 
@@ -21,32 +21,33 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ImmutableArray<
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' keeps its data in an external file, which is not supported.");
         var type = (TensorProto.Types.DataType)t.DataType;
-        double[] values = type switch
+        // Float and float16 values are kept as float32 (every float16 is one), the others as doubles.
+        ParameterArray values = type switch
         {
-            TensorProto.Types.DataType.Float => Raw<float>(t, count, where) ?? [.. t.FloatData.Select(v => (double)v)],
-            TensorProto.Types.DataType.Float16 => Raw<Half>(t, count, where)
-                ?? [.. t.Int32Data.Select(v => (double)BitConverter.UInt16BitsToHalf((ushort)v))],
-            TensorProto.Types.DataType.Double => Raw<double>(t, count, where) ?? [.. t.DoubleData],
-            TensorProto.Types.DataType.Int64 => Raw<long>(t, count, where) ?? [.. t.Int64Data.Select(v => (double)v)],
-            TensorProto.Types.DataType.Int32 => Raw<int>(t, count, where) ?? [.. t.Int32Data.Select(v => (double)v)],
+            TensorProto.Types.DataType.Float => ParameterArray.Own(Raw<float, float>(t, count, where) ?? [.. t.FloatData]),
+            TensorProto.Types.DataType.Float16 => ParameterArray.Own(Raw<Half, float>(t, count, where)
+                ?? [.. t.Int32Data.Select(v => (float)BitConverter.UInt16BitsToHalf((ushort)v))]),
+            TensorProto.Types.DataType.Double => ParameterArray.Own(Raw<double, double>(t, count, where) ?? [.. t.DoubleData]),
+            TensorProto.Types.DataType.Int64 => ParameterArray.Own(Raw<long, double>(t, count, where) ?? [.. t.Int64Data.Select(v => (double)v)]),
+            TensorProto.Types.DataType.Int32 => ParameterArray.Own(Raw<int, double>(t, count, where) ?? [.. t.Int32Data.Select(v => (double)v)]),
             _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64."),
         };
-        if (values.LongLength != count)
-            throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.LongLength} values instead of {count}.");
-        return new ConstantTensor(dims, ImmutableCollectionsMarshal.AsImmutableArray(values));
+        if (values.Length != count)
+            throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.Length} values instead of {count}.");
+        return new ConstantTensor(dims, values);
     }
 
     // Raw data is little-endian, as ONNX stores it and as every platform .NET runs on is.
-    private static double[]? Raw<T>(TensorProto t, long count, string where) where T : unmanaged, INumberBase<T>
+    private static TOut[]? Raw<T, TOut>(TensorProto t, long count, string where) where T : unmanaged, INumberBase<T> where TOut : INumberBase<TOut>
     {
         if (t.RawData.IsEmpty) return null;
         var bytes = t.RawData.Span;
         var width = Unsafe.SizeOf<T>();
         if (bytes.Length != count * width)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' has {bytes.Length} bytes of data; its shape needs {count * width}.");
-        var values = new double[count];
+        var values = new TOut[count];
         var typed = MemoryMarshal.Cast<byte, T>(bytes);
-        for (var i = 0; i < values.Length; i++) values[i] = double.CreateTruncating(typed[i]);
+        for (var i = 0; i < values.Length; i++) values[i] = TOut.CreateTruncating(typed[i]);
         return values;
     }
 }

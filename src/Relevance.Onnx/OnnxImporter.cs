@@ -101,7 +101,7 @@ public sealed class OnnxImporter
         var tensor = model.Graph?.Initializer.FirstOrDefault(t => t.Name == initializer)
             ?? throw new ModelFormatException($"'{path}' has no initializer named '{initializer}'.");
         var value = ConstantTensor.From(tensor, $"initializer '{initializer}'");
-        return (value.Dims, value.Values);
+        return (value.Dims, [.. value.Values]);
     }
 
     private ImportedModel Import(ModelProto model, string name)

@@ -133,18 +133,30 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var (k, m) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
         var alpha = attributes.Float("alpha", 1);
         var beta = attributes.Float("beta", 1);
-        var w = new double[k * m];
-        var values = b.Values.AsSpan();
+        var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
+        Emit(new Dense(k, m, Scaled(b.Values, k, m, transposed, alpha), bias), x);
+    }
+
+    // αB as the inputs × outputs matrix of a Dense layer (B is [m×k] when transposed), in B's precision: a float32 model's
+    // weights stay float32. Transposed in tiles, so that both matrices are read and written along cache lines.
+    private static ParameterArray Scaled(ParameterArray b, int k, int m, bool transposed, float alpha)
+    {
+        if (!transposed && alpha == 1) return b;
+        if (b.IsSingle) return ParameterArray.Own(Scaled(b.AsSingleSpan(), k, m, transposed, alpha));
+        return ParameterArray.Own(Scaled<double>(b.ToArray(), k, m, transposed, alpha));
+    }
+
+    private static T[] Scaled<T>(ReadOnlySpan<T> b, int k, int m, bool transposed, T alpha) where T : System.Numerics.INumber<T>
+    {
+        var w = new T[k * m];
         if (!transposed)
-            for (var i = 0; i < w.Length; i++) w[i] = alpha * values[i];
+            for (var i = 0; i < w.Length; i++) w[i] = alpha * b[i];
         else
-            // B is [m×k]; W = αBᵀ in tiles, so that both matrices are read and written along cache lines.
             for (var j0 = 0; j0 < m; j0 += 64)
                 for (var i0 = 0; i0 < k; i0 += 64)
                     for (var j = j0; j < Math.Min(m, j0 + 64); j++)
-                        for (var i = i0; i < Math.Min(k, i0 + 64); i++) w[i * m + j] = alpha * values[j * k + i];
-        var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
-        Emit(new Dense(k, m, ImmutableCollectionsMarshal.AsImmutableArray(w), bias), x);
+                        for (var i = i0; i < Math.Min(k, i0 + 64); i++) w[i * m + j] = alpha * b[j * k + i];
+        return w;
     }
 
     public void MatMul()
@@ -190,10 +202,10 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     }
 
     // A bias of shape [n], [1, n], [n, 1, 1] or [1, n, 1, 1] (or a scalar) as n values.
-    private ImmutableArray<double> Broadcast(ConstantTensor bias, int n)
+    private ParameterArray Broadcast(ConstantTensor bias, int n)
     {
         if (bias.Values.Length == n && bias.Dims.Count(d => d != 1) <= 1) return bias.Values;
-        if (bias.Values.Length == 1) return [.. Enumerable.Repeat(bias.Values[0], n)];
+        if (bias.Values.Length == 1) return ParameterArray.Own(Enumerable.Repeat(bias.Values[0], n).ToArray());
         throw Unsupported($"a bias of shape [{string.Join("×", bias.Dims)}] does not broadcast as one value per {n} outputs.");
     }
 
@@ -291,7 +303,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         attributes.Only("epsilon", "momentum", "spatial", "is_test", "training_mode");
         if (attributes.Int("training_mode", 0) != 0) throw Unsupported("training-mode batch normalisation is not supported.");
         var (x, _) = Graph(0);
-        Emit(new BatchNorm(Const(1).Values, Const(2).Values, Const(3).Values, Const(4).Values, attributes.Float("epsilon", 1e-5f)), x);
+        Emit(new BatchNorm([.. Const(1).Values], [.. Const(2).Values], [.. Const(3).Values], [.. Const(4).Values], attributes.Float("epsilon", 1e-5f)), x);
     }
 
     public void Lrn()

@@ -81,4 +81,16 @@ public class ExplainerTests
         Assert.Throws<ObjectDisposedException>(() => explainer.Explain(new float[784]));
         Assert.Throws<ImageFormatException>(() => Explainer.Load(Mnist, new ExplainerSettings { Image = ImageInput.Raw() }).ExplainImage("no-such-photo.png"));
     }
+
+    [Theory]
+    [InlineData("mnist-8/mnist-8.onnx")]
+    [InlineData("squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx")]
+    public void Imported_weights_stay_in_single_precision(string file)
+    {
+        // float32 and float16 files: weights are held once as float32, never widened to doubles.
+        var layers = Onnx.OnnxImporter.Load(RepositoryData.Path("onnx", file)).Network.Nodes.Select(n => n.Layer).ToList();
+        Assert.All(layers.OfType<Dense>(), d => Assert.True(d.Weights.IsSingle));
+        Assert.All(layers.OfType<Conv2d>(), c => Assert.True(c.Weights.IsSingle));
+        Assert.Contains(layers, l => l is Dense or Conv2d);
+    }
 }

@@ -61,19 +61,17 @@ public static class Canonizers
 
     private static Dense FoldDense(Dense d, BatchNorm bn)
     {
-        var w = new double[d.Weights.Length];
-        for (var i = 0; i < d.Inputs; i++)
-            for (var j = 0; j < d.Outputs; j++)
-                w[i * d.Outputs + j] = d.W(i, j) * bn.Multiplier(j);
+        // w_ij · m_j, in the weights' own precision (a float32 model stays float32).
+        var w = d.Weights.Scaled(k => bn.Multiplier(k % d.Outputs));
         var b = Enumerable.Range(0, d.Outputs).Select(j => bn.Multiplier(j) * (d.Bias[j] - bn.Mean[j]) + bn.Shift[j]);
-        return new Dense(d.Inputs, d.Outputs, [.. w], [.. b]);
+        return new Dense(d.Inputs, d.Outputs, w, [.. b]);
     }
 
     private static Conv2d FoldConv(Conv2d c, BatchNorm bn)
     {
         var perOut = c.InChannels * c.KernelHeight * c.KernelWidth;
-        var w = c.Weights.Select((v, i) => v * bn.Multiplier(i / perOut));
+        var w = c.Weights.Scaled(i => bn.Multiplier(i / perOut));
         var b = Enumerable.Range(0, c.OutChannels).Select(o => bn.Multiplier(o) * (c.Bias[o] - bn.Mean[o]) + bn.Shift[o]);
-        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, [.. w], [.. b], c.Stride, c.Pads);
+        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, w, [.. b], c.Stride, c.Pads);
     }
 }

@@ -194,15 +194,21 @@ internal sealed class LinearKernel
         bool outputsRectified = true)
     {
         var g = Geometry.Of(layer, input);
-        // Dense weights are stored inputs × outputs, which is already the input-major layout of P = 1.
+        // Dense weights are stored inputs × outputs, which is already the input-major layout of P = 1. A model's float32 weights
+        // are used as they are stored, never written: the engine reads them, and makes its own arrays for everything else.
         var (w, b) = layer switch
         {
-            Dense d => (d.Weights.Select(v => (float)v).ToArray(), d.Bias.Select(v => (float)v).ToArray()),
-            Conv2d c when g.P == 1 => (Kernels.Weights.Transpose(c.Weights.Select(v => (float)v).ToArray(), g.M, g.K), c.Bias.Select(v => (float)v).ToArray()),
-            Conv2d c => (c.Weights.Select(v => (float)v).ToArray(), c.Bias.Select(v => (float)v).ToArray()),
+            Dense d => (d.Weights.Singles(), d.Bias.ToSingles()),
+            Conv2d c when g.P == 1 => (Kernels.Weights.Transpose(c.Weights.Singles(), g.M, g.K), c.Bias.ToSingles()),
+            Conv2d c => (c.Weights.Singles(), c.Bias.ToSingles()),
             _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
         };
-        float[] Map(Func<float, float> f) => [.. w.Select(f)];
+        float[] Map(Func<float, float> f)
+        {
+            var mapped = new float[w.Length];
+            for (var i = 0; i < mapped.Length; i++) mapped[i] = f(w[i]);
+            return mapped;
+        }
         var positive = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
         var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
         var ones = Enumerable.Repeat(1f, g.InputSize).ToArray();
@@ -210,7 +216,7 @@ internal sealed class LinearKernel
         Term T(Source s, float[] v, float[]? constant = null)
         {
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
-            var sign = v.All(e => e >= 0) ? 1 : v.All(e => e <= 0) ? -1 : 0;
+            var sign = v.Length == 0 || TensorPrimitives.Min<float>(v) >= 0 ? 1 : TensorPrimitives.Max<float>(v) <= 0 ? -1 : 0;
             var transposed = g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K);
             var packedTransposed = transposed is not null && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Of(transposed, g.K, g.M) : null;
             return new(s, constant, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);

@@ -14,9 +14,16 @@ public abstract record Layer
     private protected static ImmutableArray<double> Require(ImmutableArray<double> values, int length, string what, string layer)
     {
         if (values.IsDefault) throw new ArgumentException($"{layer}: {what} are missing.");
+        Require((ParameterArray)values, length, what, layer);
+        return values;
+    }
+
+    private protected static ParameterArray Require(ParameterArray values, int length, string what, string layer)
+    {
+        if (values is null) throw new ArgumentException($"{layer}: {what} are missing.");
         if (values.Length != length) throw new ArgumentException($"{layer}: expected {length} {what}, got {values.Length}.");
-        foreach (var v in values)
-            if (!double.IsFinite(v)) throw new ArgumentException($"{layer}: {what} contain a non-finite value ({v}).");
+        var bad = values.IndexOfNonFinite();
+        if (bad >= 0) throw new ArgumentException($"{layer}: {what} contain a non-finite value ({values[bad]}).");
         return values;
     }
 
@@ -28,7 +35,7 @@ public abstract record Layer
 public sealed record Dense : Layer
 {
     /// <summary>Creates a dense layer from its weight matrix (inputs × outputs, row-major) and biases.</summary>
-    public Dense(int inputs, int outputs, ImmutableArray<double> weights, ImmutableArray<double> bias)
+    public Dense(int inputs, int outputs, ParameterArray weights, ParameterArray bias)
     {
         Inputs = Positive(inputs, "inputs", "Dense");
         Outputs = Positive(outputs, "outputs", "Dense");
@@ -41,9 +48,9 @@ public sealed record Dense : Layer
     /// <summary>The number of outputs j.</summary>
     public int Outputs { get; }
     /// <summary>w_ij at index i · Outputs + j.</summary>
-    public ImmutableArray<double> Weights { get; }
+    public ParameterArray Weights { get; }
     /// <summary>b_j.</summary>
-    public ImmutableArray<double> Bias { get; }
+    public ParameterArray Bias { get; }
 
     /// <summary>The weight w_ij.</summary>
     public double W(int i, int j) => Weights[i * Outputs + j];
@@ -71,12 +78,12 @@ public sealed record Conv2d : Layer
 {
     /// <summary>Creates a convolution with a square stride and the same zero padding on every border.</summary>
     public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        ImmutableArray<double> weights, ImmutableArray<double> bias, int stride = 1, int padding = 0)
+        ParameterArray weights, ParameterArray bias, int stride = 1, int padding = 0)
         : this(inChannels, outChannels, kernelHeight, kernelWidth, weights, bias, stride, Padding2d.Uniform(padding)) { }
 
     /// <summary>Creates a convolution with a square stride and per-border zero padding.</summary>
     public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        ImmutableArray<double> weights, ImmutableArray<double> bias, int stride, Padding2d pads)
+        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads)
     {
         InChannels = Positive(inChannels, "input channels", "Conv2d");
         OutChannels = Positive(outChannels, "output channels", "Conv2d");
@@ -101,9 +108,9 @@ public sealed record Conv2d : Layer
     /// <summary>Zero padding per border.</summary>
     public Padding2d Pads { get; }
     /// <summary>Weights [out, in, kh, kw], row-major.</summary>
-    public ImmutableArray<double> Weights { get; }
+    public ParameterArray Weights { get; }
     /// <summary>One bias per output channel.</summary>
-    public ImmutableArray<double> Bias { get; }
+    public ParameterArray Bias { get; }
 
     /// <summary>The flat index of weight [o, c, ky, kx].</summary>
     public int WeightIndex(int o, int c, int ky, int kx) => ((o * InChannels + c) * KernelHeight + ky) * KernelWidth + kx;
