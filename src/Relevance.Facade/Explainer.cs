@@ -26,6 +26,9 @@ public sealed record ExplainerSettings
 
     /// <summary>The most cores one explanation uses (0, the default: every core; 1: the calling thread alone).</summary>
     public int Parallelism { get; init; }
+
+    /// <summary>The most memory one explanation's buffers may take (default 4 GiB), checked from the shapes before anything is allocated.</summary>
+    public long MaxWorkspaceBytes { get; init; } = EngineNetwork.DefaultMaxWorkspaceBytes;
 }
 
 /// <summary>Explains a network's decisions with the fast float32 engine: load once, explain many inputs, from any number of threads.</summary>
@@ -91,6 +94,7 @@ public sealed class Explainer : IDisposable
 
     /// <summary>Compiles an imported ONNX model for explanation, as <see cref="Load(string, ExplainerSettings?)"/> does.</summary>
     /// <exception cref="InvalidInputException">No rule is given for the first layer and the model does not take an image to derive z^B's box from.</exception>
+    /// <exception cref="ResourceLimitException">One explanation's buffers would pass <see cref="ExplainerSettings.MaxWorkspaceBytes"/>.</exception>
     public static Explainer Create(ImportedModel model, ExplainerSettings? settings = null, ImmutableArray<string> labels = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -101,7 +105,8 @@ public sealed class Explainer : IDisposable
             ? InputBox(network, settings.Image.For(network.InputShape))
             : throw new InvalidInputException($"The model takes inputs of shape {network.InputShape}, not an image, so no z^B box can be derived from a photo's pixel range; give a FirstRule (e.g. Rules.ZBox(low, high)) or a Composite.")),
             settings.Rule);
-        return new Explainer(EngineNetwork.Compile(network, composite, settings.Options, settings.Parallelism), composite, takesImages ? settings.Image : null, labels);
+        return new Explainer(EngineNetwork.Compile(network, composite, settings.Options, settings.Parallelism, settings.MaxWorkspaceBytes), composite,
+            takesImages ? settings.Image : null, labels);
     }
 
     /// <summary>z^B with the box implied by a preprocessing's pixel range, shaped as the input of the network's first linear layer.</summary>

@@ -91,10 +91,13 @@ public class ExplainCommandTests
         File.WriteAllBytes(truncated, File.ReadAllBytes(nan)[..300]);
         var notImage = Path.Combine(dir, "photo.png");
         File.WriteAllText(notImage, "not a picture");
+        var truncatedPhoto = Path.Combine(dir, "half.png");
+        File.WriteAllBytes(truncatedPhoto, File.ReadAllBytes(Kitten)[..20000]);
+
         var outside = Path.Combine(dir, "outside.npy");
         Npy.Write(outside, [1, 1, 28, 28], [.. Enumerable.Repeat(300f, 784)]);
         var output = Path.Combine(dir, "out.npy");
-        foreach (var (input, extra) in new[] { (wrongShape, ""), (nan, ""), (truncated, ""), (notImage, ""), (outside, "0:255") })
+        foreach (var (input, extra) in new[] { (wrongShape, ""), (nan, ""), (truncated, ""), (notImage, ""), (truncatedPhoto, ""), (outside, "0:255") })
         {
             var args = new List<string> { "explain", Mnist, input, "--out", output };
             if (extra.Length > 0) args.AddRange(["--bounds", extra]);
@@ -103,5 +106,46 @@ public class ExplainCommandTests
             Assert.False(string.IsNullOrWhiteSpace(r.Error));
         }
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void An_image_whose_header_claims_ten_billion_pixels_is_refused_before_decoding()
+    {
+        var dir = Cli.TempDirectory();
+        var huge = Path.Combine(dir, "huge.png");
+        File.WriteAllBytes(huge, Png(100_000, 100_000));
+        var r = Cli.Run("explain", SqueezeNet, huge, "--out", Path.Combine(dir, "r.npy"));
+        Assert.True(r.ExitCode == 4, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains("100000×100000 = 10,000,000,000 pixels by its header, more than the limit", r.Error);
+        Assert.Equal([huge], Directory.GetFiles(dir));
+    }
+
+    // A PNG whose header claims the given size, with one small IDAT chunk of image data and the end chunk: a decoder opens it
+    // and reads its size; decoding it would need width × height pixels.
+    private static byte[] Png(int width, int height)
+    {
+        using var compressed = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Fastest)) z.Write(new byte[16]);
+        return [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A,
+            .. Chunk("IHDR", [.. BigEndian(width), .. BigEndian(height), 8, 2, 0, 0, 0]), .. Chunk("IDAT", compressed.ToArray()), .. Chunk("IEND", [])];
+    }
+
+    private static byte[] Chunk(string type, byte[] data)
+    {
+        byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+        return [.. BigEndian(data.Length), .. typed, .. BigEndian((int)Crc32(typed))];
+    }
+
+    private static byte[] BigEndian(int v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
     }
 }

@@ -93,4 +93,30 @@ public class ExplainerTests
         Assert.All(layers.OfType<Conv2d>(), c => Assert.True(c.Weights.IsSingle));
         Assert.Contains(layers, l => l is Dense or Conv2d);
     }
+
+    [Fact]
+    public void A_padding_that_makes_a_layer_enormous_is_refused_before_anything_is_allocated()
+    {
+        // A few hundred bytes of ONNX: a 3×3 convolution of a 1×5×5 input padded by 3000 on every side has 8 outputs of
+        // 6003×6003, about 5 GiB of buffers for one explanation.
+        var b = new OnnxBuilder("x", 1, 1, 5, 5);
+        var w = b.Weights("w", 8, 1, 3, 3);
+        var path = b.Node("Conv", ["x", w], "c", OnnxBuilder.Ints("pads", 3000, 3000, 3000, 3000)).Save("c", 13, 1, 8, 6003, 6003);
+        try
+        {
+            var before = GC.GetTotalAllocatedBytes();
+            var e = Assert.Throws<ResourceLimitException>(() => Explainer.Load(path, new ExplainerSettings { FirstRule = Rules.ZBox(-1, 1) }));
+            Assert.True(e.Bytes > e.Limit, e.Message);
+            Assert.Contains("MiB", e.Message);
+            Assert.Contains(e.Node, e.Message);
+            // Refused from the shapes: far less than the buffers were allocated on the way.
+            Assert.True(GC.GetTotalAllocatedBytes() - before < 100L << 20, $"{(GC.GetTotalAllocatedBytes() - before) >> 20} MiB allocated");
+            // A limit below what a small model needs refuses it too: the limit is the user's to set.
+            Assert.Throws<ResourceLimitException>(() => Explainer.Load(Mnist, new ExplainerSettings { Image = ImageInput.Raw(), MaxWorkspaceBytes = 1 << 10 }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Relevance.Engine;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -24,11 +25,12 @@ internal static class ExplainCommand
         var output = new Option<string?>("--out") { Description = "Write the relevance as float32 .npy with exactly the input's shape." };
         var heatmap = new Option<string?>("--heatmap") { Description = "Write the heatmap as PNG (red positive, blue negative, channels summed)." };
         var overlay = new Option<string?>("--overlay") { Description = "For an image input, write the heatmap over the photo as PNG." };
+        var memory = new Option<int>("--max-memory") { Description = "The most memory, in MiB, one explanation's buffers may take; a model that needs more is refused before anything is allocated.", DefaultValueFactory = _ => (int)(EngineNetwork.DefaultMaxWorkspaceBytes >> 20) };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: the paper's training-free model, z^B on the first layer and z⁺ above).")
         {
-            model, input, target, rule, firstRule, bounds, maxpool, bias, output, heatmap, overlay, json,
+            model, input, target, rule, firstRule, bounds, maxpool, bias, output, heatmap, overlay, json, memory,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
@@ -37,16 +39,17 @@ internal static class ExplainCommand
                 parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse)));
+                pre.Read(parse), parse.GetValue(memory)));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
-        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image);
+        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory);
 
     internal static int Run(Request r)
     {
+        if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
         OutputPaths.Check([("--out", r.Out), ("--heatmap", r.Heatmap), ("--overlay", r.Overlay)], [r.Model, r.Input]);
         var isArray = r.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
@@ -56,7 +59,7 @@ internal static class ExplainCommand
         var input = InputFile.Load(r.Input, model, r.Image);
         var rest = RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
-        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = r.Image, FirstRule = first, Rule = rest, Options = r.Options }, ClassLabels.Near(r.Model));
+        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = r.Image, FirstRule = first, Rule = rest, Options = r.Options, MaxWorkspaceBytes = (long)r.MaxMemory << 20 }, ClassLabels.Near(r.Model));
         var clock = Stopwatch.StartNew();
         var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;

@@ -66,11 +66,13 @@ public sealed class EngineNetwork
     /// <exception cref="UncoveredLayerException">A layer has no rule, or a BatchNorm could not be folded.</exception>
     /// <exception cref="ShapeMismatchException">z^B bounds do not have the shape of the layer's input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="parallelism"/> is negative.</exception>
-    public static EngineNetwork Compile(Network network, Composite composite, ExplainOptions? options = null, int parallelism = 0)
+    /// <exception cref="ResourceLimitException">One explanation's buffers would take more than <paramref name="maxWorkspaceBytes"/>.</exception>
+    public static EngineNetwork Compile(Network network, Composite composite, ExplainOptions? options = null, int parallelism = 0, long maxWorkspaceBytes = DefaultMaxWorkspaceBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(parallelism);
         options ??= ExplainOptions.Default;
         var canonical = Canonizers.Canonize(network);
+        RequireWithin(canonical, maxWorkspaceBytes);
         var rules = composite.Resolve(canonical);
         var nonNegative = NonNegativity.OfInputs(canonical);
         bool Rectified(string name) => canonical.Nodes.Where(r => r.Inputs.Contains(name)).All(r => r.Layer is ReLU) && name != canonical.Output;
@@ -81,6 +83,33 @@ public sealed class EngineNetwork
             _ => null,
         }).ToImmutableArray();
         return new EngineNetwork(canonical, options, kernels, parallelism);
+    }
+
+    /// <summary>The default limit on one explanation's buffers: 4 GiB.</summary>
+    public const long DefaultMaxWorkspaceBytes = 4L << 30;
+
+    // What one workspace will take, from the shapes alone and before anything is allocated: each node's value and relevance,
+    // and for each linear layer its im2col matrix, its outputs' scratch and denominators (with margin for stacked forms).
+    private static void RequireWithin(Network network, long limit)
+    {
+        var (total, largest, largestBytes) = (8L * network.InputShape.Size, Network.InputName, 0L);
+        var scratch = 0L;
+        for (var n = 0; n < network.Nodes.Length; n++)
+        {
+            var node = network.Nodes[n];
+            var bytes = 8L * network.Shapes[n].Size;
+            if (node.Layer is Dense or Conv2d)
+            {
+                var g = Geometry.Of(node.Layer, network.ShapeOf(node.Inputs[0]));
+                var kernel = 4L * ((long)g.K * g.P + 3L * g.M * g.P);
+                scratch = Math.Max(scratch, kernel);
+                bytes += kernel;
+            }
+            total += 8L * network.Shapes[n].Size;
+            if (bytes > largestBytes) (largest, largestBytes) = (node.Name, bytes);
+        }
+        total += scratch;
+        if (total > limit) throw new ResourceLimitException(largest, total, limit);
     }
 
     /// <summary>Buffers for one thread's explanations.</summary>

@@ -34,3 +34,16 @@ public sealed class NumericFaultException(string node, string message) : Arithme
     /// <summary>The first node, in the order the values were computed, whose result is not finite.</summary>
     public string Node { get; } = node;
 }
+
+/// <summary>A network whose buffers for one explanation would pass the memory limit (e.g. a padding that makes a layer's output
+/// enormous); nothing was allocated. The message names the largest node and both figures.</summary>
+public sealed class ResourceLimitException(string node, long bytes, long limit)
+    : NetworkException($"Node '{node}': explaining this network needs about {bytes / (1 << 20):N0} MiB of buffers, more than the limit of {limit / (1 << 20):N0} MiB (its largest node is this one); raise the limit if that much memory is meant to be used.")
+{
+    /// <summary>The node whose buffers are the largest.</summary>
+    public string Node { get; } = node;
+    /// <summary>The estimated bytes of one workspace.</summary>
+    public long Bytes { get; } = bytes;
+    /// <summary>The limit in force.</summary>
+    public long Limit { get; } = limit;
+}

@@ -8,11 +8,15 @@ public sealed class ImageFormatException(string message) : Exception(message);
 /// <summary>Reads photos (PNG, JPEG, …) into network inputs through SkiaSharp.</summary>
 public static class Images
 {
+    /// <summary>The default limit on a decoded image's pixels: 100 million (a 10 000 × 10 000 photo), checked from its header before decoding.</summary>
+    public const long DefaultMaxPixels = 100_000_000;
+
     /// <summary>Decodes an image file into RGBA pixels: the central crop with the target's aspect ratio, resized to width × height.</summary>
-    public static SKBitmap Load(string path, int width, int height)
+    /// <exception cref="ImageFormatException">The file is missing, not an image, larger than <paramref name="maxPixels"/> by its header, truncated or corrupt.</exception>
+    public static SKBitmap Load(string path, int width, int height, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new ImageFormatException($"The image '{path}' does not exist.");
-        using var decoded = SKBitmap.Decode(path) ?? throw new ImageFormatException($"'{path}' is not an image SkiaSharp can decode (PNG, JPEG, WebP, BMP, GIF).");
+        using var decoded = Decode(path, maxPixels);
         var (cw, ch) = decoded.Width * height > decoded.Height * width
             ? (decoded.Height * width / height, decoded.Height)
             : (decoded.Width, decoded.Width * height / width);
@@ -22,6 +26,27 @@ public static class Images
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         return cropped.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell))
             ?? throw new ImageFormatException($"'{path}' could not be resized to {width}×{height}.");
+    }
+
+    // The whole image, decoded only after its header's size is checked, and refused when the data ends early or is damaged
+    // (a decoder would otherwise fill the missing rows with black).
+    private static SKBitmap Decode(string path, long maxPixels)
+    {
+        using var codec = SKCodec.Create(path, out var opened)
+            ?? throw new ImageFormatException($"'{path}' is not an image SkiaSharp can decode (PNG, JPEG, WebP, BMP, GIF): {opened}.");
+        var (w, h) = (codec.Info.Width, codec.Info.Height);
+        if (w <= 0 || h <= 0) throw new ImageFormatException($"'{path}' declares a size of {w}×{h}.");
+        if ((long)w * h > maxPixels)
+            throw new ImageFormatException($"'{path}' is {w}×{h} = {(long)w * h:N0} pixels by its header, more than the limit of {maxPixels:N0}; it was not decoded.");
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new ImageFormatException($"'{path}' could not be decoded whole ({result}): it is truncated or corrupt.");
+        }
+        return bitmap;
     }
 
     /// <summary>The network input [C, H, W] for an image file.</summary>
