@@ -41,6 +41,6 @@ internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> St
             throw new InvalidInputException($"'{path}' is an image, but the model takes {sample}, not a 1- or 3-channel image; give a .npy tensor.");
         var pre = PreprocessingOptions.For(image, sample);
         var tensor = Images.ToTensor(path, pre);
-        return new InputFile([.. tensor.Data.Select(v => (float)v)], 1, [1, .. sample.Dims], pre, null, "the preprocessing's pixel range 0..255", path);
+        return new InputFile(tensor.ToSingles(), 1, [1, .. sample.Dims], pre, null, "the preprocessing's pixel range 0..255", path);
     }
 }

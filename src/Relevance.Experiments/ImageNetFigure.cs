@@ -27,7 +27,7 @@ public static class ImageNetFigure
         foreach (var photo in photos)
         {
             progress?.Report($"explaining {Path.GetFileName(photo)}");
-            float[] x = [.. explainer.ReadImage(photo).Data.Select(v => (float)v)];
+            var x = explainer.ReadImage(photo).ToSingles();
             var e = explainer.Explain(x);
             var g = explainer.Gradient(x, e.Target);
             var sensitivity = Tensor.Own(explainer.Network.InputShape, [.. g.Select(v => (double)v * v)]);

@@ -181,7 +181,7 @@ public sealed class Explainer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         if (!input.Shape.Equals(Network.InputShape))
             throw new InvalidInputException($"The network takes inputs of shape {Network.InputShape}, got {input.Shape}.");
-        return Explain(Narrow(input), target);
+        return Explain(input.ToSingles(), target);
     }
 
     /// <summary>Explains output <paramref name="target"/> (default: the arg-max) for a photo, read by <see cref="ReadImage"/>.</summary>
@@ -229,13 +229,5 @@ public sealed class Explainer : IDisposable
     private void Return(Workspace ws)
     {
         if (!_disposed) _workspaces.Add(ws);
-    }
-
-    // Doubles beyond float's range become ±∞, which the engine reports as non-finite input.
-    private static float[] Narrow(Tensor input)
-    {
-        var data = new float[input.Size];
-        for (var i = 0; i < data.Length; i++) data[i] = (float)input.Data[i];
-        return data;
     }
 }

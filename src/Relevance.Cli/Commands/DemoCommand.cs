@@ -39,7 +39,7 @@ internal static class DemoCommand
         PreprocessingOptions.For(image, model.Network.InputShape);
         using var explainer = Explainer.Create(model, new ExplainerSettings { Image = image }, ClassLabels.Near(modelPath));
         var x = explainer.ReadImage(inputPath);
-        var outputs = explainer.Forward([.. x.Data.Select(v => (float)v)]);
+        var outputs = explainer.Forward(x.ToSingles());
         var targets = outputs.Select((v, i) => (v, i)).OrderByDescending(t => t.v).Take(top).Select(t => t.i).ToList();
 
         Directory.CreateDirectory(outDir);

@@ -128,7 +128,7 @@ public sealed class EngineNetwork
     /// <summary>The network's outputs for one input, computed in the workspace (valid until its next use).</summary>
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws)
     {
-        using var cores = Workers.Limit(Parallelism);
+        using var cores = Kernels.Parallelism.Limit(Parallelism);
         return Forward(input, ws, explaining: false);
     }
 
@@ -146,7 +146,7 @@ public sealed class EngineNetwork
     /// <summary>Explains one input using a workspace made by <see cref="CreateWorkspace"/>.</summary>
     public Explanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
-        using var cores = Workers.Limit(Parallelism);
+        using var cores = Kernels.Parallelism.Limit(Parallelism);
         var k = Start(input, ws, target, seedWithOutput: true);
         var outputs = ws.Values[OutputIndex].Span;
         var f = (double)outputs[k];
@@ -164,7 +164,7 @@ public sealed class EngineNetwork
         }
         var map = Relevances.Measure(heatmap);
         var consistency = new ConsistencyReport(f, map.Sum, layers.Sum(l => l.BiasRelevance), map.NegativeMass, map.Minimum, layers);
-        return new Explanation(Network.InputShape, [.. heatmap], f, k, Widen(Network.ShapeOf(Network.Output), outputs), consistency);
+        return new Explanation(Network.InputShape, [.. heatmap], f, k, Tensor.FromSingles(Network.ShapeOf(Network.Output), outputs), consistency);
     }
 
     // The first node whose value is not finite, in the order the forward pass computed them.
@@ -183,7 +183,7 @@ public sealed class EngineNetwork
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
     public float[] Gradient(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
-        using var cores = Workers.Limit(Parallelism);
+        using var cores = Kernels.Parallelism.Limit(Parallelism);
         Start(input, ws, target, seedWithOutput: false);
         for (var n = Network.Nodes.Length - 1; n >= 0; n--)
         {
@@ -282,8 +282,8 @@ public sealed class EngineNetwork
         if (batch <= 0 || inputs.Length != batch * size)
             throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {batch * size} values, got {inputs.Length}.");
         var results = new Explanation[batch];
-        using var cores = Workers.Limit(Parallelism);
-        var workers = Math.Min(batch, Workers.Count);
+        using var cores = Kernels.Parallelism.Limit(Parallelism);
+        var workers = Math.Min(batch, Kernels.Parallelism.Cores);
         try
         {
             Parallel.For(0, workers, w =>
@@ -309,14 +309,6 @@ public sealed class EngineNetwork
         var v = _inputs[n][m];
         if (relevance && Direct(v) && _plan.RelevanceInPlace(n, Sink(v), offset)) return;
         upper.Slice(offset, lower.Length).CopyTo(lower);
-    }
-
-    // Float32 values as a double-precision tensor (exactly: every float is a double).
-    private static Tensor Widen(Shape shape, ReadOnlySpan<float> values)
-    {
-        var data = new double[values.Length];
-        for (var i = 0; i < values.Length; i++) data[i] = values[i];
-        return Tensor.Own(shape, data);
     }
 
     private void Validate(ReadOnlySpan<float> input)

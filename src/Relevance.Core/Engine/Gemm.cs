@@ -78,7 +78,7 @@ public static partial class Gemm
     {
         var width = Width;
         var panels = (n + width - 1) / width;
-        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Workers.Count;
+        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Kernels.Parallelism.Cores;
         if (workers < 2) Run(packedA, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width, overwrite);
         else RunParallel(packedA, b, null, c, m, k, n, panels, workers, width, overwrite);
     }
@@ -135,7 +135,7 @@ public static partial class Gemm
     // since reading its weights from memory is the cost.
     private static void MatrixVector(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, bool parallel)
     {
-        var workers = !parallel ? 1 : (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Workers.Count, m);
+        var workers = !parallel ? 1 : (long)m * k < ParallelThreshold * 4 ? 1 : Math.Min(Kernels.Parallelism.Cores, m);
         if (workers < 2)
             for (var i = 0; i < m; i++) c[i] += System.Numerics.Tensors.TensorPrimitives.Dot(a.Slice(i * k, k), b[..k]);
         else MatrixVectorParallel(a, b, c, m, k, workers);

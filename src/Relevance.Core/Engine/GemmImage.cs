@@ -48,7 +48,7 @@ public static partial class Gemm
         var width = Width;
         var panels = (n + width - 1) / width;
         if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width, overwrite);
-        else RunParallel(packedA, x, g, c, m, k, n, panels, Workers.Count, width, overwrite);
+        else RunParallel(packedA, x, g, c, m, k, n, panels, Kernels.Parallelism.Cores, width, overwrite);
     }
 
     /// <summary>x += col2im(Vᵀ · S) for Vᵀ [K×M] and S [M×P]: a convolution's backward product, scattered onto the image panel by panel.</summary>
@@ -58,7 +58,7 @@ public static partial class Gemm
         if (vt.Length < g.K * g.M || s.Length < g.M * g.P || x.Length < g.InputSize)
             throw new ArgumentException($"Gemm: spans too short for col2im([{g.K}×{g.M}]·[{g.M}×{g.P}]) onto an input of {g.InputSize} values.");
         if (g.K == 0 || g.M == 0 || g.P == 0) return;
-        var workers = (long)g.K * g.M * g.P < ParallelThreshold ? 1 : Math.Min(Workers.Count, g.InChannels);
+        var workers = (long)g.K * g.M * g.P < ParallelThreshold ? 1 : Math.Min(Kernels.Parallelism.Cores, g.InChannels);
         if (workers < 2)
         {
             Scatter(vt, s, g, x, 0, g.InChannels);

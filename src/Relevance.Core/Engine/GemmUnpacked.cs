@@ -26,7 +26,7 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: spans too short for [{m}×{k}]·[{k}×{n}].");
         var blocks = (n + 2 * w - 1) / (2 * w);
         // Two blocks per worker at least: a ragged last block rereads lanes of the block before, which must be its own worker's.
-        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(blocks / 2, Workers.Count);
+        var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(blocks / 2, Kernels.Parallelism.Cores);
         if (workers < 2) Columns(a, b, c, m, k, n, 0, blocks, accumulate);
         else ColumnsParallel(a, b, c, m, k, n, blocks, workers, accumulate);
     }

@@ -29,7 +29,7 @@ public static class InputMajor
                 fixed (float* pa = a, pz = z, pp = positive)
                 {
                     var (ia, iz, ip, paired) = ((nint)pa, (nint)pz, (nint)pp, !positive.IsEmpty);
-                    var workers = Workers.Count;
+                    var workers = Kernels.Parallelism.Cores;
                     Workers.For(workers, w =>
                     {
                         // Column ranges rounded to 16 floats keep each core's stores on its own cache lines.
@@ -135,7 +135,7 @@ public static class InputMajor
                 fixed (float* ps = s, pmask = mask, pt = t)
                 {
                     var (isv, imask, it) = ((nint)ps, (nint)pmask, (nint)pt);
-                    var (masked, workers) = (mask.Length > 0, Workers.Count);
+                    var (masked, workers) = (mask.Length > 0, Kernels.Parallelism.Cores);
                     Workers.For(workers, w => DotRows(vt, new ReadOnlySpan<float>((float*)isv, m), masked ? new ReadOnlySpan<float>((float*)imask, k) : default,
                         new Span<float>((float*)it, k), m, k * w / workers, k * (w + 1) / workers));
                 }

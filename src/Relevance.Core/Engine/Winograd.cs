@@ -114,7 +114,7 @@ internal sealed class Winograd
         if (x.Length < g.InputSize || y.Length < g.M * g.P)
             throw new ArgumentException($"Winograd: an input of {g.InputSize} values and an output of {g.M * g.P} are needed.");
         var bands = (_tiles + _band - 1) / _band;
-        var workers = Math.Min(bands, Workers.Count);
+        var workers = Math.Min(bands, Kernels.Parallelism.Cores);
         // Every worker's scratch is rented here, on the calling thread, and returned here: rented on pool threads, the
         // megabytes of a band's buffers missed the pool's per-thread cache now and then and were allocated anew.
         var scratch = ScratchSize(!z.IsEmpty);

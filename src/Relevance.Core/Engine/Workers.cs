@@ -11,16 +11,10 @@ namespace Relevance.Engine;
 /// the caller runs both parts itself.</remarks>
 internal static class Workers
 {
-    /// <summary>The number of cores a kernel called on this thread may use (see <see cref="Parallelism"/>).</summary>
-    public static int Count => Parallelism.Cores;
-
-    /// <summary>Limits the cores of the kernels this thread calls until the scope is disposed (0: no limit).</summary>
-    public static Parallelism.Scope Limit(int cores) => Parallelism.Limit(cores);
-
     /// <summary>Runs body(w) for every part w in [0, parts), in parallel.</summary>
     public static void For(int parts, Action<int> body)
     {
-        if (parts <= 1 || Count < 2)
+        if (parts <= 1 || Parallelism.Cores < 2)
         {
             for (var w = 0; w < parts; w++) body(w);
             return;
@@ -30,7 +24,7 @@ internal static class Workers
             HelperThread.Run(new Job(body), minimumRowsToSplit: 2);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = Count }, body);
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.Cores }, body);
     }
 
     private sealed class Job(Action<int> body) : RowJob

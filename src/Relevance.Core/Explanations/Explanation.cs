@@ -42,7 +42,7 @@ public sealed record Explanation
     }
 
     /// <summary>R(x): the relevance of each input element, with the input's shape.</summary>
-    public Tensor Heatmap => _heatmap ??= Tensor.Own(Shape, [.. _single!.Select(v => (double)v)]);
+    public Tensor Heatmap => _heatmap ??= Tensor.FromSingles(Shape, _single);
 
     /// <summary>The input's shape, which the heatmap has.</summary>
     public Shape Shape { get; }
@@ -60,7 +60,7 @@ public sealed record Explanation
     public ConsistencyReport Consistency { get; }
 
     /// <summary>The heatmap in single precision (the engine's own values; the reference's rounded to float).</summary>
-    public float[] HeatmapSingles() => _single is not null ? [.. _single] : [.. Heatmap.Data.Select(v => (float)v)];
+    public float[] HeatmapSingles() => _single is not null ? [.. _single] : Heatmap.ToSingles();
 
     /// <summary>The relevance at every node's output, in the network's node order; only the reference oracle keeps them (empty otherwise).</summary>
     public ImmutableArray<NodeRelevance> Nodes { get; init; } = [];

@@ -48,10 +48,7 @@ public sealed class ParameterArray : IReadOnlyList<double>, IEquatable<Parameter
     /// <summary>The values in single precision: the array's own storage when it is single (read-only by contract), else a rounded copy.</summary>
     internal float[] Singles()
     {
-        if (_singles is not null) return _singles;
-        var s = new float[_doubles!.Length];
-        for (var i = 0; i < s.Length; i++) s[i] = (float)_doubles[i];
-        return s;
+        return _singles ?? Precision.Narrow(_doubles);
     }
 
     /// <summary>The single-precision storage, read-only.</summary>
@@ -64,10 +61,7 @@ public sealed class ParameterArray : IReadOnlyList<double>, IEquatable<Parameter
     /// <summary>The values in double precision, as a new array.</summary>
     public double[] ToArray()
     {
-        if (_doubles is not null) return [.. _doubles];
-        var d = new double[_singles!.Length];
-        for (var i = 0; i < d.Length; i++) d[i] = _singles[i];
-        return d;
+        return _doubles is not null ? [.. _doubles] : Precision.Widen(_singles);
     }
 
     /// <summary>Each value times a factor of its index, computed in double precision and kept in this array's precision.</summary>

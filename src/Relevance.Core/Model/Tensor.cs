@@ -48,6 +48,12 @@ public sealed record Tensor
         return Own(shape, data);
     }
 
+    /// <summary>A tensor of float32 values, widened exactly to double precision.</summary>
+    public static Tensor FromSingles(Shape shape, ReadOnlySpan<float> values) => Own(shape, Precision.Widen(values));
+
+    /// <summary>The values rounded to float32 (the engine's precision), as a new array; beyond float's range they become ±∞.</summary>
+    public float[] ToSingles() => Precision.Narrow(Data.AsSpan());
+
     /// <summary>A mutable copy of the values.</summary>
     public double[] ToArray() => [.. Data];
 
