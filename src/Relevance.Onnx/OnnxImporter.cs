@@ -14,8 +14,9 @@ public sealed class OnnxImporter
     /// <summary>The operators the importer understands.</summary>
     public static readonly ImmutableArray<string> SupportedOperators =
     [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "Identity", "LRN", "MatMul", "MaxPool", "Relu", "Reshape", "Shape", "Softmax (final)", "Squeeze", "Sum", "Unsqueeze",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (x · Sigmoid(x))", "Relu",
+        "Reshape", "Shape", "Sigmoid", "Softmax (final)", "Squeeze", "Sum", "Tanh", "Unsqueeze",
     ];
 
     private readonly Dictionary<string, ConstantTensor> _constants = [];
@@ -189,6 +190,13 @@ public sealed class OnnxImporter
             case "MatMul": op.MatMul(); break;
             case "Add" or "Sum": op.Add(); break;
             case "Relu": a.Only(); op.Unary(new ReLU()); break;
+            case "Sigmoid": a.Only(); op.Unary(new Sigmoid()); break;
+            case "Tanh": a.Only(); op.Unary(new Tanh()); break;
+            case "HardSigmoid": a.Only("alpha", "beta"); op.Unary(new HardSigmoid(a.Float("alpha", 0.2f), a.Float("beta", 0.5f))); break;
+            case "HardSwish": a.Only(); op.Unary(new HardSwish()); break;
+            case "LeakyRelu": a.Only("alpha"); op.Unary(new LeakyReLU(a.Float("alpha", 0.01f))); break;
+            case "Clip": op.Clip(); break;
+            case "Mul": op.Mul(); break;
             case "MaxPool" or "AveragePool": op.Pool(); break;
             case "GlobalAveragePool": op.GlobalAveragePool(); break;
             case "Flatten": op.Flatten(); break;

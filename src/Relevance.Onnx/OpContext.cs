@@ -306,6 +306,40 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new BatchNorm([.. Const(1).Values], [.. Const(2).Values], [.. Const(3).Values], [.. Const(4).Values], attributes.Float("epsilon", 1e-5f)), x);
     }
 
+    public void Clip()
+    {
+        // Before opset 11 the bounds are attributes; from 11 on they are optional constant inputs.
+        if (importer.Opset < 11)
+        {
+            attributes.Only("min", "max");
+            Emit(new Clip(attributes.Float("min", float.NegativeInfinity), attributes.Float("max", float.PositiveInfinity)), Graph(0).Node);
+            return;
+        }
+        attributes.Only();
+        Emit(new Clip(Bound(1, double.NegativeInfinity), Bound(2, double.PositiveInfinity)), Graph(0).Node);
+    }
+
+    private double Bound(int i, double none)
+    {
+        if (!HasInput(i)) return none;
+        var c = Const(i);
+        return c.Count == 1 ? c.Values[0] : throw Unsupported($"bound '{In(i)}' must be a scalar, got {c.Count} values.");
+    }
+
+    public void Mul()
+    {
+        attributes.Only();
+        if (importer.IsConstant(In(0)) || importer.IsConstant(In(1)))
+            throw Unsupported("a product with a constant is not supported yet.");
+        var (a, b) = (Graph(0), Graph(1));
+        // PyTorch exports SiLU (Swish) as x · Sigmoid(x): one layer, whose relevance passes through as an activation's does.
+        if (SigmoidOf(b.Node) == a.Node) Emit(new SiLU(), a.Node);
+        else if (SigmoidOf(a.Node) == b.Node) Emit(new SiLU(), b.Node);
+        else throw Unsupported("an element-wise product of two computed tensors has no relevance rule; supported: x · Sigmoid(x) (SiLU).");
+    }
+
+    private string? SigmoidOf(string node) => importer.ProducerNode(node) is { Layer: Sigmoid } n ? n.Inputs[0] : null;
+
     public void Lrn()
     {
         attributes.Only("alpha", "beta", "bias", "size");

@@ -31,6 +31,15 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>A scalar float initializer.</summary>
+    public string Scalar(string name, float value)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.FloatData.Add(value);
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     public OnnxBuilder Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = output };

@@ -67,4 +67,65 @@ public class OperatorParityTests
             .Node("Conv", ["r", "w_b"], "c2", Ints("pads", 1, 1, 1, 1));
         AssertParity(b.Save("c2", 13, 1, 2, 5, 5));
     }
+
+    // Conv → activation → Conv on inputs in [−1, 1] with weights in [−1, 1]: the convolution spreads values over about
+    // [−6, 6], across every kink of the activations below.
+    private static string Activated(Func<OnnxBuilder, string, string> activation, long opset)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        var w = b.Weights("w", 3, 2, 3, 3);
+        var w2 = b.Weights("w2", 2, 3, 1, 1);
+        b.Node("Conv", ["x", w], "c", Ints("pads", 1, 1, 1, 1));
+        var a = activation(b, "c");
+        b.Node("Conv", [a, w2], "y");
+        return b.Save("y", opset, 1, 2, 5, 5);
+    }
+
+    [Theory]
+    [InlineData("Sigmoid")]
+    [InlineData("Tanh")]
+    [InlineData("HardSwish")]
+    public void Element_wise_activations(string op) => AssertParity(Activated((b, x) => { b.Node(op, [x], "a"); return "a"; }, 14));
+
+    [Fact]
+    public void Hard_sigmoid_and_leaky_relu_with_their_attributes() =>
+        AssertParity(Activated((b, x) =>
+        {
+            b.Node("HardSigmoid", [x], "h", Float("alpha", 0.3f), Float("beta", 0.4f)).Node("LeakyRelu", [x], "l", Float("alpha", 0.1f)).Node("Add", ["h", "l"], "a");
+            return "a";
+        }, 14));
+
+    [Fact]
+    public void Clip_with_constant_bounds_as_inputs_and_relu6() =>
+        AssertParity(Activated((b, x) =>
+        {
+            b.Node("Clip", [x, b.Scalar("lo", 0), b.Scalar("hi", 0.6f)], "r6").Node("Clip", [x, "", b.Scalar("hi2", 0.2f)], "top").Node("Add", ["r6", "top"], "a");
+            return "a";
+        }, 13));
+
+    [Fact]
+    public void Clip_with_bounds_as_attributes_before_opset_11() =>
+        AssertParity(Activated((b, x) => { b.Node("Clip", [x], "a", Float("min", -0.5f), Float("max", 0.5f)); return "a"; }, 9));
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SiLU_as_pytorch_exports_it(bool sigmoidFirst) =>
+        AssertParity(Activated((b, x) =>
+        {
+            b.Node("Sigmoid", [x], "s").Node("Mul", sigmoidFirst ? ["s", x] : [x, "s"], "a");
+            return "a";
+        }, 14));
+
+    [Fact]
+    public void A_product_of_two_computed_tensors_without_a_rule_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        b.Node("Relu", ["x"], "r").Node("Sigmoid", ["r"], "s").Node("Mul", ["x", "s"], "gated");
+        var path = b.Save("gated", 14, 1, 2, 5, 5);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("gated", e.Message);
+        Assert.Contains("Mul", e.Message);
+        File.Delete(path);
+    }
 }

@@ -9,16 +9,15 @@ namespace Relevance.Engine;
 /// GEMM for the linear layers and reusable <see cref="Workspace"/> buffers. Immutable and thread-safe; each thread uses its own workspace.</remarks>
 public sealed class EngineNetwork
 {
-    private readonly ImmutableArray<LinearKernel?> _kernels;
+    private readonly ImmutableArray<NodeKernel> _kernels;
     private readonly int[][] _inputs;
     private readonly ImmutableArray<Shape> _inputShapes;
 
-    private EngineNetwork(Network network, ExplainOptions options, ImmutableArray<LinearKernel?> kernels, int parallelism)
+    private EngineNetwork(Network network, ExplainOptions options, ImmutableDictionary<string, Rule> rules, ImmutableArray<bool> nonNegative, int parallelism)
     {
         Parallelism = parallelism;
         Network = network;
         Options = options;
-        _kernels = kernels;
         _inputs = [.. network.Nodes.Select(n => n.Inputs.Select(i => i == Network.InputName ? -1 : network.IndexOf(i)).ToArray())];
         _inputShapes = [.. network.Nodes.Select(n => network.ShapeOf(n.Inputs[0]))];
         OutputIndex = network.IndexOf(network.Output);
@@ -28,8 +27,43 @@ public sealed class EngineNetwork
         _sinks[0] = -1;
         // Nodes come in topological order, so an input's sink is known before its reader's.
         for (var n = 0; n < network.Nodes.Length; n++)
-            _sinks[n + 1] = PassesThrough(network.Nodes[n].Layer) && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
+            _sinks[n + 1] = network.Nodes[n].Layer.PassesRelevanceThrough && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
         _plan = BufferPlan.Of(network, _inputs, Direct, Sink);
+        _kernels = [.. network.Nodes.Select((_, n) => KernelOf(n, rules, nonNegative[n]))];
+    }
+
+    // The one place that maps a layer kind to its engine kernel.
+    private NodeKernel KernelOf(int n, ImmutableDictionary<string, Rule> rules, bool inputNonNegative)
+    {
+        var node = Network.Nodes[n];
+        var input = _inputShapes[n];
+        return node.Layer switch
+        {
+            Dense or Conv2d => new LinearNode(LinearKernel.Compile(node.Name, node.Layer, input, rules[node.Name], Options.Bias, inputNonNegative, Rectified(node.Name))),
+            Activation a => new ActivationNode(a),
+            View => new ViewNode(),
+            LocalResponseNorm lrn => new NormalisationNode(lrn, input),
+            Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
+            GlobalAvgPool => new GlobalAvgPoolNode(input),
+            Sum => new SumNode(),
+            Add => new AddNode(),
+            Concat => ConcatKernel(n),
+            BatchNorm => throw new UncoveredLayerException(node.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
+            _ => throw new UncoveredLayerException(node.Name, $"the engine has no kernel for {node.Layer.Kind}."),
+        };
+    }
+
+    // Whether every reader of a value rectifies it (so a linear layer's negative outputs never matter), and it is not the output.
+    private bool Rectified(string name) => Network.Nodes.Where(r => r.Inputs.Contains(name)).All(r => r.Layer is ReLU) && name != Network.Output;
+
+    private ConcatNode ConcatKernel(int n)
+    {
+        var inputs = _inputs[n];
+        var offsets = new int[inputs.Length];
+        for (var m = 1; m < inputs.Length; m++) offsets[m] = offsets[m - 1] + Network.ShapeOf(Network.Nodes[n].Inputs[m - 1]).Size;
+        return new ConcatNode(offsets,
+            [.. inputs.Select((v, m) => _plan.ValueInPlace(n, v, offsets[m]))],
+            [.. inputs.Select((v, m) => Direct(v) && _plan.RelevanceInPlace(n, Sink(v), offsets[m]))]);
     }
 
     // Which values and relevances live in place in a Concat's buffers.
@@ -75,14 +109,7 @@ public sealed class EngineNetwork
         RequireWithin(canonical, maxWorkspaceBytes);
         var rules = composite.Resolve(canonical);
         var nonNegative = NonNegativity.OfInputs(canonical);
-        bool Rectified(string name) => canonical.Nodes.Where(r => r.Inputs.Contains(name)).All(r => r.Layer is ReLU) && name != canonical.Output;
-        var kernels = canonical.Nodes.Select((n, i) => n.Layer switch
-        {
-            Dense or Conv2d => LinearKernel.Compile(n.Name, n.Layer, canonical.ShapeOf(n.Inputs[0]), rules[n.Name], options.Bias, nonNegative[i], Rectified(n.Name)),
-            BatchNorm => throw new UncoveredLayerException(n.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
-            _ => null,
-        }).ToImmutableArray();
-        return new EngineNetwork(canonical, options, kernels, parallelism);
+        return new EngineNetwork(canonical, options, rules, nonNegative, parallelism);
     }
 
     /// <summary>The default limit on one explanation's buffers: 4 GiB.</summary>
@@ -115,11 +142,11 @@ public sealed class EngineNetwork
     /// <summary>Buffers for one thread's explanations.</summary>
     public Workspace CreateWorkspace()
     {
-        var linear = _kernels.Where(k => k is not null).Select(k => k!.Scratch).ToList();
-        var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k?.BackScratch ?? 0)).Max();
+        var linear = _kernels.Where(k => k.Scratch.HasValue).Select(k => k.Scratch!.Value).ToList();
+        var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k.BackScratch)).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], _plan, Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
-            [.. Enumerable.Range(0, Network.Nodes.Length).Select(n => _kernels[n]?.DenominatorScratch ?? (PairsSums(n) ? Network.Shapes[n].Size : 0))]);
+            [.. _kernels.Select(k => k.DenominatorScratch)]);
     }
 
     /// <summary>The network's outputs for one input.</summary>
@@ -193,7 +220,7 @@ public sealed class EngineNetwork
             {
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
-                Backpropagate(n, m, node.Layer, x, upper, lower, ws);
+                _kernels[n].Backward(m, x, upper, lower, ws);
                 PassDown(n, m, lower, ws.Gradients, ws, overwrite: false);
             }
         }
@@ -239,42 +266,6 @@ public sealed class EngineNetwork
         started[_inputs[n][m] + 1] = true;
     }
 
-    private void Backpropagate(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
-    {
-        switch (layer)
-        {
-            case Dense or Conv2d:
-                _kernels[n]!.Backward(upper, lower, ws);
-                return;
-            case ReLU:
-                for (var i = 0; i < lower.Length; i++) lower[i] = x[i] > 0 ? upper[i] : 0;
-                return;
-            case Flatten or Reshape or Identity or Add:
-                upper.CopyTo(lower);
-                return;
-            case Sum:
-                lower.Fill(upper[0]);
-                return;
-            case GlobalAvgPool:
-            {
-                var plane = x.Length / upper.Length;
-                for (var c = 0; c < upper.Length; c++) lower.Slice(c * plane, plane).Fill(upper[c] / plane);
-                return;
-            }
-            case Pool2d p:
-                Pooling.Backward(p, _inputShapes[n], x, upper, lower);
-                return;
-            case LocalResponseNorm lrn:
-                Normalisation.Backward(lrn, _inputShapes[n], x, upper, lower);
-                return;
-            case Concat:
-                ConcatSlice(n, m, upper, lower, relevance: false);
-                return;
-            default:
-                throw new System.Diagnostics.UnreachableException(layer.Kind);
-        }
-    }
-
     /// <summary>Explains a batch of inputs laid out one after another, in parallel over the batch with one workspace per core.</summary>
     public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null)
     {
@@ -300,17 +291,6 @@ public sealed class EngineNetwork
         return [.. results];
     }
 
-    // The part of a Concat's vector that belongs to its input m (relevance or gradient alike), copied into `lower` unless
-    // `lower` is that part already (relevance written in place, see BufferPlan).
-    private void ConcatSlice(int n, int m, ReadOnlySpan<float> upper, Span<float> lower, bool relevance)
-    {
-        var offset = 0;
-        for (var k = 0; k < m; k++) offset += Network.ShapeOf(Network.Nodes[n].Inputs[k]).Size;
-        var v = _inputs[n][m];
-        if (relevance && Direct(v) && _plan.RelevanceInPlace(n, Sink(v), offset)) return;
-        upper.Slice(offset, lower.Length).CopyTo(lower);
-    }
-
     private void Validate(ReadOnlySpan<float> input)
     {
         if (input.Length != Network.InputShape.Size)
@@ -321,56 +301,8 @@ public sealed class EngineNetwork
 
     private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index].Span;
 
-    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining)
-    {
-        var node = Network.Nodes[n];
-        var x = ValueOf(_inputs[n][0], input, ws);
-        var y = ws.Values[n].Span;
-        switch (node.Layer)
-        {
-            case Dense or Conv2d:
-                _kernels[n]!.Forward(x, y, ws, explaining ? ws.Denominators[n] : default);
-                break;
-            case ReLU:
-                TensorPrimitives.Max(x, 0f, y);
-                break;
-            case Pool2d p:
-                Pooling.Forward(p, _inputShapes[n], x, y, explaining && PairsSums(n) ? ws.Denominators[n] : default);
-                break;
-            case GlobalAvgPool:
-            {
-                var plane = _inputShapes[n][1] * _inputShapes[n][2];
-                for (var c = 0; c < y.Length; c++) y[c] = TensorPrimitives.Sum(x.Slice(c * plane, plane)) / plane;
-                break;
-            }
-            case Sum:
-                y[0] = (float)Relevances.Sum(x);
-                break;
-            case Flatten or Reshape or Identity:
-                x.CopyTo(y);
-                break;
-            case LocalResponseNorm lrn:
-                Normalisation.Forward(lrn, _inputShapes[n], x, y);
-                break;
-            case Add:
-                x.CopyTo(y);
-                for (var m = 1; m < _inputs[n].Length; m++) TensorPrimitives.Add(y, ValueOf(_inputs[n][m], input, ws), y);
-                break;
-            case Concat:
-            {
-                var offset = 0;
-                foreach (var i in _inputs[n])
-                {
-                    var part = ValueOf(i, input, ws);
-                    if (!_plan.ValueInPlace(n, i, offset)) part.CopyTo(y[offset..]);
-                    offset += part.Length;
-                }
-                break;
-            }
-            default:
-                throw new System.Diagnostics.UnreachableException(node.Layer.Kind);
-        }
-    }
+    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining) =>
+        _kernels[n].Forward(new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, ws, explaining ? ws.Denominators[n] : default);
 
     // `written[i]` holds the measure of node i's relevance when one edge wrote all of it, so it is not measured twice.
     private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f, (double Sum, double NegativeMass, double Minimum)?[] written)
@@ -378,13 +310,13 @@ public sealed class EngineNetwork
         var node = Network.Nodes[n];
         var upper = ws.Relevances[n].Span;
         var rIn = written[n]?.Sum ?? Relevances.Measure(upper).Sum;
-        if (PassesThrough(node.Layer))
+        if (node.Layer.PassesRelevanceThrough)
         {
             // What comes in goes down unchanged: no redistribution, and the measure of what came in. In a chain (Sink(n) ≠ n)
             // it was written below already, and measured.
             var measure = written[n] ?? Relevances.Measure(upper);
             if (Sink(n) == n) Send(n, 0, upper, ws, measure, written);
-            return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
+            return new LayerConsistency(node.Name, node.Layer.Kind, _kernels[n].Describe, measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
         }
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
         for (var m = 0; m < _inputs[n].Length; m++)
@@ -394,9 +326,9 @@ public sealed class EngineNetwork
             var direct = Direct(index);
             // A linear layer adds its relevance into a buffer that others write too in the pass that makes it (the relevance
             // of an inception module's input, from its three 1×1 convolutions), measuring its own share.
-            var adds = !direct && node.Layer is Dense or Conv2d && _kernels[n]!.AddsInPlace;
+            var adds = !direct && _kernels[n].AddsInPlace;
             var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : adds ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
-            var measure = Redistribute(n, m, node.Layer, x, upper, lower, ws, ref bias, addTo: adds && ws.Started[index + 1])
+            var measure = _kernels[n].Redistribute(m, x, ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias, addTo: adds && ws.Started[index + 1])
                 ?? Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
@@ -406,7 +338,7 @@ public sealed class EngineNetwork
             else Accumulate(n, m, lower, ws);
         }
         var error = rIn - sumOut - bias;
-        return new LayerConsistency(node.Name, node.Layer.Kind, Describe(n, node.Layer), rIn, sumOut, bias, error,
+        return new LayerConsistency(node.Name, node.Layer.Kind, _kernels[n].Describe, rIn, sumOut, bias, error,
             Math.Abs(error) / ConsistencyReport.Scale(f), negative, double.IsPositiveInfinity(minimum) ? 0 : minimum);
     }
 
@@ -431,58 +363,6 @@ public sealed class EngineNetwork
         {
             written[j] = measure;
             if (j == Sink(index)) return;
-        }
-    }
-
-    // Whether node n is a pooling whose window sums the explanation's forward pass leaves in its denominators.
-    private bool PairsSums(int n) => Network.Nodes[n].Layer is Pool2d p && Pooling.PairsSums(p, Options.Pooling);
-
-    private static bool PassesThrough(Layer layer) => layer is ReLU or Flatten or Reshape or Identity or LocalResponseNorm;
-
-    private string Describe(int n, Layer layer) => layer switch
-    {
-        Dense or Conv2d => _kernels[n]!.Rule.Name,
-        _ when PassesThrough(layer) => "pass-through",
-        Pool2d { Pool: PoolKind.Max } when Options.Pooling == PoolingRedistribution.WinnerTakeAll => "winner-take-all",
-        Concat => "slice",
-        _ => "proportional",
-    };
-
-    // Writes what node n passes to its input m into `lower` (pass-through layers never get here: RelevanceNode sends their
-    // relevance down as it is); returns lower's measure when it was taken as lower was written (linear layers), else null.
-    private (double Sum, double NegativeMass, double Minimum)? Redistribute(int n, int m, Layer layer, ReadOnlySpan<float> x, ReadOnlySpan<float> upper,
-        Span<float> lower, Workspace ws, ref double bias, bool addTo)
-    {
-        switch (layer)
-        {
-            case Dense or Conv2d:
-                bias += _kernels[n]!.Relevance(x, ws.Values[n].Span, upper, lower, ws, out var measure, ws.Denominators[n], addTo);
-                return measure;
-            case Pool2d p:
-                Pooling.Relevance(p, _inputShapes[n], x, upper, lower, Options.Pooling, PairsSums(n) ? ws.Denominators[n] : default);
-                return null;
-            case GlobalAvgPool:
-            {
-                var plane = x.Length / upper.Length;
-                // A class map's relevance sits in one channel: the others get none, without summing their planes.
-                for (var c = 0; c < upper.Length; c++)
-                    if (upper[c] == 0) lower.Slice(c * plane, plane).Clear();
-                    else Pooling.Proportional(x.Slice(c * plane, plane), upper[c], lower.Slice(c * plane, plane));
-                return null;
-            }
-            case Sum:
-                Pooling.Proportional(x, upper[0], lower);
-                return null;
-            case Add:
-            {
-                SumShares.Write(x, upper, ws.Values[n].Span, lower);
-                return null;
-            }
-            case Concat:
-                ConcatSlice(n, m, upper, lower, relevance: true);
-                return null;
-            default:
-                throw new UncoveredLayerException(Network.Nodes[n].Name, $"no relevance redistribution is defined for {layer.Kind}.");
         }
     }
 }

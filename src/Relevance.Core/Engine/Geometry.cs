@@ -33,10 +33,15 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     public static Geometry Of(Layer layer, Shape input) => layer switch
     {
         Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 0, 1, 1),
-        Conv2d c => new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left,
-            (input[1] + c.Pads.Top + c.Pads.Bottom - c.KernelHeight) / c.Stride + 1, (input[2] + c.Pads.Left + c.Pads.Right - c.KernelWidth) / c.Stride + 1),
+        Conv2d c => OfConv(c, input),
         _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
     };
+
+    private static Geometry OfConv(Conv2d c, Shape input)
+    {
+        var (oh, ow) = c.OutputPlane(input[1], input[2]);
+        return new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left, oh, ow);
+    }
 
     /// <summary>(V · col(x − offset))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
     /// <paramref name="inputMajor"/>; no offset when <paramref name="offset"/> is null.</summary>

@@ -19,14 +19,7 @@ internal static class NonNegativity
         {
             var inputs = node.Inputs.All(i => known[i]);
             result.Add(inputs);
-            known[node.Name] = node.Layer switch
-            {
-                ReLU => true,
-                Pool2d or GlobalAvgPool or Flatten or Reshape or Identity or Concat or Add or Sum => inputs,
-                // Its divisor k + α/n Σ x² is ≥ k > 0 unless α < 0.
-                LocalResponseNorm l => inputs && l.Alpha >= 0,
-                _ => false,
-            };
+            known[node.Name] = node.Layer.OutputNonNegative(inputs);
         }
         return result.MoveToImmutable();
     }

@@ -12,9 +12,6 @@ internal static class Pooling
         return (Math.Max(0, y), Math.Min(h, y + p.KernelHeight), Math.Max(0, x), Math.Min(w, x + p.KernelWidth));
     }
 
-    internal static (int H, int W) Output(Pool2d p, int h, int w) =>
-        ((h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1, (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1);
-
     // Square, non-overlapping windows without padding (VGG's and LeNet's 2×2, stride 2) go window by window through
     // PoolKernel, which reads each input once; the separable passes would walk strided rows twice.
     private static bool Tiled(Pool2d p) => SeparablePooling.Covers(p) && p.KernelHeight == p.KernelWidth && p.StrideHeight == p.KernelHeight
@@ -30,7 +27,7 @@ internal static class Pooling
     {
         if (Tiled(p))
         {
-            var (th, tw) = Output(p, input[1], input[2]);
+            var (th, tw) = p.OutputPlane(input[1], input[2]);
             Kernels.PoolKernel.Forward(x, y, input[0], input[1], input[2], th, tw, p.StrideHeight, p.KernelHeight, p.Pool == PoolKind.Max,
                 p.Pool == PoolKind.Average ? 1f / (p.KernelHeight * p.KernelWidth) : 1f);
             return;
@@ -47,7 +44,7 @@ internal static class Pooling
         }
         // Lp pooling, the one kind left: (Σ_window |x|^p)^(1/p) per output.
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         for (var ch = 0; ch < c; ch++)
             for (var oy = 0; oy < oh; oy++)
                 for (var ox = 0; ox < ow; ox++)
@@ -66,7 +63,7 @@ internal static class Pooling
         ReadOnlySpan<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         var winnerTakesAll = p.Pool == PoolKind.Max && mode == PoolingRedistribution.WinnerTakeAll;
         if (!winnerTakesAll && Tiled(p))
         {
@@ -118,7 +115,7 @@ internal static class Pooling
     public static void Backward(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         lower.Clear();
         for (var ch = 0; ch < c; ch++)
             for (var oy = 0; oy < oh; oy++)

@@ -17,7 +17,7 @@ internal static class SeparablePooling
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Pooling.Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         var max = p.Pool == PoolKind.Max;
         var rented = ArrayPool<float>.Shared.Rent(h * ow);
         try
@@ -185,7 +185,7 @@ internal static class SeparablePooling
     public static void Proportional(Pool2d p, Shape input, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Pooling.Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         var rented = ArrayPool<float>.Shared.Rent(h * ow + oh * ow + h * w);
         try
         {

@@ -29,7 +29,7 @@ internal static class StrideTwoPooling
     public static void Forward(Pool2d p, Shape input, ReadOnlySpan<float> x, Span<float> y, Span<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Pooling.Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         var max = p.Pool == PoolKind.Max;
         for (var ch = 0; ch < c; ch++)
         {
@@ -50,7 +50,7 @@ internal static class StrideTwoPooling
         ReadOnlySpan<float> sums = default)
     {
         var (c, h, w) = (input[0], input[1], input[2]);
-        var (oh, ow) = Pooling.Output(p, h, w);
+        var (oh, ow) = p.OutputPlane(h, w);
         var (k, left) = (p.KernelWidth, p.Pads.Left);
         // Input column 2i − pad takes the ratios of outputs i − j for its even taps 2j < k, column 2i + 1 − pad those of its
         // odd taps 2j + 1 < k: each row of ratios is kept with `lead` zeros before it and zeros after, so that q[i − j] is a

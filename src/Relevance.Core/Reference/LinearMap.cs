@@ -60,8 +60,7 @@ public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connectio
     private static LinearMap OfConv(Conv2d c, Shape input)
     {
         var (h, w) = (input[1], input[2]);
-        var oh = (h + c.Pads.Top + c.Pads.Bottom - c.KernelHeight) / c.Stride + 1;
-        var ow = (w + c.Pads.Left + c.Pads.Right - c.KernelWidth) / c.Stride + 1;
+        var (oh, ow) = c.OutputPlane(h, w);
         var conns = ImmutableArray.CreateBuilder<Connection>();
         var bias = new double[c.OutChannels * oh * ow];
         for (var o = 0; o < c.OutChannels; o++)

@@ -9,8 +9,7 @@ internal static class PoolWindows
     public static ImmutableArray<ImmutableArray<int>> Of(Pool2d p, Shape input)
     {
         var (ch, h, w) = (input[0], input[1], input[2]);
-        var oh = (h + p.Pads.Top + p.Pads.Bottom - p.KernelHeight) / p.StrideHeight + 1;
-        var ow = (w + p.Pads.Left + p.Pads.Right - p.KernelWidth) / p.StrideWidth + 1;
+        var (oh, ow) = p.OutputPlane(h, w);
         var windows = ImmutableArray.CreateBuilder<ImmutableArray<int>>(ch * oh * ow);
         for (var c = 0; c < ch; c++)
             for (var oy = 0; oy < oh; oy++)

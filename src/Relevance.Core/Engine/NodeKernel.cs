@@ -1,0 +1,227 @@
+using System.Numerics.Tensors;
+
+namespace Relevance.Engine;
+
+/// <summary>The values a node reads in a workspace: the network's input, or earlier nodes' values.</summary>
+internal readonly ref struct NodeInputs
+{
+    private readonly ReadOnlySpan<float> _input;
+    private readonly Workspace _ws;
+    private readonly int[] _indices;
+
+    public NodeInputs(ReadOnlySpan<float> input, Workspace ws, int[] indices)
+    {
+        _input = input;
+        _ws = ws;
+        _indices = indices;
+    }
+
+    public int Count => _indices.Length;
+
+    /// <summary>The value of input m.</summary>
+    public ReadOnlySpan<float> this[int m] => _indices[m] < 0 ? _input : _ws.Values[_indices[m]].Span;
+}
+
+/// <summary>One node's float32 computation in the engine: its forward pass, gradient and relevance pass, chosen once when
+/// the network is compiled (<see cref="EngineNetwork"/> maps each layer kind to its kernel in one place).</summary>
+internal abstract class NodeKernel
+{
+    /// <summary>How the relevance pass treats the node, for the consistency report.</summary>
+    public abstract string Describe { get; }
+
+    /// <summary>Whether it adds its relevance into a buffer others write in the same pass (see <see cref="LinearKernel.AddsInPlace"/>).</summary>
+    public virtual bool AddsInPlace => false;
+
+    /// <summary>im2col and output scratch, for linear layers.</summary>
+    public virtual (int Col, int Z)? Scratch => null;
+
+    /// <summary>Floats of back-projection scratch it needs.</summary>
+    public virtual int BackScratch => 0;
+
+    /// <summary>Floats the forward pass of an explanation leaves for the relevance pass (denominators, window sums).</summary>
+    public virtual int DenominatorScratch => 0;
+
+    /// <summary>y from the inputs; <paramref name="denominators"/> is empty unless an explanation's forward pass.</summary>
+    public abstract void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators);
+
+    /// <summary>The gradient at input m, x its value, from the gradient at the output.</summary>
+    public abstract void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws);
+
+    /// <summary>The relevance of input m, x its value and y the node's, written into <paramref name="lower"/> (added with
+    /// <paramref name="addTo"/>); returns its measure when taken on the way, the bias share added to <paramref name="bias"/>.</summary>
+    public abstract (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo);
+}
+
+/// <summary>Dense and Conv2d: the rule's <see cref="LinearKernel"/>.</summary>
+internal sealed class LinearNode(LinearKernel kernel) : NodeKernel
+{
+    public override string Describe => kernel.Rule.Name;
+    public override bool AddsInPlace => kernel.AddsInPlace;
+    public override (int Col, int Z)? Scratch => kernel.Scratch;
+    public override int BackScratch => kernel.BackScratch;
+    public override int DenominatorScratch => kernel.DenominatorScratch;
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => kernel.Forward(inputs[0], y, ws, denominators);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => kernel.Backward(upper, lower, ws);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        bias += kernel.Relevance(x, y, upper, lower, ws, out var measure, denominators, addTo);
+        return measure;
+    }
+}
+
+/// <summary>A layer whose relevance passes down unchanged to its one input (an activation, a view, LRN in the relevance pass).</summary>
+internal abstract class PassThroughNode : NodeKernel
+{
+    public override string Describe => "pass-through";
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        if (addTo) TensorPrimitives.Add(lower, upper, lower);
+        else upper.CopyTo(lower);
+        return null;
+    }
+}
+
+/// <summary>An element-wise activation: its own span forms (<see cref="Activation"/>).</summary>
+internal sealed class ActivationNode(Activation activation) : PassThroughNode
+{
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => activation.Apply(inputs[0], y);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        activation.Backpropagate(x, upper, lower);
+}
+
+/// <summary>Flatten, Reshape, Identity: the values as they are.</summary>
+internal sealed class ViewNode : PassThroughNode
+{
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => inputs[0].CopyTo(y);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
+}
+
+/// <summary>Local response normalisation: computed forward and backward, bypassed by relevance (docs/rules.md §5).</summary>
+internal sealed class NormalisationNode(LocalResponseNorm layer, Shape input) : PassThroughNode
+{
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => Normalisation.Forward(layer, input, inputs[0], y);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        Normalisation.Backward(layer, input, x, upper, lower);
+}
+
+/// <summary>2-D pooling (<see cref="Pooling"/>); a max-pooling on the stride-2 route keeps its window sums for the relevance pass.</summary>
+internal sealed class PoolNode(Pool2d layer, Shape input, Shape output, PoolingRedistribution mode) : NodeKernel
+{
+    private readonly bool _pairs = Pooling.PairsSums(layer, mode);
+
+    public override string Describe => layer.Pool == PoolKind.Max && mode == PoolingRedistribution.WinnerTakeAll ? "winner-take-all" : "proportional";
+    public override int DenominatorScratch => _pairs ? output.Size : 0;
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) =>
+        Pooling.Forward(layer, input, inputs[0], y, _pairs ? denominators : default);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        Pooling.Backward(layer, input, x, upper, lower);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        Pooling.Relevance(layer, input, x, upper, lower, mode, _pairs ? denominators : default);
+        return null;
+    }
+}
+
+/// <summary>Global average pooling: [C, H, W] → [C], relevance in proportion within each channel.</summary>
+internal sealed class GlobalAvgPoolNode(Shape input) : NodeKernel
+{
+    private readonly int _plane = input[1] * input[2];
+
+    public override string Describe => "proportional";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        for (var c = 0; c < y.Length; c++) y[c] = TensorPrimitives.Sum(x.Slice(c * _plane, _plane)) / _plane;
+    }
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        for (var c = 0; c < upper.Length; c++) lower.Slice(c * _plane, _plane).Fill(upper[c] / _plane);
+    }
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        // A class map's relevance sits in one channel: the others get none, without summing their planes.
+        for (var c = 0; c < upper.Length; c++)
+            if (upper[c] == 0) lower.Slice(c * _plane, _plane).Clear();
+            else Pooling.Proportional(x.Slice(c * _plane, _plane), upper[c], lower.Slice(c * _plane, _plane));
+        return null;
+    }
+}
+
+/// <summary>The sum of all inputs: relevance in proportion to each.</summary>
+internal sealed class SumNode : NodeKernel
+{
+    public override string Describe => "proportional";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => y[0] = (float)Relevances.Sum(inputs[0]);
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => lower.Fill(upper[0]);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        Pooling.Proportional(x, upper[0], lower);
+        return null;
+    }
+}
+
+/// <summary>An element-wise sum of branches: each gets relevance in proportion to its contribution (<see cref="SumShares"/>).</summary>
+internal sealed class AddNode : NodeKernel
+{
+    public override string Describe => "proportional";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        inputs[0].CopyTo(y);
+        for (var m = 1; m < inputs.Count; m++) TensorPrimitives.Add(y, inputs[m], y);
+    }
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        SumShares.Write(x, upper, y, lower);
+        return null;
+    }
+}
+
+/// <summary>Concatenation along channels: each input's part of the value and of the relevance, copied unless it lives in
+/// place in the Concat's buffer (<see cref="BufferPlan"/>).</summary>
+internal sealed class ConcatNode(int[] offsets, bool[] valueInPlace, bool[] relevanceInPlace) : NodeKernel
+{
+    public override string Describe => "slice";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        for (var m = 0; m < inputs.Count; m++)
+            if (!valueInPlace[m]) inputs[m].CopyTo(y[offsets[m]..]);
+    }
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        upper.Slice(offsets[m], lower.Length).CopyTo(lower);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        if (!relevanceInPlace[m]) upper.Slice(offsets[m], lower.Length).CopyTo(lower);
+        return null;
+    }
+}

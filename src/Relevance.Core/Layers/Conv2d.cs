@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using Relevance.Reference;
+
+namespace Relevance;
+
+/// <summary>Zero padding on the four borders of an image (ONNX allows the two ends of an axis to differ).</summary>
+public readonly record struct Padding2d(int Top, int Left, int Bottom, int Right)
+{
+    /// <summary>The same padding on every border.</summary>
+    public static Padding2d Uniform(int p) => new(p, p, p, p);
+
+    /// <summary>No padding.</summary>
+    public bool IsZero => Top == 0 && Left == 0 && Bottom == 0 && Right == 0;
+
+    /// <summary>Rejects negative padding.</summary>
+    internal Padding2d Validate(string layer) =>
+        Top >= 0 && Left >= 0 && Bottom >= 0 && Right >= 0 ? this : throw new ArgumentException($"{layer}: padding must be non-negative, got {this}.");
+
+    /// <summary>The number of positions of a window sliding over a padded [H, W] plane, or null when it does not fit.</summary>
+    internal (int Height, int Width)? Positions(int height, int width, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth)
+    {
+        var (h, w) = (height + Top + Bottom, width + Left + Right);
+        return h < kernelHeight || w < kernelWidth ? null : ((h - kernelHeight) / strideHeight + 1, (w - kernelWidth) / strideWidth + 1);
+    }
+
+    /// <summary>One number when uniform, else top,left,bottom,right.</summary>
+    public override string ToString() => Top == Left && Left == Bottom && Bottom == Right ? $"{Top}" : $"{Top},{Left},{Bottom},{Right}";
+}
+
+/// <summary>A 2-D cross-correlation over [C, H, W] inputs; weights are [out, in, kh, kw] (the ONNX/PyTorch layout).</summary>
+public sealed record Conv2d : Layer
+{
+    /// <summary>Creates a convolution with a square stride and the same zero padding on every border.</summary>
+    public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
+        ParameterArray weights, ParameterArray bias, int stride = 1, int padding = 0)
+        : this(inChannels, outChannels, kernelHeight, kernelWidth, weights, bias, stride, Padding2d.Uniform(padding)) { }
+
+    /// <summary>Creates a convolution with a square stride and per-border zero padding.</summary>
+    public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
+        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads)
+    {
+        InChannels = Positive(inChannels, "input channels", "Conv2d");
+        OutChannels = Positive(outChannels, "output channels", "Conv2d");
+        KernelHeight = Positive(kernelHeight, "kernel height", "Conv2d");
+        KernelWidth = Positive(kernelWidth, "kernel width", "Conv2d");
+        Stride = Positive(stride, "stride", "Conv2d");
+        Pads = pads.Validate("Conv2d");
+        Weights = Require(weights, outChannels * inChannels * kernelHeight * kernelWidth, "weights", "Conv2d");
+        Bias = Require(bias, outChannels, "biases", "Conv2d");
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; }
+    /// <summary>Kernel height.</summary>
+    public int KernelHeight { get; }
+    /// <summary>Kernel width.</summary>
+    public int KernelWidth { get; }
+    /// <summary>Stride on both spatial axes.</summary>
+    public int Stride { get; }
+    /// <summary>Zero padding per border.</summary>
+    public Padding2d Pads { get; }
+    /// <summary>Weights [out, in, kh, kw], row-major.</summary>
+    public ParameterArray Weights { get; }
+    /// <summary>One bias per output channel.</summary>
+    public ParameterArray Bias { get; }
+
+    /// <summary>The flat index of weight [o, c, ky, kx].</summary>
+    public int WeightIndex(int o, int c, int ky, int kx) => ((o * InChannels + c) * KernelHeight + ky) * KernelWidth + kx;
+
+    /// <summary>The output plane's size for an input plane the kernel fits (shape inference has checked it).</summary>
+    internal (int Height, int Width) OutputPlane(int height, int width) => Pads.Positions(height, width, KernelHeight, KernelWidth, Stride, Stride)
+        ?? throw new ArgumentException($"{Kind}: the {KernelHeight}×{KernelWidth} kernel does not fit a {height}×{width} plane with padding {Pads}.");
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs)
+    {
+        var x = inputs[0];
+        if (x.Rank != 3 || x[0] != InChannels)
+            throw new ShapeMismatchException(node, $"Conv2d expects [{InChannels}×H×W], got {x}.");
+        var (h, w) = Pads.Positions(x[1], x[2], KernelHeight, KernelWidth, Stride, Stride)
+            ?? throw new ShapeMismatchException(node, $"the {KernelHeight}×{KernelWidth} kernel does not fit input {x} with padding {Pads}.");
+        return Shape.Of(OutChannels, h, w);
+    }
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output) => LinearLayer.Forward(this, inputs[0], output);
+
+    internal override Redistribution Redistribute(RelevanceStep step) => LinearLayer.Redistribute(this, step);
+
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper) => LinearLayer.Backpropagate(this, inputs[0], upper);
+}

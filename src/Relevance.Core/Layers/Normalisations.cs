@@ -1,0 +1,142 @@
+using System.Collections.Immutable;
+using Relevance.Reference;
+
+namespace Relevance;
+
+/// <summary>Inference-time batch normalisation over the first (channel) axis.</summary>
+/// <remarks>It has no relevance rule of its own: <see cref="Canonizers.FoldBatchNorm"/> folds it into the Dense or Conv2d layer before it.</remarks>
+public sealed record BatchNorm : Layer
+{
+    /// <summary>Creates a batch normalisation y = γ (x − μ) / √(σ² + ε) + β per channel.</summary>
+    public BatchNorm(ImmutableArray<double> scale, ImmutableArray<double> shift, ImmutableArray<double> mean, ImmutableArray<double> variance, double epsilon = 1e-5)
+    {
+        if (scale.IsDefaultOrEmpty) throw new ArgumentException("BatchNorm: the scale is empty.");
+        var n = scale.Length;
+        Scale = Require(scale, n, "scales", "BatchNorm");
+        Shift = Require(shift, n, "shifts", "BatchNorm");
+        Mean = Require(mean, n, "means", "BatchNorm");
+        Variance = Require(variance, n, "variances", "BatchNorm");
+        foreach (var v in variance)
+            if (v < 0) throw new ArgumentException($"BatchNorm: variances must be non-negative, got {v}.");
+        Epsilon = epsilon >= 0 && double.IsFinite(epsilon) ? epsilon : throw new ArgumentException($"BatchNorm: epsilon must be finite and ≥ 0, got {epsilon}.");
+    }
+
+    /// <summary>γ per channel.</summary>
+    public ImmutableArray<double> Scale { get; }
+    /// <summary>β per channel.</summary>
+    public ImmutableArray<double> Shift { get; }
+    /// <summary>Running mean μ per channel.</summary>
+    public ImmutableArray<double> Mean { get; }
+    /// <summary>Running variance σ² per channel.</summary>
+    public ImmutableArray<double> Variance { get; }
+    /// <summary>ε added to the variance.</summary>
+    public double Epsilon { get; }
+    /// <summary>The number of channels.</summary>
+    public int Channels => Scale.Length;
+
+    /// <summary>The per-channel multiplier γ / √(σ² + ε).</summary>
+    public double Multiplier(int c) => Scale[c] / Math.Sqrt(Variance[c] + Epsilon);
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][0] == Channels
+        ? inputs[0]
+        : throw new ShapeMismatchException(node, $"BatchNorm has {Channels} channels but its input {inputs[0]} has {inputs[0][0]}.");
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var x = inputs[0];
+        var plane = x.Size / Channels;
+        return Tensor.Own(x.Shape, [.. x.Data.Select((v, i) => (v - Mean[i / plane]) * Multiplier(i / plane) + Shift[i / plane])]);
+    }
+
+    internal override string? WithoutRelevance => "BatchNorm has no relevance rule; fold it into the preceding layer with Canonizers.FoldBatchNorm first.";
+
+    internal override Redistribution Redistribute(RelevanceStep step) => throw new UncoveredLayerException(step.Node, WithoutRelevance!);
+
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var plane = inputs[0].Size / Channels;
+        return [[.. upper.Select((v, i) => v * Multiplier(i / plane))]];
+    }
+}
+
+/// <summary>Local response normalisation across channels (AlexNet, GoogLeNet):
+/// y_c = x_c / (k + α/n · Σ_{c' near c} x_c'²)^β over a window of n channels, as ONNX defines it.</summary>
+/// <remarks>The relevance pass bypasses it (R passes through unchanged), as the paper does for its ILSVRC networks (docs/rules.md §5).</remarks>
+public sealed record LocalResponseNorm : Layer
+{
+    /// <summary>Creates the layer; the window size must be positive, α, β and k finite, k &gt; 0.</summary>
+    public LocalResponseNorm(int size, double alpha = 1e-4, double beta = 0.75, double bias = 1)
+    {
+        Size = Positive(size, "window size", "LocalResponseNorm");
+        if (!double.IsFinite(alpha) || !double.IsFinite(beta) || !(bias > 0) || !double.IsFinite(bias))
+            throw new ArgumentException($"LocalResponseNorm: α, β must be finite and k positive, got α = {alpha}, β = {beta}, k = {bias}.");
+        (Alpha, Beta, Bias) = (alpha, beta, bias);
+    }
+
+    /// <summary>n, the number of channels in the window.</summary>
+    public int Size { get; }
+    /// <summary>α.</summary>
+    public double Alpha { get; }
+    /// <summary>β.</summary>
+    public double Beta { get; }
+    /// <summary>k.</summary>
+    public double Bias { get; }
+
+    /// <summary>The channels [first, last] in the window of channel c among <paramref name="channels"/>.</summary>
+    public (int First, int Last) Window(int c, int channels) => (Math.Max(0, c - (Size - 1) / 2), Math.Min(channels - 1, c + Size / 2));
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => Image(node, inputs[0]);
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var x = inputs[0];
+        var d = Base(x);
+        return Tensor.Own(x.Shape, [.. x.Data.Select((v, i) => v * Math.Pow(d[i], -Beta))]);
+    }
+
+    internal override Redistribution Redistribute(RelevanceStep step) => Redistribution.PassThrough(step.Upper);
+
+    internal override bool PassesRelevanceThrough => true;
+
+    // g_e = g_e d_e^−β − (2αβ/n) x_e Σ_{c : e ∈ window(c)} g_c x_c d_c^(−β−1)
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var x = inputs[0];
+        var d = Base(x);
+        var (channels, plane) = (x.Shape[0], x.Shape[1] * x.Shape[2]);
+        var lower = new double[x.Size];
+        for (var c = 0; c < channels; c++)
+        {
+            var (first, last) = Window(c, channels);
+            for (var p = 0; p < plane; p++)
+            {
+                var i = c * plane + p;
+                lower[i] += upper[i] * Math.Pow(d[i], -Beta);
+                var common = 2 * Alpha * Beta / Size * upper[i] * x[i] * Math.Pow(d[i], -Beta - 1);
+                for (var q = first; q <= last; q++) lower[q * plane + p] -= common * x[q * plane + p];
+            }
+        }
+        return [lower];
+    }
+
+    // Its divisor k + α/n Σ x² is ≥ k > 0 unless α < 0.
+    internal override bool OutputNonNegative(bool inputsNonNegative) => inputsNonNegative && Alpha >= 0;
+
+    // The denominator base d_c = k + α/n · Σ_{c' in window} x_c'² at every element.
+    private double[] Base(Tensor x)
+    {
+        var (channels, plane) = (x.Shape[0], x.Shape[1] * x.Shape[2]);
+        var d = new double[x.Size];
+        for (var c = 0; c < channels; c++)
+        {
+            var (first, last) = Window(c, channels);
+            for (var p = 0; p < plane; p++)
+            {
+                var s = 0.0;
+                for (var q = first; q <= last; q++) s += x[q * plane + p] * x[q * plane + p];
+                d[c * plane + p] = Bias + Alpha / Size * s;
+            }
+        }
+        return d;
+    }
+}
