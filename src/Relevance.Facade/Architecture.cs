@@ -52,7 +52,7 @@ internal static class Architecture
     private static string Describe(Layer layer) => layer switch
     {
         Dense d => $"Dense {d.Inputs}→{d.Outputs}",
-        Conv2d c => $"Conv2d {c.InChannels}→{c.OutChannels}, kernel {c.KernelHeight}×{c.KernelWidth}, stride {c.Stride}, padding {c.Pads}",
+        Conv2d c => c.Describe(),
         Pool2d p => $"{p.Kind} {p.KernelHeight}×{p.KernelWidth}, stride {p.StrideHeight}×{p.StrideWidth}, padding {p.Pads}",
         _ => layer.Kind,
     };

@@ -93,14 +93,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var (x, shape) = Graph(0);
         var w = Const(1);
         if (w.Dims.Length != 4) throw Unsupported($"only 2-D convolutions are supported; the weights have shape [{string.Join("×", w.Dims)}].");
-        if (attributes.Int("group", 1) != 1) throw Unsupported($"group = {attributes.Int("group", 1)}; only group = 1 is supported.");
+        var group = attributes.Int("group", 1);
+        if (group < 1 || group > int.MaxValue || shape.Rank != 3 || w.Dims[1] * group != shape[0])
+            throw Unsupported($"group = {group} with weights [{string.Join("×", w.Dims)}] does not fit input {shape}: the weights' second axis × group must be the input's channels.");
         if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilations other than 1 are not supported.");
         var strides = attributes.Ints("strides", [1, 1]);
         if (strides.Length != 2 || strides[0] != strides[1]) throw Unsupported($"strides [{string.Join(",", strides)}]: only equal strides are supported.");
         var (kh, kw) = ((int)w.Dims[2], (int)w.Dims[3]);
         var padding = Padding(shape, kh, kw, (int)strides[0], (int)strides[1]);
         var bias = HasInput(2) ? Const(2).Values : [.. new double[w.Dims[0]]];
-        Emit(new Conv2d((int)w.Dims[1], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding), x);
+        Emit(new Conv2d(shape[0], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding, (int)group), x);
     }
 
     // Per-border padding from explicit pads [top, left, bottom, right] or auto_pad (SAME_UPPER puts the odd pixel at the end).
@@ -194,7 +196,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
                 break;
             case Conv2d c:
                 importer.Replace(Output, source, new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, c.Weights,
-                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Pads), where, Op);
+                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Pads, c.Groups), where, Op);
                 break;
             default:
                 throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");

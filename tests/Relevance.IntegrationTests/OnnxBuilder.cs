@@ -31,6 +31,16 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>A random float initializer with values in [0.5, 1.5] (variances).</summary>
+    public string Positive(string name, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(Enumerable.Range(0, (int)dims.Aggregate(1L, (a, d) => a * d)).Select(_ => (float)(_rng.NextDouble() + 0.5)));
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>A scalar float initializer.</summary>
     public string Scalar(string name, float value)
     {

@@ -128,4 +128,19 @@ public class OperatorParityTests
         Assert.Contains("Mul", e.Message);
         File.Delete(path);
     }
+
+    [Fact]
+    public void Grouped_and_depthwise_convolutions_with_a_folded_batch_norm_and_a_bias_add()
+    {
+        var b = new OnnxBuilder("x", 1, 4, 7, 7);
+        var w = b.Weights("w", 6, 2, 3, 3);
+        var dw = b.Weights("dw", 6, 1, 3, 3);
+        b.Node("Conv", ["x", w, b.Weights("bw", 6)], "g", Int("group", 2), Ints("pads", 1, 1, 1, 1))
+            .Node("Relu", ["g"], "r")
+            .Node("Conv", ["r", dw], "d", Int("group", 6), Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2))
+            .Node("Add", ["d", b.Weights("bias", 6, 1, 1)], "db")
+            .Node("BatchNormalization", ["db", b.Weights("gamma", 6), b.Weights("beta", 6), b.Weights("mean", 6), b.Positive("var", 6)], "n")
+            .Node("Clip", ["n", b.Scalar("lo", 0), b.Scalar("hi", 6)], "y");
+        AssertParity(b.Save("y", 13, 1, 6, 4, 4));
+    }
 }

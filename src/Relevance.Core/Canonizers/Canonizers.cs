@@ -69,9 +69,9 @@ public static class Canonizers
 
     private static Conv2d FoldConv(Conv2d c, BatchNorm bn)
     {
-        var perOut = c.InChannels * c.KernelHeight * c.KernelWidth;
+        var perOut = c.GroupInChannels * c.KernelHeight * c.KernelWidth;
         var w = c.Weights.Scaled(i => bn.Multiplier(i / perOut));
         var b = Enumerable.Range(0, c.OutChannels).Select(o => bn.Multiplier(o) * (c.Bias[o] - bn.Mean[o]) + bn.Shift[o]);
-        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, w, [.. b], c.Stride, c.Pads);
+        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, w, [.. b], c.Stride, c.Pads, c.Groups);
     }
 }

@@ -29,7 +29,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     /// <summary>col(x) = x viewed as [K×P]: a Dense layer, or a 1×1 convolution with stride 1 and no padding.</summary>
     public bool IsIdentity => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && PadTop == 0 && PadLeft == 0 && OutHeight == Height && OutWidth == Width;
 
-    /// <summary>The geometry of a Dense or Conv2d layer on an input shape.</summary>
+    /// <summary>The geometry of a Dense or Conv2d layer (of one group of a grouped one) on an input shape.</summary>
     public static Geometry Of(Layer layer, Shape input) => layer switch
     {
         Dense d => new Geometry(d.Inputs, 1, 1, d.Outputs, 1, 1, 1, 0, 0, 1, 1),
@@ -40,7 +40,8 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     private static Geometry OfConv(Conv2d c, Shape input)
     {
         var (oh, ow) = c.OutputPlane(input[1], input[2]);
-        return new Geometry(c.InChannels, input[1], input[2], c.OutChannels, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left, oh, ow);
+        // A grouped convolution runs group by group (GroupedLinearNode): the geometry of one group.
+        return new Geometry(c.GroupInChannels, input[1], input[2], c.OutChannels / c.Groups, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left, oh, ow);
     }
 
     /// <summary>(V · col(x − offset))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when

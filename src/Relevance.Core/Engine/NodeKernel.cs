@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Numerics.Tensors;
 
 namespace Relevance.Engine;
@@ -71,6 +72,76 @@ internal sealed class LinearNode(LinearKernel kernel) : NodeKernel
     {
         bias += kernel.Relevance(x, y, upper, lower, ws, out var measure, denominators, addTo);
         return measure;
+    }
+}
+
+/// <summary>A grouped convolution: one <see cref="LinearKernel"/> per group, each reading its group's channels of x (a
+/// contiguous range in [C, H, W]) and writing its outputs' channels, so the rule applies per group as the reference's
+/// connections do.</summary>
+internal sealed class GroupedLinearNode : NodeKernel
+{
+    private readonly ImmutableArray<LinearKernel> _groups;
+    private readonly (int In, int Out) _per;
+    private readonly int[] _denominators;
+    private readonly string _rule;
+
+    private GroupedLinearNode(ImmutableArray<LinearKernel> groups, int inputPerGroup, int outputPerGroup, string rule)
+    {
+        (_groups, _per, _rule) = (groups, (inputPerGroup, outputPerGroup), rule);
+        _denominators = new int[groups.Length + 1];
+        for (var g = 0; g < groups.Length; g++) _denominators[g + 1] = _denominators[g] + groups[g].DenominatorScratch;
+    }
+
+    /// <summary>Compiles each group of <paramref name="conv"/> on its share of <paramref name="input"/>, with z^B's bounds cut to the group's channels.</summary>
+    public static GroupedLinearNode Compile(string node, Conv2d conv, Shape input, Rule rule, BiasTreatment bias, bool inputNonNegative, bool outputsRectified)
+    {
+        var shape = Shape.Of(conv.GroupInChannels, input[1], input[2]);
+        if (rule is ZBoxRule box)
+        {
+            box.Low.RequireShape(node, input);
+            box.High.RequireShape(node, input);
+        }
+        Rule ForGroup(int g) => rule is ZBoxRule b ? new ZBoxRule(Cut(b.Low, g * shape.Size, shape), Cut(b.High, g * shape.Size, shape)) : rule;
+        var groups = Enumerable.Range(0, conv.Groups)
+            .Select(g => LinearKernel.Compile(node, conv.Group(g), shape, ForGroup(g), bias, inputNonNegative, outputsRectified)).ToImmutableArray();
+        var outputs = conv.OutChannels / conv.Groups * groups[0].Geometry.P;
+        return new GroupedLinearNode(groups, shape.Size, outputs, rule.Name);
+    }
+
+    private static Bounds Cut(Bounds b, int offset, Shape shape) =>
+        b is ElementBounds e ? Bounds.PerElement(Tensor.Own(shape, e.Tensor.Data.AsSpan(offset, shape.Size).ToArray())) : b;
+
+    public override string Describe => _rule;
+    public override bool AddsInPlace => _groups.All(k => k.AddsInPlace);
+    public override (int Col, int Z)? Scratch => (_groups.Max(k => k.Scratch.Col), _groups.Max(k => k.Scratch.Z));
+    public override int BackScratch => _groups.Max(k => k.BackScratch);
+    public override int DenominatorScratch => _denominators[^1];
+
+    private Span<float> Denominators(Span<float> all, int g) => all.IsEmpty ? default : all[_denominators[g].._denominators[g + 1]];
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        for (var g = 0; g < _groups.Length; g++)
+            _groups[g].Forward(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), ws, Denominators(denominators, g));
+    }
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        for (var g = 0; g < _groups.Length; g++) _groups[g].Backward(upper.Slice(g * _per.Out, _per.Out), lower.Slice(g * _per.In, _per.In), ws);
+    }
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
+        for (var g = 0; g < _groups.Length; g++)
+        {
+            bias += _groups[g].Relevance(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), upper.Slice(g * _per.Out, _per.Out),
+                lower.Slice(g * _per.In, _per.In), ws, out var measure, Denominators(denominators, g), addTo);
+            (sum, negative, minimum) = (sum + measure.Sum, negative + measure.NegativeMass, Math.Min(minimum, measure.Minimum));
+        }
+        return (sum, negative, minimum);
     }
 }
 

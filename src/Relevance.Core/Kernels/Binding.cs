@@ -31,7 +31,7 @@ public static class Binding
     /// <summary>Throws unless the layer is a Conv2d layer with the declared channels, square kernel, stride and uniform padding.</summary>
     public static LayerParameters Conv2d(Layer layer, string name, int inChannels, int outChannels, int kernel, int stride, int padding) =>
         layer is Relevance.Conv2d c && c.InChannels == inChannels && c.OutChannels == outChannels && c.KernelHeight == kernel && c.KernelWidth == kernel
-            && c.Stride == stride && c.Pads == Padding2d.Uniform(padding)
+            && c.Stride == stride && c.Pads == Padding2d.Uniform(padding) && c.Groups == 1
             ? LayerParameters.Of(c)
             : throw new ShapeMismatchException(name,
                 $"the declaration has Conv2d {inChannels}→{outChannels}, kernel {kernel}, stride {stride}, padding {padding}; the network has {Describe(layer)}.");
@@ -42,7 +42,7 @@ public static class Binding
     private static string Describe(Layer layer) => layer switch
     {
         Relevance.Dense d => $"Dense {d.Inputs}→{d.Outputs}",
-        Relevance.Conv2d c => $"Conv2d {c.InChannels}→{c.OutChannels}, kernel {c.KernelHeight}×{c.KernelWidth}, stride {c.Stride}, padding {c.Pads}",
+        Relevance.Conv2d c => c.Describe(),
         _ => layer.Kind,
     };
 }

@@ -35,9 +35,10 @@ public sealed record Conv2d : Layer
         ParameterArray weights, ParameterArray bias, int stride = 1, int padding = 0)
         : this(inChannels, outChannels, kernelHeight, kernelWidth, weights, bias, stride, Padding2d.Uniform(padding)) { }
 
-    /// <summary>Creates a convolution with a square stride and per-border zero padding.</summary>
+    /// <summary>Creates a convolution with a square stride, per-border zero padding, and its channels split into
+    /// <paramref name="groups"/> groups (each output reads only its group's inputs; depthwise when groups = inChannels).</summary>
     public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads)
+        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads, int groups = 1)
     {
         InChannels = Positive(inChannels, "input channels", "Conv2d");
         OutChannels = Positive(outChannels, "output channels", "Conv2d");
@@ -45,7 +46,10 @@ public sealed record Conv2d : Layer
         KernelWidth = Positive(kernelWidth, "kernel width", "Conv2d");
         Stride = Positive(stride, "stride", "Conv2d");
         Pads = pads.Validate("Conv2d");
-        Weights = Require(weights, outChannels * inChannels * kernelHeight * kernelWidth, "weights", "Conv2d");
+        Groups = Positive(groups, "groups", "Conv2d");
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"Conv2d: {groups} groups must divide both {inChannels} input and {outChannels} output channels.");
+        Weights = Require(weights, outChannels * (inChannels / groups) * kernelHeight * kernelWidth, "weights", "Conv2d");
         Bias = Require(bias, outChannels, "biases", "Conv2d");
     }
 
@@ -61,13 +65,30 @@ public sealed record Conv2d : Layer
     public int Stride { get; }
     /// <summary>Zero padding per border.</summary>
     public Padding2d Pads { get; }
-    /// <summary>Weights [out, in, kh, kw], row-major.</summary>
+    /// <summary>The number of channel groups (1: every output reads every input channel).</summary>
+    public int Groups { get; }
+    /// <summary>Weights [out, in / groups, kh, kw], row-major.</summary>
     public ParameterArray Weights { get; }
     /// <summary>One bias per output channel.</summary>
     public ParameterArray Bias { get; }
 
-    /// <summary>The flat index of weight [o, c, ky, kx].</summary>
-    public int WeightIndex(int o, int c, int ky, int kx) => ((o * InChannels + c) * KernelHeight + ky) * KernelWidth + kx;
+    /// <summary>The input channels each output reads: in / groups.</summary>
+    public int GroupInChannels => InChannels / Groups;
+
+    /// <summary>The flat index of weight [o, c, ky, kx], c counted within output o's group.</summary>
+    public int WeightIndex(int o, int c, int ky, int kx) => ((o * GroupInChannels + c) * KernelHeight + ky) * KernelWidth + kx;
+
+    /// <summary>Group g alone, as a convolution of its in / groups input channels to its out / groups outputs.</summary>
+    internal Conv2d Group(int g)
+    {
+        if (Groups == 1) return this;
+        var (outs, perOut) = (OutChannels / Groups, GroupInChannels * KernelHeight * KernelWidth);
+        return new Conv2d(GroupInChannels, outs, KernelHeight, KernelWidth, Weights.Slice(g * outs * perOut, outs * perOut), Bias.Slice(g * outs, outs), Stride, Pads);
+    }
+
+    /// <summary>Channels, kernel, stride, padding and groups, as messages show them.</summary>
+    public string Describe() =>
+        $"Conv2d {InChannels}→{OutChannels}, kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Pads}{(Groups > 1 ? $", {Groups} groups" : "")}";
 
     /// <summary>The output plane's size for an input plane the kernel fits (shape inference has checked it).</summary>
     internal (int Height, int Width) OutputPlane(int height, int width) => Pads.Positions(height, width, KernelHeight, KernelWidth, Stride, Stride)

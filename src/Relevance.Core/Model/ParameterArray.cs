@@ -64,6 +64,10 @@ public sealed class ParameterArray : IReadOnlyList<double>, IEquatable<Parameter
         return _doubles is not null ? [.. _doubles] : Precision.Widen(_singles);
     }
 
+    /// <summary>A copy of a range, in this array's precision.</summary>
+    internal ParameterArray Slice(int start, int length) =>
+        _singles is not null ? Own(_singles.AsSpan(start, length).ToArray()) : Own(_doubles.AsSpan(start, length).ToArray());
+
     /// <summary>Each value times a factor of its index, computed in double precision and kept in this array's precision.</summary>
     internal ParameterArray Scaled(Func<int, double> factor)
     {

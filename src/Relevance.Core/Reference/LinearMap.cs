@@ -69,14 +69,16 @@ public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connectio
                 {
                     var j = (o * oh + oy) * ow + ox;
                     bias[j] = c.Bias[o];
-                    for (var ci = 0; ci < c.InChannels; ci++)
+                    // Output o reads only its group's input channels (all of them when there is one group).
+                    var first = o / (c.OutChannels / c.Groups) * c.GroupInChannels;
+                    for (var ci = 0; ci < c.GroupInChannels; ci++)
                         for (var ky = 0; ky < c.KernelHeight; ky++)
                             for (var kx = 0; kx < c.KernelWidth; kx++)
                             {
                                 var iy = oy * c.Stride - c.Pads.Top + ky;
                                 var ix = ox * c.Stride - c.Pads.Left + kx;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                                conns.Add(new Connection((ci * h + iy) * w + ix, j, c.WeightIndex(o, ci, ky, kx)));
+                                conns.Add(new Connection(((first + ci) * h + iy) * w + ix, j, c.WeightIndex(o, ci, ky, kx)));
                             }
                 }
         return new LinearMap(input.Size, bias.Length, conns.ToImmutable(), c.Weights, [.. bias]);
