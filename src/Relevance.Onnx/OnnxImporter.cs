@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (x · Sigmoid(x))", "Relu",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (x · Sigmoid(x))", "Pad (zero)", "Relu",
         "Reshape", "Shape", "Sigmoid", "Softmax (final)", "Squeeze", "Sum", "Tanh", "Unsqueeze",
     ];
 
@@ -197,6 +197,7 @@ public sealed class OnnxImporter
             case "LeakyRelu": a.Only("alpha"); op.Unary(new LeakyReLU(a.Float("alpha", 0.01f))); break;
             case "Clip": op.Clip(); break;
             case "Mul": op.Mul(); break;
+            case "Pad": op.Pad(); break;
             case "MaxPool" or "AveragePool": op.Pool(); break;
             case "GlobalAveragePool": op.GlobalAveragePool(); break;
             case "Flatten": op.Flatten(); break;

@@ -223,9 +223,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilated pooling is not supported.");
         if (Op == "AveragePool" && !pads.IsZero && attributes.Int("count_include_pad", 0) != 0)
             throw Unsupported("count_include_pad = 1 with padding is not supported (padded positions are left out of the average).");
-        if (attributes.Int("ceil_mode", 0) != 0
-            && ((shape[1] + pads.Top + pads.Bottom - kernel[0]) % strides[0] != 0 || (shape[2] + pads.Left + pads.Right - kernel[1]) % strides[1] != 0))
-            throw Unsupported("ceil_mode = 1 with a window that does not tile the input is not supported.");
+        if (attributes.Int("ceil_mode", 0) != 0)
+            pads = pads with
+            {
+                Bottom = pads.Bottom + CeilExtra(shape[1], pads.Top, pads.Bottom, (int)kernel[0], (int)strides[0]),
+                Right = pads.Right + CeilExtra(shape[2], pads.Left, pads.Right, (int)kernel[1], (int)strides[1]),
+            };
         var kind = Op == "MaxPool" ? PoolKind.Max : PoolKind.Average;
         try
         {
@@ -235,6 +238,43 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         {
             throw Unsupported(e.Message);
         }
+    }
+
+    // ceil_mode adds a last window where the input does not tile: as padding at the end, left out of the window as all
+    // padding is; a window may not start in that padding (ONNX Runtime's and PyTorch's rule).
+    private static int CeilExtra(int size, int before, int after, int kernel, int stride)
+    {
+        var span = size + before + after - kernel;
+        if (span < 0) return 0;
+        var outputs = (span + stride - 1) / stride + 1;
+        if ((outputs - 1) * stride >= size + before) outputs--;
+        return Math.Max(0, (outputs - 1) * stride + kernel - (size + before + after));
+    }
+
+    public void Pad()
+    {
+        var (x, shape) = Graph(0);
+        long[] pads;
+        double value;
+        string mode;
+        if (importer.Opset < 11)
+        {
+            attributes.Only("mode", "pads", "value");
+            (pads, value, mode) = (attributes.Ints("pads", []), attributes.Float("value", 0), attributes.String("mode", "constant"));
+        }
+        else
+        {
+            attributes.Only("mode");
+            mode = attributes.String("mode", "constant");
+            pads = [.. Const(1).Values.Select(v => (long)v)];
+            value = HasInput(2) ? Bound(2, 0) : 0;
+            if (HasInput(3)) throw Unsupported("Pad with an axes input is not supported.");
+        }
+        if (mode != "constant") throw Unsupported($"mode '{mode}' is not supported; supported: constant (zero) padding.");
+        if (value != 0) throw Unsupported($"padding with the constant {value} is not supported; supported: zero padding.");
+        if (shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0 || p > 1 << 20))
+            throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W].");
+        Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7])), x);
     }
 
     public void GlobalAveragePool()

@@ -41,6 +41,16 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>An int64 vector initializer (pads, axes, shapes).</summary>
+    public string Ints64(string name, params long[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(values.Length);
+        t.Int64Data.AddRange(values);
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>A scalar float initializer.</summary>
     public string Scalar(string name, float value)
     {

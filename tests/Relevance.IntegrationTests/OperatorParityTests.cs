@@ -143,4 +143,37 @@ public class OperatorParityTests
             .Node("Clip", ["n", b.Scalar("lo", 0), b.Scalar("hi", 6)], "y");
         AssertParity(b.Save("y", 13, 1, 6, 4, 4));
     }
+
+    [Fact]
+    public void Zero_pad_before_an_average_pooling_that_counts_it_and_before_a_convolution()
+    {
+        // PyTorch's AvgPool2d(padding=1) at some opsets: Pad, then an AveragePool whose windows count the zeros.
+        var b = new OnnxBuilder("x", 1, 2, 6, 5);
+        var pads = b.Ints64("pads", 0, 0, 1, 1, 0, 0, 1, 1);
+        b.Node("Pad", ["x", pads], "p").Node("AveragePool", ["p"], "a", Ints("kernel_shape", 3, 3), Ints("strides", 1, 1))
+            .Node("Pad", ["a", b.Ints64("pads2", 0, 0, 0, 2, 0, 0, 1, 0)], "p2").Node("Conv", ["p2", b.Weights("w", 3, 2, 2, 2)], "y");
+        AssertParity(b.Save("y", 13, 1, 3, 6, 6));
+    }
+
+    [Fact]
+    public void Zero_pad_with_attributes_before_opset_11()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 4, 4);
+        b.Node("Pad", ["x"], "p", Ints("pads", 0, 0, 2, 0, 0, 0, 0, 1)).Node("Conv", ["p", b.Weights("w", 2, 2, 3, 3)], "y");
+        AssertParity(b.Save("y", 9, 1, 2, 4, 3));
+    }
+
+    [Theory]
+    [InlineData("MaxPool", 7, 3, 2, 0)]
+    [InlineData("MaxPool", 8, 3, 2, 0)]
+    [InlineData("MaxPool", 14, 3, 2, 1)]
+    [InlineData("AveragePool", 9, 2, 2, 0)]
+    public void Ceil_mode_pooling_whose_windows_do_not_tile_the_input(string op, int size, int kernel, int stride, int pad)
+    {
+        var b = new OnnxBuilder("x", 1, 2, size, size);
+        b.Node(op, ["x"], "y", Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", pad, pad, pad, pad), Int("ceil_mode", 1));
+        var outputs = (size + 2 * pad - kernel + stride - 1) / stride + 1;
+        if ((outputs - 1) * stride >= size + pad) outputs--;
+        AssertParity(b.Save("y", 13, 1, 2, outputs, outputs));
+    }
 }

@@ -46,6 +46,7 @@ public sealed class EngineNetwork
             LocalResponseNorm lrn => new NormalisationNode(lrn, input),
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
+            Pad2d pad => new PadNode(pad, input),
             Sum => new SumNode(),
             Add => new AddNode(),
             Concat => ConcatKernel(n),

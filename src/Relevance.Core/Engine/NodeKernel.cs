@@ -296,3 +296,36 @@ internal sealed class ConcatNode(int[] offsets, bool[] valueInPlace, bool[] rele
         return null;
     }
 }
+
+/// <summary>Zero padding: rows copied into place, relevance and gradient cropped back.</summary>
+internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
+{
+    public override string Describe => "crop";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        var w = input[2];
+        y.Clear();
+        for (var c = 0; c < input[0]; c++)
+            for (var r = 0; r < input[1]; r++)
+                x.Slice((c * input[1] + r) * w, w).CopyTo(y[layer.RowStart(input, c, r)..]);
+    }
+
+    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => Crop(upper, lower);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        Crop(upper, lower);
+        return null;
+    }
+
+    private void Crop(ReadOnlySpan<float> upper, Span<float> lower)
+    {
+        var w = input[2];
+        for (var c = 0; c < input[0]; c++)
+            for (var r = 0; r < input[1]; r++)
+                upper.Slice(layer.RowStart(input, c, r), w).CopyTo(lower.Slice((c * input[1] + r) * w, w));
+    }
+}
