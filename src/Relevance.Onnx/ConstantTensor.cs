@@ -8,7 +8,10 @@ using System.Runtime.InteropServices;
 namespace Relevance.Onnx;
 
 /// <summary>A tensor whose value is known when importing: an initializer, a Constant, or a folded shape computation.</summary>
-internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray Values)
+/// <param name="Dims">Its shape.</param>
+/// <param name="Values">Its values, row-major.</param>
+/// <param name="Integer">Whether its ONNX element type is an integer (so that a folded Div truncates, as ONNX's does).</param>
+internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray Values, bool Integer = false)
 {
     public long Count => Dims.Aggregate(1L, (a, d) => a * d);
 
@@ -34,7 +37,7 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
         };
         if (values.Length != count)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.Length} values instead of {count}.");
-        return new ConstantTensor(dims, values);
+        return new ConstantTensor(dims, values, type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32);
     }
 
     // Raw data is little-endian, as ONNX stores it and as every platform .NET runs on is.

@@ -15,8 +15,9 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (x · Sigmoid(x))", "Pad (zero)", "Relu",
-        "Reshape", "Shape", "Sigmoid", "Softmax (final)", "Squeeze", "Sum", "Tanh", "Unsqueeze",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Pad (zero)",
+        "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (final)", "Split", "Squeeze", "Sum", "Tanh",
+        "Transpose", "Unsqueeze",
     ];
 
     private readonly Dictionary<string, ConstantTensor> _constants = [];
@@ -196,8 +197,12 @@ public sealed class OnnxImporter
             case "HardSwish": a.Only(); op.Unary(new HardSwish()); break;
             case "LeakyRelu": a.Only("alpha"); op.Unary(new LeakyReLU(a.Float("alpha", 0.01f))); break;
             case "Clip": op.Clip(); break;
-            case "Mul": op.Mul(); break;
+            case "Mul" or "Sub" or "Div": op.Arithmetic(); break;
             case "Pad": op.Pad(); break;
+            case "ReduceMean": op.ReduceMean(); break;
+            case "Transpose": op.Transpose(); break;
+            case "Split": op.Split(); break;
+            case "Slice": op.SliceOp(); break;
             case "MaxPool" or "AveragePool": op.Pool(); break;
             case "GlobalAveragePool": op.GlobalAveragePool(); break;
             case "Flatten": op.Flatten(); break;

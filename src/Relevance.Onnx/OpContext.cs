@@ -40,8 +40,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         ConstantTensor value =
             attributes.Has("value") ? ConstantTensor.From(attributes.Tensor("value"), where)
             : attributes.Has("value_float") ? new([], [attributes.Float("value_float", 0)])
-            : attributes.Has("value_int") ? new([], [attributes.Int("value_int", 0)])
-            : attributes.Has("value_ints") ? Vector(attributes.Ints("value_ints", []).Select(v => (double)v))
+            : attributes.Has("value_int") ? new([], [attributes.Int("value_int", 0)], Integer: true)
+            : attributes.Has("value_ints") ? Vector(attributes.Ints("value_ints", []).Select(v => (double)v), integer: true)
             : throw Unsupported("supported Constant forms: value, value_float, value_int, value_ints.");
         importer.SetConstant(Output, value);
     }
@@ -50,7 +50,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only();
         var shape = importer.IsConstant(In(0)) ? Const(0).Dims.Select(d => (double)d) : Graph(0).Shape.Dims.Select(d => (double)d).Prepend(1);
-        importer.SetConstant(Output, Vector(shape));
+        importer.SetConstant(Output, Vector(shape, integer: true));
     }
 
     public void Gather()
@@ -60,7 +60,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (attributes.Int("axis", 0) != 0 || data.Dims.Length != 1)
             throw Unsupported("Gather is folded only on constant vectors along axis 0 (shape computations).");
         var picked = indices.Values.Select(i => data.Values[(int)(i < 0 ? i + data.Values.Length : i)]).ToImmutableArray();
-        importer.SetConstant(Output, new ConstantTensor(indices.Dims, picked));
+        importer.SetConstant(Output, new ConstantTensor(indices.Dims, picked, data.Integer));
     }
 
     public void Unsqueeze()
@@ -83,7 +83,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Cast()
     {
         attributes.Only("to", "saturate");
-        if (importer.IsConstant(In(0))) importer.SetConstant(Output, Const(0));
+        // ONNX's integer types: INT8…INT64 and UINT8…UINT64 (2–7, 12, 13).
+        if (importer.IsConstant(In(0))) importer.SetConstant(Output, Const(0) with { Integer = attributes.Int("to", 1) is >= 2 and <= 7 or 12 or 13 });
         else importer.Alias(Output, In(0));
     }
 
@@ -177,7 +178,10 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var constants = node.Input.Where(importer.IsConstant).ToList();
         var computed = node.Input.Where(i => !importer.IsConstant(i)).ToList();
         if (computed.Count == 0)
-            throw Unsupported("adding constants to constants is not supported.");
+        {
+            FoldConstants((p, q) => p + q);
+            return;
+        }
         if (constants.Count == 0)
         {
             if (computed.Count == 1) importer.Alias(Output, computed[0]);
@@ -287,6 +291,111 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         importer.Emit(Output, new Reshape(Shape.Of(shape[0], 1, 1)), where, Op, importer.Graph(pooled, where, Op).Node);
     }
 
+    public void ReduceMean()
+    {
+        attributes.Only("axes", "keepdims", "noop_with_empty_axes");
+        var (x, shape) = Graph(0);
+        var axes = importer.Opset < 18 ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : [];
+        var normalised = axes.Select(a => a < 0 ? a + shape.Rank + 1 : a).Order().ToArray();
+        if (shape.Rank != 3 || !normalised.SequenceEqual([2L, 3L]))
+            throw Unsupported($"ReduceMean over axes [{string.Join(",", axes)}] of {shape}: supported: the two spatial axes of [1×C×H×W] (a global average pooling).");
+        if (attributes.Int("keepdims", 1) == 0)
+        {
+            Emit(new GlobalAvgPool(), x);
+            return;
+        }
+        GlobalAveragePool();
+    }
+
+    public void Transpose()
+    {
+        attributes.Only("perm");
+        var (x, shape) = Graph(0);
+        var perm = attributes.Ints("perm", [.. Enumerable.Range(0, shape.Rank + 1).Reverse().Select(a => (long)a)]);
+        if (perm.Length != shape.Rank + 1 || perm[0] != 0)
+            throw Unsupported($"perm [{string.Join(",", perm)}] on [1×{string.Join("×", shape.Dims)}]: the batch axis must stay first.");
+        try
+        {
+            Emit(new Transpose([.. perm.Skip(1).Select(a => (int)a - 1)]), x);
+        }
+        catch (ArgumentException e)
+        {
+            throw Unsupported(e.Message);
+        }
+    }
+
+    public void Split()
+    {
+        attributes.Only("axis", "split", "num_outputs");
+        var (x, shape) = Graph(0);
+        var axis = SampleAxis(attributes.Int("axis", 0), shape);
+        var count = node.Output.Count;
+        var sizes = importer.Opset < 13 ? attributes.Ints("split", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : [];
+        if (sizes.Length == 0)
+        {
+            // Equal parts, the last one smaller when they do not divide the axis (opset 18's num_outputs).
+            var part = (shape[axis] + count - 1) / count;
+            sizes = [.. Enumerable.Range(0, count).Select(k => (long)Math.Min(part, shape[axis] - k * part))];
+        }
+        if (sizes.Length != count || sizes.Any(v => v <= 0) || sizes.Sum() != shape[axis])
+            throw Unsupported($"split sizes [{string.Join(",", sizes)}] into {count} outputs do not cover axis {axis + 1} of length {shape[axis]}.");
+        var start = 0;
+        for (var k = 0; k < count; k++)
+        {
+            importer.Emit(node.Output[k], new Slice(axis, start, (int)sizes[k]), where, Op, x);
+            start += (int)sizes[k];
+        }
+    }
+
+    public void SliceOp()
+    {
+        attributes.Only("starts", "ends", "axes");
+        long[] Input(int i, string attribute, long[] fallback) =>
+            importer.Opset < 10 ? attributes.Ints(attribute, fallback) : HasInput(i) ? [.. Const(i).Values.Select(v => (long)v)] : fallback;
+        var starts = Input(1, "starts", []);
+        var ends = Input(2, "ends", []);
+        var axes = Input(3, "axes", [.. Enumerable.Range(0, starts.Length).Select(a => (long)a)]);
+        var steps = importer.Opset < 10 ? [] : Input(4, "steps", []);
+        if (starts.Length == 0 || ends.Length != starts.Length || axes.Length != starts.Length || steps.Any(v => v != 1))
+            throw Unsupported("supported slices: starts, ends and axes of one length, and steps of 1.");
+        if (importer.IsConstant(In(0)))
+        {
+            // Shape computations (PyTorch's dynamic reshapes) slice constant vectors.
+            var data = Const(0);
+            if (data.Dims.Length != 1) throw Unsupported("constant Slice is folded only for vectors.");
+            var (from, to) = Range(starts[0], ends[0], data.Values.Length);
+            importer.SetConstant(Output, Vector(data.Values.Skip(from).Take(Math.Max(0, to - from)), data.Integer));
+            return;
+        }
+        var (_, shape) = Graph(0);
+        var current = In(0);
+        for (var k = 0; k < axes.Length; k++)
+        {
+            var axis = SampleAxis(axes[k], shape);
+            var (from, to) = Range(starts[k], ends[k], shape[axis]);
+            if (to <= from) throw Unsupported($"the slice {starts[k]}…{ends[k]} of axis {axes[k]} is empty.");
+            if (from == 0 && to == shape[axis]) continue;
+            var tensor = $"{Output}:axis{axes[k]}";
+            importer.Emit(tensor, new Slice(axis, from, to - from), where, Op, importer.Graph(current, where, Op).Node);
+            (current, shape) = (tensor, importer.Graph(tensor, where, Op).Shape);
+        }
+        importer.Alias(Output, current);
+    }
+
+    // ONNX's [start, end) clamped to [0, length], negative values counting from the end.
+    private static (int From, int To) Range(long start, long end, int length)
+    {
+        static int Clamp(long v, int length) => (int)Math.Clamp(v < 0 ? v + length : v, 0, length);
+        return (Clamp(start, length), Clamp(end, length));
+    }
+
+    // A sample's axis from an ONNX axis that counts the batch axis (and may count from the end).
+    private int SampleAxis(long axis, Shape shape)
+    {
+        var a = axis < 0 ? axis + shape.Rank + 1 : axis;
+        return a >= 1 && a <= shape.Rank ? (int)a - 1 : throw Unsupported($"axis {axis} of [1×{string.Join("×", shape.Dims)}]: only the sample's axes (not the batch axis) are supported.");
+    }
+
     public void Flatten()
     {
         attributes.Only("axis");
@@ -332,10 +441,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         {
             var parts = node.Input.Select(i => importer.Constant(i, where, Op)).ToList();
             if (parts.Any(p => p.Dims.Length != 1)) throw Unsupported("constant Concat is folded only for vectors.");
-            importer.SetConstant(Output, Vector(parts.SelectMany(p => p.Values)));
+            importer.SetConstant(Output, Vector(parts.SelectMany(p => p.Values), parts.All(p => p.Integer)));
             return;
         }
         var inputs = node.Input.Select(i => importer.Graph(i, where, Op)).ToList();
+        if (inputs.Count == 1)
+        {
+            // DenseNet's first dense layer concatenates its block's input alone: the tensor itself.
+            importer.Alias(Output, In(0));
+            return;
+        }
         if (axis != 1 && axis != 1 - (inputs[0].Shape.Rank + 1)) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
         Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
     }
@@ -368,19 +483,63 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         return c.Count == 1 ? c.Values[0] : throw Unsupported($"bound '{In(i)}' must be a scalar, got {c.Count} values.");
     }
 
-    public void Mul()
+    /// <summary>Sub, Mul or Div of constants (shape computations), folded; of computed tensors, refused with the reason.</summary>
+    public void Arithmetic()
     {
         attributes.Only();
-        if (importer.IsConstant(In(0)) || importer.IsConstant(In(1)))
-            throw Unsupported("a product with a constant is not supported yet.");
-        var (a, b) = (Graph(0), Graph(1));
-        // PyTorch exports SiLU (Swish) as x · Sigmoid(x): one layer, whose relevance passes through as an activation's does.
-        if (SigmoidOf(b.Node) == a.Node) Emit(new SiLU(), a.Node);
-        else if (SigmoidOf(a.Node) == b.Node) Emit(new SiLU(), b.Node);
-        else throw Unsupported("an element-wise product of two computed tensors has no relevance rule; supported: x · Sigmoid(x) (SiLU).");
+        if (node.Input.All(importer.IsConstant))
+        {
+            var integer = node.Input.All(i => importer.Constant(i, where, Op).Integer);
+            FoldConstants(Op switch
+            {
+                "Sub" => (p, q) => p - q,
+                "Mul" => (p, q) => p * q,
+                _ when integer => (p, q) => q == 0 ? throw Unsupported("integer division by zero.") : Math.Truncate(p / q),
+                _ => (p, q) => p / q,
+            });
+            return;
+        }
+        if (Op == "Mul" && !node.Input.Any(importer.IsConstant))
+        {
+            Mul();
+            return;
+        }
+        throw Unsupported($"{Op} with a constant operand is supported only in shape computations (both operands constant).");
     }
 
-    private string? SigmoidOf(string node) => importer.ProducerNode(node) is { Layer: Sigmoid } n ? n.Inputs[0] : null;
+    // An element-wise operation on constants, a scalar broadcast against the other operand.
+    private void FoldConstants(Func<double, double, double> f)
+    {
+        if (node.Input.Count != 2) throw Unsupported("only two constant operands are folded.");
+        var (a, b) = (Const(0), Const(1));
+        if (a.Values.Length != b.Values.Length && a.Values.Length != 1 && b.Values.Length != 1)
+            throw Unsupported($"constants of shapes [{string.Join("×", a.Dims)}] and [{string.Join("×", b.Dims)}] are folded only when equal or one is a scalar.");
+        var (big, n) = a.Values.Length >= b.Values.Length ? (a, a.Values.Length) : (b, b.Values.Length);
+        var values = Enumerable.Range(0, n).Select(i => f(a.Values[a.Values.Length == 1 ? 0 : i], b.Values[b.Values.Length == 1 ? 0 : i]));
+        importer.SetConstant(Output, new ConstantTensor(big.Dims, [.. values], a.Integer && b.Integer));
+    }
+
+    private void Mul()
+    {
+        var (a, b) = (Graph(0), Graph(1));
+        // PyTorch exports SiLU (Swish) as x · Sigmoid(x) and, before opset 14, HardSwish as x · HardSigmoid(x) with α = 1/6,
+        // β = 1/2: one activation each, whose relevance passes through.
+        foreach (var (x, g) in new[] { (a, b), (b, a) })
+            if (importer.ProducerNode(g.Node) is { } gate && gate.Inputs[0] == x.Node && x.Shape.Equals(g.Shape))
+                switch (gate.Layer)
+                {
+                    case Sigmoid: Emit(new SiLU(), x.Node); return;
+                    case HardSigmoid { Alpha: 1f / 6, Beta: 0.5 }: Emit(new HardSwish(), x.Node); return;
+                }
+        // Anything else is a value times a gate: squeeze-and-excitation's x · σ(…), the gate held constant.
+        var (value, gated) = IsGate(b.Node) ? (a, b) : IsGate(a.Node) ? (b, a) : default;
+        if (value.Node is null)
+            throw Unsupported("an element-wise product of two computed tensors has no relevance rule unless one factor is a gate (the output of a Sigmoid or HardSigmoid), which is held constant.");
+        Emit(new Gating(), value.Node, gated.Node);
+    }
+
+    private bool IsGate(string node) => importer.ProducerNode(node)?.Layer is Sigmoid or HardSigmoid
+        || (importer.ProducerNode(node) is { Layer: Relevance.Reshape or Relevance.Flatten } r && IsGate(r.Inputs[0]));
 
     public void Lrn()
     {
@@ -391,9 +550,9 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new LocalResponseNorm((int)attributes.Int("size", 1), attributes.Float("alpha", 1e-4f), attributes.Float("beta", 0.75f), attributes.Float("bias", 1f)), x);
     }
 
-    private static ConstantTensor Vector(IEnumerable<double> values)
+    private static ConstantTensor Vector(IEnumerable<double> values, bool integer = false)
     {
         var v = values.ToImmutableArray();
-        return new ConstantTensor([v.Length], v);
+        return new ConstantTensor([v.Length], v, integer);
     }
 }

@@ -47,6 +47,8 @@ public sealed class EngineNetwork
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),
+            Rearrangement r => new RearrangementNode(r.Sources(input, Network.Shapes[n])),
+            Gating => new GatingNode(Gating.Plane(input, Network.ShapeOf(node.Inputs[1]))),
             Sum => new SumNode(),
             Add => new AddNode(),
             Concat => ConcatKernel(n),
@@ -222,7 +224,7 @@ public sealed class EngineNetwork
             {
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
-                _kernels[n].Backward(m, x, upper, lower, ws);
+                _kernels[n].Backward(m, new NodeInputs(input, ws, _inputs[n]), upper, lower, ws);
                 PassDown(n, m, lower, ws.Gradients, ws, overwrite: false);
             }
         }

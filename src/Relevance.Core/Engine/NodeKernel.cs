@@ -45,8 +45,8 @@ internal abstract class NodeKernel
     /// <summary>y from the inputs; <paramref name="denominators"/> is empty unless an explanation's forward pass.</summary>
     public abstract void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators);
 
-    /// <summary>The gradient at input m, x its value, from the gradient at the output.</summary>
-    public abstract void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws);
+    /// <summary>The gradient at input m from the gradient at the output.</summary>
+    public abstract void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws);
 
     /// <summary>The relevance of input m, x its value and y the node's, written into <paramref name="lower"/> (added with
     /// <paramref name="addTo"/>); returns its measure when taken on the way, the bias share added to <paramref name="bias"/>.</summary>
@@ -65,7 +65,7 @@ internal sealed class LinearNode(LinearKernel kernel) : NodeKernel
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => kernel.Forward(inputs[0], y, ws, denominators);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => kernel.Backward(upper, lower, ws);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => kernel.Backward(upper, lower, ws);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
@@ -126,7 +126,7 @@ internal sealed class GroupedLinearNode : NodeKernel
             _groups[g].Forward(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), ws, Denominators(denominators, g));
     }
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
     {
         for (var g = 0; g < _groups.Length; g++) _groups[g].Backward(upper.Slice(g * _per.Out, _per.Out), lower.Slice(g * _per.In, _per.In), ws);
     }
@@ -164,8 +164,8 @@ internal sealed class ActivationNode(Activation activation) : PassThroughNode
 {
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => activation.Apply(inputs[0], y);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
-        activation.Backpropagate(x, upper, lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        activation.Backpropagate(inputs[0], upper, lower);
 }
 
 /// <summary>Flatten, Reshape, Identity: the values as they are.</summary>
@@ -173,7 +173,7 @@ internal sealed class ViewNode : PassThroughNode
 {
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => inputs[0].CopyTo(y);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
 }
 
 /// <summary>Local response normalisation: computed forward and backward, bypassed by relevance (docs/rules.md §5).</summary>
@@ -181,8 +181,8 @@ internal sealed class NormalisationNode(LocalResponseNorm layer, Shape input) : 
 {
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => Normalisation.Forward(layer, input, inputs[0], y);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
-        Normalisation.Backward(layer, input, x, upper, lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        Normalisation.Backward(layer, input, inputs[0], upper, lower);
 }
 
 /// <summary>2-D pooling (<see cref="Pooling"/>); a max-pooling on the stride-2 route keeps its window sums for the relevance pass.</summary>
@@ -196,8 +196,8 @@ internal sealed class PoolNode(Pool2d layer, Shape input, Shape output, PoolingR
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) =>
         Pooling.Forward(layer, input, inputs[0], y, _pairs ? denominators : default);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
-        Pooling.Backward(layer, input, x, upper, lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        Pooling.Backward(layer, input, inputs[0], upper, lower);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
@@ -220,7 +220,7 @@ internal sealed class GlobalAvgPoolNode(Shape input) : NodeKernel
         for (var c = 0; c < y.Length; c++) y[c] = TensorPrimitives.Sum(x.Slice(c * _plane, _plane)) / _plane;
     }
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
     {
         for (var c = 0; c < upper.Length; c++) lower.Slice(c * _plane, _plane).Fill(upper[c] / _plane);
     }
@@ -243,7 +243,7 @@ internal sealed class SumNode : NodeKernel
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => y[0] = (float)Relevances.Sum(inputs[0]);
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => lower.Fill(upper[0]);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => lower.Fill(upper[0]);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
@@ -264,7 +264,7 @@ internal sealed class AddNode : NodeKernel
         for (var m = 1; m < inputs.Count; m++) TensorPrimitives.Add(y, inputs[m], y);
     }
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => upper.CopyTo(lower);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
@@ -286,7 +286,7 @@ internal sealed class ConcatNode(int[] offsets, bool[] valueInPlace, bool[] rele
             if (!valueInPlace[m]) inputs[m].CopyTo(y[offsets[m]..]);
     }
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
         upper.Slice(offsets[m], lower.Length).CopyTo(lower);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
@@ -312,7 +312,7 @@ internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
                 x.Slice((c * input[1] + r) * w, w).CopyTo(y[layer.RowStart(input, c, r)..]);
     }
 
-    public override void Backward(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => Crop(upper, lower);
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => Crop(upper, lower);
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
@@ -327,5 +327,67 @@ internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
         for (var c = 0; c < input[0]; c++)
             for (var r = 0; r < input[1]; r++)
                 upper.Slice(layer.RowStart(input, c, r), w).CopyTo(lower.Slice((c * input[1] + r) * w, w));
+    }
+}
+
+/// <summary>Transposes, slices, splits: each output is one input value, y_i = x_{sources[i]}; relevance and gradient go back to the same places.</summary>
+internal sealed class RearrangementNode(int[] sources) : NodeKernel
+{
+    public override string Describe => "moved";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        for (var i = 0; i < y.Length; i++) y[i] = x[sources[i]];
+    }
+
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) => Scatter(upper, lower);
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        Scatter(upper, lower);
+        return null;
+    }
+
+    private void Scatter(ReadOnlySpan<float> upper, Span<float> lower)
+    {
+        if (sources.Length < lower.Length) lower.Clear();
+        for (var i = 0; i < upper.Length; i++) lower[sources[i]] = upper[i];
+    }
+}
+
+/// <summary>A value times a gate held constant (<see cref="Gating"/>): all relevance to the value, none to the gate.</summary>
+internal sealed class GatingNode(int plane) : NodeKernel
+{
+    public override string Describe => "gate held constant";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        var g = inputs[1];
+        if (plane == 1) TensorPrimitives.Multiply(x, g, y);
+        else for (var c = 0; c < g.Length; c++) TensorPrimitives.Multiply(x.Slice(c * plane, plane), g[c], y.Slice(c * plane, plane));
+    }
+
+    // Input 0 (the value): ∂y/∂x = g; input 1 (the gate): Σ over its plane of upper · x.
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        var value = inputs[0];
+        var gate = inputs[1];
+        if (m == 0)
+        {
+            if (plane == 1) TensorPrimitives.Multiply(upper, gate, lower);
+            else for (var c = 0; c < gate.Length; c++) TensorPrimitives.Multiply(upper.Slice(c * plane, plane), gate[c], lower.Slice(c * plane, plane));
+        }
+        else for (var c = 0; c < lower.Length; c++) lower[c] = TensorPrimitives.Dot(upper.Slice(c * plane, plane), value.Slice(c * plane, plane));
+    }
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        if (m == 0) upper.CopyTo(lower);
+        else lower.Clear();
+        return null;
     }
 }
