@@ -4,7 +4,7 @@ using Onnx;
 
 namespace Relevance.Onnx;
 
-/// <summary>Reads an ONNX model (opsets 7–17) into a Relevance layer graph.</summary>
+/// <summary>Reads an ONNX model (opsets 7–18) into a Relevance layer graph.</summary>
 /// <remarks>Weights become layers; shape computations (PyTorch's dynamic flatten: Shape, Gather, Unsqueeze, Concat feeding
 /// Reshape) are folded as constants; a bias Add after Conv or MatMul is folded into that layer; Dropout and Identity become
 /// <see cref="Identity"/>; a final Softmax is stripped so the logits are explained. Anything else is an
@@ -109,8 +109,8 @@ public sealed class OnnxImporter
     private ImportedModel Import(ModelProto model, string name)
     {
         _opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
-        if (_opset < 7 || _opset > 17)
-            throw new UnsupportedModelException(name, "model", $"opset {_opset} is not supported (supported: 7–17).");
+        if (_opset < 7 || _opset > 18)
+            throw new UnsupportedModelException(name, "model", $"opset {_opset} is not supported (supported: 7–18).");
         var graph = model.Graph;
         foreach (var init in graph.Initializer)
         {

@@ -284,6 +284,11 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void GlobalAveragePool()
     {
         attributes.Only();
+        PoolGlobally();
+    }
+
+    private void PoolGlobally()
+    {
         var (x, shape) = Graph(0);
         // ONNX keeps [C, 1, 1]; the reshape keeps later layers seeing the shape they were exported with.
         var pooled = Output + ":pooled";
@@ -304,7 +309,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             Emit(new GlobalAvgPool(), x);
             return;
         }
-        GlobalAveragePool();
+        PoolGlobally();
     }
 
     public void Transpose()

@@ -70,6 +70,16 @@ internal sealed class OnnxBuilder
         return this;
     }
 
+    /// <summary>Gives the last node (one with several outputs, such as Split) these outputs instead of its one.</summary>
+    public OnnxBuilder Outputs(string op, params string[] outputs)
+    {
+        var node = _graph.Node.Last(n => n.OpType == op);
+        node.Output.Clear();
+        node.Output.AddRange(outputs);
+        node.Name = outputs[0];
+        return this;
+    }
+
     public static AttributeProto Ints(string name, params long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };

@@ -121,7 +121,7 @@ public class OperatorParityTests
     public void A_product_of_two_computed_tensors_without_a_rule_is_refused_with_its_node()
     {
         var b = new OnnxBuilder("x", 1, 2, 5, 5);
-        b.Node("Relu", ["x"], "r").Node("Sigmoid", ["r"], "s").Node("Mul", ["x", "s"], "gated");
+        b.Node("Relu", ["x"], "r").Node("Mul", ["x", "r"], "gated");
         var path = b.Save("gated", 14, 1, 2, 5, 5);
         var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
         Assert.Contains("gated", e.Message);
@@ -175,5 +175,105 @@ public class OperatorParityTests
         var outputs = (size + 2 * pad - kernel + stride - 1) / stride + 1;
         if ((outputs - 1) * stride >= size + pad) outputs--;
         AssertParity(b.Save("y", 13, 1, 2, outputs, outputs));
+    }
+
+    [Fact]
+    public void Channel_shuffle_as_reshape_transpose_reshape_after_a_split_as_shufflenet_exports_it()
+    {
+        var b = new OnnxBuilder("x", 1, 4, 5, 5);
+        b.Node("Split", ["x", b.Ints64("sizes", 2, 2)], "", Int("axis", 1));
+        b.Outputs("Split", "left", "right")
+            .Node("Conv", ["right", b.Weights("w", 2, 2, 3, 3)], "c", Ints("pads", 1, 1, 1, 1)).Node("Relu", ["c"], "r")
+            .Node("Concat", ["left", "r"], "joined", Int("axis", 1))
+            .Node("Reshape", ["joined", b.Ints64("grouped", 1, 2, 2, 5, 5)], "g")
+            .Node("Transpose", ["g"], "t", Ints("perm", 0, 2, 1, 3, 4))
+            .Node("Reshape", ["t", b.Ints64("flat", 1, 4, 5, 5)], "y");
+        AssertParity(b.Save("y", 13, 1, 4, 5, 5));
+    }
+
+    [Fact]
+    public void Split_into_equal_parts_and_slices_with_negative_and_open_ends()
+    {
+        var b = new OnnxBuilder("x", 1, 6, 4, 5);
+        b.Node("Split", ["x"], "", Int("axis", -3));
+        b.Outputs("Split", "s0", "s1", "s2")
+            .Node("Slice", ["s1", b.Ints64("st", -1, 1), b.Ints64("en", long.MaxValue, -1), b.Ints64("ax", 1, 3)], "sl")
+            .Node("Slice", ["s2", b.Ints64("st2", 0), b.Ints64("en2", 3), b.Ints64("ax2", 2)], "sl2")
+            .Node("Conv", ["sl2", b.Weights("w", 3, 2, 3, 3)], "c")
+            .Node("Flatten", ["sl"], "f1").Node("Flatten", ["c"], "f2").Node("Flatten", ["s0"], "f0")
+            .Node("Concat", ["f0", "f1", "f2"], "y", Int("axis", 1));
+        AssertParity(b.Save("y", 13, 1, 40 + 12 + 9));
+    }
+
+    [Fact]
+    public void Split_sizes_as_an_attribute_before_opset_13()
+    {
+        var b = new OnnxBuilder("x", 1, 5, 3, 3);
+        b.Node("Split", ["x"], "", Int("axis", 1), Ints("split", 3, 2));
+        b.Outputs("Split", "a", "c").Node("Conv", ["a", b.Weights("w", 2, 3, 1, 1)], "ca").Node("Add", ["ca", "c"], "y");
+        AssertParity(b.Save("y", 11, 1, 2, 3, 3));
+    }
+
+    [Theory]
+    [InlineData("Sigmoid")]
+    [InlineData("HardSigmoid")]
+    public void Squeeze_and_excitation_gating_as_efficientnet_and_mobilenet_v3_export_it(string gate)
+    {
+        var b = new OnnxBuilder("x", 1, 3, 6, 6);
+        b.Node("Conv", ["x", b.Weights("w", 4, 3, 3, 3)], "c", Ints("pads", 1, 1, 1, 1)).Node("Relu", ["c"], "v")
+            .Node("GlobalAveragePool", ["v"], "p")
+            .Node("Conv", ["p", b.Weights("se1", 2, 4, 1, 1), b.Weights("se1b", 2)], "s1").Node("Relu", ["s1"], "s1r")
+            .Node("Conv", ["s1r", b.Weights("se2", 4, 2, 1, 1), b.Weights("se2b", 4)], "s2").Node(gate, ["s2"], "g")
+            .Node("Mul", ["v", "g"], "y");
+        AssertParity(b.Save("y", 13, 1, 4, 6, 6));
+    }
+
+    [Fact]
+    public void Hard_swish_as_x_times_its_hard_sigmoid_before_opset_14()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        b.Node("Conv", ["x", b.Weights("w", 3, 2, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("HardSigmoid", ["c"], "h", Float("alpha", 1f / 6), Float("beta", 0.5f)).Node("Mul", ["c", "h"], "y");
+        var path = b.Save("y", 13, 1, 3, 5, 5);
+        Assert.Contains(OnnxImporter.Load(path).Network.Nodes, n => n.Layer is HardSwish);
+        AssertParity(path);
+    }
+
+    [Theory]
+    [InlineData(13, 1)]
+    [InlineData(13, 0)]
+    [InlineData(18, 0)]
+    public void Spatial_reduce_mean_as_mnasnet_exports_it(int opset, int keepdims)
+    {
+        var b = new OnnxBuilder("x", 1, 3, 4, 5);
+        var axes = opset >= 18 ? new[] { "x", b.Ints64("axes", 2, 3) } : new[] { "x" };
+        var attributes = opset >= 18 ? new[] { Int("keepdims", keepdims) } : new[] { Ints("axes", -2, -1), Int("keepdims", keepdims) };
+        b.Node("ReduceMean", axes, "m", attributes);
+        if (keepdims == 1) b.Node("Flatten", ["m"], "f"); else b.Node("Identity", ["m"], "f");
+        b.Node("Gemm", ["f", b.Weights("w", 2, 3), b.Weights("bias", 2)], "y", Int("transB", 1));
+        AssertParity(b.Save("y", opset, 1, 2));
+    }
+
+    [Fact]
+    public void Shape_arithmetic_on_constants_is_folded_with_integer_division()
+    {
+        // Reshape [1, 6, 2, 2] to [1, 2, 3·2·2 / 1, …] with the sizes computed from Shape, Gather, Div and Mul, as exporters write
+        // dynamic reshapes: 6 / 4 truncates to 1 in ONNX's int64 arithmetic.
+        var b = new OnnxBuilder("x", 1, 6, 2, 2);
+        b.Node("Shape", ["x"], "s").Node("Gather", ["s", b.Ints64("one", 1)], "ch")
+            .Node("Div", ["ch", b.Ints64("four", 4)], "q").Node("Mul", ["q", b.Ints64("two64", 2)], "two")
+            .Node("Sub", ["ch", "q"], "five").Node("Add", ["five", b.Ints64("minus", -3)], "twoAgain")
+            .Node("Concat", [b.Ints64("batch", 1), "two", b.Ints64("rest", 3, 4)], "target", Int("axis", 0))
+            .Node("Reshape", ["x", "target"], "r").Node("Flatten", ["r"], "f")
+            .Node("Gemm", ["f", b.Weights("w", 3, 24)], "y", Int("transB", 1));
+        AssertParity(b.Save("y", 13, 1, 3));
+    }
+
+    [Fact]
+    public void A_concat_of_one_tensor_is_that_tensor()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 3);
+        b.Node("Concat", ["x"], "c", Int("axis", 1)).Node("Conv", ["c", b.Weights("w", 2, 2, 1, 1)], "y");
+        AssertParity(b.Save("y", 13, 1, 2, 3, 3));
     }
 }
