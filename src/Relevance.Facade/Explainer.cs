@@ -69,7 +69,7 @@ public sealed class Explainer : IDisposable
     public int Parallelism => _engine.Parallelism;
 
     /// <summary>An explainer for a network and a composite; fails now, not at the first input, if a layer has no rule.</summary>
-    /// <exception cref="UncoveredLayerException">A linear layer has no rule, or a BatchNorm cannot be folded.</exception>
+    /// <exception cref="UncoveredLayerException">A linear layer has no rule.</exception>
     /// <exception cref="ShapeMismatchException">z^B bounds do not have the shape of their layer's input.</exception>
     public static Explainer Create(Network network, Composite composite, ExplainOptions? options = null, int parallelism = 0)
     {

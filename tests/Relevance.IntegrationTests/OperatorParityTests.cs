@@ -276,4 +276,15 @@ public class OperatorParityTests
         b.Node("Concat", ["x"], "c", Int("axis", 1)).Node("Conv", ["c", b.Weights("w", 2, 2, 1, 1)], "y");
         AssertParity(b.Save("y", 13, 1, 2, 3, 3));
     }
+
+    [Fact]
+    public void A_batch_norm_after_a_concat_as_densenet_exports_it()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 5, 5);
+        b.Node("Conv", ["x", b.Weights("w", 4, 3, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Concat", ["x", "c"], "cat", Int("axis", 1))
+            .Node("BatchNormalization", ["cat", b.Weights("gamma", 7), b.Weights("beta", 7), b.Weights("mean", 7), b.Positive("var", 7)], "n")
+            .Node("Relu", ["n"], "r").Node("Conv", ["r", b.Weights("w2", 2, 7, 1, 1)], "y");
+        AssertParity(b.Save("y", 13, 1, 2, 5, 5));
+    }
 }

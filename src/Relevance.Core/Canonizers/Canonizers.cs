@@ -48,8 +48,14 @@ public static class Canonizers
         return new Network(network.InputShape, [.. nodes], output);
     }
 
-    /// <summary>The standard canonizers in order: drop identities, then fold batch normalisation.</summary>
-    public static Network Canonize(Network network) => FoldBatchNorm(DropIdentity(network));
+    /// <summary>Rewrites every BatchNorm as the <see cref="ChannelAffine"/> that computes the same function.</summary>
+    public static Network AffineBatchNorm(Network network) => network.Nodes.Any(n => n.Layer is BatchNorm)
+        ? new Network(network.InputShape, [.. network.Nodes.Select(n => n.Layer is BatchNorm b ? n with { Layer = b.ToAffine() } : n)], network.Output)
+        : network;
+
+    /// <summary>The standard canonizers in order: drop identities, fold batch normalisation into the layer before it, and
+    /// make the batch norms left (those after no Dense or Conv2d) channel-wise affine layers.</summary>
+    public static Network Canonize(Network network) => AffineBatchNorm(FoldBatchNorm(DropIdentity(network)));
 
     private static Network Rewire(Shape inputShape, List<Node> nodes, string output, int removed, string replacement, out List<Node> result)
     {

@@ -48,11 +48,11 @@ public sealed class EngineNetwork
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),
             Rearrangement r => new RearrangementNode(r.Sources(input, Network.Shapes[n])),
+            ChannelAffine a => new ChannelAffineNode(a.Scale.ToSingles(), a.Shift.ToSingles(), input.Size / a.Channels, Options.Bias),
             Gating => new GatingNode(Gating.Plane(input, Network.ShapeOf(node.Inputs[1]))),
             Sum => new SumNode(),
             Add => new AddNode(),
             Concat => ConcatKernel(n),
-            BatchNorm => throw new UncoveredLayerException(node.Name, "this BatchNorm does not follow a Dense or Conv2d layer, so it cannot be folded, and it has no relevance rule."),
             _ => throw new UncoveredLayerException(node.Name, $"the engine has no kernel for {node.Layer.Kind}."),
         };
     }
@@ -101,7 +101,7 @@ public sealed class EngineNetwork
     public int Parallelism { get; }
 
     /// <summary>Canonizes the network, resolves the composite's rules and precomputes each layer's weight-only matrices.</summary>
-    /// <exception cref="UncoveredLayerException">A layer has no rule, or a BatchNorm could not be folded.</exception>
+    /// <exception cref="UncoveredLayerException">A linear layer has no rule, or a layer has no engine kernel.</exception>
     /// <exception cref="ShapeMismatchException">z^B bounds do not have the shape of the layer's input.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="parallelism"/> is negative.</exception>
     /// <exception cref="ResourceLimitException">One explanation's buffers would take more than <paramref name="maxWorkspaceBytes"/>.</exception>

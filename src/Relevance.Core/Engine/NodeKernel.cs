@@ -391,3 +391,45 @@ internal sealed class GatingNode(int plane) : NodeKernel
         return null;
     }
 }
+
+/// <summary>y = a_c x + b_c per channel (<see cref="ChannelAffine"/>): relevance by the z-rule of a one-input neuron.</summary>
+internal sealed class ChannelAffineNode(float[] scale, float[] shift, int plane, BiasTreatment bias) : NodeKernel
+{
+    public override string Describe => "z (one input)";
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var x = inputs[0];
+        for (var c = 0; c < scale.Length; c++)
+        {
+            var yc = y.Slice(c * plane, plane);
+            TensorPrimitives.Multiply(x.Slice(c * plane, plane), scale[c], yc);
+            TensorPrimitives.Add(yc, shift[c], yc);
+        }
+    }
+
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
+    {
+        for (var c = 0; c < scale.Length; c++) TensorPrimitives.Multiply(upper.Slice(c * plane, plane), scale[c], lower.Slice(c * plane, plane));
+    }
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double biasRelevance, bool addTo)
+    {
+        var neuron = bias == BiasTreatment.Neuron;
+        for (var c = 0; c < scale.Length; c++)
+        {
+            var share = 0.0;
+            for (var i = c * plane; i < (c + 1) * plane; i++)
+            {
+                var ax = scale[c] * x[i];
+                var d = neuron ? y[i] : ax;
+                var ratio = d == 0 ? 0 : upper[i] / d;
+                lower[i] = ax * ratio;
+                share += ratio;
+            }
+            if (neuron) biasRelevance += shift[c] * share;
+        }
+        return null;
+    }
+}

@@ -4,7 +4,8 @@ using Relevance.Reference;
 namespace Relevance;
 
 /// <summary>Inference-time batch normalisation over the first (channel) axis.</summary>
-/// <remarks>It has no relevance rule of its own: <see cref="Canonizers.FoldBatchNorm"/> folds it into the Dense or Conv2d layer before it.</remarks>
+/// <remarks>It has no relevance rule of its own: <see cref="Canonizers.Canonize"/> folds it into the Dense or Conv2d layer
+/// before it, or makes it a <see cref="ChannelAffine"/> where there is none.</remarks>
 public sealed record BatchNorm : Layer
 {
     /// <summary>Creates a batch normalisation y = γ (x − μ) / √(σ² + ε) + β per channel.</summary>
@@ -48,7 +49,11 @@ public sealed record BatchNorm : Layer
         return Tensor.Own(x.Shape, [.. x.Data.Select((v, i) => (v - Mean[i / plane]) * Multiplier(i / plane) + Shift[i / plane])]);
     }
 
-    internal override string? WithoutRelevance => "BatchNorm has no relevance rule; fold it into the preceding layer with Canonizers.FoldBatchNorm first.";
+    internal override string? WithoutRelevance => "BatchNorm has no relevance rule; canonize the network first (Canonizers.Canonize folds it into the preceding layer or makes it a ChannelAffine).";
+
+    /// <summary>The same function as a <see cref="ChannelAffine"/>: a = γ / √(σ² + ε), b = β − a μ.</summary>
+    public ChannelAffine ToAffine() =>
+        new([.. Enumerable.Range(0, Channels).Select(Multiplier)], [.. Enumerable.Range(0, Channels).Select(c => Shift[c] - Multiplier(c) * Mean[c])]);
 
     internal override Redistribution Redistribute(RelevanceStep step) => throw new UncoveredLayerException(step.Node, WithoutRelevance!);
 
@@ -139,4 +144,62 @@ public sealed record LocalResponseNorm : Layer
         }
         return d;
     }
+}
+
+/// <summary>y = a_c x + b_c per channel (the first axis): a batch norm that follows no Dense or Conv2d layer (DenseNet's
+/// BN → ReLU → Conv), as <see cref="Canonizers.Canonize"/> rewrites it.</summary>
+/// <remarks>Each output is a neuron with one input and a bias, explained by the z-rule: R_x = a x / y · R_y, and the
+/// bias's share b / y · R_y reported, so the layer conserves; with <see cref="BiasTreatment.Ignore"/> R_x = R_y (docs/rules.md §9).</remarks>
+public sealed record ChannelAffine : Layer
+{
+    /// <summary>Creates the layer from one scale and one shift per channel.</summary>
+    public ChannelAffine(ParameterArray scale, ParameterArray shift)
+    {
+        if (scale is null || scale.Length == 0) throw new ArgumentException("ChannelAffine: the scale is empty.");
+        Scale = Require(scale, scale.Length, "scales", "ChannelAffine");
+        Shift = Require(shift, scale.Length, "shifts", "ChannelAffine");
+    }
+
+    /// <summary>a per channel.</summary>
+    public ParameterArray Scale { get; }
+    /// <summary>b per channel.</summary>
+    public ParameterArray Shift { get; }
+    /// <summary>The number of channels.</summary>
+    public int Channels => Scale.Length;
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][0] == Channels
+        ? inputs[0]
+        : throw new ShapeMismatchException(node, $"ChannelAffine has {Channels} channels but its input {inputs[0]} has {inputs[0][0]}.");
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var x = inputs[0];
+        var plane = x.Size / Channels;
+        return Tensor.Own(x.Shape, [.. x.Data.Select((v, i) => Scale[i / plane] * v + Shift[i / plane])]);
+    }
+
+    internal override Redistribution Redistribute(RelevanceStep step)
+    {
+        var (x, y, upper) = (step.X, step.Output, step.Upper);
+        var plane = x.Size / Channels;
+        var neuron = step.Options.Bias == BiasTreatment.Neuron;
+        var lower = new double[x.Size];
+        var bias = 0.0;
+        for (var i = 0; i < lower.Length; i++)
+        {
+            var ax = Scale[i / plane] * x[i];
+            var ratio = LinearRules.SafeDivide(upper[i], neuron ? y[i] : ax);
+            lower[i] = ax * ratio;
+            if (neuron) bias += Shift[i / plane] * ratio;
+        }
+        return new([lower], bias, "z (one input)");
+    }
+
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var plane = inputs[0].Size / Channels;
+        return [[.. upper.Select((g, i) => g * Scale[i / plane])]];
+    }
+
+    internal override bool OutputNonNegative(bool inputsNonNegative) => inputsNonNegative && Scale.All(a => a >= 0) && Shift.All(b => b >= 0);
 }
