@@ -17,11 +17,13 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed pairs of a forward pass and an explanation (each right after an untimed call of its kind; medians are reported), after 1.5 s of untimed pairs.", DefaultValueFactory = _ => 11 };
         var latency = new Option<int>("--latency") { Description = "Instead of pairs, time this many single explanations one after another and print their median, 99th percentile and maximum." };
         var busy = new Option<bool>("--busy-core") { Description = "With --latency: keep one core busy with a second process meanwhile, as a loaded machine would." };
-        var command = new Command("bench", "Time forward and explanation (training-free DTD, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
+        var rule = new Option<string>("--rule") { Description = $"The rule of every Dense/Conv layer above the first (w² there, as the inputs are random): {RuleSpec.Help}.", DefaultValueFactory = _ => "zplus" };
+        var command = new Command("bench", "Time forward and explanation (training-free DTD by default, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
-            model, batch, repeats, latency, busy,
+            model, batch, repeats, latency, busy, rule,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy),
+            RuleSpec.Parse(parse.GetValue(rule)!) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.")));
         return command;
     }
 
@@ -46,7 +48,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int Run(string path, int batch, int repeats, int latency, bool busy)
+    private static int Run(string path, int batch, int repeats, int latency, bool busy, Rule rule)
     {
         if (batch <= 0 || repeats <= 0 || latency < 0) throw new UsageException("--batch and --repeats must be positive, --latency not negative.");
         if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
@@ -54,7 +56,7 @@ internal static class BenchCommand
         var model = OnnxImporter.Load(path);
         var load = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var engine = EngineNetwork.Compile(model.Network, Composite.TrainingFreeDtd(Rules.WSquare));
+        var engine = EngineNetwork.Compile(model.Network, new FirstLayerComposite(Rules.WSquare, rule));
         var compile = clock.Elapsed.TotalSeconds;
         model = null;
         var loaded = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
