@@ -49,6 +49,7 @@ internal sealed class LinearKernel
         bool inputNonNegative, bool outputsRectified)
     {
         _checksSign = rule is ZPlusRule && !inputNonNegative;
+        _denominatorsAreOutputs = rule is EpsilonRule;
         Node = node;
         Geometry = geometry;
         Weights = weights;
@@ -164,6 +165,10 @@ internal sealed class LinearKernel
 
     // Whether z⁺'s domain x ≥ 0 is checked on each explanation: not when the input is ≥ 0 by construction.
     private readonly bool _checksSign;
+
+    // ε's denominators z_j = Σ_i x_i w_ij + b_j are the layer's outputs, which the explanation's forward pass computed:
+    // they are read from y instead of being multiplied again.
+    private readonly bool _denominatorsAreOutputs;
 
     public string Node { get; }
     public Geometry Geometry { get; }
@@ -483,9 +488,11 @@ internal sealed class LinearKernel
             var col = ws.Col(Scratch.Col);
             // S = R ⊘ s(Z), with a zero denominator giving zero (docs/rules.md §3); Z is overwritten with S.
             if (floored && !FlooredRatios(pass, x, y, upper, z)) floored = false;
+            var fromOutputs = _denominatorsAreOutputs && y.Length == z.Length;
             if (!floored)
             {
-                if (!exact)
+                if (fromOutputs) y.CopyTo(z);
+                else if (!exact)
                 {
                     if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                     foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
@@ -494,7 +501,7 @@ internal sealed class LinearKernel
                 }
                 for (var m = 0; m < g.M; m++)
                 {
-                    var add = pass.DenominatorBias?[m] ?? 0f;
+                    var add = fromOutputs ? 0f : pass.DenominatorBias?[m] ?? 0f;
                     var zm = z.Slice(m * g.P, g.P);
                     var um = upper.Slice(m * g.P, g.P);
                     if (pass.Epsilon > 0)
