@@ -10,7 +10,7 @@ namespace Relevance.Tests.Engine;
 /// <summary>The float32 engine computes what the double-precision reference computes, on random graphs and for every rule.</summary>
 public class EngineParityTests
 {
-    /// <summary>|R_engine − R_reference| ≤ 1e-4 · M · κ per element, and the same for f and every layer's sums, where
+    /// <summary>|R_engine − R_reference| ≤ (1e-4 + 4 u κ_f) · M · κ per element, and the same for f and every layer's sums, where
     /// M = max(1, |f|, the largest Σ_i |R_i| at any node of the reference) and κ = M / max(1, |f|).</summary>
     /// <remarks>float32 has unit round-off u = 6e-8; a generated neuron sums at most ~10³ terms, over ≤ 20 layers, so rounding
     /// moves a value by at most ~10³·20·u ≈ 1e-3 of the magnitudes it is made of — in practice ~1e-6. For the consistent
@@ -21,6 +21,34 @@ public class EngineParityTests
     /// rules). 1e-4 still catches a misplaced connection or a wrong denominator, which moves relevance by a weight-sized
     /// fraction of M.</remarks>
     private const double Tolerance = 1e-4;
+
+    /// <summary>float32's unit round-off.</summary>
+    private const double U = 1.0 / (1 << 24);
+
+    /// <summary>κ_f = the largest A_j / |y_j| over the linear layers' outputs that carry relevance, where
+    /// A_j = Σ_i |x_i w_ij| + |b_j|: a float32 forward value is off by about u · A_j, so a value left small by cancellation
+    /// (y_j ≪ A_j) carries a relative error u · κ_f into the relevance it seeds, and every layer below inherits it.</summary>
+    /// <remarks>Agree allows 4 u κ_f on top of 1e-4 (both times M · κ): blocked float32 sums stay within about u · A_j
+    /// (0.5 u A_j on the case FsCheck found), and κ_f ≤ 400 keeps the extra term below 1e-4, so only a real cancellation
+    /// widens the check, by what float32 cannot do better.</remarks>
+    internal static double ForwardConditioning(DeepCase c, Explanation reference)
+    {
+        var activations = Forward.Run(c.Network, c.Input);
+        var worst = 1.0;
+        for (var n = 0; n < c.Network.Nodes.Length; n++)
+        {
+            var node = c.Network.Nodes[n];
+            if (!LinearMap.IsLinear(node.Layer)) continue;
+            var x = activations.InputsOf(node)[0];
+            var map = LinearMap.Of(node.Layer, x.Shape);
+            var magnitude = map.Bias.Select(Math.Abs).ToArray();
+            foreach (var e in map.Connections) magnitude[e.Output] += Math.Abs(x[e.Input] * map.W(e));
+            var (y, r) = (activations.Values[n], reference.Nodes[n].Relevance);
+            for (var j = 0; j < magnitude.Length; j++)
+                if (r[j] != 0 && y[j] != 0) worst = Math.Max(worst, magnitude[j] / Math.Abs(y[j]));
+        }
+        return worst;
+    }
 
     private static readonly (string Name, Func<DeepCase, Composite> Make)[] Composites =
     [
@@ -39,6 +67,7 @@ public class EngineParityTests
         var scale = reference.Nodes.Select(n => n.Relevance.Data.Sum(Math.Abs)).Append(reference.Heatmap.Data.Sum(Math.Abs))
             .Append(Math.Abs(reference.Output)).Append(1).Max();
         scale *= scale / Math.Max(1, Math.Abs(reference.Output));
+        var allowed = (Tolerance + 4 * U * ForwardConditioning(c, reference)) * scale;
         var worst = reference.Heatmap.Data.Zip(engine.Heatmap.Data).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
         var layers = reference.Consistency.Layers.Zip(engine.Consistency.Layers)
             .Select(p => new[]
@@ -46,9 +75,9 @@ public class EngineParityTests
                 p.First.RelevanceIn - p.Second.RelevanceIn, p.First.RelevanceOut - p.Second.RelevanceOut, p.First.BiasRelevance - p.Second.BiasRelevance,
                 p.First.NegativeMass - p.Second.NegativeMass, p.First.Minimum - p.Second.Minimum,
             }.Max(Math.Abs)).DefaultIfEmpty(0).Max();
-        var ok = engine.Target == reference.Target && Math.Abs(engine.Output - reference.Output) <= Tolerance * scale
-            && worst <= Tolerance * scale && layers <= Tolerance * scale;
-        return (ok, $"f {reference.Output} vs {engine.Output}; worst element {worst / scale:G3}, worst layer {layers / scale:G3} (× M·κ = {scale:G3})");
+        var ok = engine.Target == reference.Target && Math.Abs(engine.Output - reference.Output) <= allowed
+            && worst <= allowed && layers <= allowed;
+        return (ok, $"f {reference.Output} vs {engine.Output}; worst element {worst / scale:G3}, worst layer {layers / scale:G3} (× M·κ = {scale:G3}; allowed {allowed / scale:G3})");
     }
 
     // Square windows as wide as their stride and without padding take PoolKernel's route (2×2: unrolled; 3×3: general);
@@ -111,6 +140,16 @@ public class EngineParityTests
             var (ok, why) = Agree(c, Composite.TrainingFreeDtd(c.Box), ExplainOptions.Default);
             Assert.True(ok, $"seed {seed}: {why}");
         }
+    }
+
+    // The case FsCheck shrank a rare failure to (replay (6131093436575597821,18401873002910405813)): a neuron whose output
+    // 5.1e-4 is what is left of terms whose absolute sum is 31, under the z rule.
+    [Fact]
+    public void A_forward_value_left_by_cancellation_is_within_the_stated_bound()
+    {
+        var c = new Specification.DeepSpec(3, 5, 5, [], 2, false, 625390025, NonPositiveBias: false).Build();
+        var (ok, why) = Agree(c, Composite.Uniform(Rules.Z), ExplainOptions.Default);
+        Assert.True(ok, why);
     }
 
     [SpecProperty]
