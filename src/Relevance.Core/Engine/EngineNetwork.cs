@@ -39,6 +39,7 @@ public sealed class EngineNetwork
         var input = _inputShapes[n];
         return node.Layer switch
         {
+            Conv2d c when DepthwiseNode.Covers(c) => DepthwiseNode.Compile(node.Name, c, input, rules[node.Name], Options.Bias, inputNonNegative),
             Conv2d { Groups: > 1 } c => GroupedLinearNode.Compile(node.Name, c, input, rules[node.Name], Options.Bias, inputNonNegative, Rectified(node.Name)),
             Dense or Conv2d => new LinearNode(LinearKernel.Compile(node.Name, node.Layer, input, rules[node.Name], Options.Bias, inputNonNegative, Rectified(node.Name))),
             Activation a => new ActivationNode(a),

@@ -35,10 +35,8 @@ internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? 
 internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
 
 /// <summary>A Dense or Conv2d layer compiled for the engine: float weights and every weight-only matrix of its rule, precomputed once.</summary>
-/// <remarks>Every rule of docs/rules.md §3 and §6 is a list of terms (a_t, V_t): w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺),
-/// z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with the bias and ε in the denominator, and αβ is two
-/// passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)]. Terms with a constant input contribute a constant to Z.
-/// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
+/// <remarks>Every rule is a list of terms (a_t, V_t) (see <see cref="RuleTerms"/>); terms with a constant input contribute a
+/// constant to Z. z^B's terms (x − l) w⁺ and (x − h) w⁻ are each ≥ 0 in
 /// floating point, so the engine's z^B relevance is exactly non-negative. Its denominators, and z⁺'s where the forward
 /// pass computes them by Winograd, are not summed term by term: they are held at or above a floor the exact sum never
 /// goes below (see FlooredRatios). z⁺'s from a matrix product stacked with the forward one are float sums of its
@@ -208,58 +206,18 @@ internal sealed class LinearKernel
             Conv2d c => (c.Weights.Singles(), c.Bias.ToSingles()),
             _ => throw new ArgumentException($"{layer.Kind} is not a linear layer."),
         };
-        float[] Map(Func<float, float> f)
+        Term T(RuleTerm t)
         {
-            var mapped = new float[w.Length];
-            for (var i = 0; i < mapped.Length; i++) mapped[i] = f(w[i]);
-            return mapped;
-        }
-        var positive = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
-        var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
-        var ones = Enumerable.Repeat(1f, g.InputSize).ToArray();
-        float[]? low = null, high = null;
-        Term T(Source s, float[] v, float[]? constant = null)
-        {
+            var (s, v) = (t.Source, t.V);
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
             var sign = v.Length == 0 || TensorPrimitives.Min<float>(v) >= 0 ? 1 : TensorPrimitives.Max<float>(v) <= 0 ? -1 : 0;
             var transposed = g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K);
             var packedTransposed = transposed is not null && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Of(transposed, g.K, g.M) : null;
-            return new(s, constant, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);
+            return new(s, t.Vector, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);
         }
-        ImmutableArray<Pass> passes = rule switch
-        {
-            WSquareRule => [Make(g, [T(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)],
-            FlatRule => [Make(g, [T(Source.Constant, Map(_ => 1f), ones)], null, null, 0, 1)],
-            ZRule => [Make(g, [T(Source.X, w)], null, null, 0, 1)],
-            ZPlusRule => [Make(g, [T(Source.X, Map(v => Math.Max(0f, v)))], positive, positive, 0, 1)],
-            ZBoxRule box => BoxPasses(node, box, input, g, w, positive, out low, out high, T),
-            EpsilonRule e => [Make(g, [T(Source.X, w)], b, null, (float)e.Epsilon, 1)],
-            AlphaBetaRule ab => AlphaBeta(g, ab, w, positive, negative, T),
-            _ => throw new System.Diagnostics.UnreachableException(rule.GetType().Name),
-        };
+        var passes = RuleTerms.Of(node, rule, w, b, biasTreatment, input, out var low, out var high)
+            .Select(p => Make(g, [.. p.Terms.Select(T)], p.DenominatorBias, p.BiasNeuron, p.Epsilon, p.Weight)).ToImmutableArray();
         return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative, outputsRectified);
-    }
-
-    private static ImmutableArray<Pass> BoxPasses(string node, ZBoxRule box, Shape input, Geometry g, float[] w, float[]? positive,
-        out float[] low, out float[] high, Func<Source, float[], float[]?, Term> term)
-    {
-        box.Low.RequireShape(node, input);
-        box.High.RequireShape(node, input);
-        low = [.. Enumerable.Range(0, g.InputSize).Select(i => (float)box.Low.At(i))];
-        high = [.. Enumerable.Range(0, g.InputSize).Select(i => (float)box.High.At(i))];
-        var wPlus = w.Select(v => Math.Max(0f, v)).ToArray();
-        var wMinus = w.Select(v => Math.Min(0f, v)).ToArray();
-        return [Make(g, [term(Source.X, wPlus, low), term(Source.X, wMinus, high)], positive, positive, 0, 1)];
-    }
-
-    private static ImmutableArray<Pass> AlphaBeta(Geometry g, AlphaBetaRule ab, float[] w, float[]? positive, float[]? negative, Func<Source, float[], float[]?, Term> term)
-    {
-        var wPlus = w.Select(v => Math.Max(0f, v)).ToArray();
-        var wMinus = w.Select(v => Math.Min(0f, v)).ToArray();
-        var alpha = Make(g, [term(Source.XPositive, wPlus, null), term(Source.XNegative, wMinus, null)], positive, positive, 0, (float)ab.Alpha);
-        if (ab.Beta == 0) return [alpha];
-        var beta = Make(g, [term(Source.XPositive, wMinus, null), term(Source.XNegative, wPlus, null)], negative, negative, 0, (float)-ab.Beta);
-        return [alpha, beta];
     }
 
     // Folds the constant terms into a constant Z, computed once.
@@ -504,13 +462,7 @@ internal sealed class LinearKernel
                     var add = fromOutputs ? 0f : pass.DenominatorBias?[m] ?? 0f;
                     var zm = z.Slice(m * g.P, g.P);
                     var um = upper.Slice(m * g.P, g.P);
-                    if (pass.Epsilon > 0)
-                        for (var p = 0; p < g.P; p++)
-                        {
-                            var d = zm[p] + add;
-                            d = d >= 0 ? d + pass.Epsilon : d - pass.Epsilon;
-                            zm[p] = um[p] / d;
-                        }
+                    if (pass.Epsilon > 0) Kernels.RelevanceKernel.EpsilonRatios(um, zm, add, pass.Epsilon);
                     else
                     {
                         if (add != 0) TensorPrimitives.Add(zm, add, zm);
@@ -691,14 +643,5 @@ internal sealed class LinearKernel
         }
     }
 
-    private void CheckDomain(ReadOnlySpan<float> x)
-    {
-        // One vector pass to clear the common case; the index is looked for only to report it.
-        if (_checksSign && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
-            for (var i = 0; i < x.Length; i++)
-                if (x[i] < 0)
-                    throw new RuleDomainException(Node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
-        if (_low is not null && _high is not null && Kernels.InputChecks.IndexOutside(x, _low, _high) is var at and >= 0)
-            throw new RuleDomainException(Node, $"z^B needs l ≤ x ≤ h, but input {at} is {x[at]} outside [{_low[at]}, {_high[at]}].");
-    }
+    private void CheckDomain(ReadOnlySpan<float> x) => RuleTerms.CheckDomain(Node, _checksSign, x, _low, _high);
 }

@@ -30,6 +30,31 @@ public static class RelevanceKernel
         for (; j < d.Length; j++) d[j] = d[j] == 0f ? 0f : upper[j] / d[j];
     }
 
+    /// <summary>s_j = R_j / (d_j + add ± ε) in place over the denominators d, ε taking the sign of d_j + add (+ at 0): the
+    /// ε-rule's stabilised ratios.</summary>
+    internal static void EpsilonRatios(ReadOnlySpan<float> upper, Span<float> d, float add, float epsilon)
+    {
+        InputChecks.RequireLength(upper.Length, d.Length, nameof(upper));
+        ref var ru = ref MemoryMarshal.GetReference(upper);
+        ref var rd = ref MemoryMarshal.GetReference(d);
+        var j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (a, e) = (Vector512.Create(add), Vector512.Create(epsilon));
+            for (; j + Vector512<float>.Count <= d.Length; j += Vector512<float>.Count)
+            {
+                var den = Vector512.LoadUnsafe(ref rd, (nuint)j) + a;
+                den += Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(den, Vector512<float>.Zero), e, -e);
+                (Vector512.LoadUnsafe(ref ru, (nuint)j) / den).StoreUnsafe(ref rd, (nuint)j);
+            }
+        }
+        for (; j < d.Length; j++)
+        {
+            var den = d[j] + add;
+            d[j] = upper[j] / (den >= 0 ? den + epsilon : den - epsilon);
+        }
+    }
+
     /// <summary>The z^B rule's share of each input (or im2col tap) x: (x − h)·t + (h − l)·u, with t = Vᵀs and u = V⁺ᵀs;
     /// written into <paramref name="into"/>, or added to it when <paramref name="accumulate"/>.</summary>
     /// <remarks>x w − l w⁺ − h w⁻ = (x − h) w + (h − l) w⁺, since w⁻ = w − w⁺: two products instead of three.</remarks>

@@ -38,6 +38,60 @@ public class EngineGroupedConvolutionTests
         }
     }
 
+    // 8×20×20 → depthwise 5×5, stride 1, padding 2 (EfficientNet's; large enough that the engine splits its channels
+    // between cores) → ReLU → depthwise 3×3, stride 2, two outputs per channel → ReLU → Flatten → Dense(3): the
+    // depthwise kernel first, under every rule of the reference.
+    private static DeepCase DepthwiseFirst(int seed)
+    {
+        var rng = new Random(seed);
+        var first = new Conv2d(8, 8, 5, 5, TwoConvolutions.Random(rng, 8 * 25, 0.4), TwoConvolutions.Random(rng, 8, 0.1), 1, Padding2d.Uniform(2), groups: 8);
+        var second = new Conv2d(8, 16, 3, 3, TwoConvolutions.Random(rng, 16 * 9, 0.5), TwoConvolutions.Random(rng, 16, 0.1), 2, Padding2d.Uniform(1), groups: 8);
+        var dense = new Dense(16 * 100, 3, TwoConvolutions.Random(rng, 16 * 100 * 3, 0.1), TwoConvolutions.Random(rng, 3, 0.1));
+        return TwoConvolutions.Case(Shape.Of(8, 20, 20), first, second, dense, rng);
+    }
+
+    [Theory]
+    [InlineData("z^B first")]
+    [InlineData("w² first")]
+    [InlineData("flat first")]
+    [InlineData("z everywhere")]
+    [InlineData("ε everywhere")]
+    [InlineData("α2β1 everywhere")]
+    [InlineData("α1β0 everywhere")]
+    public void A_depthwise_first_layer_matches_the_reference_under_every_rule(string name)
+    {
+        foreach (var seed in new[] { 7, 8 })
+        {
+            var c = DepthwiseFirst(seed);
+            var composite = name switch
+            {
+                "flat first" => Composite.FirstLayer(Rules.Flat, Rules.ZPlus),
+                "ε everywhere" => Composite.EpsilonEverywhere(1e-6),
+                "α1β0 everywhere" => Composite.Uniform(Rules.AlphaBeta(1, 0)),
+                _ => TwoConvolutions.Named(name, c),
+            };
+            foreach (var options in new[] { ExplainOptions.Default, new ExplainOptions(PoolingRedistribution.Proportional, BiasTreatment.Ignore) })
+            {
+                var (ok, why) = EngineParityTests.Agree(c, composite, options);
+                Assert.True(ok, $"seed {seed}, {options}: {why}");
+            }
+        }
+    }
+
+    // z⁺ on a depthwise layer refuses a negative input, and z^B an input outside its box, as on any linear layer.
+    [Fact]
+    public void A_depthwise_layer_checks_its_rule_s_domain()
+    {
+        var c = DepthwiseFirst(9);
+        var x = c.Input.Data.Select(v => (float)v).ToArray();
+        x[123] = -0.5f;
+        var plus = EngineNetwork.Compile(c.Network, Composite.Uniform(Rules.ZPlus));
+        var e = Assert.Throws<RuleDomainException>(() => plus.Explain(x));
+        Assert.Contains("input 123", e.Message);
+        var box = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box));
+        Assert.Throws<RuleDomainException>(() => box.Explain(x));
+    }
+
     // float32 backpropagation through four layers of ≤ 72 terms: ~1e-6 of the largest gradient; 1e-4 is stated as in EngineGradientTests.
     [Fact]
     public void The_engine_gradient_through_grouped_convolutions_matches_the_reference()

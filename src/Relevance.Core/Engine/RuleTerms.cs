@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using System.Numerics.Tensors;
+
+namespace Relevance.Engine;
+
+/// <summary>One term of a rule before a kernel lays it out: where a_t comes from, V_t, and the offset or constant vector.</summary>
+internal readonly record struct RuleTerm(Source Source, float[] V, float[]? Vector);
+
+/// <summary>One redistribution of a rule before a kernel lays it out (see <see cref="Pass"/>).</summary>
+internal sealed record RulePass(ImmutableArray<RuleTerm> Terms, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
+
+/// <summary>Every rule of docs/rules.md §3 and §6 as passes of terms (a_t, V_t), the one place the engine reads a rule's
+/// definition; <see cref="LinearKernel"/> and <see cref="DepthwiseNode"/> lay the terms out for their loops.</summary>
+internal static class RuleTerms
+{
+    /// <summary>The passes of <paramref name="rule"/> for weights <paramref name="w"/> (in any layout: every map is element-wise)
+    /// and biases <paramref name="b"/>; z^B's bounds over the input come out in <paramref name="low"/> and <paramref name="high"/>.</summary>
+    /// <remarks>w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
+    /// the bias and ε in the denominator, and αβ is two passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)].
+    /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
+    /// floating point.</remarks>
+    public static ImmutableArray<RulePass> Of(string node, Rule rule, float[] w, float[] b, BiasTreatment biasTreatment, Shape input,
+        out float[]? low, out float[]? high)
+    {
+        float[] Map(Func<float, float> f)
+        {
+            var mapped = new float[w.Length];
+            for (var i = 0; i < mapped.Length; i++) mapped[i] = f(w[i]);
+            return mapped;
+        }
+        var positive = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
+        var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
+        var ones = Enumerable.Repeat(1f, input.Size).ToArray();
+        (low, high) = (null, null);
+        switch (rule)
+        {
+            case WSquareRule: return [new([new(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)];
+            case FlatRule: return [new([new(Source.Constant, Map(_ => 1f), ones)], null, null, 0, 1)];
+            case ZRule: return [new([new(Source.X, w, null)], null, null, 0, 1)];
+            case ZPlusRule: return [new([new(Source.X, Map(v => Math.Max(0f, v)), null)], positive, positive, 0, 1)];
+            case EpsilonRule e: return [new([new(Source.X, w, null)], b, null, (float)e.Epsilon, 1)];
+            case ZBoxRule box:
+                box.Low.RequireShape(node, input);
+                box.High.RequireShape(node, input);
+                low = [.. Enumerable.Range(0, input.Size).Select(i => (float)box.Low.At(i))];
+                high = [.. Enumerable.Range(0, input.Size).Select(i => (float)box.High.At(i))];
+                return [new([new(Source.X, Map(v => Math.Max(0f, v)), low), new(Source.X, Map(v => Math.Min(0f, v)), high)], positive, positive, 0, 1)];
+            case AlphaBetaRule ab:
+            {
+                var (plus, minus) = (Map(v => Math.Max(0f, v)), Map(v => Math.Min(0f, v)));
+                RulePass alpha = new([new(Source.XPositive, plus, null), new(Source.XNegative, minus, null)], positive, positive, 0, (float)ab.Alpha);
+                if (ab.Beta == 0) return [alpha];
+                return [alpha, new([new(Source.XPositive, minus, null), new(Source.XNegative, plus, null)], negative, negative, 0, (float)-ab.Beta)];
+            }
+            default: throw new System.Diagnostics.UnreachableException(rule.GetType().Name);
+        }
+    }
+
+    /// <summary>Refuses an input outside the rule's domain: negative for z⁺ (when <paramref name="checksSign"/>), outside
+    /// [l, h] for z^B.</summary>
+    public static void CheckDomain(string node, bool checksSign, ReadOnlySpan<float> x, float[]? low, float[]? high)
+    {
+        // One vector pass to clear the common case; the index is looked for only to report it.
+        if (checksSign && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
+            for (var i = 0; i < x.Length; i++)
+                if (x[i] < 0)
+                    throw new RuleDomainException(node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
+        if (low is not null && high is not null && Kernels.InputChecks.IndexOutside(x, low, high) is var at and >= 0)
+            throw new RuleDomainException(node, $"z^B needs l ≤ x ≤ h, but input {at} is {x[at]} outside [{low[at]}, {high[at]}].");
+    }
+}
