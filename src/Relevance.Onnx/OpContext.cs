@@ -189,7 +189,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             return;
         }
         if (constants.Count != 1 || computed.Count != 1)
-            throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");
+            throw Unsupported("Add of a tensor and several constants is not supported; supported: one computed tensor and one constant.");
         var (source, _) = importer.Graph(computed[0], where, Op);
         var producer = importer.ProducerNode(source);
         var bias = importer.Constant(constants[0], where, Op);
@@ -203,7 +203,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
                     [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Pads, c.Groups), where, Op);
                 break;
             default:
-                throw Unsupported("Add of a tensor and a constant is supported only as the bias of the preceding Conv, Gemm or MatMul.");
+                Affine(c => (1, c));
+                break;
         }
     }
 
@@ -509,7 +510,39 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             Mul();
             return;
         }
-        throw Unsupported($"{Op} with a constant operand is supported only in shape computations (both operands constant).");
+        if (node.Input.Count != 2) throw Unsupported($"{Op} takes two operands, got {node.Input.Count}.");
+        var constantFirst = importer.IsConstant(In(0));
+        if (Op == "Div" && constantFirst)
+            throw Unsupported("a constant divided by a computed tensor is not an affine map; supported: a computed tensor divided by a constant.");
+        Affine(Op switch
+        {
+            "Mul" => c => (c, 0),
+            "Sub" when constantFirst => c => (-1, c),
+            "Sub" => c => (1, -c),
+            _ => c => c == 0 ? throw Unsupported("division by a constant 0.") : (1 / c, 0),
+        });
+    }
+
+    // A computed tensor and a constant that holds one value per channel (or one for all) in an element-wise Add, Sub, Mul
+    // or Div: the per-channel affine map y = a x + b, as normalisation written into a graph ((x − mean) / std) exports it;
+    // the canonizers fold it into a Conv or Dense before it (docs/rules.md §9).
+    private void Affine(Func<double, (double Scale, double Shift)> map)
+    {
+        var k = importer.IsConstant(In(0)) ? 0 : 1;
+        var (x, shape) = Graph(1 - k);
+        var maps = PerChannel(Const(k), shape).Select(map).ToArray();
+        Emit(new ChannelAffine([.. maps.Select(m => m.Scale)], [.. maps.Select(m => m.Shift)]), x);
+    }
+
+    // A constant's values per channel of a tensor of per-sample shape `shape` (axis 1 of the batched tensor): a scalar, or
+    // one non-1 axis of the channels' length that broadcasting aligns with the channel axis.
+    private double[] PerChannel(ConstantTensor c, Shape shape)
+    {
+        var channels = shape[0];
+        if (c.Values.Length == 1) return [.. Enumerable.Repeat(c.Values[0], channels)];
+        var axes = c.Dims.Select((d, i) => (d, i)).Where(p => p.d != 1).ToList();
+        if (axes.Count == 1 && axes[0].d == channels && axes[0].i == c.Dims.Length - shape.Rank) return c.Values.ToArray();
+        throw Unsupported($"{Op} of a tensor of per-sample shape {shape} and a constant of shape [{string.Join("×", c.Dims)}]: supported are a scalar constant and one value per channel (shape [{channels}, 1, 1] or [1, {channels}, 1, 1] on images).");
     }
 
     // An element-wise operation on constants, a scalar broadcast against the other operand.

@@ -67,7 +67,7 @@ public class ForwardTests
         });
 
     [SpecProperty]
-    public Property Folding_batch_norm_keeps_the_function() =>
+    public Property Folding_batch_norms_and_affine_maps_keeps_the_function() =>
         Prop.ForAll(Arbitraries.Deep(nonPositiveBias: false), spec =>
         {
             var c = spec.Build();
@@ -75,11 +75,12 @@ public class ForwardTests
             var folded = Canonizers.Canonize(withNorm);
             var before = Forward.Output(withNorm, c.Input)[0];
             var after = Forward.Output(folded, c.Input)[0];
-            return (folded.Nodes.All(n => n.Layer is not (BatchNorm or Identity)) && Math.Abs(before - after) <= 1e-9 * Math.Max(1, Math.Abs(before)))
+            return (folded.Nodes.All(n => n.Layer is not (BatchNorm or ChannelAffine or Identity)) && Math.Abs(before - after) <= 1e-9 * Math.Max(1, Math.Abs(before)))
                 .Label($"{before} vs {after}");
         });
 
-    // After every Conv2d and Dense, a BatchNorm with arbitrary statistics, followed by an Identity (Dropout).
+    // After every Conv2d and Dense, a BatchNorm with arbitrary statistics, a per-channel affine map (scales of either sign, as
+    // arithmetic with constants imports) and an Identity (Dropout).
     private static Network InsertBatchNorms(Network network)
     {
         var nodes = new List<Node>();
@@ -93,7 +94,8 @@ public class ForwardTests
             if (channels == 0) continue;
             double[] R(double lo, double hi) => [.. Enumerable.Range(0, channels).Select(_ => lo + rng.NextDouble() * (hi - lo))];
             nodes.Add(new Node(node.Name + ".bn", new BatchNorm([.. R(0.5, 2)], [.. R(-1, 1)], [.. R(-1, 1)], [.. R(0.1, 2)]), [node.Name]));
-            nodes.Add(new Node(node.Name + ".dropout", new Identity("Dropout"), [node.Name + ".bn"]));
+            nodes.Add(new Node(node.Name + ".affine", new ChannelAffine([.. R(-2, 2)], [.. R(-1, 1)]), [node.Name + ".bn"]));
+            nodes.Add(new Node(node.Name + ".dropout", new Identity("Dropout"), [node.Name + ".affine"]));
             renamed[node.Name] = node.Name + ".dropout";
         }
         return new Network(network.InputShape, [.. nodes], renamed.GetValueOrDefault(network.Output, network.Output));

@@ -287,4 +287,34 @@ public class OperatorParityTests
             .Node("Relu", ["n"], "r").Node("Conv", ["r", b.Weights("w2", 2, 7, 1, 1)], "y");
         AssertParity(b.Save("y", 13, 1, 2, 5, 5));
     }
+
+    // Normalisation written into the graph ((x − mean) / std before the first convolution), constants multiplied into a
+    // convolution's and a Gemm's outputs (folded into their weights) and added after a ReLU (a ChannelAffine left in place).
+    [Fact]
+    public void Arithmetic_with_constants_per_channel_on_computed_tensors()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 5, 5);
+        b.Node("Sub", ["x", b.Weights("mean", 1, 3, 1, 1)], "centred").Node("Div", ["centred", b.Positive("std", 1, 3, 1, 1)], "normalised")
+            .Node("Conv", ["normalised", b.Weights("w", 4, 3, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Mul", [b.Scalar("half", 0.5f), "c"], "scaled").Node("Relu", ["scaled"], "r")
+            .Node("Add", ["r", b.Weights("shift", 4, 1, 1)], "shifted").Node("Sub", [b.Scalar("one", 1f), "shifted"], "flipped")
+            .Node("Flatten", ["flipped"], "f").Node("Gemm", ["f", b.Weights("g", 3, 100)], "d", Int("transB", 1))
+            .Node("Div", ["d", b.Positive("s", 1, 3)], "y");
+        AssertParity(b.Save("y", 13, 1, 3));
+    }
+
+    [Theory]
+    [InlineData("Div", true, "a constant divided by a computed tensor")]
+    [InlineData("Mul", false, "one value per channel")]
+    public void Arithmetic_that_is_not_a_per_channel_affine_map_is_refused_with_its_node(string op, bool constantFirst, string reason)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 3);
+        var constant = b.Weights("k", 1, 2, 3, 3);
+        b.Node("Relu", ["x"], "r").Node(op, constantFirst ? [constant, "r"] : ["r", constant], "odd");
+        var path = b.Save("odd", 13, 1, 2, 3, 3);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("odd", e.Message);
+        Assert.Contains(reason, e.Message);
+        File.Delete(path);
+    }
 }

@@ -5,22 +5,27 @@ namespace Relevance;
 /// <summary>Pure graph rewrites applied before explaining; each returns a network that computes the same function.</summary>
 public static class Canonizers
 {
-    /// <summary>Folds every BatchNorm that directly follows a Dense or Conv2d (its only reader) into that layer's weights and biases.</summary>
-    /// <remarks>y = m (Wx + b − μ) + β with m = γ/√(σ² + ε) becomes W' = m W, b' = m (b − μ) + β, per output channel.</remarks>
+    /// <summary>Folds every BatchNorm or <see cref="ChannelAffine"/> that directly follows a Dense, Conv2d or ChannelAffine (its
+    /// only reader) into that layer's weights and biases.</summary>
+    /// <remarks>A per-channel map y = a z + s of z = Wx + b becomes W' = a W, b' = a b + s per output channel (for a batch
+    /// norm a = γ/√(σ² + ε), s = β − a μ).</remarks>
     public static Network FoldBatchNorm(Network network)
     {
         var nodes = network.Nodes.ToList();
         for (var n = 0; n < nodes.Count; n++)
         {
-            if (nodes[n].Layer is not BatchNorm bn || nodes[n].Inputs.Length != 1 || nodes[n].Inputs[0] == Network.InputName) continue;
+            var affine = nodes[n].Layer switch { BatchNorm bn => bn.ToAffine(), ChannelAffine a => a, _ => null };
+            if (affine is null || nodes[n].Inputs.Length != 1 || nodes[n].Inputs[0] == Network.InputName) continue;
             var producerName = nodes[n].Inputs[0];
             var p = nodes.FindIndex(x => x.Name == producerName);
             var readers = nodes.Count(x => x.Inputs.Contains(producerName)) + (network.Output == producerName ? 1 : 0);
             if (readers != 1) continue;
             Layer? folded = nodes[p].Layer switch
             {
-                Dense d when d.Outputs == bn.Channels => FoldDense(d, bn),
-                Conv2d c when c.OutChannels == bn.Channels => FoldConv(c, bn),
+                Dense d when d.Outputs == affine.Channels => FoldDense(d, affine),
+                Conv2d c when c.OutChannels == affine.Channels => FoldConv(c, affine),
+                ChannelAffine a when a.Channels == affine.Channels =>
+                    new ChannelAffine([.. a.Scale.Select((v, k) => affine.Scale[k] * v)], [.. a.Shift.Select((v, k) => affine.Scale[k] * v + affine.Shift[k])]),
                 _ => null,
             };
             if (folded is null) continue;
@@ -65,19 +70,18 @@ public static class Canonizers
         return new Network(inputShape, [.. result], output == name ? replacement : output);
     }
 
-    private static Dense FoldDense(Dense d, BatchNorm bn)
+    private static Dense FoldDense(Dense d, ChannelAffine a)
     {
-        // w_ij · m_j, in the weights' own precision (a float32 model stays float32).
-        var w = d.Weights.Scaled(k => bn.Multiplier(k % d.Outputs));
-        var b = Enumerable.Range(0, d.Outputs).Select(j => bn.Multiplier(j) * (d.Bias[j] - bn.Mean[j]) + bn.Shift[j]);
-        return new Dense(d.Inputs, d.Outputs, w, [.. b]);
+        // w_ij · a_j, in the weights' own precision (a float32 model stays float32).
+        var w = d.Weights.Scaled(k => a.Scale[k % d.Outputs]);
+        return new Dense(d.Inputs, d.Outputs, w, [.. Enumerable.Range(0, d.Outputs).Select(j => a.Scale[j] * d.Bias[j] + a.Shift[j])]);
     }
 
-    private static Conv2d FoldConv(Conv2d c, BatchNorm bn)
+    private static Conv2d FoldConv(Conv2d c, ChannelAffine a)
     {
         var perOut = c.GroupInChannels * c.KernelHeight * c.KernelWidth;
-        var w = c.Weights.Scaled(i => bn.Multiplier(i / perOut));
-        var b = Enumerable.Range(0, c.OutChannels).Select(o => bn.Multiplier(o) * (c.Bias[o] - bn.Mean[o]) + bn.Shift[o]);
+        var w = c.Weights.Scaled(i => a.Scale[i / perOut]);
+        var b = Enumerable.Range(0, c.OutChannels).Select(o => a.Scale[o] * c.Bias[o] + a.Shift[o]);
         return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, w, [.. b], c.Stride, c.Pads, c.Groups);
     }
 }
