@@ -33,9 +33,16 @@ internal sealed class PreprocessingOptions
         static double[] Numbers(string text, string option) =>
             [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t =>
                 double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{option}: '{t}' is not a number."))];
-        return new ImageInput(parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, parse.GetValue(_scale),
+        var scale = parse.GetValue(_scale);
+        if (!(scale > 0) || !float.IsFinite((float)(255 * scale)))
+            throw new UsageException($"--scale must be positive and keep 255 × scale finite in float32, got {scale.ToString(CultureInfo.InvariantCulture)}.");
+        return new ImageInput(parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, scale,
             [.. Numbers(parse.GetValue(_mean)!, "--mean")], [.. Numbers(parse.GetValue(_std)!, "--std")]);
     }
+
+    /// <summary>The preprocessing options given on the command line (not left at their defaults).</summary>
+    public string[] Given(ParseResult parse) =>
+        [.. new Option[] { _channels, _scale, _mean, _std }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)];
 
     /// <summary>The preprocessing of a model input; a bad parameter is a usage error.</summary>
     public static Preprocessing For(ImageInput image, Shape input)

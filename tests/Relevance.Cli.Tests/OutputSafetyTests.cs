@@ -39,6 +39,11 @@ public class OutputSafetyTests
         { "An output path is empty", ["--out", ""] },
         { "--overlay needs an image input", ["--out", "{dir}/r.npy", "--heatmap", "{dir}/h.png", "--overlay", "{dir}/o.png"] },
         { "--bounds sets the box of a bare --first-rule zbox", ["--first-rule", "w2", "--bounds", "0:255", "--out", "{dir}/r.npy"] },
+        { "--target 10: the model has 10 outputs, numbered 0 to 9", ["--target", "10", "--out", "{dir}/r.npy"] },
+        { "--target -1: the model has 10 outputs", ["--target", "-1", "--out", "{dir}/r.npy"] },
+        { "--mean, --std: preprocessing applies to images", ["--mean", "0.5", "--std", "2", "--out", "{dir}/r.npy"] },
+        { "--scale must be positive and keep 255 × scale finite", ["--scale", "1e308", "--out", "{dir}/r.npy"] },
+        { "--scale must be positive", ["--scale", "0", "--out", "{dir}/r.npy"] },
     };
 
     [Theory]

@@ -39,13 +39,13 @@ internal static class ExplainCommand
                 parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse), parse.GetValue(memory)));
+                pre.Read(parse), parse.GetValue(memory), pre.Given(parse)));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
-        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory);
+        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven);
 
     internal static int Run(Request r)
     {
@@ -55,7 +55,12 @@ internal static class ExplainCommand
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
         if (r.Bounds is not null && RuleSpec.Parse(r.FirstRule) is { } explicitFirst)
             throw new UsageException($"--bounds sets the box of a bare --first-rule zbox; the first rule given is {explicitFirst.Name}.");
+        if (isArray && r.PreprocessingGiven.Length > 0)
+            throw new UsageException($"{string.Join(", ", r.PreprocessingGiven)}: preprocessing applies to images; a .npy input is used exactly as stored.");
         var model = OnnxImporter.Load(r.Model);
+        var outputs = model.Network.OutputShape.Size;
+        if (r.Target is { } t && (t < 0 || t >= outputs))
+            throw new UsageException($"--target {t}: the model has {outputs} outputs, numbered 0 to {outputs - 1}.");
         var input = InputFile.Load(r.Input, model, r.Image);
         var rest = RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
@@ -109,6 +114,11 @@ internal static class ExplainCommand
             catch (ShapeMismatchException e)
             {
                 throw new UsageException($"{e.Message} Give --bounds LOW:HIGH or --first-rule w2.");
+            }
+            catch (ArgumentException e)
+            {
+                // The box is the pixel range [0, 255] through --scale, --mean and --std: only they can make it unusable.
+                throw new UsageException($"The z^B box that --scale, --mean and --std give the input is unusable: {e.Message.Split(" (Parameter")[0]}");
             }
         var (l, h) = RuleSpec.Bounds(bounds);
         return Rules.ZBox(l, h);
