@@ -63,6 +63,16 @@ public partial class BenchCommandTests
         Assert.Contains("must be positive", r.Error);
     }
 
+    // mnist-8's 784 inputs × 3·10⁶ = 2.4·10⁹ values: more than one array holds, refused before anything is allocated.
+    [Fact]
+    public void A_batch_too_large_to_hold_is_a_usage_error()
+    {
+        var r = Cli.Run("bench", Mnist, "--batch", "3000000", "--repeats", "1");
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains("--batch 3000000", r.Error);
+        Assert.Contains("use a smaller batch", r.Error);
+    }
+
     [GeneratedRegex(@"forward (?<forward>[\d.]+) ms, explain (?<explain>[\d.]+) ms .*explain/forward (?<ratio>[\d.]+) \(median of the pairs' ratios; quartiles (?<low>[\d.]+)–(?<high>[\d.]+)\)")]
     private static partial Regex Line();
 

@@ -25,6 +25,17 @@ public class ReproduceCommandTests
         Assert.Contains("Min-max relevance model", four);
     }
 
+    [Theory]
+    [InlineData("42", "not a digit class")]
+    [InlineData("0,1,2,3,4,5,6,7,8,9", "between one and nine")]
+    [InlineData(",", "between one and nine")]
+    public void Classes_that_leave_no_digits_or_no_distractors_exit_2(string classes, string message)
+    {
+        var r = Cli.Run("reproduce", "mnist", "--classes", classes, "--out", Cli.TempDirectory(), "--iterations", "1");
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains(message, r.Error);
+    }
+
     [Fact]
     public void Bad_sections_exit_2() => Assert.Equal(2, Cli.Run("reproduce", "mnist", "--sections", "5").ExitCode);
 

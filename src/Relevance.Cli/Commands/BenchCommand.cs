@@ -63,6 +63,11 @@ internal static class BenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}: load {load:F2} s, compile {compile:F2} s; peak memory after loading {loaded} MiB"));
         if (latency > 0) return Latency(path, engine, latency, busy);
         var size = engine.Network.InputShape.Size;
+        var values = (long)batch * size;
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (values > Array.MaxLength || values * sizeof(float) > available / 2)
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--batch {batch}: {batch} inputs of {size} values take {values * sizeof(float) / (1 << 20)} MiB before any activation, more than half the {available / (1 << 20)} MiB this process may use (or more than one array holds); use a smaller batch."));
         var rng = new Random(0);
         var inputs = Enumerable.Range(0, batch * size).Select(_ => (float)rng.NextDouble()).ToArray();
         var workspaces = Enumerable.Range(0, Math.Min(batch, Environment.ProcessorCount)).Select(_ => engine.CreateWorkspace()).ToArray();

@@ -74,8 +74,11 @@ internal static class ReproduceCommand
     {
         if (o.Iterations < 0 || o.Pairs <= 0 || o.Explain <= 0 || o.MinMaxSamples <= 0 || o.MinMaxEpochs < 0)
             throw new UsageException("--iterations and --minmax-epochs must be ≥ 0; --pairs, --explain and --minmax-samples positive.");
-        var split = new ClassSplit([.. o.Classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(c =>
-            int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 255 ? v : throw new UsageException($"--classes: '{c}' is not a class."))]);
+        var digits = o.Classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(c =>
+            int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 9 ? v : throw new UsageException($"--classes: '{c}' is not a digit class (0–9).")).ToArray();
+        if (digits.Length == 0 || digits.Distinct().Count() == 10)
+            throw new UsageException($"--classes: give the digits to detect, between one and nine of 0–9 (the others are the distractors); got '{o.Classes}'.");
+        var split = new ClassSplit([.. digits]);
         var (train, test) = Digits.LoadFolder(o.Data);
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(o.Output);
