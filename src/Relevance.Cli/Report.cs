@@ -6,7 +6,7 @@ namespace Relevance.Cli;
 /// <summary>The JSON report of an explanation.</summary>
 internal static class Report
 {
-    public static string Json(string model, string input, Rule first, Rule rest, ImmutableArray<Explanation> results, double seconds, ImmutableArray<string> labels)
+    public static string Json(string model, string input, Rule first, string rule, ImmutableArray<Explanation> results, double seconds, ImmutableArray<string> labels)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
@@ -15,7 +15,7 @@ internal static class Report
             w.WriteString("model", model);
             w.WriteString("input", input);
             w.WriteString("first_rule", first.Name);
-            w.WriteString("rule", rest.Name);
+            w.WriteString("rule", rule);
             if (results.Length == 1) Sample(w, results[0], labels);
             else
             {

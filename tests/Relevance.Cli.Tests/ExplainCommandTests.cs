@@ -46,6 +46,28 @@ public class ExplainCommandTests
         Assert.Equal(3, json.RootElement.GetProperty("target").GetInt32());
     }
 
+    // mnist-8 is a ReLU network: every layer above the first reads rectified values, so the rule by domain is z⁺ everywhere
+    // there and gives the default's explanation exactly; with a z⁺ first rule it is refused as a usage error.
+    [Fact]
+    public void Rule_dtd_picks_z_plus_on_rectified_inputs_and_names_itself()
+    {
+        var dir = Cli.TempDirectory();
+        var input = Path.Combine(dir, "digit.npy");
+        var rng = new Random(6);
+        Npy.Write(input, [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
+        var byDomain = Cli.Run("explain", Mnist, input, "--json", "--rule", "dtd");
+        var plus = Cli.Run("explain", Mnist, input, "--json");
+        Assert.True(byDomain.ExitCode == 0 && plus.ExitCode == 0, byDomain.Error + plus.Error);
+        using var a = JsonDocument.Parse(byDomain.Out);
+        using var b = JsonDocument.Parse(plus.Out);
+        Assert.Equal("dtd", a.RootElement.GetProperty("rule").GetString());
+        foreach (var key in new[] { "f", "relevance_sum", "bias_relevance" })
+            Assert.Equal(b.RootElement.GetProperty(key).GetDouble(), a.RootElement.GetProperty(key).GetDouble());
+        var refused = Cli.Run("explain", Mnist, input, "--rule", "dtd", "--first-rule", "zplus");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--rule dtd takes zbox or w2", refused.Error);
+    }
+
     [Theory]
     [InlineData("--rule", "nonsense")]
     [InlineData("--rule", "alphabeta:3:1")]

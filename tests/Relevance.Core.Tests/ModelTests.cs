@@ -109,3 +109,46 @@ public class SelectorCompositeTests
         Assert.Equal(3, Composite.Select((LayerSelector.Any, Rules.Z)).Resolve(net).Count);
     }
 }
+
+public class DeepTaylorCompositeTests
+{
+    // Conv → ReLU → Conv (a linear bottleneck: its output is not rectified) → Conv → HardSwish → Flatten → Dense → ReLU → Dense.
+    private static Network Bottleneck(Random rng)
+    {
+        static Conv2d Conv(Random rng, int cin, int cout) =>
+            new(cin, cout, 3, 3, [.. Enumerable.Range(0, cout * cin * 9).Select(_ => rng.NextDouble() - 0.5)], [.. Enumerable.Range(0, cout).Select(_ => rng.NextDouble() * 0.1)], 1, Padding2d.Uniform(1));
+        static Dense Fc(Random rng, int i, int o) => new(i, o, [.. Enumerable.Range(0, i * o).Select(_ => rng.NextDouble() - 0.5)], [.. new double[o]]);
+        return Network.Sequential(Shape.Of(2, 5, 5), Conv(rng, 2, 3), new ReLU(), Conv(rng, 3, 3), Conv(rng, 3, 4), new HardSwish(), new Flatten(),
+            Fc(rng, 100, 6), new ReLU(), Fc(rng, 6, 3));
+    }
+
+    [Fact]
+    public void Z_plus_goes_where_the_input_is_rectified_and_w_square_where_it_can_be_negative()
+    {
+        var rules = Composite.DeepTaylor(Rules.WSquare).Resolve(Bottleneck(new Random(1)));
+        Assert.Equal(Rules.WSquare, rules["Conv2d0"]);
+        Assert.Equal(Rules.ZPlus, rules["Conv2d2"]);
+        Assert.Equal(Rules.WSquare, rules["Conv2d3"]);
+        Assert.Equal(Rules.WSquare, rules["Dense6"]);
+        Assert.Equal(Rules.ZPlus, rules["Dense8"]);
+        Assert.Throws<ArgumentException>(() => Composite.DeepTaylor(Rules.ZPlus));
+    }
+
+    // Where training-free DTD refuses the network (z⁺ on a negative input), the composite by domain explains it, in the
+    // engine as in the reference, and conserves: every rule it picks is conservative, so Σ R + bias share = f.
+    [Fact]
+    public void It_explains_a_network_that_training_free_DTD_refuses_and_conserves()
+    {
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var network = Bottleneck(new Random(seed));
+            var c = Relevance.Tests.Engine.TwoConvolutions.Uniform(network, new Random(seed));
+            var composite = Composite.DeepTaylor(new ZBoxRule(Bounds.PerElement(c.Low), Bounds.PerElement(c.High)));
+            Assert.Throws<RuleDomainException>(() => Propagation.Explain(network, c.Input, Composite.TrainingFreeDtd(Rules.WSquare)));
+            var (ok, why) = Relevance.Tests.Engine.EngineParityTests.Agree(c, composite, ExplainOptions.Default);
+            Assert.True(ok, $"seed {seed}: {why}");
+            var e = Propagation.Explain(network, c.Input, composite);
+            Assert.Equal(e.Output, e.Heatmap.Data.Sum() + e.Consistency.BiasRelevance, 1e-9 * Math.Max(1, Math.Abs(e.Output)));
+        }
+    }
+}

@@ -65,7 +65,7 @@ internal static class DemoCommand
             }
         });
         var first = Explainer.InputBox(explainer.Network, explainer.Image!.For(sample));
-        var report = Report.Json(modelPath, inputPath, first, Rules.ZPlus, [.. results], clock.Elapsed.TotalSeconds, explainer.Labels);
+        var report = Report.Json(modelPath, inputPath, first, Rules.ZPlus.Name, [.. results], clock.Elapsed.TotalSeconds, explainer.Labels);
         AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), report);
 
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(modelPath))}[/] on [bold]{Markup.Escape(Path.GetFileName(inputPath))}[/]: training-free deep Taylor decomposition (z^B on the pixels, z⁺ above, positive biases as neurons).");

@@ -15,7 +15,7 @@ internal static class ExplainCommand
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var input = new Argument<string>("INPUT") { Description = "A .npy tensor (used as the model input exactly as stored, batch axis included) or an image (PNG, JPEG; preprocessed)." };
         var target = new Option<int?>("--target") { Description = "The output (logit) to explain; default: the arg-max." };
-        var rule = new Option<string>("--rule") { Description = $"The rule of every Dense/Conv layer: {RuleSpec.Help}.", DefaultValueFactory = _ => "zplus" };
+        var rule = new Option<string>("--rule") { Description = $"The rule of every Dense/Conv layer: {RuleSpec.Help}; or dtd: z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative.", DefaultValueFactory = _ => "zplus" };
         var firstRule = new Option<string>("--first-rule") { Description = "The rule of the first Dense/Conv layer; a bare 'zbox' takes its bounds from the preprocessing or --bounds.", DefaultValueFactory = _ => "zbox" };
         var bounds = new Option<string?>("--bounds") { Description = "LOW:HIGH, the input box of a bare zbox (overrides the bounds derived from preprocessing)." };
         var maxpool = new Option<string>("--maxpool") { Description = "proportional (the paper's) or wta (winner-take-all).", DefaultValueFactory = _ => "proportional" };
@@ -62,9 +62,17 @@ internal static class ExplainCommand
         if (r.Target is { } t && (t < 0 || t >= outputs))
             throw new UsageException($"--target {t}: the model has {outputs} outputs, numbered 0 to {outputs - 1}.");
         var input = InputFile.Load(r.Input, model, r.Image);
-        var rest = RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
+        var byDomain = r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
+        var rest = byDomain ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
-        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = r.Image, FirstRule = first, Rule = rest, Options = r.Options, MaxWorkspaceBytes = (long)r.MaxMemory << 20 }, ClassLabels.Near(r.Model));
+        if (byDomain && first is not (ZBoxRule or WSquareRule))
+            throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
+        var restName = byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
+        using var explainer = Explainer.Create(model, new ExplainerSettings
+        {
+            Image = r.Image, FirstRule = first, Rule = rest, Composite = byDomain ? Composite.DeepTaylor(first) : null, Options = r.Options,
+            MaxWorkspaceBytes = (long)r.MaxMemory << 20,
+        }, ClassLabels.Near(r.Model));
         var clock = Stopwatch.StartNew();
         var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -76,7 +84,7 @@ internal static class ExplainCommand
             if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())])));
             if (r.Heatmap is not null) staged.Add(AtomicFile.Stage(r.Heatmap, s => results[0].WriteHeatmapPng(s)));
             if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!)));
-            var report = r.Json ? Report.Json(r.Model, r.Input, first, rest, results, seconds, explainer.Labels) : null;
+            var report = r.Json ? Report.Json(r.Model, r.Input, first, byDomain ? "dtd" : rest.Name, results, seconds, explainer.Labels) : null;
             foreach (var file in staged) file.Publish();
             if (report is not null)
             {
@@ -97,7 +105,7 @@ internal static class ExplainCommand
                 $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rules: {first.Name} on the first layer, {rest.Name} above; {r.Options.Pooling} pooling; biases {r.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
+            $"rules: {first.Name} on the first layer, {restName} above; {r.Options.Pooling} pooling; biases {r.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
         foreach (var (path, what) in new[] { (r.Out, "relevance"), (r.Heatmap, "heatmap"), (r.Overlay, "overlay") })
             if (path is not null) Console.WriteLine($"{what}: {Path.GetFullPath(path)}");
         return ExitCodes.Success;

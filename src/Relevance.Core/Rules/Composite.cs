@@ -14,6 +14,14 @@ public abstract record Composite
             ? new FirstLayerComposite(firstLayer, Rules.ZPlus)
             : throw new ArgumentException($"Training-free DTD takes z^B or w² on the first layer, got {firstLayer.Name}.", nameof(firstLayer));
 
+    /// <summary>Deep Taylor decomposition with each layer's rule chosen by its input domain (docs/rules.md §4–5): z^B or w² on
+    /// the first linear layer, z⁺ where every value a layer reads is ≥ 0 by construction (after a ReLU), w² where it can be
+    /// negative (MobileNet's linear bottlenecks, SiLU); the same as <see cref="TrainingFreeDtd"/> on ReLU networks.</summary>
+    public static Composite DeepTaylor(Rule firstLayer) =>
+        firstLayer is ZBoxRule or WSquareRule
+            ? new DeepTaylorComposite(firstLayer)
+            : throw new ArgumentException($"Deep Taylor decomposition takes z^B or w² on the first layer, got {firstLayer.Name}.", nameof(firstLayer));
+
     /// <summary>One rule on the first linear layer and another on every other.</summary>
     public static Composite FirstLayer(Rule first, Rule rest) => new FirstLayerComposite(first, rest);
 
@@ -44,9 +52,13 @@ public abstract record Composite
                 if (!LinearMap.IsLinear(node.Layer))
                     throw new NetworkException($"The composite gives a rule to '{name}', a {node.Layer.Kind} layer; rules apply to Dense and Conv2d layers.");
             }
+        var nonNegative = this is DeepTaylorComposite
+            ? network.Nodes.Zip(Engine.NonNegativity.OfInputs(network)).ToDictionary(p => p.First.Name, p => p.Second)
+            : null;
         return linear.Select((node, position) => KeyValuePair.Create(node.Name, this switch
         {
             FirstLayerComposite f => position == 0 ? f.First : f.Rest,
+            DeepTaylorComposite d => position == 0 ? d.First : nonNegative![node.Name] ? Rules.ZPlus : Rules.WSquare,
             UniformComposite u => u.Rule,
             PerLayerComposite p => p.Rules.TryGetValue(node.Name, out var r) ? r
                 : throw new UncoveredLayerException(node.Name, $"the {node.Layer.Kind} layer has no rule in the composite."),
@@ -62,6 +74,13 @@ public sealed record FirstLayerComposite(Rule First, Rule Rest) : Composite
 {
     /// <summary>first rule / rest rule.</summary>
     public override string ToString() => $"{First.Name} on the first layer, {Rest.Name} elsewhere";
+}
+
+/// <summary>A first-layer rule, then z⁺ on layers whose input is ≥ 0 by construction and w² on the others.</summary>
+public sealed record DeepTaylorComposite(Rule First) : Composite
+{
+    /// <summary>first rule / z⁺ or w² by domain.</summary>
+    public override string ToString() => $"{First.Name} on the first layer, z⁺ where the input is ≥ 0, w² where it can be negative";
 }
 
 /// <summary>The same rule everywhere.</summary>
