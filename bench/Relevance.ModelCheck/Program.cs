@@ -1,5 +1,5 @@
 // Checks ONNX image classifiers the way a user brings them: each model's logits on a photo against ONNX Runtime's, and an
-// explanation with the paper's training-free composite, ε and α2β1, reporting conservation, negative mass and time, or
+// explanation with the paper's training-free composite, deep Taylor by input domain, ε and α2β1, reporting conservation, negative mass and time, or
 // the reason a composite is refused. Usage: dotnet run -c Release --project bench/Relevance.ModelCheck -- PHOTO MODEL.onnx…
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
@@ -13,11 +13,15 @@ if (args.Length < 2)
     return 2;
 }
 var photo = args[0];
-(string Name, Func<ExplainerSettings> Settings)[] composites =
+(string Name, Func<Network, ExplainerSettings> Settings)[] composites =
 [
-    ("DTD (z^B, z⁺)", () => new ExplainerSettings { Image = ImageInput.ImageNet }),
-    ("ε 1e-6", () => new ExplainerSettings { Image = ImageInput.ImageNet, Rule = Rules.Epsilon(1e-6) }),
-    ("α2β1", () => new ExplainerSettings { Image = ImageInput.ImageNet, Rule = Rules.AlphaBeta(2, 1) }),
+    ("DTD (z^B, z⁺)", _ => new ExplainerSettings { Image = ImageInput.ImageNet }),
+    ("DTD by domain (z^B, z⁺ or w²)", n => new ExplainerSettings
+    {
+        Image = ImageInput.ImageNet, Composite = Composite.DeepTaylor(Explainer.InputBox(n, ImageInput.ImageNet.For(n.InputShape))),
+    }),
+    ("ε 1e-6", _ => new ExplainerSettings { Image = ImageInput.ImageNet, Rule = Rules.Epsilon(1e-6) }),
+    ("α2β1", _ => new ExplainerSettings { Image = ImageInput.ImageNet, Rule = Rules.AlphaBeta(2, 1) }),
 ];
 Console.WriteLine("| model | nodes | max |Δ logit| / max(1, max |logit|) vs ONNX Runtime | composite | f | (Σ R + bias) / f | negative mass / f | explain s |");
 Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|");
@@ -39,7 +43,7 @@ foreach (var path in args.Skip(1))
     string parity;
     try
     {
-        using var first = Explainer.Create(model, composites[0].Settings());
+        using var first = Explainer.Create(model, composites[0].Settings(model.Network));
         var input = first.ReadImage(photo).ToSingles();
         var ours = first.Forward(input);
         using var session = new InferenceSession(path);
@@ -60,7 +64,7 @@ foreach (var path in args.Skip(1))
     {
         try
         {
-            using var explainer = Explainer.Create(model, settings());
+            using var explainer = Explainer.Create(model, settings(model.Network));
             var input = explainer.ReadImage(photo);
             var clock = Stopwatch.StartNew();
             var e = explainer.Explain(input);

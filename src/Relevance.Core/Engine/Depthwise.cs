@@ -230,34 +230,15 @@ internal sealed class DepthwiseNode : NodeKernel
         }
     }
 
-    // z += the correlation of one input plane with one kernel v [kh×kw] (padded positions read as zeros): for each tap, a
-    // scaled input row added to each output row whose window reads it.
-    private static void Correlate(Geometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> v, Span<float> z)
-    {
-        var s = g.Stride;
-        for (var ky = 0; ky < g.KernelHeight; ky++)
-        {
-            var (oy0, oy1) = Geometry.ValidOutputs(ky, g.PadTop, s, g.Height, g.OutHeight);
-            for (var kx = 0; kx < g.KernelWidth; kx++)
-            {
-                var w = v[ky * g.KernelWidth + kx];
-                var (ox0, ox1) = Geometry.ValidOutputs(kx, g.PadLeft, s, g.Width, g.OutWidth);
-                if (w == 0 || ox0 >= ox1) continue;
-                var n = ox1 - ox0;
-                for (var oy = oy0; oy < oy1; oy++)
-                {
-                    var from = (oy * s - g.PadTop + ky) * g.Width + ox0 * s - g.PadLeft + kx;
-                    var row = z.Slice(oy * g.OutWidth + ox0, n);
-                    if (s == 1) TensorPrimitives.MultiplyAdd(x.Slice(from, n), w, row, row);
-                    else
-                        for (var i = 0; i < n; i++) row[i] += w * x[from + i * s];
-                }
-            }
-        }
-    }
+    // z += the correlation of one input plane with one kernel v [kh×kw] (padded positions read as zeros).
+    private static void Correlate(Geometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> v, Span<float> z) => AddTaps(g, v, x, z, transposed: false);
 
-    // back += the adjoint of Correlate: each output row, scaled by a tap, added to the input row the tap read.
-    private static void CorrelateTransposed(Geometry g, ReadOnlySpan<float> z, ReadOnlySpan<float> v, Span<float> back)
+    // back += the adjoint of Correlate.
+    private static void CorrelateTransposed(Geometry g, ReadOnlySpan<float> z, ReadOnlySpan<float> v, Span<float> back) => AddTaps(g, v, z, back, transposed: true);
+
+    // For each tap, each output row whose window reads an input row: the scaled input row added to the output row, or
+    // (transposed) the scaled output row added to the input row the tap read.
+    private static void AddTaps(Geometry g, ReadOnlySpan<float> v, ReadOnlySpan<float> source, Span<float> target, bool transposed)
     {
         var s = g.Stride;
         for (var ky = 0; ky < g.KernelHeight; ky++)
@@ -271,15 +252,14 @@ internal sealed class DepthwiseNode : NodeKernel
                 var n = ox1 - ox0;
                 for (var oy = oy0; oy < oy1; oy++)
                 {
-                    var to = (oy * s - g.PadTop + ky) * g.Width + ox0 * s - g.PadLeft + kx;
-                    var row = z.Slice(oy * g.OutWidth + ox0, n);
-                    if (s == 1)
-                    {
-                        var target = back.Slice(to, n);
-                        TensorPrimitives.MultiplyAdd(row, w, target, target);
-                    }
+                    var image = (oy * s - g.PadTop + ky) * g.Width + ox0 * s - g.PadLeft + kx;
+                    var output = oy * g.OutWidth + ox0;
+                    if (s == 1 && transposed) TensorPrimitives.MultiplyAdd(source.Slice(output, n), w, target.Slice(image, n), target.Slice(image, n));
+                    else if (s == 1) TensorPrimitives.MultiplyAdd(source.Slice(image, n), w, target.Slice(output, n), target.Slice(output, n));
+                    else if (transposed)
+                        for (var i = 0; i < n; i++) target[image + i * s] += w * source[output + i];
                     else
-                        for (var i = 0; i < n; i++) back[to + i * s] += w * row[i];
+                        for (var i = 0; i < n; i++) target[output + i] += w * source[image + i * s];
                 }
             }
         }
