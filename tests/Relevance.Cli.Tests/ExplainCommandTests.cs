@@ -73,6 +73,7 @@ public class ExplainCommandTests
     [InlineData("--rule", "alphabeta:3:1")]
     [InlineData("--bounds", "1:2")]
     [InlineData("--maxpool", "median")]
+    [InlineData("--gate", "half")]
     public void Bad_options_exit_2_with_a_message(string option, string value)
     {
         var r = Cli.Run("explain", Mnist, Kitten, option, value);

@@ -22,6 +22,8 @@ internal static class ExplainCommand
         maxpool.AcceptOnlyFromAmong("proportional", "wta");
         var bias = new Option<string>("--bias") { Description = "neuron (positive biases take relevance, the paper's) or ignore.", DefaultValueFactory = _ => "neuron" };
         bias.AcceptOnlyFromAmong("neuron", "ignore");
+        var gate = new Option<string>("--gate") { Description = "value (a squeeze-and-excitation gate held constant: all relevance to the value) or uniform (half to the value, half to the gate).", DefaultValueFactory = _ => "value" };
+        gate.AcceptOnlyFromAmong("value", "uniform");
         var output = new Option<string?>("--out") { Description = "Write the relevance as float32 .npy with exactly the input's shape." };
         var heatmap = new Option<string?>("--heatmap") { Description = "Write the heatmap as PNG (red positive, blue negative, channels summed)." };
         var overlay = new Option<string?>("--overlay") { Description = "For an image input, write the heatmap over the photo as PNG." };
@@ -30,13 +32,14 @@ internal static class ExplainCommand
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: the paper's training-free model, z^B on the first layer and z⁺ above).")
         {
-            model, input, target, rule, firstRule, bounds, maxpool, bias, output, heatmap, overlay, json, memory,
+            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
         {
             var options = new ExplainOptions(parse.GetValue(maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
-                parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron);
+                parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron,
+                parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
                 pre.Read(parse), parse.GetValue(memory), pre.Given(parse)));

@@ -357,10 +357,10 @@ internal sealed class RearrangementNode(int[] sources) : NodeKernel
     }
 }
 
-/// <summary>A value times a gate held constant (<see cref="Gating"/>): all relevance to the value, none to the gate.</summary>
-internal sealed class GatingNode(int plane) : NodeKernel
+/// <summary>A value times a gate (<see cref="Gating"/>): all relevance to the value, or half to each.</summary>
+internal sealed class GatingNode(int plane, GateRedistribution mode) : NodeKernel
 {
-    public override string Describe => "gate held constant";
+    public override string Describe => mode == GateRedistribution.ToValue ? "gate held constant" : "half to the value, half to the gate";
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
@@ -386,8 +386,10 @@ internal sealed class GatingNode(int plane) : NodeKernel
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
-        if (m == 0) upper.CopyTo(lower);
-        else lower.Clear();
+        if (mode == GateRedistribution.ToValue && m == 0) upper.CopyTo(lower);
+        else if (mode == GateRedistribution.ToValue) lower.Clear();
+        else if (m == 0) TensorPrimitives.Multiply(upper, 0.5f, lower);
+        else for (var c = 0; c < lower.Length; c++) lower[c] = 0.5f * TensorPrimitives.Sum(upper.Slice(c * plane, plane));
         return null;
     }
 }

@@ -5,7 +5,8 @@ namespace Relevance;
 
 /// <summary>The product of a value and a gate, y = x ⊙ g, with g one number per channel ([C, 1, 1] or [C]) or per element
 /// (squeeze-and-excitation: x · σ(W₂ ReLU(W₁ GAP(x)))).</summary>
-/// <remarks>The gate is held constant: all relevance goes to the value, none to the gate, so the layer conserves (docs/rules.md §9).</remarks>
+/// <remarks>The gate is held constant: all relevance goes to the value, none to the gate; or, with
+/// <see cref="GateRedistribution.Uniform"/>, half to each. Either way the layer conserves (docs/rules.md §9).</remarks>
 public sealed record Gating : Layer
 {
     internal override bool Merges => true;
@@ -29,8 +30,15 @@ public sealed record Gating : Layer
         return Tensor.Own(output, [.. x.Data.Select((v, i) => v * g[i / plane])]);
     }
 
-    internal override Redistribution Redistribute(RelevanceStep step) =>
-        new([(double[])step.Upper.Clone(), new double[step.Inputs[1].Size]], 0, "gate held constant");
+    internal override Redistribution Redistribute(RelevanceStep step)
+    {
+        if (step.Options.Gating == GateRedistribution.ToValue)
+            return new([(double[])step.Upper.Clone(), new double[step.Inputs[1].Size]], 0, "gate held constant");
+        var plane = Plane(step.Inputs[0].Shape, step.Inputs[1].Shape);
+        var toGate = new double[step.Inputs[1].Size];
+        for (var i = 0; i < step.Upper.Length; i++) toGate[i / plane] += step.Upper[i] / 2;
+        return new([[.. step.Upper.Select(u => u / 2)], toGate], 0, "half to the value, half to the gate");
+    }
 
     internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
     {

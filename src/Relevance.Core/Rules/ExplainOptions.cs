@@ -18,10 +18,21 @@ public enum BiasTreatment
     Ignore,
 }
 
+/// <summary>How a product of a value and a gate (squeeze-and-excitation, <see cref="Gating"/>) redistributes relevance.</summary>
+public enum GateRedistribution
+{
+    /// <summary>The gate is held constant: all relevance goes to the value, none to the gate's branch (docs/rules.md §9). The default.</summary>
+    ToValue,
+    /// <summary>Half to the value and half to the gate, each gate element taking the half of the elements it scales (LXT's uniform rule).</summary>
+    Uniform,
+}
+
 /// <summary>Options of the relevance pass beyond the composite's rules.</summary>
 /// <param name="Pooling">Pooling redistribution; default proportional.</param>
 /// <param name="Bias">Positive-bias treatment; default as neurons.</param>
-public sealed record ExplainOptions(PoolingRedistribution Pooling = PoolingRedistribution.Proportional, BiasTreatment Bias = BiasTreatment.Neuron)
+/// <param name="Gating">Gate products' redistribution; default all to the value.</param>
+public sealed record ExplainOptions(PoolingRedistribution Pooling = PoolingRedistribution.Proportional, BiasTreatment Bias = BiasTreatment.Neuron,
+    GateRedistribution Gating = GateRedistribution.ToValue)
 {
     /// <summary>The documented defaults.</summary>
     public static readonly ExplainOptions Default = new();

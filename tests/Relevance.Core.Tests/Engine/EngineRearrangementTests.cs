@@ -46,6 +46,29 @@ public class EngineRearrangementTests
         }
     }
 
+    // The uniform split: the value and the gate's branch each take half of the gated relevance, the engine as the
+    // reference, and the layer still conserves.
+    [Theory]
+    [InlineData("z^B first")]
+    [InlineData("α2β1 everywhere")]
+    public void The_uniform_gate_split_sends_half_to_the_gate_s_branch_and_conserves(string name)
+    {
+        var options = new ExplainOptions(Gating: GateRedistribution.Uniform);
+        foreach (var seed in new[] { 4, 5 })
+        {
+            var (network, rng) = Build(seed);
+            var c = TwoConvolutions.Uniform(network, rng);
+            var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(name, c), options);
+            Assert.True(ok, $"seed {seed}: {why}");
+            var layers = Propagation.Explain(network, c.Input, TwoConvolutions.Named(name, c), options).Consistency.Layers;
+            var y = layers.Single(l => l.Node == "y");
+            Assert.True(Math.Abs(y.RelevanceIn - y.RelevanceOut) <= 1e-12 * Math.Max(1, Math.Abs(y.RelevanceIn)), $"{y.RelevanceIn} vs {y.RelevanceOut}");
+            var se = layers.Single(l => l.Node == "se");
+            Assert.True(Math.Abs(se.RelevanceIn - y.RelevanceIn / 2) <= 1e-12 * Math.Max(1, Math.Abs(y.RelevanceIn)), $"{se.RelevanceIn} vs half of {y.RelevanceIn}");
+            Assert.NotEqual(0, se.RelevanceIn);
+        }
+    }
+
     // float32 backpropagation through ≤ 6 layers of ≤ 150 terms: ~1e-6 of the largest gradient; 1e-4 is stated as in EngineGradientTests.
     [Fact]
     public void The_engine_gradient_through_slices_transposes_and_gates_matches_the_reference()
