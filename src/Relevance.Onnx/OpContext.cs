@@ -97,13 +97,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var group = attributes.Int("group", 1);
         if (group < 1 || group > int.MaxValue || shape.Rank != 3 || w.Dims[1] * group != shape[0])
             throw Unsupported($"group = {group} with weights [{string.Join("×", w.Dims)}] does not fit input {shape}: the weights' second axis × group must be the input's channels.");
-        if (attributes.Ints("dilations", [1, 1]).Any(d => d != 1)) throw Unsupported("dilations other than 1 are not supported.");
+        var dilations = attributes.Ints("dilations", [1, 1]);
+        if (dilations.Length != 2 || dilations[0] != dilations[1] || dilations[0] < 1 || dilations[0] > 1 << 16)
+            throw Unsupported($"dilations [{string.Join(",", dilations)}]: only equal positive dilations are supported.");
         var strides = attributes.Ints("strides", [1, 1]);
         if (strides.Length != 2 || strides[0] != strides[1]) throw Unsupported($"strides [{string.Join(",", strides)}]: only equal strides are supported.");
-        var (kh, kw) = ((int)w.Dims[2], (int)w.Dims[3]);
-        var padding = Padding(shape, kh, kw, (int)strides[0], (int)strides[1]);
+        var (kh, kw, d) = ((int)w.Dims[2], (int)w.Dims[3], (int)dilations[0]);
+        // auto_pad sees the window's extent, (k − 1)·d + 1.
+        var padding = Padding(shape, (kh - 1) * d + 1, (kw - 1) * d + 1, (int)strides[0], (int)strides[1]);
         var bias = HasInput(2) ? Const(2).Values : [.. new double[w.Dims[0]]];
-        Emit(new Conv2d(shape[0], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding, (int)group), x);
+        Emit(new Conv2d(shape[0], (int)w.Dims[0], kh, kw, w.Values, bias, (int)strides[0], padding, (int)group, d), x);
     }
 
     // Per-border padding from explicit pads [top, left, bottom, right] or auto_pad (SAME_UPPER puts the odd pixel at the end).
@@ -199,8 +202,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
                 importer.Replace(Output, source, new Dense(d.Inputs, d.Outputs, d.Weights, [.. d.Bias.Zip(Broadcast(bias, d.Outputs), (p, q) => p + q)]), where, Op);
                 break;
             case Conv2d c:
-                importer.Replace(Output, source, new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, c.Weights,
-                    [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)], c.Stride, c.Pads, c.Groups), where, Op);
+                importer.Replace(Output, source, c.WithParameters(c.Weights, [.. c.Bias.Zip(Broadcast(bias, c.OutChannels), (p, q) => p + q)]), where, Op);
                 break;
             default:
                 Affine(c => (1, c));

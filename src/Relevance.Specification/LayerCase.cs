@@ -25,8 +25,12 @@ public sealed record LayerCase(Layer Layer, Tensor Input, Tensor Low, Tensor Hig
         else
         {
             var (c, o, k) = (rng.Next(1, 4), rng.Next(1, 4), rng.Next(1, 4));
-            var (h, w) = (rng.Next(k, k + 4), rng.Next(k, k + 4));
-            layer = new Conv2d(c, o, k, k, Values(rng, o * c * k * k, Draw.Weight), Values(rng, o, r => Draw.Bias(r, nonPositive: false)), rng.Next(1, 3), rng.Next(0, 2));
+            // One convolution in three with k > 1 is dilated: its window spans (k − 1)·2 + 1 pixels.
+            var dilation = k > 1 && rng.Next(3) == 0 ? 2 : 1;
+            var extent = (k - 1) * dilation + 1;
+            var (h, w) = (rng.Next(extent, extent + 4), rng.Next(extent, extent + 4));
+            layer = new Conv2d(c, o, k, k, Values(rng, o * c * k * k, Draw.Weight), Values(rng, o, r => Draw.Bias(r, nonPositive: false)),
+                rng.Next(1, 3), Padding2d.Uniform(rng.Next(0, 2)), dilation: dilation);
             shape = Shape.Of(c, h, w);
         }
         var low = Values(rng, shape.Size, Draw.Low);

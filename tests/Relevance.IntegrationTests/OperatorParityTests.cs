@@ -144,6 +144,45 @@ public class OperatorParityTests
         AssertParity(b.Save("y", 13, 1, 6, 4, 4));
     }
 
+    // DeepLab's atrous convolutions: a dilated layer, a dilated depthwise one with uneven padding, and a strided one.
+    [Fact]
+    public void Dilated_convolutions()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 13, 12);
+        b.Node("Conv", ["x", b.Weights("w1", 4, 3, 3, 3), b.Weights("b1", 4)], "c1", Ints("dilations", 2, 2), Ints("pads", 2, 2, 2, 2))
+            .Node("Relu", ["c1"], "r1")
+            .Node("Conv", ["r1", b.Weights("w2", 4, 1, 3, 3)], "c2", Int("group", 4), Ints("dilations", 3, 3), Ints("pads", 3, 2, 3, 4))
+            .Node("Conv", ["c2", b.Weights("w3", 5, 4, 2, 2)], "y", Ints("dilations", 2, 2), Ints("strides", 2, 2), Ints("pads", 0, 1, 1, 0));
+        AssertParity(b.Save("y", 13, 1, 5, 6, 7));
+    }
+
+    // SAME_UPPER pads the dilated extent (k − 1)·d + 1, as the ONNX specification defines it (ONNX Runtime refuses
+    // dilation with auto_pad, so the padding is checked, not the values): 3×3 taps 3 apart span 7 pixels, 6 of padding.
+    [Fact]
+    public void Automatic_padding_of_a_dilated_convolution_covers_its_extent()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 9, 8);
+        b.Node("Conv", ["x", b.Weights("w", 3, 2, 3, 3)], "y", Ints("dilations", 3, 3), String("auto_pad", "SAME_UPPER"));
+        var path = b.Save("y", 13, 1, 3, 9, 8);
+        var conv = Assert.IsType<Conv2d>(OnnxImporter.Load(path).Network.Nodes.Single().Layer);
+        Assert.Equal((3, new Padding2d(3, 3, 3, 3)), (conv.Dilation, conv.Pads));
+        File.Delete(path);
+    }
+
+    [Theory]
+    [InlineData(new long[] { 2, 1 })]
+    [InlineData(new long[] { 0, 0 })]
+    public void Unequal_or_non_positive_dilations_are_refused_with_the_node(long[] dilations)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 9, 9);
+        b.Node("Conv", ["x", b.Weights("w", 3, 2, 3, 3)], "y", Ints("dilations", dilations));
+        var path = b.Save("y", 13, 1, 3, 5, 7);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("'y'", e.Message);
+        Assert.Contains("dilations", e.Message);
+        File.Delete(path);
+    }
+
     [Fact]
     public void Zero_pad_before_an_average_pooling_that_counts_it_and_before_a_convolution()
     {

@@ -82,6 +82,6 @@ public static class Canonizers
         var perOut = c.GroupInChannels * c.KernelHeight * c.KernelWidth;
         var w = c.Weights.Scaled(i => a.Scale[i / perOut]);
         var b = Enumerable.Range(0, c.OutChannels).Select(o => a.Scale[o] * c.Bias[o] + a.Shift[o]);
-        return new Conv2d(c.InChannels, c.OutChannels, c.KernelHeight, c.KernelWidth, w, [.. b], c.Stride, c.Pads, c.Groups);
+        return c.WithParameters(w, [.. b]);
     }
 }

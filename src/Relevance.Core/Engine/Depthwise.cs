@@ -243,16 +243,16 @@ internal sealed class DepthwiseNode : NodeKernel
         var s = g.Stride;
         for (var ky = 0; ky < g.KernelHeight; ky++)
         {
-            var (oy0, oy1) = Geometry.ValidOutputs(ky, g.PadTop, s, g.Height, g.OutHeight);
+            var (oy0, oy1) = Geometry.ValidOutputs(ky * g.Dilation, g.PadTop, s, g.Height, g.OutHeight);
             for (var kx = 0; kx < g.KernelWidth; kx++)
             {
                 var w = v[ky * g.KernelWidth + kx];
-                var (ox0, ox1) = Geometry.ValidOutputs(kx, g.PadLeft, s, g.Width, g.OutWidth);
+                var (ox0, ox1) = Geometry.ValidOutputs(kx * g.Dilation, g.PadLeft, s, g.Width, g.OutWidth);
                 if (w == 0 || ox0 >= ox1) continue;
                 var n = ox1 - ox0;
                 for (var oy = oy0; oy < oy1; oy++)
                 {
-                    var image = (oy * s - g.PadTop + ky) * g.Width + ox0 * s - g.PadLeft + kx;
+                    var image = (oy * s - g.PadTop + ky * g.Dilation) * g.Width + ox0 * s - g.PadLeft + kx * g.Dilation;
                     var output = oy * g.OutWidth + ox0;
                     if (s == 1 && transposed) TensorPrimitives.MultiplyAdd(source.Slice(output, n), w, target.Slice(image, n), target.Slice(image, n));
                     else if (s == 1) TensorPrimitives.MultiplyAdd(source.Slice(image, n), w, target.Slice(output, n), target.Slice(output, n));

@@ -14,8 +14,9 @@ namespace Relevance.Engine;
 /// <param name="PadLeft">Zero columns left of the image.</param>
 /// <param name="OutHeight">Output height.</param>
 /// <param name="OutWidth">Output width.</param>
+/// <param name="Dilation">Distance between adjacent taps on both axes.</param>
 public sealed partial record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
-    int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth)
+    int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth, int Dilation = 1)
 {
     /// <summary>Rows of V and Z: output channels.</summary>
     public int M => OutChannels;
@@ -41,7 +42,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     {
         var (oh, ow) = c.OutputPlane(input[1], input[2]);
         // A grouped convolution runs group by group (GroupedLinearNode): the geometry of one group.
-        return new Geometry(c.GroupInChannels, input[1], input[2], c.OutChannels / c.Groups, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left, oh, ow);
+        return new Geometry(c.GroupInChannels, input[1], input[2], c.OutChannels / c.Groups, c.KernelHeight, c.KernelWidth, c.Stride, c.Pads.Top, c.Pads.Left, oh, ow, c.Dilation);
     }
 
     /// <summary>(V · col(x − offset))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
@@ -53,11 +54,11 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
         for (var c = 0; c < InChannels; c++)
             for (var ky = 0; ky < KernelHeight; ky++)
             {
-                var iy = oy * Stride - PadTop + ky;
+                var iy = oy * Stride - PadTop + ky * Dilation;
                 if ((uint)iy >= (uint)Height) continue;
                 for (var kx = 0; kx < KernelWidth; kx++)
                 {
-                    var ix = ox * Stride - PadLeft + kx;
+                    var ix = ox * Stride - PadLeft + kx * Dilation;
                     var tap = (c * KernelHeight + ky) * KernelWidth + kx;
                     var at = (c * Height + iy) * Width + ix;
                     if ((uint)ix < (uint)Width)
@@ -67,8 +68,8 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
         return sum;
     }
 
-    /// <summary>The output columns [first, last) whose input column ox·s − p + kx lies inside the image.</summary>
-    private (int First, int Last) Valid(int kx) => ValidOutputs(kx, PadLeft, Stride, Width, OutWidth);
+    /// <summary>The output columns [first, last) whose input column ox·s − p + kx·d lies inside the image.</summary>
+    private (int First, int Last) Valid(int kx) => ValidOutputs(kx * Dilation, PadLeft, Stride, Width, OutWidth);
 
     /// <summary>Along one axis of a window (convolution or pooling): the outputs [first, last) whose tap k reads an input inside [0, size).</summary>
     internal static (int First, int Last) ValidOutputs(int k, int pad, int stride, int size, int outputs)
@@ -100,7 +101,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     var (first, last) = Valid(kx);
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
-                        var iy = oy * Stride - PadTop + ky;
+                        var iy = oy * Stride - PadTop + ky * Dilation;
                         var line = row.Slice(oy * OutWidth, OutWidth);
                         if (iy < 0 || iy >= Height || first >= last)
                         {
@@ -110,7 +111,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                         line[..first].Clear();
                         line[last..].Clear();
                         var src = x.Slice((c * Height + iy) * Width, Width);
-                        var start = first * Stride - PadLeft + kx;
+                        var start = first * Stride - PadLeft + kx * Dilation;
                         if (Stride == 1) src.Slice(start, last - first).CopyTo(line[first..last]);
                         else
                             for (var ox = first; ox < last; ox++) line[ox] = src[start + (ox - first) * Stride];
@@ -125,7 +126,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     // bounds to work out (the per-line bookkeeping, not the copying, is what costs on small images).
     private void Im2ColUnitStride(ReadOnlySpan<float> x, Span<float> col)
     {
-        var (hp, wp) = (OutHeight + KernelHeight - 1, OutWidth + KernelWidth - 1);
+        var (hp, wp) = (OutHeight + (KernelHeight - 1) * Dilation, OutWidth + (KernelWidth - 1) * Dilation);
         var rented = System.Buffers.ArrayPool<float>.Shared.Rent(InChannels * hp * wp);
         try
         {
@@ -139,7 +140,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     {
                         var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                         for (var oy = 0; oy < OutHeight; oy++)
-                            CopyLine(padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth), row.Slice(oy * OutWidth, OutWidth), OutWidth);
+                            CopyLine(padded.Slice((c * hp + oy + ky * Dilation) * wp + kx * Dilation, OutWidth), row.Slice(oy * OutWidth, OutWidth), OutWidth);
                     }
         }
         finally
@@ -151,7 +152,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
     // The adjoint of Im2ColUnitStride: every line of col adds onto a zero-padded image, whose inside then adds onto x.
     private void Col2ImAddUnitStride(ReadOnlySpan<float> col, Span<float> x)
     {
-        var (hp, wp) = (OutHeight + KernelHeight - 1, OutWidth + KernelWidth - 1);
+        var (hp, wp) = (OutHeight + (KernelHeight - 1) * Dilation, OutWidth + (KernelWidth - 1) * Dilation);
         var rented = System.Buffers.ArrayPool<float>.Shared.Rent(InChannels * hp * wp);
         try
         {
@@ -163,7 +164,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     {
                         var row = col.Slice(((c * KernelHeight + ky) * KernelWidth + kx) * P, P);
                         for (var oy = 0; oy < OutHeight; oy++)
-                            AddLine(row.Slice(oy * OutWidth, OutWidth), padded.Slice((c * hp + oy + ky) * wp + kx, OutWidth), OutWidth);
+                            AddLine(row.Slice(oy * OutWidth, OutWidth), padded.Slice((c * hp + oy + ky * Dilation) * wp + kx * Dilation, OutWidth), OutWidth);
                     }
             for (var row = 0; row < InChannels * Height; row++)
             {
@@ -199,11 +200,11 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     if (first >= last) continue;
                     for (var oy = 0; oy < OutHeight; oy++)
                     {
-                        var iy = oy * Stride - PadTop + ky;
+                        var iy = oy * Stride - PadTop + ky * Dilation;
                         if (iy < 0 || iy >= Height) continue;
                         var dst = x.Slice((c * Height + iy) * Width, Width);
                         var line = row.Slice(oy * OutWidth, OutWidth);
-                        var start = first * Stride - PadLeft + kx;
+                        var start = first * Stride - PadLeft + kx * Dilation;
                         if (Stride == 1)
                         {
                             var d = dst.Slice(start, last - first);

@@ -66,14 +66,14 @@ public sealed partial record Geometry
             for (var c = channelFrom; c < channelTo; c++)
                 for (var ky = 0; ky < KernelHeight; ky++)
                 {
-                    var iy = oy * Stride - PadTop + ky;
+                    var iy = oy * Stride - PadTop + ky * Dilation;
                     if ((uint)iy >= (uint)Height) continue;
                     var rowStart = (c * Height + iy) * Width;
                     for (var kx = 0; kx < KernelWidth; kx++)
                     {
                         var (first, last) = Valid(kx);
                         var (a, b) = (Math.Max(ox0, first), Math.Min(ox0 + length, last));
-                        if (a < b) run.Move(rowStart + a * Stride - PadLeft + kx, ((c - channelFrom) * taps + ky * KernelWidth + kx) * width + offset + a - ox0, b - a);
+                        if (a < b) run.Move(rowStart + a * Stride - PadLeft + kx * Dilation, ((c - channelFrom) * taps + ky * KernelWidth + kx) * width + offset + a - ox0, b - a);
                     }
                 }
             q += length;

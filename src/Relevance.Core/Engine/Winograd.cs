@@ -26,7 +26,7 @@ internal sealed class Winograd
     /// <summary>Whether a convolution is worth it: 3×3, stride 1, enough channels on both sides that the 16 products, not
     /// the transforms, dominate, and enough tiles for two bands (measured: from 64 channels and 10×10 outputs on; a 7×7
     /// map's 16 tiles are as fast directly).</summary>
-    public static bool Covers(Geometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.Stride == 1 && g.InChannels >= 64 && g.OutChannels >= 64
+    public static bool Covers(Geometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.Stride == 1 && g.Dilation == 1 && g.InChannels >= 64 && g.OutChannels >= 64
         && g.OutHeight >= 10 && g.OutWidth >= 10;
 
     /// <summary>The backward product of a convolution V [M×C×3×3] with geometry g, x_grad = col2im(Vᵀ S), as a Winograd
@@ -34,7 +34,7 @@ internal sealed class Winograd
     /// 2 − p; null when g's transposed geometry is not covered.</summary>
     public static Winograd? Transposed(Geometry g, ReadOnlySpan<float> v)
     {
-        if (g.KernelHeight != 3 || g.KernelWidth != 3 || g.Stride != 1 || g.PadTop > 2 || g.PadLeft > 2) return null;
+        if (g.KernelHeight != 3 || g.KernelWidth != 3 || g.Stride != 1 || g.Dilation != 1 || g.PadTop > 2 || g.PadLeft > 2) return null;
         var t = new Geometry(g.M, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Height, g.Width);
         if (!Covers(t)) return null;
         var (m, c) = (g.M, g.InChannels);

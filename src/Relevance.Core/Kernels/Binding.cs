@@ -31,7 +31,7 @@ public static class Binding
     /// <summary>Throws unless the layer is a Conv2d layer with the declared channels, square kernel, stride and uniform padding.</summary>
     public static LayerParameters Conv2d(Layer layer, string name, int inChannels, int outChannels, int kernel, int stride, int padding) =>
         layer is Relevance.Conv2d c && c.InChannels == inChannels && c.OutChannels == outChannels && c.KernelHeight == kernel && c.KernelWidth == kernel
-            && c.Stride == stride && c.Pads == Padding2d.Uniform(padding) && c.Groups == 1
+            && c.Stride == stride && c.Pads == Padding2d.Uniform(padding) && c.Groups == 1 && c.Dilation == 1
             ? LayerParameters.Of(c)
             : throw new ShapeMismatchException(name,
                 $"the declaration has Conv2d {inChannels}→{outChannels}, kernel {kernel}, stride {stride}, padding {padding}; the network has {Describe(layer)}.");

@@ -35,10 +35,11 @@ public sealed record Conv2d : Layer
         ParameterArray weights, ParameterArray bias, int stride = 1, int padding = 0)
         : this(inChannels, outChannels, kernelHeight, kernelWidth, weights, bias, stride, Padding2d.Uniform(padding)) { }
 
-    /// <summary>Creates a convolution with a square stride, per-border zero padding, and its channels split into
-    /// <paramref name="groups"/> groups (each output reads only its group's inputs; depthwise when groups = inChannels).</summary>
+    /// <summary>Creates a convolution with a square stride, per-border zero padding, its channels split into
+    /// <paramref name="groups"/> groups (each output reads only its group's inputs; depthwise when groups = inChannels), and
+    /// its taps <paramref name="dilation"/> pixels apart (1: adjacent).</summary>
     public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads, int groups = 1)
+        ParameterArray weights, ParameterArray bias, int stride, Padding2d pads, int groups = 1, int dilation = 1)
     {
         InChannels = Positive(inChannels, "input channels", "Conv2d");
         OutChannels = Positive(outChannels, "output channels", "Conv2d");
@@ -47,6 +48,7 @@ public sealed record Conv2d : Layer
         Stride = Positive(stride, "stride", "Conv2d");
         Pads = pads.Validate("Conv2d");
         Groups = Positive(groups, "groups", "Conv2d");
+        Dilation = Positive(dilation, "dilation", "Conv2d");
         if (inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"Conv2d: {groups} groups must divide both {inChannels} input and {outChannels} output channels.");
         Weights = Require(weights, outChannels * (inChannels / groups) * kernelHeight * kernelWidth, "weights", "Conv2d");
@@ -67,6 +69,8 @@ public sealed record Conv2d : Layer
     public Padding2d Pads { get; }
     /// <summary>The number of channel groups (1: every output reads every input channel).</summary>
     public int Groups { get; }
+    /// <summary>The distance between adjacent taps on both spatial axes (1: an ordinary convolution).</summary>
+    public int Dilation { get; }
     /// <summary>Weights [out, in / groups, kh, kw], row-major.</summary>
     public ParameterArray Weights { get; }
     /// <summary>One bias per output channel.</summary>
@@ -78,20 +82,27 @@ public sealed record Conv2d : Layer
     /// <summary>The flat index of weight [o, c, ky, kx], c counted within output o's group.</summary>
     public int WeightIndex(int o, int c, int ky, int kx) => ((o * GroupInChannels + c) * KernelHeight + ky) * KernelWidth + kx;
 
+    /// <summary>The same convolution with other weights and biases (a folded batch norm or bias).</summary>
+    public Conv2d WithParameters(ParameterArray weights, ParameterArray bias) =>
+        new(InChannels, OutChannels, KernelHeight, KernelWidth, weights, bias, Stride, Pads, Groups, Dilation);
+
     /// <summary>Group g alone, as a convolution of its in / groups input channels to its out / groups outputs.</summary>
     internal Conv2d Group(int g)
     {
         if (Groups == 1) return this;
         var (outs, perOut) = (OutChannels / Groups, GroupInChannels * KernelHeight * KernelWidth);
-        return new Conv2d(GroupInChannels, outs, KernelHeight, KernelWidth, Weights.Slice(g * outs * perOut, outs * perOut), Bias.Slice(g * outs, outs), Stride, Pads);
+        return new Conv2d(GroupInChannels, outs, KernelHeight, KernelWidth, Weights.Slice(g * outs * perOut, outs * perOut), Bias.Slice(g * outs, outs), Stride, Pads, 1, Dilation);
     }
 
     /// <summary>Channels, kernel, stride, padding and groups, as messages show them.</summary>
     public string Describe() =>
-        $"Conv2d {InChannels}→{OutChannels}, kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Pads}{(Groups > 1 ? $", {Groups} groups" : "")}";
+        $"Conv2d {InChannels}→{OutChannels}, kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Pads}{(Groups > 1 ? $", {Groups} groups" : "")}{(Dilation > 1 ? $", dilation {Dilation}" : "")}";
+
+    /// <summary>The window's extent on the two axes: (k − 1)·dilation + 1.</summary>
+    internal (int Height, int Width) Extent => ((KernelHeight - 1) * Dilation + 1, (KernelWidth - 1) * Dilation + 1);
 
     /// <summary>The output plane's size for an input plane the kernel fits (shape inference has checked it).</summary>
-    internal (int Height, int Width) OutputPlane(int height, int width) => Pads.Positions(height, width, KernelHeight, KernelWidth, Stride, Stride)
+    internal (int Height, int Width) OutputPlane(int height, int width) => Pads.Positions(height, width, Extent.Height, Extent.Width, Stride, Stride)
         ?? throw new ArgumentException($"{Kind}: the {KernelHeight}×{KernelWidth} kernel does not fit a {height}×{width} plane with padding {Pads}.");
 
     internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs)
@@ -99,8 +110,8 @@ public sealed record Conv2d : Layer
         var x = inputs[0];
         if (x.Rank != 3 || x[0] != InChannels)
             throw new ShapeMismatchException(node, $"Conv2d expects [{InChannels}×H×W], got {x}.");
-        var (h, w) = Pads.Positions(x[1], x[2], KernelHeight, KernelWidth, Stride, Stride)
-            ?? throw new ShapeMismatchException(node, $"the {KernelHeight}×{KernelWidth} kernel does not fit input {x} with padding {Pads}.");
+        var (h, w) = Pads.Positions(x[1], x[2], Extent.Height, Extent.Width, Stride, Stride)
+            ?? throw new ShapeMismatchException(node, $"the {KernelHeight}×{KernelWidth} kernel{(Dilation > 1 ? $" with dilation {Dilation}" : "")} does not fit input {x} with padding {Pads}.");
         return Shape.Of(OutChannels, h, w);
     }
 

@@ -75,8 +75,8 @@ public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connectio
                         for (var ky = 0; ky < c.KernelHeight; ky++)
                             for (var kx = 0; kx < c.KernelWidth; kx++)
                             {
-                                var iy = oy * c.Stride - c.Pads.Top + ky;
-                                var ix = ox * c.Stride - c.Pads.Left + kx;
+                                var iy = oy * c.Stride - c.Pads.Top + ky * c.Dilation;
+                                var ix = ox * c.Stride - c.Pads.Left + kx * c.Dilation;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                                 conns.Add(new Connection(((first + ci) * h + iy) * w + ix, j, c.WeightIndex(o, ci, ky, kx)));
                             }

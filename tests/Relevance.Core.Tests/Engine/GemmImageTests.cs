@@ -5,25 +5,31 @@ namespace Relevance.Tests.Engine;
 /// <summary>The panel-by-panel image products against the explicit route: im2col, the plain product, col2im.</summary>
 public class GemmImageTests
 {
-    // (Cin, H, W, Cout, kernel, stride, pad): odd sizes with ragged panels, strides above 1, two above the size at
-    // which the products split across cores, and short rows.
-    public static TheoryData<int, int, int, int, int, int, int> Geometries => new()
+    // (Cin, H, W, Cout, kernel, stride, pad, dilation): odd sizes with ragged panels, strides above 1, two above the size
+    // at which the products split across cores, short rows, and dilated taps (one of them split across cores).
+    public static TheoryData<int, int, int, int, int, int, int, int> Geometries => new()
     {
-        { 1, 5, 7, 3, 3, 1, 1 },
-        { 3, 11, 13, 5, 5, 2, 2 },
-        { 2, 23, 23, 4, 11, 4, 2 },
-        { 4, 9, 9, 8, 3, 1, 0 },
-        { 16, 40, 37, 24, 3, 1, 1 },
-        { 8, 33, 33, 40, 5, 2, 2 },
+        { 1, 5, 7, 3, 3, 1, 1, 1 },
+        { 3, 11, 13, 5, 5, 2, 2, 1 },
+        { 2, 23, 23, 4, 11, 4, 2, 1 },
+        { 4, 9, 9, 8, 3, 1, 0, 1 },
+        { 16, 40, 37, 24, 3, 1, 1, 1 },
+        { 8, 33, 33, 40, 5, 2, 2, 1 },
         // Unit-stride output rows 8, 14, 16 and 22 wide: im2col and col2im move them as two overlapping vectors.
-        { 1, 8, 10, 2, 3, 1, 0 },
-        { 3, 12, 14, 5, 3, 1, 1 },
-        { 2, 16, 16, 3, 3, 1, 1 },
-        { 2, 20, 22, 3, 5, 1, 2 },
+        { 1, 8, 10, 2, 3, 1, 0, 1 },
+        { 3, 12, 14, 5, 3, 1, 1, 1 },
+        { 2, 16, 16, 3, 3, 1, 1, 1 },
+        { 2, 20, 22, 3, 5, 1, 2, 1 },
+        { 3, 13, 11, 4, 3, 1, 2, 2 },
+        { 5, 17, 19, 6, 3, 2, 3, 3 },
+        { 16, 40, 37, 24, 3, 1, 4, 4 },
     };
 
-    private static Geometry Make(int cin, int h, int w, int cout, int kernel, int stride, int pad) =>
-        new(cin, h, w, cout, kernel, kernel, stride, pad, pad, (h + 2 * pad - kernel) / stride + 1, (w + 2 * pad - kernel) / stride + 1);
+    private static Geometry Make(int cin, int h, int w, int cout, int kernel, int stride, int pad, int dilation)
+    {
+        var extent = (kernel - 1) * dilation + 1;
+        return new(cin, h, w, cout, kernel, kernel, stride, pad, pad, (h + 2 * pad - extent) / stride + 1, (w + 2 * pad - extent) / stride + 1, dilation);
+    }
 
     private static float[] Random(int n, int seed)
     {
@@ -42,9 +48,9 @@ public class GemmImageTests
 
     [Theory]
     [MemberData(nameof(Geometries))]
-    public void MultiplyImage_is_the_product_with_the_im2col_matrix(int cin, int h, int w, int cout, int kernel, int stride, int pad)
+    public void MultiplyImage_is_the_product_with_the_im2col_matrix(int cin, int h, int w, int cout, int kernel, int stride, int pad, int dilation)
     {
-        var g = Make(cin, h, w, cout, kernel, stride, pad);
+        var g = Make(cin, h, w, cout, kernel, stride, pad, dilation);
         var (a, x) = (Random(g.M * g.K, 1), Random(g.InputSize, 2));
         var col = new float[g.K * g.P];
         g.Im2Col(x, col);
@@ -62,11 +68,33 @@ public class GemmImageTests
         Close([.. expected.Select(v => v - 0.5f)], written, g.K);
     }
 
+    // im2col itself, entry by entry from its definition: col[(c, ky, kx), (oy, ox)] = x[c, oy·s − p + ky·d, ox·s − p + kx·d],
+    // zero outside the image.
     [Theory]
     [MemberData(nameof(Geometries))]
-    public void MultiplyIntoImage_is_col2im_of_the_transposed_product(int cin, int h, int w, int cout, int kernel, int stride, int pad)
+    public void Im2Col_reads_each_tap_where_its_definition_says(int cin, int h, int w, int cout, int kernel, int stride, int pad, int dilation)
     {
-        var g = Make(cin, h, w, cout, kernel, stride, pad);
+        var g = Make(cin, h, w, cout, kernel, stride, pad, dilation);
+        var x = Random(g.InputSize, 6);
+        var col = Enumerable.Repeat(float.NaN, g.K * g.P).ToArray();
+        g.Im2Col(x, col);
+        for (var c = 0; c < cin; c++)
+            for (var ky = 0; ky < kernel; ky++)
+                for (var kx = 0; kx < kernel; kx++)
+                    for (var oy = 0; oy < g.OutHeight; oy++)
+                        for (var ox = 0; ox < g.OutWidth; ox++)
+                        {
+                            var (iy, ix) = (oy * stride - pad + ky * dilation, ox * stride - pad + kx * dilation);
+                            var expected = iy < 0 || iy >= h || ix < 0 || ix >= w ? 0f : x[(c * h + iy) * w + ix];
+                            Assert.Equal(expected, col[((c * kernel + ky) * kernel + kx) * g.P + oy * g.OutWidth + ox]);
+                        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void MultiplyIntoImage_is_col2im_of_the_transposed_product(int cin, int h, int w, int cout, int kernel, int stride, int pad, int dilation)
+    {
+        var g = Make(cin, h, w, cout, kernel, stride, pad, dilation);
         var (vt, s) = (Random(g.K * g.M, 3), Random(g.M * g.P, 4));
         var col = new float[g.K * g.P];
         Gemm.Multiply(vt, s, col, g.K, g.M, g.P);
