@@ -81,6 +81,27 @@ public class OutputSafetyTests
         Assert.Equal(target, new FileInfo(link).LinkTarget);
     }
 
+    // A rename over a FIFO or socket would replace it with a regular file (over a device node, as root, the system's).
+    // Both are made in a scratch folder: a socket by binding one, a FIFO by mkfifo.
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_fifo_or_a_socket_is_not_replaced()
+    {
+        var (dir, model, digit) = Scratch();
+        var socketPath = Path.Combine(dir, "socket.npy");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        var fifo = Path.Combine(dir, "fifo.png");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        foreach (var (option, path, kind) in new[] { ("--out", socketPath, "socket"), ("--heatmap", fifo, "FIFO") })
+        {
+            var r = Cli.Run("explain", model, digit, option, path);
+            Assert.True(r.ExitCode == 2, $"{path}: exit {r.ExitCode}: {r.Error}");
+            Assert.Contains($"is a {kind}", r.Error);
+        }
+        Assert.Equal(2, Directory.GetFiles(dir).Count(f => new FileInfo(f).Length == 0));
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void A_replaced_output_keeps_its_permissions()

@@ -62,7 +62,8 @@ public static class AtomicFile
         foreach (var temp in Unpublished.Keys) Remove(temp);
     }
 
-    /// <summary>The full path of a file that may be written or replaced: not empty, not a directory, not a symbolic link, not read-only.</summary>
+    /// <summary>The full path of a file that may be written or replaced: not empty, not a directory, not a symbolic link, not
+    /// read-only, not a device, FIFO or socket.</summary>
     /// <exception cref="IOException">The path is one of those.</exception>
     public static string RequireReplaceable(string path)
     {
@@ -73,6 +74,8 @@ public static class AtomicFile
         var existing = new FileInfo(full);
         if (existing.LinkTarget is not null) throw new IOException($"'{path}' is a symbolic link (to '{existing.LinkTarget}'); it is not replaced — write to the file itself.");
         if (existing.Exists && existing.IsReadOnly) throw new IOException($"'{path}' is read-only; it is not replaced.");
+        // A rename over a device node or FIFO would replace it with a regular file (as root, /dev/null itself).
+        if (existing.Exists && FileKind.Special(full) is { } kind) throw new IOException($"'{path}' is a {kind}, not a regular file; it is not replaced.");
         return full;
     }
 
