@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Pad (zero)",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Pad (constant)",
         "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (final)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze",
     ];

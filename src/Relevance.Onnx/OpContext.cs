@@ -277,11 +277,11 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             value = HasInput(2) ? Bound(2, 0) : 0;
             if (HasInput(3)) throw Unsupported("Pad with an axes input is not supported.");
         }
-        if (mode != "constant") throw Unsupported($"mode '{mode}' is not supported; supported: constant (zero) padding.");
-        if (value != 0) throw Unsupported($"padding with the constant {value} is not supported; supported: zero padding.");
+        if (mode != "constant") throw Unsupported($"mode '{mode}' is not supported; supported: constant padding.");
+        if (!double.IsFinite(value)) throw Unsupported($"the padding value {value} is not finite.");
         if (shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0 || p > 1 << 20))
             throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W].");
-        Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7])), x);
+        Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]), value), x);
     }
 
     public void GlobalAveragePool()
@@ -407,8 +407,14 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Flatten()
     {
         attributes.Only("axis");
-        if (attributes.Int("axis", 1) != 1) throw Unsupported("only axis = 1 (keep the batch axis) is supported.");
-        Emit(new Flatten(), Graph(0).Node);
+        var (x, shape) = Graph(0);
+        // With one input in the batch, axis 0 ([1, N]) and axis 1 ([1, N]) are the same; negative axes count from the end.
+        var axis = attributes.Int("axis", 1);
+        var rank = shape.Rank + 1;
+        if (axis < 0) axis += rank;
+        if (axis is not (0 or 1))
+            throw Unsupported($"axis = {attributes.Int("axis", 1)} on [1×{string.Join("×", shape.Dims)}] would fold features into the batch axis; supported: axis 0 or 1 (or −{rank}, −{rank - 1}).");
+        Emit(new Flatten(), x);
     }
 
     public void Reshape()

@@ -56,6 +56,30 @@ public class OperatorParityTests
         AssertParity(b.Save("y", 9, 1, 4));
     }
 
+    // With a batch of one, Flatten at axis 0 (or −4) gives the same [1, N] as axis 1; Gemm follows as Keras exports do.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-4)]
+    [InlineData(-3)]
+    public void Flatten_at_the_batch_axis_or_a_negative_one(long axis)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 3);
+        b.Node("Flatten", ["x"], "f", Int("axis", axis)).Node("Gemm", ["f", b.Weights("w", 18, 4), b.Weights("b", 4)], "y");
+        AssertParity(b.Save("y", 13, 1, 4));
+    }
+
+    [Fact]
+    public void Flatten_that_folds_features_into_the_batch_axis_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 3);
+        b.Node("Flatten", ["x"], "f", Int("axis", 2)).Node("Relu", ["f"], "y");
+        var path = b.Save("y", 13, 2, 9);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("'f'", e.Message);
+        Assert.Contains("batch axis", e.Message);
+        File.Delete(path);
+    }
+
     [Fact]
     public void Weights_shared_through_identity_as_pytorch_exports_them()
     {
@@ -192,6 +216,19 @@ public class OperatorParityTests
         b.Node("Pad", ["x", pads], "p").Node("AveragePool", ["p"], "a", Ints("kernel_shape", 3, 3), Ints("strides", 1, 1))
             .Node("Pad", ["a", b.Ints64("pads2", 0, 0, 0, 2, 0, 0, 1, 0)], "p2").Node("Conv", ["p2", b.Weights("w", 3, 2, 2, 2)], "y");
         AssertParity(b.Save("y", 13, 1, 3, 6, 6));
+    }
+
+    // A constant other than zero: as an input from opset 11 on, as an attribute before.
+    [Fact]
+    public void Constant_pad_with_a_value_other_than_zero()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 4);
+        b.Node("Pad", ["x", b.Ints64("pads", 0, 0, 1, 2, 0, 0, 2, 1), b.Scalar("value", -0.75f)], "p")
+            .Node("Conv", ["p", b.Weights("w", 3, 2, 3, 3)], "y");
+        AssertParity(b.Save("y", 13, 1, 3, 6, 5));
+        var old = new OnnxBuilder("x", 1, 2, 5, 4);
+        old.Node("Pad", ["x"], "p", Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1), Float("value", 2.5f)).Node("Conv", ["p", old.Weights("w", 3, 2, 3, 3)], "y");
+        AssertParity(old.Save("y", 10, 1, 3, 5, 4));
     }
 
     [Fact]

@@ -306,7 +306,7 @@ internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
     {
         var x = inputs[0];
         var w = input[2];
-        y.Clear();
+        y.Fill((float)layer.Value);
         for (var c = 0; c < input[0]; c++)
             for (var r = 0; r < input[1]; r++)
                 x.Slice((c * input[1] + r) * w, w).CopyTo(y[layer.RowStart(input, c, r)..]);
@@ -318,6 +318,11 @@ internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
         Crop(upper, lower);
+        // The padded positions' relevance, reported as the reference does: all of it minus what was kept, in double.
+        var (all, kept) = (0.0, 0.0);
+        foreach (var r in upper) all += r;
+        foreach (var r in lower) kept += r;
+        bias += all - kept;
         return null;
     }
 
