@@ -109,20 +109,16 @@ public sealed class Explainer : IDisposable
             takesImages ? settings.Image : null, labels);
     }
 
-    /// <summary>z^B with the box implied by a preprocessing's pixel range, shaped as the input of the network's first linear layer.</summary>
+    /// <summary>z^B with the box implied by a preprocessing's pixel range, carried to the input of the network's first linear
+    /// layer (through normalisation written into the graph, padding, reshapes: <see cref="Rules.InputBox"/>).</summary>
     /// <exception cref="UncoveredLayerException">The network has no Dense or Conv2d layer.</exception>
-    /// <exception cref="ShapeMismatchException">The first linear layer does not read an input of the preprocessing's size.</exception>
+    /// <exception cref="ShapeMismatchException">The first linear layer does not read an input the box can be carried to.</exception>
     public static ZBoxRule InputBox(Network network, Preprocessing preprocessing)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(preprocessing);
-        var first = Canonizers.Canonize(network).Nodes.FirstOrDefault(n => n.Layer is Dense or Conv2d)
-            ?? throw new UncoveredLayerException("model", "the network has no Dense or Conv2d layer to explain.");
-        var shape = network.ShapeOf(first.Inputs[0]);
         var (low, high) = preprocessing.Bounds();
-        if (low.Size != shape.Size)
-            throw new ShapeMismatchException(first.Name, $"the first linear layer reads {shape}, not the {low.Shape} of an image; give its z^B box explicitly.");
-        return new ZBoxRule(Bounds.PerElement(low.Reshape(shape)), Bounds.PerElement(high.Reshape(shape)));
+        return Rules.InputBox(network, low, high);
     }
 
     /// <summary>The double-precision reference over the same network, composite and options: the oracle to check an explanation against.</summary>

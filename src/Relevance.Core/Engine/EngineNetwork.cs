@@ -29,11 +29,12 @@ public sealed class EngineNetwork
         for (var n = 0; n < network.Nodes.Length; n++)
             _sinks[n + 1] = network.Nodes[n].Layer.PassesRelevanceThrough && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
         _plan = BufferPlan.Of(network, _inputs, Direct, Sink);
-        _kernels = [.. network.Nodes.Select((_, n) => KernelOf(n, rules, nonNegative[n]))];
+        var inputSide = network.InputSide();
+        _kernels = [.. network.Nodes.Select((node, n) => KernelOf(n, rules, nonNegative[n], inputSide.Contains(node.Name)))];
     }
 
     // The one place that maps a layer kind to its engine kernel.
-    private NodeKernel KernelOf(int n, ImmutableDictionary<string, Rule> rules, bool inputNonNegative)
+    private NodeKernel KernelOf(int n, ImmutableDictionary<string, Rule> rules, bool inputNonNegative, bool inputSide)
     {
         var node = Network.Nodes[n];
         var input = _inputShapes[n];
@@ -49,7 +50,7 @@ public sealed class EngineNetwork
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),
             Rearrangement r => new RearrangementNode(r.Sources(input, Network.Shapes[n])),
-            ChannelAffine a => new ChannelAffineNode(a.Scale.ToSingles(), a.Shift.ToSingles(), input.Size / a.Channels, Options.Bias),
+            ChannelAffine a => new ChannelAffineNode(a.Scale.ToSingles(), a.Shift.ToSingles(), input.Size / a.Channels, Options.Bias, inputSide),
             Gating => new GatingNode(Gating.Plane(input, Network.ShapeOf(node.Inputs[1])), Options.Gating),
             Sum => new SumNode(),
             Add => new AddNode(),

@@ -400,9 +400,9 @@ internal sealed class GatingNode(int plane, GateRedistribution mode) : NodeKerne
 }
 
 /// <summary>y = a_c x + b_c per channel (<see cref="ChannelAffine"/>): relevance by the z-rule of a one-input neuron.</summary>
-internal sealed class ChannelAffineNode(float[] scale, float[] shift, int plane, BiasTreatment bias) : NodeKernel
+internal sealed class ChannelAffineNode(float[] scale, float[] shift, int plane, BiasTreatment bias, bool inputSide) : NodeKernel
 {
-    public override string Describe => "z (one input)";
+    public override string Describe => inputSide ? ChannelAffine.InputNormalisation : "z (one input)";
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
@@ -423,6 +423,11 @@ internal sealed class ChannelAffineNode(float[] scale, float[] shift, int plane,
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double biasRelevance, bool addTo)
     {
+        if (inputSide)
+        {
+            upper.CopyTo(lower);
+            return null;
+        }
         var neuron = bias == BiasTreatment.Neuron;
         for (var c = 0; c < scale.Length; c++)
         {

@@ -44,6 +44,8 @@ public abstract record Activation : Layer
     internal sealed override bool OutputNonNegative(bool inputsNonNegative) => NonNegative;
 
     internal sealed override bool PassesRelevanceThrough => true;
+
+    internal override bool MapsValuesMonotonically => true;
 }
 
 /// <summary>The rectifier x_j = max(0, z_j).</summary>
@@ -116,6 +118,7 @@ public sealed record HardSwish : Activation
 {
     internal override double Apply(double z) => z * Math.Max(0, Math.Min(1, z / 6 + 0.5));
     internal override double Derivative(double z) => z <= -3 ? 0 : z >= 3 ? 1 : z / 3 + 0.5;
+    internal override bool MapsValuesMonotonically => false;
 }
 
 /// <summary>z · σ(z), the sigmoid-weighted linear unit (SiLU, Swish; EfficientNet), which PyTorch exports as Mul(z, Sigmoid(z)).</summary>
@@ -127,6 +130,7 @@ public sealed record SiLU : Activation
         var s = 1 / (1 + Math.Exp(-z));
         return s * (1 + z * (1 - s));
     }
+    internal override bool MapsValuesMonotonically => false;
 }
 
 /// <summary>The hyperbolic tangent.</summary>
@@ -146,6 +150,8 @@ public sealed record LeakyReLU : Activation
 
     /// <summary>α, the slope for z ≤ 0.</summary>
     public double Alpha { get; }
+
+    internal override bool MapsValuesMonotonically => Alpha >= 0;
 
     internal override double Apply(double z) => z > 0 ? z : Alpha * z;
     internal override double Derivative(double z) => z > 0 ? 1 : Alpha;

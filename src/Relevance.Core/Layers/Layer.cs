@@ -31,6 +31,10 @@ public abstract record Layer
     /// <summary>Whether the output is ≥ 0 for every input, given whether the inputs are (docs/engine.md, non-negativity).</summary>
     internal virtual bool OutputNonNegative(bool inputsNonNegative) => false;
 
+    /// <summary>Whether each output is one input value through a monotone map, or a constant, so that the forward pass of a
+    /// box's two bounds bounds the output (<see cref="Rules.InputBox"/>).</summary>
+    internal virtual bool MapsValuesMonotonically => false;
+
     /// <summary>Whether the relevance at the output passes unchanged to the one input (activations, views, LRN).</summary>
     internal virtual bool PassesRelevanceThrough => false;
 

@@ -180,6 +180,8 @@ public sealed record ChannelAffine : Layer
 
     internal override Redistribution Redistribute(RelevanceStep step)
     {
+        // Normalisation of the input itself is a change of the input's units, not a neuron: the pixels keep its relevance.
+        if (step.OnInputSide) return Redistribution.PassThrough(step.Upper) with { How = InputNormalisation };
         var (x, y, upper) = (step.X, step.Output, step.Upper);
         var plane = x.Size / Channels;
         var neuron = step.Options.Bias == BiasTreatment.Neuron;
@@ -202,4 +204,9 @@ public sealed record ChannelAffine : Layer
     }
 
     internal override bool OutputNonNegative(bool inputsNonNegative) => inputsNonNegative && Scale.All(a => a >= 0) && Shift.All(b => b >= 0);
+
+    internal override bool MapsValuesMonotonically => true;
+
+    /// <summary>How the layer passes relevance on the input side.</summary>
+    internal const string InputNormalisation = "input normalisation, passed through";
 }

@@ -48,6 +48,8 @@ public sealed record Pad2d : Layer
 
     internal override bool OutputNonNegative(bool inputsNonNegative) => inputsNonNegative && Value >= 0;
 
+    internal override bool MapsValuesMonotonically => true;
+
     /// <summary>Where input row (c, r) starts in the padded output, for an input of the given shape.</summary>
     internal int RowStart(Shape input, int c, int r) => (c * (input[1] + Pads.Top + Pads.Bottom) + r + Pads.Top) * (input[2] + Pads.Left + Pads.Right) + Pads.Left;
 

@@ -9,6 +9,8 @@ public abstract record Rearrangement : Layer
 {
     private protected Rearrangement() { }
 
+    internal sealed override bool MapsValuesMonotonically => true;
+
     /// <summary>For each output element, the input element it holds (distinct elements: no input is read twice).</summary>
     internal abstract int[] Sources(Shape input, Shape output);
 

@@ -17,6 +17,8 @@ public abstract record View : Layer
     internal sealed override bool OutputNonNegative(bool inputsNonNegative) => inputsNonNegative;
 
     internal sealed override bool PassesRelevanceThrough => true;
+
+    internal sealed override bool MapsValuesMonotonically => true;
 }
 
 /// <summary>Views the input as a vector.</summary>

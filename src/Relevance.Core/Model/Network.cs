@@ -74,6 +74,18 @@ public sealed record Network
     /// <summary>The shape of a node's value, or of the input.</summary>
     public Shape ShapeOf(string name) => name == InputName ? InputShape : Shapes[IndexOf(name)];
 
+    /// <summary>The nodes that map the input value by value before any other layer reads it (normalisation written into
+    /// the graph, padding, reshapes, monotone activations): the input's own reparameterisation, through which z^B's box is
+    /// carried and relevance passes unchanged (docs/rules.md §9).</summary>
+    internal ImmutableHashSet<string> InputSide()
+    {
+        var side = ImmutableHashSet.CreateBuilder<string>();
+        foreach (var node in Nodes)
+            if (node.Inputs.Length == 1 && node.Layer.MapsValuesMonotonically && (node.Inputs[0] == InputName || side.Contains(node.Inputs[0])))
+                side.Add(node.Name);
+        return side.ToImmutable();
+    }
+
     /// <summary>A sequential network; nodes are named Kind + position (Dense0, ReLU1, …).</summary>
     public static Network Sequential(Shape inputShape, params Layer[] layers)
     {

@@ -30,12 +30,14 @@ public static class Propagation
         var heatmap = new double[network.InputShape.Size];
         relevance[network.IndexOf(network.Output)][k] = f;
         var reports = new LayerConsistency[network.Nodes.Length];
+        var inputSide = network.InputSide();
 
         for (var n = network.Nodes.Length - 1; n >= 0; n--)
         {
             var node = network.Nodes[n];
             var inputs = activations.InputsOf(node);
-            var step = new RelevanceStep(node.Name, rules.GetValueOrDefault(node.Name), inputs, activations.Values[n], relevance[n], options);
+            var step = new RelevanceStep(node.Name, rules.GetValueOrDefault(node.Name), inputs, activations.Values[n], relevance[n], options,
+                inputSide.Contains(node.Name));
             var (lower, biasRelevance, how) = node.Layer.Redistribute(step);
             for (var m = 0; m < node.Inputs.Length; m++)
             {

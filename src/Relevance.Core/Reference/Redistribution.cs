@@ -2,8 +2,10 @@ using System.Collections.Immutable;
 
 namespace Relevance.Reference;
 
-/// <summary>What one node's step of the reference relevance pass reads: its rule, input and output values, and the relevance at its output.</summary>
-internal readonly record struct RelevanceStep(string Node, Rule? Rule, ImmutableArray<Tensor> Inputs, Tensor Output, double[] Upper, ExplainOptions Options)
+/// <summary>What one node's step of the reference relevance pass reads: its rule, input and output values, the relevance at
+/// its output, and whether it is on the input side (<see cref="Network.InputSide"/>).</summary>
+internal readonly record struct RelevanceStep(string Node, Rule? Rule, ImmutableArray<Tensor> Inputs, Tensor Output, double[] Upper, ExplainOptions Options,
+    bool OnInputSide = false)
 {
     /// <summary>The first (for most layers the only) input.</summary>
     public Tensor X => Inputs[0];

@@ -100,7 +100,7 @@ public sealed record FlatRule : Rule
 }
 
 /// <summary>The rules by name, as the paper writes them.</summary>
-public static class Rules
+public static partial class Rules
 {
     /// <summary>w²-rule: q_ij = w_ij²; consistent for any input (Prop. 1).</summary>
     public static readonly WSquareRule WSquare = new();
