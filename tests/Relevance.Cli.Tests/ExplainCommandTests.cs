@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Relevance.IntegrationTests;
 using Relevance.IO;
+using static Relevance.IntegrationTests.OnnxBuilder;
 
 namespace Relevance.Cli.Tests;
 
@@ -66,6 +68,32 @@ public class ExplainCommandTests
         var refused = Cli.Run("explain", Mnist, input, "--rule", "dtd", "--first-rule", "zplus");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--rule dtd takes zbox or w2", refused.Error);
+    }
+
+    // A Keras CNN as tf2onnx exports it (input [1, H, W, 3], Transpose to channels first): the photo is explained channels
+    // first, conservatively, with the heatmap written; a .npy is used as stored, channels last.
+    [Fact]
+    public void A_channels_last_model_explains_a_photo()
+    {
+        var b = new OnnxBuilder("x", 1, 32, 32, 3);
+        b.Node("Transpose", ["x"], "nchw", Ints("perm", 0, 3, 1, 2))
+            .Node("Conv", ["nchw", b.Weights("w", 4, 3, 3, 3), b.Weights("cb", 4)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Relu", ["c"], "r").Node("Transpose", ["r"], "nhwc", Ints("perm", 0, 2, 3, 1))
+            .Node("Flatten", ["nhwc"], "f").Node("Gemm", ["f", b.Weights("d", 4096, 5), b.Weights("db", 5)], "y");
+        var model = b.Save("y", 13, 1, 5);
+        var dir = Cli.TempDirectory();
+        var heatmap = Path.Combine(dir, "h.png");
+        var r = Cli.Run("explain", model, Kitten, "--heatmap", heatmap, "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        var f = json.RootElement.GetProperty("f").GetDouble();
+        var sum = json.RootElement.GetProperty("relevance_sum").GetDouble() + json.RootElement.GetProperty("bias_relevance").GetDouble();
+        Assert.True(Math.Abs(f - sum) <= 1e-4 * Math.Max(1, Math.Abs(f)), $"{sum} vs f = {f}");
+        Assert.True(new FileInfo(heatmap).Length > 0);
+        var npy = Path.Combine(dir, "x.npy");
+        Npy.Write(npy, [1, 32, 32, 3], [.. Enumerable.Range(0, 3072).Select(i => (float)(i % 7) / 7)]);
+        Assert.Equal(0, Cli.Run("explain", model, npy).ExitCode);
+        File.Delete(model);
     }
 
     [Theory]

@@ -80,6 +80,47 @@ public class OperatorParityTests
         File.Delete(path);
     }
 
+    /// <summary>A Keras CNN as tf2onnx exports it: the input channels last, a Transpose to channels first before the first
+    /// convolution and back before Keras's Flatten, a Gemm at the end.</summary>
+    internal static string ChannelsLastModel()
+    {
+        var b = new OnnxBuilder("x", 1, 10, 9, 3);
+        b.Node("Transpose", ["x"], "nchw", Ints("perm", 0, 3, 1, 2))
+            .Node("Conv", ["nchw", b.Weights("w", 4, 3, 3, 3), b.Weights("cb", 4)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Relu", ["c"], "r").Node("Transpose", ["r"], "nhwc", Ints("perm", 0, 2, 3, 1))
+            .Node("Flatten", ["nhwc"], "f").Node("Gemm", ["f", b.Weights("d", 360, 5), b.Weights("db", 5)], "y");
+        return b.Save("y", 13, 1, 5);
+    }
+
+    // Explained channels first (Network.WithChannelsFirstInput), it is the same function of the transposed photo, and its
+    // heatmap is the transposed heatmap of the model as exported (both with z^B's box carried to the convolution).
+    [Fact]
+    public void A_channels_last_model_as_tf2onnx_exports_it()
+    {
+        var path = ChannelsLastModel();
+        var model = OnnxImporter.Load(path);
+        Assert.True(model.Network.TakesChannelsLastImage);
+        var first = model.Network.WithChannelsFirstInput();
+        Assert.Equal(Shape.Of(3, 10, 9), first.InputShape);
+        var rng = new Random(3);
+        var hwc = Enumerable.Range(0, 270).Select(_ => rng.NextDouble()).ToArray();
+        var chw = new double[270];
+        for (var y = 0; y < 10; y++)
+            for (var x = 0; x < 9; x++)
+                for (var c = 0; c < 3; c++)
+                    chw[(c * 10 + y) * 9 + x] = hwc[(y * 9 + x) * 3 + c];
+        Explanation Explain(Network n, double[] input) => EngineNetwork.Compile(n, Composite.TrainingFreeDtd(
+            Rules.InputBox(n, Tensor.Zeros(n.InputShape), Tensor.Filled(n.InputShape, 1)))).Explain([.. input.Select(v => (float)v)], target: 2);
+        var (asExported, channelsFirst) = (Explain(model.Network, hwc), Explain(first, chw));
+        Assert.Equal(asExported.Output, channelsFirst.Output, 5);
+        for (var y = 0; y < 10; y++)
+            for (var x = 0; x < 9; x++)
+                for (var c = 0; c < 3; c++)
+                    Assert.Equal(asExported.Heatmap[(y * 9 + x) * 3 + c], channelsFirst.Heatmap[(c * 10 + y) * 9 + x], 5);
+        Assert.Throws<InvalidOperationException>(() => first.WithChannelsFirstInput());
+        AssertParity(path);
+    }
+
     [Fact]
     public void Weights_shared_through_identity_as_pytorch_exports_them()
     {

@@ -64,6 +64,8 @@ internal static class ExplainCommand
         var outputs = model.Network.OutputShape.Size;
         if (r.Target is { } t && (t < 0 || t >= outputs))
             throw new UsageException($"--target {t}: the model has {outputs} outputs, numbered 0 to {outputs - 1}.");
+        // A channels-last image model (a Keras export) is explained over the photo channels first, as every other model.
+        if (!isArray && model.Network.TakesChannelsLastImage) model = model with { Network = model.Network.WithChannelsFirstInput() };
         var input = InputFile.Load(r.Input, model, r.Image);
         var byDomain = r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
         var rest = byDomain ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");

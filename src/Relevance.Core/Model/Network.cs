@@ -86,6 +86,23 @@ public sealed record Network
         return side.ToImmutable();
     }
 
+    /// <summary>Whether the input is an image stored channels last, [H, W, C] with C = 1 or 3 (TensorFlow's layout, as
+    /// tf2onnx exports a Keras model).</summary>
+    public bool TakesChannelsLastImage => InputShape is { Rank: 3 } s && s[2] is 1 or 3 && s[0] is not (1 or 3);
+
+    /// <summary>The same function of a channels-first image [C, H, W]: a Transpose to [H, W, C] put before the first node,
+    /// so photos, heatmaps and z^B's box keep the channels-first layout (docs/cli.md).</summary>
+    /// <exception cref="InvalidOperationException">The network does not take a channels-last image.</exception>
+    public Network WithChannelsFirstInput()
+    {
+        if (!TakesChannelsLastImage) throw new InvalidOperationException($"The network takes {InputShape}, not a channels-last image [H, W, 1 or 3].");
+        var name = "channels_last";
+        while (_index.ContainsKey(name)) name = "_" + name;
+        var toLast = new Node(name, new Transpose([1, 2, 0]), [InputName]);
+        var nodes = Nodes.Select(n => n with { Inputs = [.. n.Inputs.Select(i => i == InputName ? toLast.Name : i)] });
+        return new Network(Shape.Of(InputShape[2], InputShape[0], InputShape[1]), [toLast, .. nodes], Output);
+    }
+
     /// <summary>A sequential network; nodes are named Kind + position (Dense0, ReLU1, …).</summary>
     public static Network Sequential(Shape inputShape, params Layer[] layers)
     {
