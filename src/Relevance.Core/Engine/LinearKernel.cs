@@ -125,7 +125,7 @@ internal sealed class LinearKernel
     private readonly float[]? _boxConstant;
     private readonly bool _boxUniform;
 
-    /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward"/>).</summary>
+    /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward(ReadOnlySpan{float}, Span{float}, Workspace, Span{float})"/>).</summary>
     /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
     /// Σ x w + bias term, which the exact z⁺ denominator is never below, so every ratio keeps its sign and stays bounded.
     /// A Winograd layer then keeps W⁺'s transform beside W's (16/9 of the kernel each).</remarks>
@@ -234,14 +234,23 @@ internal sealed class LinearKernel
 
     /// <summary>y = W · col(x) + b, and the z⁺ denominators W⁺ · col(x) into <paramref name="denominators"/> when given and
     /// <see cref="PairsDenominators"/>.</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws, Span<float> denominators = default)
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, Workspace ws, Span<float> denominators = default) =>
+        Forward(x, y, ws.Col(Scratch.Col), denominators, parallel: true);
+
+    /// <summary>Whether <see cref="Forward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, bool)"/> can run on one
+    /// core with a col(x) buffer of <see cref="Scratch"/>.Col floats: a convolution whose col(x) is built in memory.</summary>
+    internal bool RunsOnOneCore => Geometry.P > 1 && !Streamed && _winograd is null;
+
+    /// <summary>The forward pass with the given col(x) buffer, its products split between cores or (<paramref name="parallel"/>
+    /// false, where <see cref="RunsOnOneCore"/>) on the calling thread alone.</summary>
+    internal void Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> colBuffer, Span<float> denominators, bool parallel)
     {
         var g = Geometry;
         if (_stacked && !denominators.IsEmpty)
         {
             // [W; W⁺] · col(x) in one product; its first M rows are W · col(x), to which y = … + b adds the bias.
-            if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, ws.Col(Scratch.Col), accumulate: false);
-            else Gemm.MultiplyUnpacked(_stackedShort, Col(g, x, ws.Col(Scratch.Col)), denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel: true);
+            if (_stackedShort is null) Product(g, Weights, _packedWeights, 2 * g.M, x, denominators, colBuffer, accumulate: false, parallel);
+            else Gemm.MultiplyUnpacked(_stackedShort, Col(g, x, colBuffer), denominators, 2 * g.M, g.K, g.P, accumulate: false, parallel);
             for (var m = 0; m < g.M; m++) TensorPrimitives.Add(denominators.Slice(m * g.P, g.P), Bias[m], y.Slice(m * g.P, g.P));
             return;
         }
@@ -251,15 +260,16 @@ internal sealed class LinearKernel
         else if (RowsPaired && !denominators.IsEmpty)
         {
             denominators.Clear();
-            InputMajor.Accumulate(Col(g, x, ws.Col(Scratch.Col)), Weights, y, denominators, g.K, g.M);
+            InputMajor.Accumulate(Col(g, x, colBuffer), Weights, y, denominators, g.K, g.M);
         }
-        else Product(g, Weights, _packedWeights, g.M, x, y, ws.Col(Scratch.Col));
+        else Product(g, Weights, _packedWeights, g.M, x, y, colBuffer, parallel: parallel);
     }
 
     // z (+)= V · col(a): for P = 1 a sum over the rows of input-major V that skips zero inputs; else a GEMM (with V packed
     // once when `packed` is given, of which the first `rows` rows are used), with col(a) built in `colBuffer` or streamed
     // from the image.
-    private static void Product(Geometry g, float[] v, PackedMatrix? packed, int rows, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, bool accumulate = true)
+    private static void Product(Geometry g, float[] v, PackedMatrix? packed, int rows, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer,
+        bool accumulate = true, bool parallel = true)
     {
         if (StreamedFor(g))
         {
@@ -270,9 +280,10 @@ internal sealed class LinearKernel
         var col = Col(g, a, colBuffer);
         if (!accumulate && packed is null) z.Clear();
         if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
-        else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel: true);
-        else if (packed is not null) Gemm.Multiply(packed, rows, col, z, g.P, accumulate, parallel: true);
-        else Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
+        else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel);
+        else if (packed is not null) Gemm.Multiply(packed, rows, col, z, g.P, accumulate, parallel);
+        else if (parallel) Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
+        else Gemm.MultiplySerial(v, col, z, g.M, g.K, g.P, accumulate: true);
     }
 
     // col(a): a itself for Dense and 1×1 convolutions, else built in `buffer`.

@@ -122,8 +122,42 @@ internal sealed class GroupedLinearNode : NodeKernel
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
         var x = inputs[0];
-        for (var g = 0; g < _groups.Length; g++)
-            _groups[g].Forward(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), ws, Denominators(denominators, g));
+        var parts = Math.Min(Kernels.Parallelism.Cores, _groups.Length);
+        if (parts < 2 || !_groups.All(k => k.RunsOnOneCore))
+        {
+            for (var g = 0; g < _groups.Length; g++)
+                _groups[g].Forward(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), ws, Denominators(denominators, g));
+            return;
+        }
+        // Many small groups (ResNeXt's 32 of 4–32 channels): each core takes whole groups, their products on one core,
+        // rather than every group's product split between cores.
+        ForGroupsInParallel(parts, x, y, denominators);
+    }
+
+    private unsafe void ForGroupsInParallel(int parts, ReadOnlySpan<float> x, Span<float> y, Span<float> denominators)
+    {
+        var col = _groups.Max(k => k.Scratch.Col);
+        fixed (float* px = x, py = y, pd = denominators)
+        {
+            var (ix, iy, id) = ((nint)px, (nint)py, (nint)pd);
+            var (nx, ny, nd) = (x.Length, y.Length, denominators.Length);
+            Workers.For(parts, w =>
+            {
+                var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, col));
+                try
+                {
+                    var xs = new ReadOnlySpan<float>((float*)ix, nx);
+                    var ys = new Span<float>((float*)iy, ny);
+                    var ds = new Span<float>((float*)id, nd);
+                    for (var g = _groups.Length * w / parts; g < _groups.Length * (w + 1) / parts; g++)
+                        _groups[g].Forward(xs.Slice(g * _per.In, _per.In), ys.Slice(g * _per.Out, _per.Out), buffer.AsSpan(0, col), Denominators(ds, g), parallel: false);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+                }
+            });
+        }
     }
 
     public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws)
