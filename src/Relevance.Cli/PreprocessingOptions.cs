@@ -36,8 +36,14 @@ internal sealed class PreprocessingOptions
         var scale = parse.GetValue(_scale);
         if (!(scale > 0) || !float.IsFinite((float)(255 * scale)))
             throw new UsageException($"--scale must be positive and keep 255 × scale finite in float32, got {scale.ToString(CultureInfo.InvariantCulture)}.");
-        return new ImageInput(parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, scale,
-            [.. Numbers(parse.GetValue(_mean)!, "--mean")], [.. Numbers(parse.GetValue(_std)!, "--std")]);
+        var (mean, std) = (Numbers(parse.GetValue(_mean)!, "--mean"), Numbers(parse.GetValue(_std)!, "--std"));
+        // The input's extremes are (0 − μ)/σ and (255·scale − μ)/σ: they must be numbers in float32, as the model reads them.
+        foreach (var m in mean)
+            foreach (var d in std)
+                if (d > 0 && (!float.IsFinite((float)((0 - m) / d)) || !float.IsFinite((float)((255 * scale - m) / d))))
+                    throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                        $"--mean {m} and --std {d} map the pixel range 0..255 (× --scale {scale}) outside float32's range; the model could not read the input."));
+        return new ImageInput(parse.GetValue(_channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb, scale, [.. mean], [.. std]);
     }
 
     /// <summary>The preprocessing options given on the command line (not left at their defaults).</summary>

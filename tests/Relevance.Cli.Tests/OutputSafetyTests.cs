@@ -44,6 +44,7 @@ public class OutputSafetyTests
         { "--mean, --std: preprocessing applies to images", ["--mean", "0.5", "--std", "2", "--out", "{dir}/r.npy"] },
         { "--scale must be positive and keep 255 × scale finite", ["--scale", "1e308", "--out", "{dir}/r.npy"] },
         { "--scale must be positive", ["--scale", "0", "--out", "{dir}/r.npy"] },
+        { "--std 1E-300 map the pixel range 0..255 (× --scale 1) outside float32's range", ["--scale", "1", "--std", "1e-300", "--out", "{dir}/r.npy"] },
     };
 
     [Theory]
