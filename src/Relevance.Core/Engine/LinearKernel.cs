@@ -239,7 +239,7 @@ internal sealed class LinearKernel
 
     /// <summary>Whether <see cref="Forward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, bool)"/> can run on one
     /// core with a col(x) buffer of <see cref="Scratch"/>.Col floats: a convolution whose col(x) is built in memory.</summary>
-    internal bool RunsOnOneCore => Geometry.P > 1 && !Streamed && _winograd is null;
+    internal bool RunsOnOneCore => Geometry.P > 1 && !Streamed && _winograd is null && _boxPair is null;
 
     /// <summary>The forward pass with the given col(x) buffer, its products split between cores or (<paramref name="parallel"/>
     /// false, where <see cref="RunsOnOneCore"/>) on the calling thread alone.</summary>
@@ -296,7 +296,8 @@ internal sealed class LinearKernel
 
     // back = col2im(Vᵀ s), the products' adjoint; a Dense layer skips the rows where `mask` (the term's input) is zero,
     // since the lower relevance a ⊙ back is zero there whatever back is.
-    private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back, Span<float> colBuffer)
+    private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back,
+        Span<float> colBuffer, bool parallel = true)
     {
         if (StreamedFor(g))
         {
@@ -307,9 +308,10 @@ internal sealed class LinearKernel
         // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
         var target = g.IsIdentity ? back : colBuffer;
         if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
-        else if (g.M <= ShortInner) Gemm.MultiplyUnpacked(vt!, s, target, g.K, g.M, g.P, parallel: true);
-        else if (packed is not null) Gemm.Multiply(packed, s, target, g.P, accumulate: false, parallel: true);
-        else Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
+        else if (g.M <= ShortInner) Gemm.MultiplyUnpacked(vt!, s, target, g.K, g.M, g.P, parallel: parallel);
+        else if (packed is not null) Gemm.Multiply(packed, s, target, g.P, accumulate: false, parallel);
+        else if (parallel) Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
+        else Gemm.MultiplySerial(vt!, s, target, g.K, g.M, g.P);
         if (g.IsIdentity) return;
         back.Clear();
         g.Col2ImAdd(colBuffer, back);
@@ -430,8 +432,10 @@ internal sealed class LinearKernel
     /// else empty.</param>
     /// <param name="addTo">Add the input relevance to what <paramref name="lower"/> holds (other layers' share of it) instead
     /// of writing it; <paramref name="measure"/> is still of this layer's share alone. Only where <see cref="AddsInPlace"/>.</param>
+    /// <param name="parallel">Split the products between cores (the default), or run them on the calling thread alone (for a
+    /// convolution whose col(x) is built in memory, one of many groups each core takes whole).</param>
     public double Relevance(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws,
-        out (double Sum, double NegativeMass, double Minimum) measure, Span<float> denominators = default, bool addTo = false)
+        out (double Sum, double NegativeMass, double Minimum) measure, Span<float> denominators = default, bool addTo = false, bool parallel = true)
     {
         if (addTo && !AddsInPlace) throw new InvalidOperationException($"{Node}: its relevance is made of several terms, and is written, not added.");
         CheckDomain(x);
@@ -465,7 +469,7 @@ internal sealed class LinearKernel
                 {
                     if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                     foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
-                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col);
+                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel);
                         else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
                 }
                 for (var m = 0; m < g.M; m++)
@@ -504,7 +508,7 @@ internal sealed class LinearKernel
                 var a = Input(t, x, ws);
                 var clamp = 0;
                 if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
-                else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col);
+                else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col, parallel);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 // The last term's pass over `lower` also measures it (its own share, when added to others').
                 measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1,

@@ -134,6 +134,43 @@ internal sealed class GroupedLinearNode : NodeKernel
         ForGroupsInParallel(parts, x, y, denominators);
     }
 
+    // Whole groups per core, each part with its own scratch (Workspace.ScratchFor), the parts' bias shares and measures
+    // combined in part order, so the result does not depend on which core finished first.
+    private unsafe (double Sum, double NegativeMass, double Minimum) RedistributeInParallel(int parts, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        var results = new (double Bias, double Sum, double NegativeMass, double Minimum)[parts];
+        var scratch = Enumerable.Range(0, parts).Select(ws.ScratchFor).ToArray();
+        fixed (float* px = x, py = y, pu = upper, pl = lower, pd = denominators)
+        {
+            var (ix, iy, iu, il, id) = ((nint)px, (nint)py, (nint)pu, (nint)pl, (nint)pd);
+            var (nx, ny, nu, nl, nd) = (x.Length, y.Length, upper.Length, lower.Length, denominators.Length);
+            Workers.For(parts, w =>
+            {
+                var xs = new ReadOnlySpan<float>((float*)ix, nx);
+                var ys = new ReadOnlySpan<float>((float*)iy, ny);
+                var us = new ReadOnlySpan<float>((float*)iu, nu);
+                var ls = new Span<float>((float*)il, nl);
+                var ds = new Span<float>((float*)id, nd);
+                var r = (Bias: 0.0, Sum: 0.0, NegativeMass: 0.0, Minimum: double.PositiveInfinity);
+                for (var g = _groups.Length * w / parts; g < _groups.Length * (w + 1) / parts; g++)
+                {
+                    r.Bias += _groups[g].Relevance(xs.Slice(g * _per.In, _per.In), ys.Slice(g * _per.Out, _per.Out), us.Slice(g * _per.Out, _per.Out),
+                        ls.Slice(g * _per.In, _per.In), scratch[w], out var measure, Denominators(ds, g), addTo, parallel: false);
+                    r = (r.Bias, r.Sum + measure.Sum, r.NegativeMass + measure.NegativeMass, Math.Min(r.Minimum, measure.Minimum));
+                }
+                results[w] = r;
+            });
+        }
+        var total = (Sum: 0.0, NegativeMass: 0.0, Minimum: double.PositiveInfinity);
+        foreach (var r in results)
+        {
+            bias += r.Bias;
+            total = (total.Sum + r.Sum, total.NegativeMass + r.NegativeMass, Math.Min(total.Minimum, r.Minimum));
+        }
+        return total;
+    }
+
     private unsafe void ForGroupsInParallel(int parts, ReadOnlySpan<float> x, Span<float> y, Span<float> denominators)
     {
         var col = _groups.Max(k => k.Scratch.Col);
@@ -168,6 +205,8 @@ internal sealed class GroupedLinearNode : NodeKernel
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
+        var parts = Math.Min(Kernels.Parallelism.Cores, _groups.Length);
+        if (parts >= 2 && _groups.All(k => k.RunsOnOneCore)) return RedistributeInParallel(parts, x, y, upper, lower, ws, denominators, ref bias, addTo);
         var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
         for (var g = 0; g < _groups.Length; g++)
         {

@@ -46,4 +46,23 @@ public sealed class Workspace
     internal Span<float> Back(int n) => _back.AsSpan(0, n);
     internal Span<float> Signed(int n) => _signed.AsSpan(0, n);
     internal Span<float> Contribution(int n) => _contribution.AsSpan(0, n);
+
+    // Scratch alone, the size of this workspace's, for a second core's share of a layer (GroupedLinearNode).
+    private Workspace(Workspace of)
+    {
+        (Denominators, Values, Relevances, _nodeSizes, Started, Heatmap) = ([], [], [], [], [], []);
+        (_col, _z, _back, _signed, _contribution) = (new float[of._col.Length], new float[of._z.Length], new float[of._back.Length],
+            new float[of._signed.Length], new float[of._contribution.Length]);
+    }
+
+    private Workspace[]? _helpers;
+
+    /// <summary>Scratch for part <paramref name="part"/> of a layer split between cores: this workspace's own for part 0,
+    /// made once per part above it.</summary>
+    internal Workspace ScratchFor(int part)
+    {
+        if (part == 0) return this;
+        if (_helpers is null || _helpers.Length < part) Array.Resize(ref _helpers, part);
+        return _helpers[part - 1] ??= new Workspace(this);
+    }
 }
