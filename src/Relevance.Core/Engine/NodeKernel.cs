@@ -140,7 +140,8 @@ internal sealed class GroupedLinearNode : NodeKernel
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
         var results = new (double Bias, double Sum, double NegativeMass, double Minimum)[parts];
-        var scratch = Enumerable.Range(0, parts).Select(ws.ScratchFor).ToArray();
+        var (col, z) = (_groups.Max(k => k.Scratch.Col), _groups.Max(k => k.Scratch.Z));
+        var scratch = Enumerable.Range(0, parts).Select(w => ws.ScratchFor(w, col, z, _per.In)).ToArray();
         fixed (float* px = x, py = y, pu = upper, pl = lower, pd = denominators)
         {
             var (ix, iy, iu, il, id) = ((nint)px, (nint)py, (nint)pu, (nint)pl, (nint)pd);

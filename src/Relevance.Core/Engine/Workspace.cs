@@ -47,22 +47,26 @@ public sealed class Workspace
     internal Span<float> Signed(int n) => _signed.AsSpan(0, n);
     internal Span<float> Contribution(int n) => _contribution.AsSpan(0, n);
 
-    // Scratch alone, the size of this workspace's, for a second core's share of a layer (GroupedLinearNode).
-    private Workspace(Workspace of)
+    // Scratch alone, for a second core's share of a layer (GroupedLinearNode): col(x), Z and one input's worth.
+    private Workspace(int col, int z, int input)
     {
         (Denominators, Values, Relevances, _nodeSizes, Started, Heatmap) = ([], [], [], [], [], []);
-        (_col, _z, _back, _signed, _contribution) = (new float[of._col.Length], new float[of._z.Length], new float[of._back.Length],
-            new float[of._signed.Length], new float[of._contribution.Length]);
+        (_col, _z, _back, _signed, _contribution) = (new float[Math.Max(1, col)], new float[Math.Max(1, z)], new float[Math.Max(1, input)],
+            new float[Math.Max(1, input)], []);
     }
 
     private Workspace[]? _helpers;
 
-    /// <summary>Scratch for part <paramref name="part"/> of a layer split between cores: this workspace's own for part 0,
-    /// made once per part above it.</summary>
-    internal Workspace ScratchFor(int part)
+    /// <summary>Scratch for part <paramref name="part"/> of a layer split between cores: this workspace's own for part 0; for
+    /// the parts above it, made once and grown when a layer needs more (col(x), Z and input floats).</summary>
+    internal Workspace ScratchFor(int part, int col, int z, int input)
     {
         if (part == 0) return this;
         if (_helpers is null || _helpers.Length < part) Array.Resize(ref _helpers, part);
-        return _helpers[part - 1] ??= new Workspace(this);
+        var helper = _helpers[part - 1];
+        if (helper is null || helper._col.Length < col || helper._z.Length < z || helper._back.Length < input)
+            _helpers[part - 1] = helper = new Workspace(Math.Max(col, helper?._col.Length ?? 0), Math.Max(z, helper?._z.Length ?? 0),
+                Math.Max(input, helper?._back.Length ?? 0));
+        return helper;
     }
 }
