@@ -96,15 +96,7 @@ public class EngineGroupedConvolutionTests
     [Fact]
     public void The_engine_gradient_through_grouped_convolutions_matches_the_reference()
     {
-        var c = Case(6);
-        var engine = EngineNetwork.Compile(c.Network, Composite.Uniform(Rules.Flat));
-        for (var k = 0; k < 3; k++)
-        {
-            var reference = Gradient.Of(c.Network, c.Input, k);
-            var g = engine.Gradient([.. c.Input.Data.Select(v => (float)v)], engine.CreateWorkspace(), k);
-            var scale = Math.Max(1, reference.Data.Max(Math.Abs));
-            Assert.All(reference.Data.Zip(g), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * scale, $"{p.First} vs {p.Second}"));
-        }
+        TwoConvolutions.AssertGradientsMatch(Case(6), 1e-4);
     }
 
     // A grouped convolution is its groups side by side: group g applied to input channels g·C/G … computes output channels

@@ -207,6 +207,20 @@ internal static class TwoConvolutions
         return new DeepCase(network, x, Tensor.Zeros(input), Tensor.Filled(input, high));
     }
 
+    /// <summary>The engine's gradient of each of the three outputs equals the reference's within <paramref name="tolerance"/>
+    /// of the largest gradient entry (or 1).</summary>
+    public static void AssertGradientsMatch(DeepCase c, double tolerance)
+    {
+        var engine = EngineNetwork.Compile(c.Network, Composite.Uniform(Rules.Flat));
+        for (var k = 0; k < 3; k++)
+        {
+            var reference = Relevance.Baselines.Gradient.Of(c.Network, c.Input, k);
+            var g = engine.Gradient([.. c.Input.Data.Select(v => (float)v)], engine.CreateWorkspace(), k);
+            var scale = Math.Max(1, reference.Data.Max(Math.Abs));
+            Assert.All(reference.Data.Zip(g), p => Assert.True(Math.Abs(p.First - p.Second) <= tolerance * scale, $"output {k}: {p.First} vs {p.Second}"));
+        }
+    }
+
     public static Composite Named(string name, DeepCase c) => name switch
     {
         "z^B first" => Composite.TrainingFreeDtd(c.Box),
