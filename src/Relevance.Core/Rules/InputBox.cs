@@ -28,12 +28,12 @@ public static partial class Rules
         var boxes = new Dictionary<string, (Tensor Low, Tensor High)> { [Network.InputName] = (low.Reshape(input), high.Reshape(input)) };
         var side = canonical.InputSide();
         foreach (var node in canonical.Nodes.Where(n => side.Contains(n.Name)))
-            {
-                var below = boxes[node.Inputs[0]];
-                var shape = canonical.ShapeOf(node.Name);
-                var (a, b) = (Forward.Apply(node.Layer, [below.Low], shape), Forward.Apply(node.Layer, [below.High], shape));
-                boxes[node.Name] = (Tensor.Own(shape, [.. a.Data.Zip(b.Data, Math.Min)]), Tensor.Own(shape, [.. a.Data.Zip(b.Data, Math.Max)]));
-            }
+        {
+            var below = boxes[node.Inputs[0]];
+            var shape = canonical.ShapeOf(node.Name);
+            var (a, b) = (Forward.Apply(node.Layer, [below.Low], shape), Forward.Apply(node.Layer, [below.High], shape));
+            boxes[node.Name] = (Tensor.Own(shape, [.. a.Data.Zip(b.Data, Math.Min)]), Tensor.Own(shape, [.. a.Data.Zip(b.Data, Math.Max)]));
+        }
         var reads = canonical.ShapeOf(first.Inputs[0]);
         if (boxes.TryGetValue(first.Inputs[0], out var box) && first.Inputs[0] != Network.InputName)
             return new ZBoxRule(Bounds.PerElement(Widened(box.Low, -1)), Bounds.PerElement(Widened(box.High, +1)));
