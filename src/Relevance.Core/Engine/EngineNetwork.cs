@@ -112,7 +112,7 @@ public sealed class EngineNetwork
         ArgumentOutOfRangeException.ThrowIfNegative(parallelism);
         options ??= ExplainOptions.Default;
         var canonical = Canonizers.Canonize(network);
-        RequireWithin(canonical, maxWorkspaceBytes);
+        RequireWithin(canonical, maxWorkspaceBytes, parallelism > 0 ? Math.Min(parallelism, Environment.ProcessorCount) : Environment.ProcessorCount);
         var rules = composite.Resolve(canonical);
         var nonNegative = NonNegativity.OfInputs(canonical);
         return new EngineNetwork(canonical, options, rules, nonNegative, parallelism);
@@ -123,10 +123,10 @@ public sealed class EngineNetwork
 
     // What one workspace will take, from the shapes alone and before anything is allocated: each node's value and relevance,
     // and for each linear layer its im2col matrix, its outputs' scratch and denominators (with margin for stacked forms).
-    private static void RequireWithin(Network network, long limit)
+    private static void RequireWithin(Network network, long limit, int cores)
     {
         var (total, largest, largestBytes) = (8L * network.InputShape.Size, Network.InputName, 0L);
-        var scratch = 0L;
+        var (scratch, perCore) = (0L, 0L);
         for (var n = 0; n < network.Nodes.Length; n++)
         {
             var node = network.Nodes[n];
@@ -137,11 +137,13 @@ public sealed class EngineNetwork
                 var kernel = 4L * ((long)g.K * g.P + 3L * g.M * g.P);
                 scratch = Math.Max(scratch, kernel);
                 bytes += kernel;
+                // A grouped layer's other cores each take one group's col(x), Z and input twice (Workspace.ScratchFor).
+                if (node.Layer is Conv2d { Groups: > 1 }) perCore = Math.Max(perCore, 4L * ((long)g.K * g.P + (long)g.M * g.P + 2L * g.InputSize));
             }
             total += 8L * network.Shapes[n].Size;
             if (bytes > largestBytes) (largest, largestBytes) = (node.Name, bytes);
         }
-        total += scratch;
+        total += scratch + (cores - 1) * perCore;
         if (total > limit) throw new ResourceLimitException(largest, total, limit);
     }
 
