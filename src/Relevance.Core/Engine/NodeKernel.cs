@@ -84,13 +84,24 @@ internal sealed class GroupedLinearNode : NodeKernel
     private readonly (int In, int Out) _per;
     private readonly int[] _denominators;
     private readonly string _rule;
+    // Whether every group can run on one core (LinearKernel.RunsOnOneCore), and the scratch a group takes there.
+    private readonly bool _groupsRunAlone;
+    private readonly (int Col, int Z) _groupScratch;
 
     private GroupedLinearNode(ImmutableArray<LinearKernel> groups, int inputPerGroup, int outputPerGroup, string rule)
     {
         (_groups, _per, _rule) = (groups, (inputPerGroup, outputPerGroup), rule);
         _denominators = new int[groups.Length + 1];
         for (var g = 0; g < groups.Length; g++) _denominators[g + 1] = _denominators[g] + groups[g].DenominatorScratch;
+        _groupsRunAlone = groups.All(k => k.RunsOnOneCore);
+        _groupScratch = (groups.Max(k => k.Scratch.Col), groups.Max(k => k.Scratch.Z));
     }
+
+    // The number of parts to split the groups into, each on a core of its own; below 2, group by group.
+    private int Parts => _groupsRunAlone ? Math.Min(Kernels.Parallelism.Cores, _groups.Length) : 1;
+
+    private Workspace[] PartScratch(Workspace ws, int parts) =>
+        [.. Enumerable.Range(0, parts).Select(w => ws.ScratchFor(w, _groupScratch.Col, _groupScratch.Z, _per.In))];
 
     /// <summary>Compiles each group of <paramref name="conv"/> on its share of <paramref name="input"/>, with z^B's bounds cut to the group's channels.</summary>
     public static GroupedLinearNode Compile(string node, Conv2d conv, Shape input, Rule rule, BiasTreatment bias, bool inputNonNegative, bool outputsRectified)
@@ -122,8 +133,8 @@ internal sealed class GroupedLinearNode : NodeKernel
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
         var x = inputs[0];
-        var parts = Math.Min(Kernels.Parallelism.Cores, _groups.Length);
-        if (parts < 2 || !_groups.All(k => k.RunsOnOneCore))
+        var parts = Parts;
+        if (parts < 2)
         {
             for (var g = 0; g < _groups.Length; g++)
                 _groups[g].Forward(x.Slice(g * _per.In, _per.In), y.Slice(g * _per.Out, _per.Out), ws, Denominators(denominators, g));
@@ -131,7 +142,7 @@ internal sealed class GroupedLinearNode : NodeKernel
         }
         // Many small groups (ResNeXt's 32 of 4–32 channels): each core takes whole groups, their products on one core,
         // rather than every group's product split between cores.
-        ForGroupsInParallel(parts, x, y, denominators);
+        ForGroupsInParallel(parts, x, y, PartScratch(ws, parts), denominators);
     }
 
     // Whole groups per core, each part with its own scratch (Workspace.ScratchFor), the parts' bias shares and measures
@@ -140,8 +151,7 @@ internal sealed class GroupedLinearNode : NodeKernel
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
         var results = new (double Bias, double Sum, double NegativeMass, double Minimum)[parts];
-        var (col, z) = (_groups.Max(k => k.Scratch.Col), _groups.Max(k => k.Scratch.Z));
-        var scratch = Enumerable.Range(0, parts).Select(w => ws.ScratchFor(w, col, z, _per.In)).ToArray();
+        var scratch = PartScratch(ws, parts);
         fixed (float* px = x, py = y, pu = upper, pl = lower, pd = denominators)
         {
             var (ix, iy, iu, il, id) = ((nint)px, (nint)py, (nint)pu, (nint)pl, (nint)pd);
@@ -172,28 +182,19 @@ internal sealed class GroupedLinearNode : NodeKernel
         return total;
     }
 
-    private unsafe void ForGroupsInParallel(int parts, ReadOnlySpan<float> x, Span<float> y, Span<float> denominators)
+    private unsafe void ForGroupsInParallel(int parts, ReadOnlySpan<float> x, Span<float> y, Workspace[] scratch, Span<float> denominators)
     {
-        var col = _groups.Max(k => k.Scratch.Col);
         fixed (float* px = x, py = y, pd = denominators)
         {
             var (ix, iy, id) = ((nint)px, (nint)py, (nint)pd);
             var (nx, ny, nd) = (x.Length, y.Length, denominators.Length);
             Workers.For(parts, w =>
             {
-                var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, col));
-                try
-                {
-                    var xs = new ReadOnlySpan<float>((float*)ix, nx);
-                    var ys = new Span<float>((float*)iy, ny);
-                    var ds = new Span<float>((float*)id, nd);
-                    for (var g = _groups.Length * w / parts; g < _groups.Length * (w + 1) / parts; g++)
-                        _groups[g].Forward(xs.Slice(g * _per.In, _per.In), ys.Slice(g * _per.Out, _per.Out), buffer.AsSpan(0, col), Denominators(ds, g), parallel: false);
-                }
-                finally
-                {
-                    System.Buffers.ArrayPool<float>.Shared.Return(buffer);
-                }
+                var xs = new ReadOnlySpan<float>((float*)ix, nx);
+                var ys = new Span<float>((float*)iy, ny);
+                var ds = new Span<float>((float*)id, nd);
+                for (var g = _groups.Length * w / parts; g < _groups.Length * (w + 1) / parts; g++)
+                    _groups[g].Forward(xs.Slice(g * _per.In, _per.In), ys.Slice(g * _per.Out, _per.Out), scratch[w].Col(_groupScratch.Col), Denominators(ds, g), parallel: false);
             });
         }
     }
@@ -206,8 +207,8 @@ internal sealed class GroupedLinearNode : NodeKernel
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
-        var parts = Math.Min(Kernels.Parallelism.Cores, _groups.Length);
-        if (parts >= 2 && _groups.All(k => k.RunsOnOneCore)) return RedistributeInParallel(parts, x, y, upper, lower, ws, denominators, ref bias, addTo);
+        var parts = Parts;
+        if (parts >= 2) return RedistributeInParallel(parts, x, y, upper, lower, ws, denominators, ref bias, addTo);
         var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
         for (var g = 0; g < _groups.Length; g++)
         {
@@ -393,10 +394,7 @@ internal sealed class PadNode(Pad2d layer, Shape input) : NodeKernel
     {
         Crop(upper, lower);
         // The padded positions' relevance, reported as the reference does: all of it minus what was kept, in double.
-        var (all, kept) = (0.0, 0.0);
-        foreach (var r in upper) all += r;
-        foreach (var r in lower) kept += r;
-        bias += all - kept;
+        bias += Relevances.Sum(upper) - Relevances.Sum(lower);
         return null;
     }
 
