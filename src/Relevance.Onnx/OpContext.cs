@@ -66,18 +66,55 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Unsqueeze()
     {
         attributes.Only("axes");
-        var data = Const(0);
-        var axes = attributes.Has("axes") ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : throw Unsupported("no axes.");
-        var dims = data.Dims.ToList();
-        foreach (var axis in axes.Select(x => x < 0 ? x + data.Dims.Length + axes.Length : x).Order()) dims.Insert((int)axis, 1);
-        importer.SetConstant(Output, data with { Dims = [.. dims] });
+        var axes = Axes() ?? throw Unsupported("no axes.");
+        var dims = Dims(out var data);
+        var rank = dims.Count + axes.Length;
+        var at = axes.Select(a => a < 0 ? a + rank : a).Order().ToArray();
+        if (at.Any(a => a < 0 || a >= rank) || at.Distinct().Count() != at.Length)
+            throw Unsupported($"axes [{string.Join(",", axes)}] do not fit a result of rank {rank}.");
+        if (data is null && at.Contains(0)) throw Unsupported($"axes [{string.Join(",", axes)}] put an axis before the batch axis.");
+        foreach (var axis in at) dims.Insert((int)axis, 1);
+        Reshaped(data, dims);
     }
 
     public void Squeeze()
     {
         attributes.Only("axes");
-        var data = Const(0);
-        importer.SetConstant(Output, data with { Dims = [.. data.Dims.Where(d => d != 1)] });
+        var axes = Axes();
+        var dims = Dims(out var data);
+        // Without axes every axis of length 1 goes; a computed tensor keeps its batch axis, as a model exported for batches means.
+        var at = axes is null
+            ? Enumerable.Range(data is null ? 1 : 0, dims.Count - (data is null ? 1 : 0)).Where(a => dims[a] == 1).Select(a => (long)a).ToArray()
+            : [.. axes.Select(a => a < 0 ? a + dims.Count : a)];
+        if (at.Any(a => a < 0 || a >= dims.Count || dims[(int)a] != 1))
+            throw Unsupported($"axes [{string.Join(",", axes ?? [])}] of [{string.Join("×", dims)}] are not all of length 1.");
+        if (data is null && at.Contains(0)) throw Unsupported($"axes [{string.Join(",", axes ?? [])}] remove the batch axis.");
+        foreach (var axis in at.Distinct().OrderDescending()) dims.RemoveAt((int)axis);
+        Reshaped(data, dims);
+    }
+
+    // Unsqueeze's and Squeeze's axes: an attribute before opset 13, an optional input since.
+    private long[]? Axes() =>
+        attributes.Has("axes") ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : null;
+
+    // The dimensions of input 0, with the batch axis of a computed tensor; data is the constant, or null when computed.
+    private List<long> Dims(out ConstantTensor? data)
+    {
+        data = importer.IsConstant(In(0)) ? Const(0) : null;
+        return data is not null ? [.. data.Dims] : [1, .. Graph(0).Shape.Dims.Select(d => (long)d)];
+    }
+
+    // A constant gets the new dimensions; a computed tensor is reshaped, its batch axis kept first.
+    private void Reshaped(ConstantTensor? data, List<long> dims)
+    {
+        if (data is not null)
+        {
+            importer.SetConstant(Output, data with { Dims = [.. dims] });
+            return;
+        }
+        if (dims.Count < 2) throw Unsupported($"the result [{string.Join("×", dims)}] leaves no feature axis.");
+        var sample = new Shape([.. dims.Skip(1).Select(d => (int)d)]);
+        Emit(sample.Rank == 1 ? new Flatten() : new Reshape(sample), Graph(0).Node);
     }
 
     public void Cast()
@@ -130,7 +167,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Gemm()
     {
         attributes.Only("alpha", "beta", "transA", "transB");
-        if (attributes.Int("transA", 0) != 0) throw Unsupported("transA = 1 is not supported.");
+        if (attributes.Int("transA", 0) != 0) throw Unsupported("transA = 1 would read the batch axis as the features' axis; supported: transA = 0 (A is [batch × features]).");
         var (x, shape) = Graph(0);
         if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
         var b = Const(1);
@@ -305,14 +342,31 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var (x, shape) = Graph(0);
         var axes = importer.Opset < 18 ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : [];
         var normalised = axes.Select(a => a < 0 ? a + shape.Rank + 1 : a).Order().ToArray();
-        if (shape.Rank != 3 || !normalised.SequenceEqual([2L, 3L]))
-            throw Unsupported($"ReduceMean over axes [{string.Join(",", axes)}] of {shape}: supported: the two spatial axes of [1×C×H×W] (a global average pooling).");
-        if (attributes.Int("keepdims", 1) == 0)
+        var keep = attributes.Int("keepdims", 1) != 0;
+        if (shape.Rank == 3 && normalised.SequenceEqual([2L, 3L]))
         {
-            Emit(new GlobalAvgPool(), x);
+            if (keep) PoolGlobally();
+            else Emit(new GlobalAvgPool(), x);
             return;
         }
-        PoolGlobally();
+        if (shape.Rank == 3 && normalised.SequenceEqual([1L, 2L]))
+        {
+            // TensorFlow's global average pooling of a channels-last [1×H×W×C] tensor (tf2onnx's Mean): the channels
+            // brought first, then pooled; keepdims gives back [1×1×1×C].
+            var channelsFirst = Output + ":nchw";
+            importer.Emit(channelsFirst, new Transpose([2, 0, 1]), where, Op, x);
+            var source = importer.Graph(channelsFirst, where, Op).Node;
+            if (!keep)
+            {
+                Emit(new GlobalAvgPool(), source);
+                return;
+            }
+            var pooled = Output + ":pooled";
+            importer.Emit(pooled, new GlobalAvgPool(), where, Op, source);
+            Emit(new Reshape(Shape.Of(1, 1, shape[2])), importer.Graph(pooled, where, Op).Node);
+            return;
+        }
+        throw Unsupported($"ReduceMean over axes [{string.Join(",", axes)}] of {shape}: supported: the two spatial axes of [1×C×H×W] or of a channels-last [1×H×W×C] (a global average pooling).");
     }
 
     public void Transpose()

@@ -8,6 +8,7 @@ internal sealed class OnnxBuilder
 {
     private readonly GraphProto _graph = new() { Name = "test" };
     private readonly Random _rng = new(7);
+    private string? _batch;
 
     public OnnxBuilder(string input, params long[] dims)
     {
@@ -60,6 +61,14 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>Makes the batch axis of the input and of outputs saved later symbolic, as tf2onnx writes it.</summary>
+    public OnnxBuilder SymbolicBatch(string name)
+    {
+        _batch = name;
+        _graph.Input[0].Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = name };
+        return this;
+    }
+
     public OnnxBuilder Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = output };
@@ -95,6 +104,7 @@ internal sealed class OnnxBuilder
     public string Save(string output, long opset, params long[] dims)
     {
         _graph.Output.Add(Value(output, dims));
+        if (_batch is not null) _graph.Output[^1].Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = _batch };
         var model = new ModelProto { IrVersion = 7, Graph = _graph, ProducerName = "relevance-tests" };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         var path = Path.Combine(Path.GetTempPath(), $"built-{Guid.NewGuid():N}.onnx");

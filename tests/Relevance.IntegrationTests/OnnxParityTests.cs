@@ -34,7 +34,7 @@ public class OnnxParityTests
         return [.. Enumerable.Range(0, model.Network.InputShape.Size).Select(_ => (float)(rng.NextDouble() * scale))];
     }
 
-    private static float[] Softmax(float[] z)
+    internal static float[] Softmax(float[] z)
     {
         var max = z.Max();
         var e = z.Select(v => Math.Exp(v - max)).ToArray();

@@ -13,7 +13,8 @@ public class OperatorParityTests
         var engine = EngineNetwork.Compile(model.Network, Composite.Uniform(Rules.Epsilon()));
         var input = OnnxParityTests.RandomInput(model, 3, 2).Select(v => v - 1).ToArray();
         var ours = engine.Forward(input);
-        var reference = Reference.Forward.Output(model.Network, Tensor.From(model.Network.InputShape, [.. input.Select(v => (double)v)]));
+        var reference = Reference.Forward.Output(model.Network, Tensor.From(model.Network.InputShape, [.. input.Select(v => (double)v)])).ToArray();
+        if (model.StrippedSoftmax) (ours, reference) = (OnnxParityTests.Softmax(ours), [.. OnnxParityTests.Softmax([.. reference.Select(v => (float)v)]).Select(v => (double)v)]);
         var theirs = OnnxParityTests.RuntimeOutput(path, model, input);
         Assert.Equal(theirs.Length, ours.Length);
         for (var i = 0; i < theirs.Length; i++)
@@ -119,6 +120,74 @@ public class OperatorParityTests
                     Assert.Equal(asExported.Heatmap[(y * 9 + x) * 3 + c], channelsFirst.Heatmap[(c * 10 + y) * 9 + x], 5);
         Assert.Throws<InvalidOperationException>(() => first.WithChannelsFirstInput());
         AssertParity(path);
+    }
+
+    // tf2onnx's other Keras heads: a symbolic batch axis, global average pooling as ReduceMean over the channels-last
+    // spatial axes (keepdims 0, or 1 then Squeeze), Dense as MatMul + Add, and the softmax activation in the graph.
+    [Theory]
+    [InlineData(false, 13)]
+    [InlineData(true, 13)]
+    [InlineData(true, 11)]
+    public void A_channels_last_model_with_global_pooling_and_a_softmax_as_tf2onnx_exports_it(bool keepDims, long opset)
+    {
+        var b = new OnnxBuilder("x", 1, 7, 6, 3).SymbolicBatch("unk__6");
+        b.Node("Transpose", ["x"], "nchw", Ints("perm", 0, 3, 1, 2))
+            .Node("Conv", ["nchw", b.Weights("w", 4, 3, 3, 3), b.Weights("cb", 4)], "c", String("auto_pad", "SAME_UPPER"))
+            .Node("Relu", ["c"], "r").Node("Transpose", ["r"], "nhwc", Ints("perm", 0, 2, 3, 1))
+            .Node("ReduceMean", ["nhwc"], keepDims ? "m" : "pooled", Ints("axes", 1, 2), Int("keepdims", keepDims ? 1 : 0));
+        if (keepDims)
+        {
+            if (opset >= 13) b.Node("Squeeze", ["m", b.Ints64("axes", 1, 2)], "pooled");
+            else b.Node("Squeeze", ["m"], "pooled", Ints("axes", 1, 2));
+        }
+        b.Node("MatMul", ["pooled", b.Weights("d", 4, 5)], "mm").Node("Add", ["mm", b.Weights("db", 5)], "logits")
+            .Node("Softmax", ["logits"], "y", Int("axis", -1));
+        var path = b.Save("y", opset, 1, 5);
+        var model = OnnxImporter.Load(path);
+        Assert.True(model.StrippedSoftmax);
+        Assert.True(model.Network.TakesChannelsLastImage);
+        Assert.Equal(Shape.Of(5), model.Network.OutputShape);
+        AssertParity(path);
+    }
+
+    // Gemm's alpha scales A·B, beta the bias C; transB stores B as [out × in] (PyTorch's nn.Linear).
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Gemm_with_alpha_beta_and_transposed_weights(long transB)
+    {
+        var b = new OnnxBuilder("x", 1, 7);
+        var w = transB == 1 ? b.Weights("w", 3, 7) : b.Weights("w", 7, 3);
+        b.Node("Gemm", ["x", w, b.Weights("c", 3)], "y", Float("alpha", 0.7f), Float("beta", -1.5f), Int("transB", transB));
+        AssertParity(b.Save("y", 13, 1, 3));
+    }
+
+    [Fact]
+    public void Gemm_with_transposed_input_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 7);
+        b.Node("Gemm", ["x", b.Weights("w", 1, 3)], "g", Int("transA", 1)).Node("Relu", ["g"], "y");
+        var path = b.Save("y", 13, 7, 3);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("'g'", e.Message);
+        Assert.Contains("transA", e.Message);
+        File.Delete(path);
+    }
+
+    [Theory]
+    [InlineData("Squeeze", new long[] { 0 }, "batch axis")]
+    [InlineData("Squeeze", new long[] { 1 }, "length 1")]
+    [InlineData("Unsqueeze", new long[] { 0 }, "batch axis")]
+    [InlineData("Unsqueeze", new long[] { 9 }, "rank")]
+    public void Squeeze_or_unsqueeze_that_moves_the_batch_axis_or_misses_is_refused_with_its_node(string op, long[] axes, string message)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 1, 3);
+        b.Node(op, ["x", b.Ints64("axes", axes)], "s").Node("Relu", ["s"], "y");
+        var path = b.Save("y", 13, 1, 2, 3);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("'s'", e.Message);
+        Assert.Contains(message, e.Message);
+        File.Delete(path);
     }
 
     [Fact]
