@@ -16,7 +16,10 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
     public long Count => Dims.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>Decodes float, float16, double and integer tensors from raw bytes or typed fields.</summary>
-    public static ConstantTensor From(TensorProto t, string where)
+    public static ConstantTensor From(TensorProto t, string where) => From(t, t.RawData.Span, where);
+
+    /// <summary>Decodes a tensor whose raw data is given apart from the message (an initializer left in the mapped file).</summary>
+    public static ConstantTensor From(TensorProto t, ReadOnlySpan<byte> raw, string where)
     {
         var dims = t.Dims.ToImmutableArray();
         if (dims.Any(d => d < 0)) throw new ModelFormatException($"{where}: tensor '{t.Name}' has a negative dimension.");
@@ -27,12 +30,12 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
         // Float and float16 values are kept as float32 (every float16 is one), the others as doubles.
         ParameterArray values = type switch
         {
-            TensorProto.Types.DataType.Float => ParameterArray.Own(Raw<float, float>(t, count, where) ?? [.. t.FloatData]),
-            TensorProto.Types.DataType.Float16 => ParameterArray.Own(Raw<Half, float>(t, count, where)
+            TensorProto.Types.DataType.Float => ParameterArray.Own(Raw<float, float>(t, raw, count, where) ?? [.. t.FloatData]),
+            TensorProto.Types.DataType.Float16 => ParameterArray.Own(Raw<Half, float>(t, raw, count, where)
                 ?? [.. t.Int32Data.Select(v => (float)BitConverter.UInt16BitsToHalf((ushort)v))]),
-            TensorProto.Types.DataType.Double => ParameterArray.Own(Raw<double, double>(t, count, where) ?? [.. t.DoubleData]),
-            TensorProto.Types.DataType.Int64 => ParameterArray.Own(Raw<long, double>(t, count, where) ?? [.. t.Int64Data.Select(v => (double)v)]),
-            TensorProto.Types.DataType.Int32 => ParameterArray.Own(Raw<int, double>(t, count, where) ?? [.. t.Int32Data.Select(v => (double)v)]),
+            TensorProto.Types.DataType.Double => ParameterArray.Own(Raw<double, double>(t, raw, count, where) ?? [.. t.DoubleData]),
+            TensorProto.Types.DataType.Int64 => ParameterArray.Own(Raw<long, double>(t, raw, count, where) ?? [.. t.Int64Data.Select(v => (double)v)]),
+            TensorProto.Types.DataType.Int32 => ParameterArray.Own(Raw<int, double>(t, raw, count, where) ?? [.. t.Int32Data.Select(v => (double)v)]),
             _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64."),
         };
         if (values.Length != count)
@@ -40,17 +43,34 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
         return new ConstantTensor(dims, values, type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32);
     }
 
-    // Raw data is little-endian, as ONNX stores it and as every platform .NET runs on is.
-    private static TOut[]? Raw<T, TOut>(TensorProto t, long count, string where) where T : unmanaged, INumberBase<T> where TOut : INumberBase<TOut>
+    /// <summary>A float32 matrix [m × k] held as raw data, decoded as its transpose [k × m] times <paramref name="alpha"/>;
+    /// null when the tensor is not a float32 matrix with raw data.</summary>
+    public static float[]? TransposedSingles(TensorProto t, ReadOnlySpan<byte> raw, float alpha, string where)
     {
-        if (t.RawData.IsEmpty) return null;
-        var bytes = t.RawData.Span;
+        if ((TensorProto.Types.DataType)t.DataType != TensorProto.Types.DataType.Float || t.Dims.Count != 2 || raw.IsEmpty
+            || t.DataLocation == TensorProto.Types.DataLocation.External || t.Dims.Any(d => d < 0)) return null;
+        var (m, k) = (t.Dims[0], t.Dims[1]);
+        var count = checked(m * k);
+        if (raw.Length != count * sizeof(float))
+            throw new ModelFormatException($"{where}: tensor '{t.Name}' has {raw.Length} bytes of data; its shape needs {count * sizeof(float)}.");
+        var w = GC.AllocateUninitializedArray<float>((int)count);
+        Kernels.Weights.Transpose(MemoryMarshal.Cast<byte, float>(raw), (int)m, (int)k, w);
+        if (alpha != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(w, alpha, w);
+        return w;
+    }
+
+    // Raw data is little-endian, as ONNX stores it and as every platform .NET runs on is.
+    private static TOut[]? Raw<T, TOut>(TensorProto t, ReadOnlySpan<byte> bytes, long count, string where)
+        where T : unmanaged, INumberBase<T> where TOut : unmanaged, INumberBase<TOut>
+    {
+        if (bytes.IsEmpty) return null;
         var width = Unsafe.SizeOf<T>();
         if (bytes.Length != count * width)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' has {bytes.Length} bytes of data; its shape needs {count * width}.");
-        var values = new TOut[count];
+        var values = GC.AllocateUninitializedArray<TOut>((int)count);
         var typed = MemoryMarshal.Cast<byte, T>(bytes);
-        for (var i = 0; i < values.Length; i++) values[i] = TOut.CreateTruncating(typed[i]);
+        if (typeof(T) == typeof(TOut)) typed.CopyTo(MemoryMarshal.Cast<TOut, T>(values.AsSpan()));
+        else for (var i = 0; i < values.Length; i++) values[i] = TOut.CreateTruncating(typed[i]);
         return values;
     }
 }

@@ -21,6 +21,9 @@ public sealed class OnnxImporter
     ];
 
     private readonly Dictionary<string, ConstantTensor> _constants = [];
+    // Initializers not decoded yet: each is decoded when a node first reads it, in the layout that node needs.
+    private readonly Dictionary<string, TensorProto> _initializers = [];
+    private RawDataOf? _rawData;
     private readonly Dictionary<string, string> _producer = [];
     private readonly Dictionary<string, Shape> _shapes = [];
     private readonly Dictionary<string, Shape> _nodeShapes = [];
@@ -36,20 +39,40 @@ public sealed class OnnxImporter
     /// <exception cref="UnsupportedModelException">The model uses an operator or attribute that is not supported.</exception>
     public static ImportedModel Load(string path)
     {
-        // Parsed from the file as it is read, so that its bytes are never held whole beside the decoded model.
-        Stream stream;
+        // Mapped rather than read, so that the file's bytes are never copied: weights are decoded from its pages (ModelFile).
+        FileStream stream;
         try
         {
-            stream = File.OpenRead(path);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelFormatException($"Cannot read the model '{path}': {e.Message}", e);
         }
+        var name = Path.GetFileName(path);
         using (stream)
         {
-            if (stream.Length == 0) throw new ModelFormatException($"'{Path.GetFileName(path)}' is empty, not an ONNX model.");
-            return Parse(() => ModelProto.Parser.ParseFrom(stream), Path.GetFileName(path));
+            if (stream.Length == 0) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
+            if (stream.Length > int.MaxValue)
+                throw new ModelFormatException($"'{name}' is {stream.Length} bytes, more than the 2 GiB a protobuf file can hold; models whose weights are kept in external files are not supported.");
+            using var file = OpenMapped(stream, name);
+            return Parse(() => file.Model, name, file.RawData);
+        }
+    }
+
+    private static ModelFile OpenMapped(FileStream stream, string name)
+    {
+        try
+        {
+            return ModelFile.Open(stream, (int)stream.Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException($"Cannot read the model '{name}': {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidProtocolBufferException)
+        {
+            throw new ModelFormatException($"'{name}' is not a readable ONNX model (corrupt or truncated protobuf): {e.Message}", e);
         }
     }
 
@@ -58,10 +81,13 @@ public sealed class OnnxImporter
     {
         if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
         var copy = bytes.ToArray();
-        return Parse(() => ModelProto.Parser.ParseFrom(copy), name);
+        return Parse(() => ModelProto.Parser.ParseFrom(copy), name, null);
     }
 
-    private static ImportedModel Parse(Func<ModelProto> parse, string name)
+    // Where an initializer's raw data is: in the mapped file, or (null) in the message.
+    private delegate ReadOnlySpan<byte> RawDataOf(TensorProto tensor);
+
+    private static ImportedModel Parse(Func<ModelProto> parse, string name, RawDataOf? rawData)
     {
         ModelProto model;
         try
@@ -80,7 +106,7 @@ public sealed class OnnxImporter
             throw new ModelFormatException($"'{name}' has no graph: it is not an ONNX model, or it is truncated.");
         try
         {
-            return new OnnxImporter().Import(model, name);
+            return new OnnxImporter().Import(model, name, rawData);
         }
         catch (Exception e) when (IsMalformation(e))
         {
@@ -106,19 +132,15 @@ public sealed class OnnxImporter
         return (value.Dims, [.. value.Values]);
     }
 
-    private ImportedModel Import(ModelProto model, string name)
+    private ImportedModel Import(ModelProto model, string name, RawDataOf? rawData)
     {
         _opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         if (_opset < 7 || _opset > 18)
             throw new UnsupportedModelException(name, "model", $"opset {_opset} is not supported (supported: 7–18).");
         var graph = model.Graph;
-        foreach (var init in graph.Initializer)
-        {
-            _constants[init.Name] = ConstantTensor.From(init, $"initializer '{init.Name}'");
-            // The decoded values are all that is needed: the raw bytes can go while the rest are decoded.
-            init.RawData = ByteString.Empty;
-        }
-        var inputs = graph.Input.Where(i => !_constants.ContainsKey(i.Name)).ToList();
+        _rawData = rawData;
+        foreach (var init in graph.Initializer) _initializers[init.Name] = init;
+        var inputs = graph.Input.Where(i => !IsConstant(i.Name)).ToList();
         if (inputs.Count != 1)
             throw new UnsupportedModelException(name, "model", $"the graph has {inputs.Count} non-constant inputs; exactly one (the image or vector to explain) is supported.");
         var input = inputs[0];
@@ -240,17 +262,39 @@ public sealed class OnnxImporter
         return new Network(network.InputShape, [.. network.Nodes.Where(n => needed.Contains(n.Name))], network.Output);
     }
 
-    internal bool IsConstant(string tensor) => _constants.ContainsKey(tensor);
+    internal bool IsConstant(string tensor) => _constants.ContainsKey(tensor) || _initializers.ContainsKey(tensor);
 
-    internal ConstantTensor Constant(string tensor, string where, string op) =>
-        _constants.TryGetValue(tensor, out var c) ? c
-        : throw new UnsupportedModelException(where, op, $"input '{tensor}' must be a constant (an initializer or a folded shape computation).");
+    internal ConstantTensor Constant(string tensor, string where, string op)
+    {
+        if (_constants.TryGetValue(tensor, out var c)) return c;
+        if (!_initializers.Remove(tensor, out var init))
+            throw new UnsupportedModelException(where, op, $"input '{tensor}' must be a constant (an initializer or a folded shape computation).");
+        var value = ConstantTensor.From(init, RawData(init), $"initializer '{init.Name}'");
+        // The decoded values are all that is needed: bytes the message holds can go while the import goes on.
+        init.RawData = ByteString.Empty;
+        return _constants[tensor] = value;
+    }
 
-    internal void SetConstant(string tensor, ConstantTensor value) => _constants[tensor] = value;
+    /// <summary>A float32 matrix initializer not read before, as its transpose times <paramref name="alpha"/>, decoded straight
+    /// into that layout (a Gemm's transB weights: no decoded copy beside the transposed one); null for any other tensor.</summary>
+    internal (ImmutableArray<long> Dims, ParameterArray Values)? TransposedInitializer(string tensor, float alpha)
+    {
+        if (!_initializers.TryGetValue(tensor, out var init)) return null;
+        var values = ConstantTensor.TransposedSingles(init, RawData(init), alpha, $"initializer '{init.Name}'");
+        return values is null ? null : ([.. init.Dims.Reverse()], ParameterArray.Own(values));
+    }
+
+    private ReadOnlySpan<byte> RawData(TensorProto init) => _rawData is null ? init.RawData.Span : _rawData(init);
+
+    internal void SetConstant(string tensor, ConstantTensor value)
+    {
+        _initializers.Remove(tensor);
+        _constants[tensor] = value;
+    }
 
     internal (string Node, Shape Shape) Graph(string tensor, string where, string op) =>
         _producer.TryGetValue(tensor, out var n) ? (n, _shapes[tensor])
-        : _constants.ContainsKey(tensor)
+        : IsConstant(tensor)
             ? throw new UnsupportedModelException(where, op, $"input '{tensor}' is a constant where a computed tensor is expected.")
             : throw new ModelFormatException($"ONNX node '{where}' ({op}) reads '{tensor}', which no earlier node produces.");
 

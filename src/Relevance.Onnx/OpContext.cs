@@ -170,14 +170,22 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (attributes.Int("transA", 0) != 0) throw Unsupported("transA = 1 would read the batch axis as the features' axis; supported: transA = 0 (A is [batch × features]).");
         var (x, shape) = Graph(0);
         if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
-        var b = Const(1);
-        if (b.Dims.Length != 2) throw Unsupported("B must be a matrix.");
         var transposed = attributes.Int("transB", 0) != 0;
-        var (k, m) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
         var alpha = attributes.Float("alpha", 1);
+        // PyTorch's [out × in] weights are decoded from the file straight into the Dense layer's [in × out].
+        var (dims, weights) = (transposed ? importer.TransposedInitializer(In(1), alpha) : null) ?? Weights(Const(1), transposed, alpha);
+        var (k, m) = ((int)dims[0], (int)dims[1]);
         var beta = attributes.Float("beta", 1);
         var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
-        Emit(new Dense(k, m, Scaled(b.Values, k, m, transposed, alpha), bias), x);
+        Emit(new Dense(k, m, weights, bias), x);
+    }
+
+    // αB (or αBᵀ) as the inputs × outputs matrix of a Dense layer, with its dimensions.
+    private (ImmutableArray<long> Dims, ParameterArray Values) Weights(ConstantTensor b, bool transposed, float alpha)
+    {
+        if (b.Dims.Length != 2) throw Unsupported("B must be a matrix.");
+        var (k, m) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
+        return ([k, m], Scaled(b.Values, k, m, transposed, alpha));
     }
 
     // αB as the inputs × outputs matrix of a Dense layer (B is [m×k] when transposed), in B's precision: a float32 model's

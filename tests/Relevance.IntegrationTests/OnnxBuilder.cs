@@ -9,6 +9,7 @@ internal sealed class OnnxBuilder
     private readonly GraphProto _graph = new() { Name = "test" };
     private readonly Random _rng = new(7);
     private string? _batch;
+    private bool _raw;
 
     public OnnxBuilder(string input, params long[] dims)
     {
@@ -61,6 +62,13 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>Stores float initializers as raw little-endian bytes, as exporters do, instead of the typed field.</summary>
+    public OnnxBuilder RawData()
+    {
+        _raw = true;
+        return this;
+    }
+
     /// <summary>Makes the batch axis of the input and of outputs saved later symbolic, as tf2onnx writes it.</summary>
     public OnnxBuilder SymbolicBatch(string name)
     {
@@ -105,6 +113,12 @@ internal sealed class OnnxBuilder
     {
         _graph.Output.Add(Value(output, dims));
         if (_batch is not null) _graph.Output[^1].Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = _batch };
+        if (_raw)
+            foreach (var t in _graph.Initializer.Where(t => t.FloatData.Count > 0))
+            {
+                t.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.FloatData.ToArray().AsSpan()));
+                t.FloatData.Clear();
+            }
         var model = new ModelProto { IrVersion = 7, Graph = _graph, ProducerName = "relevance-tests" };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         var path = Path.Combine(Path.GetTempPath(), $"built-{Guid.NewGuid():N}.onnx");

@@ -150,16 +150,64 @@ public class OperatorParityTests
         AssertParity(path);
     }
 
-    // Gemm's alpha scales A·B, beta the bias C; transB stores B as [out × in] (PyTorch's nn.Linear).
+    // Gemm's alpha scales A·B, beta the bias C; transB stores B as [out × in] (PyTorch's nn.Linear), which raw data in the
+    // file decodes straight into the Dense layer's [in × out] (33 × 40 crosses the transposition's 32 × 32 tiles).
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    public void Gemm_with_alpha_beta_and_transposed_weights(long transB)
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(1, true)]
+    public void Gemm_with_alpha_beta_and_transposed_weights(long transB, bool raw)
     {
         var b = new OnnxBuilder("x", 1, 7);
+        if (raw) b.RawData();
         var w = transB == 1 ? b.Weights("w", 3, 7) : b.Weights("w", 7, 3);
-        b.Node("Gemm", ["x", w, b.Weights("c", 3)], "y", Float("alpha", 0.7f), Float("beta", -1.5f), Int("transB", transB));
-        AssertParity(b.Save("y", 13, 1, 3));
+        b.Node("Gemm", ["x", w, b.Weights("c", 3)], "g", Float("alpha", 0.7f), Float("beta", -1.5f), Int("transB", transB)).Node("Relu", ["g"], "r");
+        var wide = transB == 1 ? b.Weights("w2", 40, 3) : b.Weights("w2", 3, 40);
+        b.Node("Gemm", ["r", wide, b.Weights("c2", 40)], "h", Int("transB", transB)).Node("Relu", ["h"], "s")
+            .Node("Gemm", ["s", transB == 1 ? b.Weights("w3", 33, 40) : b.Weights("w3", 40, 33)], "y", Float("alpha", -2f), Int("transB", transB));
+        AssertParity(b.Save("y", 13, 1, 33));
+    }
+
+    // A file is read through a memory map, its weights decoded from the file's pages; its bytes in memory are parsed whole.
+    // Both give the same network, value for value (every shipped model, and one PyTorch classifier's shared transposed weights).
+    [Theory]
+    [InlineData("mnist-8/mnist-8.onnx")]
+    [InlineData("squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx")]
+    [InlineData("cifar10_winml_tutorial/ImageClassifier_cifar10.onnx")]
+    [InlineData("webmnist_lenet5/lenet5.onnx")]
+    [InlineData("")]
+    public void A_mapped_file_imports_as_its_bytes_do(string file)
+    {
+        string path;
+        if (file.Length > 0) path = RepositoryData.Path(["onnx", .. file.Split('/')]);
+        else
+        {
+            var b = new OnnxBuilder("x", 1, 6).RawData();
+            var w = b.Weights("w", 6, 6);
+            b.Node("Identity", [w], "w_shared").Node("Gemm", ["x", w], "g", Int("transB", 1)).Node("Relu", ["g"], "r")
+                .Node("Gemm", ["r", "w_shared", b.Weights("c", 6)], "y", Int("transB", 1), Float("alpha", 0.5f));
+            path = b.Save("y", 13, 1, 6);
+        }
+        var (mapped, parsed) = (OnnxImporter.Load(path).Network, OnnxImporter.Load(File.ReadAllBytes(path)).Network);
+        Assert.Equal(parsed.Nodes.Select(n => (n.Name, n.Layer.Kind)), mapped.Nodes.Select(n => (n.Name, n.Layer.Kind)));
+        foreach (var (p, m) in parsed.Nodes.Zip(mapped.Nodes))
+            switch (p.Layer, m.Layer)
+            {
+                case (Dense a, Dense c):
+                    Assert.Equal(a.Weights.ToArray(), c.Weights.ToArray());
+                    Assert.Equal(a.Bias.ToArray(), c.Bias.ToArray());
+                    break;
+                case (Conv2d a, Conv2d c):
+                    Assert.Equal(a.Weights.ToArray(), c.Weights.ToArray());
+                    Assert.Equal(a.Bias.ToArray(), c.Bias.ToArray());
+                    break;
+            }
+        if (file.Length == 0)
+        {
+            AssertParity(path);
+            return;
+        }
+        Assert.Contains(mapped.Nodes, n => n.Layer is Dense or Conv2d);
     }
 
     [Fact]

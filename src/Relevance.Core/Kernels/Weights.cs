@@ -47,8 +47,27 @@ public static class Weights
     /// <summary>Writes the transpose [cols × rows] of a row-major [rows × cols] matrix into <paramref name="into"/>.</summary>
     public static void Transpose(ReadOnlySpan<float> a, int rows, int cols, Span<float> into)
     {
-        for (var r = 0; r < rows; r++)
-            for (var c = 0; c < cols; c++) into[c * rows + r] = a[r * cols + c];
+        var count = (long)rows * cols;
+        if (rows < 0 || cols < 0 || a.Length < count || into.Length < count)
+            throw new ArgumentException($"Transpose: a [{rows}×{cols}] matrix needs {count} values and as many places, got {a.Length} and {into.Length}.");
+        // In 32 × 32 tiles through a small buffer, so that both matrices are read and written along whole cache lines: a large
+        // matrix's rows are often a multiple of 4 KiB apart, where lines kept across a tile would evict each other.
+        const int Tile = 32;
+        Span<float> tile = stackalloc float[Tile * Tile];
+        for (var r0 = 0; r0 < rows; r0 += Tile)
+        {
+            var height = Math.Min(rows, r0 + Tile) - r0;
+            for (var c0 = 0; c0 < cols; c0 += Tile)
+            {
+                var width = Math.Min(cols, c0 + Tile) - c0;
+                for (var r = 0; r < height; r++)
+                {
+                    var row = a.Slice((r0 + r) * cols + c0, width);
+                    for (var c = 0; c < row.Length; c++) tile[c * Tile + r] = row[c];
+                }
+                for (var c = 0; c < width; c++) tile.Slice(c * Tile, height).CopyTo(into.Slice((c0 + c) * rows + r0, height));
+            }
+        }
     }
 
     /// <summary>Two row-major [rows × cols] matrices side by side, [rows × 2·cols]: row r is a's row r, then b's.</summary>
