@@ -47,7 +47,7 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
 
     /// <summary>(V · col(x − offset))[m, p] summed directly in double precision, for V [M×K], or input-major Vᵀ [K×M] when
     /// <paramref name="inputMajor"/>; no offset when <paramref name="offset"/> is null.</summary>
-    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p, bool inputMajor = false, float[]? offset = null)
+    internal double Dot(ReadOnlySpan<float> v, ReadOnlySpan<float> x, int m, int p, bool inputMajor = false, float[]? offset = null, bool positivePart = false)
     {
         var (oy, ox) = Math.DivRem(p, OutWidth);
         var sum = 0.0;
@@ -62,7 +62,8 @@ public sealed partial record Geometry(int InChannels, int Height, int Width, int
                     var tap = (c * KernelHeight + ky) * KernelWidth + kx;
                     var at = (c * Height + iy) * Width + ix;
                     if ((uint)ix < (uint)Width)
-                        sum += (double)v[inputMajor ? tap * M + m : m * K + tap] * ((double)x[at] - (offset is null ? 0 : offset[at]));
+                        sum += (double)(positivePart ? Math.Max(0f, v[inputMajor ? tap * M + m : m * K + tap]) : v[inputMajor ? tap * M + m : m * K + tap])
+                            * ((double)x[at] - (offset is null ? 0 : offset[at]));
                 }
             }
         return sum;

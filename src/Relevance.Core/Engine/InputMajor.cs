@@ -43,6 +43,23 @@ public static class InputMajor
         }
     }
 
+    /// <summary>z += Σ_i a_i · max(0, Vᵀ[i, :]) over the inputs with a_i ≠ 0: z⁺'s sum from W itself, whose positive part is
+    /// taken as it is read (no W⁺ is stored).</summary>
+    public static void AccumulatePositivePart(ReadOnlySpan<float> a, float[] vt, Span<float> z, int k, int m)
+    {
+        // The paired sum's kernel, its other sum discarded: the explanation's forward pass makes z⁺'s denominators paired,
+        // so this runs only where a caller asks for them alone.
+        var discarded = ArrayPool<float>.Shared.Rent(m);
+        try
+        {
+            Accumulate(a, vt, discarded.AsSpan(0, m), z, k, m);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(discarded);
+        }
+    }
+
     private static void AccumulateColumns(ReadOnlySpan<float> a, ReadOnlySpan<float> vt, Span<float> z, Span<float> positive, int k, int m, int from, int to)
     {
         if (positive.IsEmpty)
@@ -125,9 +142,16 @@ public static class InputMajor
     }
 
     /// <summary>t_i = Vᵀ[i, :] · s for every input with mask_i ≠ 0 (or every input when <paramref name="mask"/> is empty); 0 elsewhere.</summary>
-    public static void Dots(float[] vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int k, int m)
+    public static void Dots(float[] vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int k, int m) =>
+        Dots<WholeWeights>(vt, s, mask, t, k, m);
+
+    /// <summary>t_i = max(0, Vᵀ[i, :]) · s as <see cref="Dots"/>: z⁺'s backward product from W itself (no W⁺ is stored).</summary>
+    public static void DotsOfPositivePart(float[] vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int k, int m) =>
+        Dots<PositivePart>(vt, s, mask, t, k, m);
+
+    private static void Dots<TPart>(float[] vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int k, int m) where TPart : IWeightPart
     {
-        if ((long)k * m < ParallelThreshold) DotRows(vt, s, mask, t, m, 0, k);
+        if ((long)k * m < ParallelThreshold) DotRows<TPart>(vt, s, mask, t, m, 0, k);
         else
         {
             unsafe
@@ -136,14 +160,15 @@ public static class InputMajor
                 {
                     var (isv, imask, it) = ((nint)ps, (nint)pmask, (nint)pt);
                     var (masked, workers) = (mask.Length > 0, Kernels.Parallelism.Cores);
-                    Workers.For(workers, w => DotRows(vt, new ReadOnlySpan<float>((float*)isv, m), masked ? new ReadOnlySpan<float>((float*)imask, k) : default,
+                    Workers.For(workers, w => DotRows<TPart>(vt, new ReadOnlySpan<float>((float*)isv, m), masked ? new ReadOnlySpan<float>((float*)imask, k) : default,
                         new Span<float>((float*)it, k), m, k * w / workers, k * (w + 1) / workers));
                 }
             }
         }
     }
 
-    private static void DotRows(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int m, int from, int to)
+    private static void DotRows<TPart>(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> t, int m, int from, int to)
+        where TPart : IWeightPart
     {
         var rented = ArrayPool<int>.Shared.Rent(to - from);
         try
@@ -155,7 +180,7 @@ public static class InputMajor
                 else rented[rows++] = i;
             if (!Vector512.IsHardwareAccelerated || m < 16)
             {
-                for (var r = 0; r < rows; r++) t[rented[r]] = TensorPrimitives.Dot(vt.Slice(rented[r] * m, m), s[..m]);
+                for (var r = 0; r < rows; r++) t[rented[r]] = TPart.Dot(vt.Slice(rented[r] * m, m), s[..m]);
                 return;
             }
             for (var r = 0; r < rows; r += 4)
@@ -163,7 +188,7 @@ public static class InputMajor
                 // A last group of fewer than four repeats its last row, so that every row is summed the same way wherever it
                 // falls (a row's dot product does not depend on the mask of the others).
                 Span<int> four = [rented[r], rented[Math.Min(r + 1, rows - 1)], rented[Math.Min(r + 2, rows - 1)], rented[Math.Min(r + 3, rows - 1)]];
-                FourDots(vt, s, t, m, four);
+                FourDots<TPart>(vt, s, t, m, four);
             }
         }
         finally
@@ -172,8 +197,8 @@ public static class InputMajor
         }
     }
 
-    // t_i = Vᵀ[i, :] · s for the four rows i of `rows`.
-    private static void FourDots(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, Span<float> t, int m, ReadOnlySpan<int> rows)
+    // t_i = part(Vᵀ[i, :]) · s for the four rows i of `rows`.
+    private static void FourDots<TPart>(ReadOnlySpan<float> vt, ReadOnlySpan<float> s, Span<float> t, int m, ReadOnlySpan<int> rows) where TPart : IWeightPart
     {
         ref var rs = ref MemoryMarshal.GetReference(s);
         ref var r0 = ref MemoryMarshal.GetReference(vt.Slice(rows[0] * m, m));
@@ -186,10 +211,10 @@ public static class InputMajor
         {
             var at = (nuint)j;
             var v = Vector512.LoadUnsafe(ref rs, at);
-            d0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r0, at), v, d0);
-            d1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r1, at), v, d1);
-            d2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r2, at), v, d2);
-            d3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r3, at), v, d3);
+            d0 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r0, at)), v, d0);
+            d1 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r1, at)), v, d1);
+            d2 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r2, at)), v, d2);
+            d3 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r3, at)), v, d3);
         }
         if (j < m)
         {
@@ -197,11 +222,39 @@ public static class InputMajor
             var at = (nuint)(m - 16);
             var fresh = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(j - (m - 16))).AsSingle();
             var v = Vector512.ConditionalSelect(fresh, Vector512.LoadUnsafe(ref rs, at), Vector512<float>.Zero);
-            d0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r0, at), v, d0);
-            d1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r1, at), v, d1);
-            d2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r2, at), v, d2);
-            d3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r3, at), v, d3);
+            d0 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r0, at)), v, d0);
+            d1 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r1, at)), v, d1);
+            d2 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r2, at)), v, d2);
+            d3 = Vector512.FusedMultiplyAdd(TPart.Of(Vector512.LoadUnsafe(ref r3, at)), v, d3);
         }
         (t[rows[0]], t[rows[1]], t[rows[2]], t[rows[3]]) = (Vector512.Sum(d0), Vector512.Sum(d1), Vector512.Sum(d2), Vector512.Sum(d3));
+    }
+
+    // Which part of the weights a product reads: all of W, or max(0, W) taken as it is loaded (a struct type argument, so
+    // that each kernel is compiled for its part with no test in its loop).
+    private interface IWeightPart
+    {
+        static abstract Vector512<float> Of(Vector512<float> w);
+
+        static abstract float Dot(ReadOnlySpan<float> w, ReadOnlySpan<float> s);
+    }
+
+    private readonly struct WholeWeights : IWeightPart
+    {
+        public static Vector512<float> Of(Vector512<float> w) => w;
+
+        public static float Dot(ReadOnlySpan<float> w, ReadOnlySpan<float> s) => TensorPrimitives.Dot(w, s);
+    }
+
+    private readonly struct PositivePart : IWeightPart
+    {
+        public static Vector512<float> Of(Vector512<float> w) => Vector512.Max(w, Vector512<float>.Zero);
+
+        public static float Dot(ReadOnlySpan<float> w, ReadOnlySpan<float> s)
+        {
+            var sum = 0f;
+            for (var i = 0; i < w.Length; i++) sum = MathF.FusedMultiplyAdd(Math.Max(w[i], 0f), s[i], sum);
+            return sum;
+        }
     }
 }

@@ -29,7 +29,10 @@ internal enum Source
 /// <param name="Sign">+1 when every entry of V is ≥ 0, −1 when every entry is ≤ 0, else 0.</param>
 /// <param name="Packed">V laid out for the product kernel, for the convolutions whose products go through it, else null.</param>
 /// <param name="PackedTransposed">Vᵀ laid out for the product kernel, where its backward product goes through it, else null.</param>
-internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed);
+/// <param name="PositivePart">V is W itself and the term's matrix is its positive part, taken as W is read (z⁺ on a fully
+/// connected layer, P = 1: no W⁺ is stored beside W).</param>
+internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed,
+    bool PositivePart = false);
 
 /// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
 internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
@@ -58,7 +61,7 @@ internal sealed class LinearKernel
         _high = high;
         // z⁺'s denominators W⁺ · col(x) come out of the explanation's forward pass with W · col(x): from the same Winograd
         // transform of x, or from one product with W and W⁺ stacked (one im2col, one packing of each panel of col(x)).
-        var plus = rule is ZPlusRule ? passes[0].Terms[0].V : null;
+        var plus = rule is ZPlusRule && !passes[0].Terms[0].PositivePart ? passes[0].Terms[0].V : null;
         // Winograd's denominators are held at a floor that bounds only the outputs a ReLU lets through: where relevance
         // reaches outputs below it (a convolution feeding a residual Add) they are summed again exactly, so they are not
         // paired there.
@@ -209,13 +212,16 @@ internal sealed class LinearKernel
         Term T(RuleTerm t)
         {
             var (s, v) = (t.Source, t.V);
+            if (t.PositivePart) return new(s, t.Vector, v, null, null, 1, null, null, PositivePart: true);
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
             var sign = v.Length == 0 || TensorPrimitives.Min<float>(v) >= 0 ? 1 : TensorPrimitives.Max<float>(v) <= 0 ? -1 : 0;
             var transposed = g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K);
             var packedTransposed = transposed is not null && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Of(transposed, g.K, g.M) : null;
             return new(s, t.Vector, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);
         }
-        var passes = RuleTerms.Of(node, rule, w, b, biasTreatment, input, out var low, out var high)
+        // A fully connected layer's z⁺ reads W⁺ once per explanation, from memory: max(0, w) costs nothing beside the load, and
+        // storing W⁺ would double the layer's memory (AlexNet's and VGG's classifiers: hundreds of MB, and their loading time).
+        var passes = RuleTerms.Of(node, rule, w, b, biasTreatment, input, out var low, out var high, streamsPositivePart: g.P == 1)
             .Select(p => Make(g, [.. p.Terms.Select(T)], p.DenominatorBias, p.BiasNeuron, p.Epsilon, p.Weight)).ToImmutableArray();
         return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative, outputsRectified);
     }
@@ -269,8 +275,9 @@ internal sealed class LinearKernel
     // once when `packed` is given, of which the first `rows` rows are used), with col(a) built in `colBuffer` or streamed
     // from the image.
     private static void Product(Geometry g, float[] v, PackedMatrix? packed, int rows, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer,
-        bool accumulate = true, bool parallel = true)
+        bool accumulate = true, bool parallel = true, bool positivePart = false)
     {
+        if (positivePart && g.P != 1) throw new System.Diagnostics.UnreachableException("W's positive part is taken as it is read only for P = 1.");
         if (StreamedFor(g))
         {
             if (packed is not null) Gemm.MultiplyImage(packed, rows, a, g, z, accumulate);
@@ -279,7 +286,8 @@ internal sealed class LinearKernel
         }
         var col = Col(g, a, colBuffer);
         if (!accumulate && packed is null) z.Clear();
-        if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
+        if (g.P == 1 && positivePart) InputMajor.AccumulatePositivePart(col, v, z, g.K, g.M);
+        else if (g.P == 1) InputMajor.Accumulate(col, v, z, g.K, g.M);
         else if (g.K <= ShortInner) Gemm.MultiplyUnpacked(v, col, z, g.M, g.K, g.P, accumulate: true, parallel);
         else if (packed is not null) Gemm.Multiply(packed, rows, col, z, g.P, accumulate, parallel);
         else if (parallel) Gemm.Multiply(v, col, z, g.M, g.K, g.P, accumulate: true);
@@ -297,8 +305,9 @@ internal sealed class LinearKernel
     // back = col2im(Vᵀ s), the products' adjoint; a Dense layer skips the rows where `mask` (the term's input) is zero,
     // since the lower relevance a ⊙ back is zero there whatever back is.
     private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back,
-        Span<float> colBuffer, bool parallel = true)
+        Span<float> colBuffer, bool parallel = true, bool positivePart = false)
     {
+        if (positivePart && g.P != 1) throw new System.Diagnostics.UnreachableException("W's positive part is taken as it is read only for P = 1.");
         if (StreamedFor(g))
         {
             back.Clear();
@@ -307,7 +316,8 @@ internal sealed class LinearKernel
         }
         // col2im is the identity for Dense and 1×1 convolutions: the product then lands in `back` directly.
         var target = g.IsIdentity ? back : colBuffer;
-        if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
+        if (g.P == 1 && positivePart) InputMajor.DotsOfPositivePart(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
+        else if (g.P == 1) InputMajor.Dots(v, s, g.IsIdentity ? mask : default, target, g.K, g.M);
         else if (g.M <= ShortInner) Gemm.MultiplyUnpacked(vt!, s, target, g.K, g.M, g.P, parallel: parallel);
         else if (packed is not null) Gemm.Multiply(packed, s, target, g.P, accumulate: false, parallel);
         else if (parallel) Gemm.Multiply(vt!, s, target, g.K, g.M, g.P);
@@ -469,7 +479,7 @@ internal sealed class LinearKernel
                 {
                     if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                     foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
-                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel);
+                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel, positivePart: t.PositivePart);
                         else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
                 }
                 for (var m = 0; m < g.M; m++)
@@ -508,7 +518,7 @@ internal sealed class LinearKernel
                 var a = Input(t, x, ws);
                 var clamp = 0;
                 if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
-                else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col, parallel);
+                else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col, parallel, t.PositivePart);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 // The last term's pass over `lower` also measures it (its own share, when added to others').
                 measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1,
@@ -590,7 +600,7 @@ internal sealed class LinearKernel
                 var at = m * g.P + p;
                 if (!(y[at] + add - Bias[m] <= 0 && upper[at] != 0)) continue;
                 var exact = (double)add;
-                foreach (var t in pass.Terms) exact += g.Dot(t.V, x, m, p, g.P == 1, t.Vector);
+                foreach (var t in pass.Terms) exact += g.Dot(t.V, x, m, p, g.P == 1, t.Vector, t.PositivePart);
                 z[at] = exact == 0 ? 0f : (float)(upper[at] / exact);
             }
         }

@@ -3,8 +3,9 @@ using System.Numerics.Tensors;
 
 namespace Relevance.Engine;
 
-/// <summary>One term of a rule before a kernel lays it out: where a_t comes from, V_t, and the offset or constant vector.</summary>
-internal readonly record struct RuleTerm(Source Source, float[] V, float[]? Vector);
+/// <summary>One term of a rule before a kernel lays it out: where a_t comes from, V_t, and the offset or constant vector;
+/// <paramref name="PositivePart"/>: V is W itself and V_t is its positive part, taken by the kernel as it reads W.</summary>
+internal readonly record struct RuleTerm(Source Source, float[] V, float[]? Vector, bool PositivePart = false);
 
 /// <summary>One redistribution of a rule before a kernel lays it out (see <see cref="Pass"/>).</summary>
 internal sealed record RulePass(ImmutableArray<RuleTerm> Terms, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
@@ -14,13 +15,14 @@ internal sealed record RulePass(ImmutableArray<RuleTerm> Terms, float[]? Denomin
 internal static class RuleTerms
 {
     /// <summary>The passes of <paramref name="rule"/> for weights <paramref name="w"/> (in any layout: every map is element-wise)
-    /// and biases <paramref name="b"/>; z^B's bounds over the input come out in <paramref name="low"/> and <paramref name="high"/>.</summary>
+    /// and biases <paramref name="b"/>; z^B's bounds over the input come out in <paramref name="low"/> and <paramref name="high"/>.
+    /// With <paramref name="streamsPositivePart"/>, z⁺'s W⁺ is not stored: its term reads W (see <see cref="RuleTerm"/>).</summary>
     /// <remarks>w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
     /// the bias and ε in the denominator, and αβ is two passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)].
     /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
     /// floating point.</remarks>
     public static ImmutableArray<RulePass> Of(string node, Rule rule, float[] w, float[] b, BiasTreatment biasTreatment, Shape input,
-        out float[]? low, out float[]? high)
+        out float[]? low, out float[]? high, bool streamsPositivePart = false)
     {
         float[] Map(Func<float, float> f)
         {
@@ -37,6 +39,7 @@ internal static class RuleTerms
             case WSquareRule: return [new([new(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)];
             case FlatRule: return [new([new(Source.Constant, Map(_ => 1f), ones)], null, null, 0, 1)];
             case ZRule: return [new([new(Source.X, w, null)], null, null, 0, 1)];
+            case ZPlusRule when streamsPositivePart: return [new([new(Source.X, w, null, PositivePart: true)], positive, positive, 0, 1)];
             case ZPlusRule: return [new([new(Source.X, Map(v => Math.Max(0f, v)), null)], positive, positive, 0, 1)];
             case EpsilonRule e: return [new([new(Source.X, w, null)], b, null, (float)e.Epsilon, 1)];
             case ZBoxRule box:

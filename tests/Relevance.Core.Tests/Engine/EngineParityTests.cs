@@ -329,6 +329,29 @@ public class EngineWinogradTests
         Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
     }
 
+    // A classifier of wide fully connected layers (AlexNet's and VGG's shape): z⁺ reads W and takes its positive part as it
+    // goes, in the four-row vector kernels (≥ 16 outputs, a ragged last vector) and split across cores (the second layer
+    // is above a million weights); relevance equals the reference's and stays ≥ 0.
+    [Theory]
+    [InlineData(BiasTreatment.Neuron)]
+    [InlineData(BiasTreatment.Ignore)]
+    public void Fully_connected_z_plus_from_W_itself_matches_the_reference(BiasTreatment bias)
+    {
+        var rng = new Random(11);
+        Dense Layer(int inputs, int outputs) =>
+            new(inputs, outputs, TwoConvolutions.Random(rng, inputs * outputs, 0.1), TwoConvolutions.Random(rng, outputs, 0.1));
+        var network = new Network(Shape.Of(300), [
+            new Node("fc1", Layer(300, 1100), [Network.InputName]), new Node("relu1", new ReLU(), ["fc1"]),
+            new Node("fc2", Layer(1100, 1000), ["relu1"]), new Node("relu2", new ReLU(), ["fc2"]),
+            new Node("fc3", Layer(1000, 37), ["relu2"])]);
+        var c = TwoConvolutions.Uniform(network, rng);
+        var options = new ExplainOptions(PoolingRedistribution.Proportional, bias);
+        var (ok, why) = EngineParityTests.Agree(c, Composite.TrainingFreeDtd(c.Box), options);
+        Assert.True(ok, why);
+        var e = EngineNetwork.Compile(c.Network, Composite.TrainingFreeDtd(c.Box), options).Explain([.. c.Input.Data.Select(v => (float)v)]);
+        Assert.All(e.Heatmap.Data, v => Assert.True(v >= 0, $"heatmap value {v}"));
+    }
+
     // Under global pooling the relevance reaching conv2 is ≥ 0, so αβ's two passes each meet one-signed ratios: their
     // Winograd backward products are clamped and weighted (α = 2, −β = −1) in the same pass.
     [Fact]

@@ -169,4 +169,63 @@ public class InputMajorTests
             Assert.Equal(mask[i] == 0 ? 0f : full[i], masked[i]);
         }
     }
+
+    // z⁺ on a fully connected layer reads W and takes max(0, w) as it goes (no W⁺ stored): its dot products are W⁺'s, to the
+    // bit, in the vector kernel (the same sums of the same products), and its sum is the paired kernel's positive sum.
+    [Theory]
+    [InlineData(5, 3)]
+    [InlineData(6, 40)]
+    [InlineData(1100, 1000)]
+    public void The_positive_part_read_from_W_is_W_plus_stored(int k, int m)
+    {
+        var rng = new Random(k + 3 * m);
+        var vt = Enumerable.Range(0, k * m).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var plus = vt.Select(v => Math.Max(0f, v)).ToArray();
+        var s = Enumerable.Range(0, m).Select(_ => (float)rng.NextDouble()).ToArray();
+        var mask = Enumerable.Range(0, k).Select(i => i % 4 == 1 ? 0f : 1f).ToArray();
+        var (streamed, stored) = (Enumerable.Repeat(7f, k).ToArray(), Enumerable.Repeat(7f, k).ToArray());
+        Relevance.Engine.InputMajor.DotsOfPositivePart(vt, s, mask, streamed, k, m);
+        Relevance.Engine.InputMajor.Dots(plus, s, mask, stored, k, m);
+        for (var i = 0; i < k; i++)
+        {
+            var terms = Enumerable.Range(0, m).Select(j => (double)plus[i * m + j] * s[j]).ToArray();
+            Assert.True(Math.Abs(streamed[i] - (mask[i] == 0 ? 0 : terms.Sum())) <= m * 6e-8 * terms.Sum() + 1e-6, $"t[{i}] = {streamed[i]}, expected {terms.Sum()}");
+            if (m >= 16) Assert.Equal(stored[i], streamed[i]);
+        }
+        var a = Enumerable.Range(0, k).Select(i => i % 3 == 0 ? 0f : (float)rng.NextDouble()).ToArray();
+        var (z, paired, discarded) = (Enumerable.Repeat(2f, m).ToArray(), Enumerable.Repeat(2f, m).ToArray(), new float[m]);
+        Relevance.Engine.InputMajor.AccumulatePositivePart(a, vt, z, k, m);
+        Relevance.Engine.InputMajor.Accumulate(a, vt, discarded, paired, k, m);
+        Assert.Equal(paired, z);
+        for (var j = 0; j < m; j++)
+        {
+            var sum = 2 + Enumerable.Range(0, k).Select(i => (double)a[i] * plus[i * m + j]).Sum();
+            Assert.True(Math.Abs(z[j] - sum) <= k * 6e-8 * sum + 1e-6, $"z[{j}] = {z[j]}, expected {sum}");
+        }
+    }
+}
+
+public class WeightTransposeTests
+{
+    // Tiles of 32: a matrix smaller than one, one with ragged tiles on both sides, and a PyTorch classifier's shape whose
+    // rows are a multiple of 4 KiB apart.
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    [InlineData(33, 70)]
+    [InlineData(256, 1024)]
+    public void Transpose_puts_every_entry_at_its_mirrored_place(int rows, int cols)
+    {
+        var a = Enumerable.Range(0, rows * cols).Select(i => (float)i).ToArray();
+        var t = Relevance.Kernels.Weights.Transpose(a, rows, cols);
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < cols; c++) Assert.Equal(a[r * cols + c], t[c * rows + r]);
+    }
+
+    [Fact]
+    public void Transpose_refuses_a_matrix_larger_than_its_values()
+    {
+        Assert.Throws<ArgumentException>(() => Relevance.Kernels.Weights.Transpose(new float[5], 2, 3, new float[6]));
+        Assert.Throws<ArgumentException>(() => Relevance.Kernels.Weights.Transpose(new float[6], 2, 3, new float[5]));
+    }
 }
