@@ -97,7 +97,10 @@ internal sealed class LinearKernel
                 _boxUniform = true;
             }
         }
-        if (PairsDenominators || _boxConstant is not null) Passes = [passes[0] with { Terms = [.. passes[0].Terms.Select(t => t with { Packed = null })] }];
+        // V is packed for the products that make Z term by term: not where the forward pass pairs the denominators, nor for
+        // z^B's (from y).
+        if (!PairsDenominators && _boxConstant is null)
+            Passes = [.. passes.Select(p => p with { Terms = [.. p.Terms.Select(t => t.Source == Source.Constant ? t : t with { Packed = PackedFor(geometry, t.V) })] })];
         // z^B's two backward products W⁺ᵀ S and W⁻ᵀ S of a convolution are one, as the backward product of a convolution
         // with twice the input channels: [W⁺ᵀ; W⁻ᵀ] against S, scattered onto two images side by side (one panel of S,
         // one product with twice the rows, and input channels enough for both cores to scatter an RGB layer's).
@@ -215,9 +218,12 @@ internal sealed class LinearKernel
             if (t.PositivePart) return new(s, t.Vector, v, null, null, 1, null, null, PositivePart: true);
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
             var sign = v.Length == 0 || TensorPrimitives.Min<float>(v) >= 0 ? 1 : TensorPrimitives.Max<float>(v) <= 0 ? -1 : 0;
-            var transposed = g.P == 1 || backward is not null ? null : Kernels.Weights.Transpose(v, g.M, g.K);
-            var packedTransposed = transposed is not null && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Of(transposed, g.K, g.M) : null;
-            return new(s, t.Vector, v, transposed, backward, sign, s == Source.Constant ? null : PackedFor(g, v), packedTransposed);
+            // Vᵀ is packed straight from V where the backward product goes through the product kernel; kept as a matrix only
+            // where it is read as one (short or streamed products, and z^B's stacked pair).
+            var byProduct = g.P > 1 && backward is null;
+            var packedTransposed = byProduct && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.OfTransposed(v, g.M, g.K) : null;
+            var transposed = byProduct && (packedTransposed is null || rule is ZBoxRule) ? Kernels.Weights.Transpose(v, g.M, g.K) : null;
+            return new(s, t.Vector, v, transposed, backward, sign, null, packedTransposed);
         }
         // A fully connected layer's z⁺ reads W⁺ once per explanation, from memory: max(0, w) costs nothing beside the load, and
         // storing W⁺ would double the layer's memory (AlexNet's and VGG's classifiers: hundreds of MB, and their loading time).

@@ -207,6 +207,32 @@ public class InputMajorTests
 
 public class WeightTransposeTests
 {
+    // A backward product's Vᵀ is packed straight from V: the same layout as packing the transposed matrix, whole 8-row
+    // tiles and a ragged last few rows (13 = 8 + 5), and fewer rows than one tile.
+    [Theory]
+    [InlineData(3, 5)]
+    [InlineData(70, 13)]
+    [InlineData(9, 16)]
+    public void Packing_the_transpose_of_V_is_packing_V_transposed(int rows, int columns)
+    {
+        var v = Enumerable.Range(0, rows * columns).Select(i => (float)i).ToArray();
+        var direct = Relevance.Engine.PackedMatrix.OfTransposed(v, rows, columns);
+        var viaCopy = Relevance.Engine.PackedMatrix.Of(Relevance.Kernels.Weights.Transpose(v, rows, columns), columns, rows);
+        Assert.Equal((viaCopy.Rows, viaCopy.Columns), (direct.Rows, direct.Columns));
+        // Products through either, with a matrix of distinct values, agree to the bit (the kernel reads both the same way).
+        var b = Enumerable.Range(0, rows * 20).Select(i => (float)Math.Sin(i)).ToArray();
+        var (fromDirect, fromCopy) = (new float[columns * 20], new float[columns * 20]);
+        Relevance.Engine.Gemm.Multiply(direct, b, fromDirect, 20, accumulate: false, parallel: false);
+        Relevance.Engine.Gemm.Multiply(viaCopy, b, fromCopy, 20, accumulate: false, parallel: false);
+        Assert.Equal(fromCopy, fromDirect);
+        for (var at = 0; at < columns * 20; at++)
+        {
+            var terms = Enumerable.Range(0, rows).Select(t => (double)v[t * columns + at / 20] * b[t * 20 + at % 20]).ToArray();
+            // rows float products per entry: within rows·u·Σ|terms| (u = 6e-8).
+            Assert.True(Math.Abs(terms.Sum() - fromDirect[at]) <= rows * 6e-8 * terms.Sum(Math.Abs) + 1e-6, $"C[{at}] = {fromDirect[at]}, expected {terms.Sum()}");
+        }
+    }
+
     // Tiles of 32: a matrix smaller than one, one with ragged tiles on both sides, and a PyTorch classifier's shape whose
     // rows are a multiple of 4 KiB apart.
     [Theory]
