@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 
@@ -13,8 +14,9 @@ namespace Relevance.Onnx;
 /// imported; a file truncated by another process meanwhile is outside what a read-only map can guard.</remarks>
 internal sealed unsafe class ModelFile : IDisposable
 {
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private GCHandle _pinned;
     private readonly byte* _start;
     private readonly int _length;
     private readonly Dictionary<TensorProto, (int Offset, int Length)> _raw = new(ReferenceEqualityComparer.Instance);
@@ -22,12 +24,13 @@ internal sealed unsafe class ModelFile : IDisposable
     /// <summary>The model, with the initializers' raw data left in the file (see <see cref="RawData"/>).</summary>
     public ModelProto Model { get; }
 
-    private ModelFile(MemoryMappedFile map, MemoryMappedViewAccessor view, int length)
+    private ModelFile(MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pinned, byte* start, int length)
     {
-        (_map, _view, _length) = (map, view, length);
-        byte* pointer = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _start = pointer + view.PointerOffset;
+        _map = map;
+        _view = view;
+        _pinned = pinned;
+        _start = start;
+        _length = length;
         try
         {
             Model = ParseModel();
@@ -55,7 +58,17 @@ internal sealed unsafe class ModelFile : IDisposable
             map.Dispose();
             throw;
         }
-        return new ModelFile(map, view, length);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        return new ModelFile(map, view, default, pointer + view.PointerOffset, length);
+    }
+
+    /// <summary>Parses a model held in memory the same way, its bytes pinned while the model is imported.</summary>
+    /// <exception cref="InvalidDataException">The bytes' framing is broken.</exception>
+    public static ModelFile Of(byte[] bytes)
+    {
+        var pinned = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+        return new ModelFile(null, null, pinned, (byte*)pinned.AddrOfPinnedObject(), bytes.Length);
     }
 
     /// <summary>A tensor's raw data: its place in the file for an initializer, else the bytes the message holds.</summary>
@@ -64,9 +77,13 @@ internal sealed unsafe class ModelFile : IDisposable
 
     public void Dispose()
     {
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+        if (_pinned.IsAllocated) _pinned.Free();
     }
 
     private ReadOnlySpan<byte> Bytes(int start, int end) => new(_start + start, end - start);

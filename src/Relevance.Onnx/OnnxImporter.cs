@@ -60,11 +60,14 @@ public sealed class OnnxImporter
         }
     }
 
-    private static ModelFile OpenMapped(FileStream stream, string name)
+    private static ModelFile OpenMapped(FileStream stream, string name) => Framed(name, () => ModelFile.Open(stream, (int)stream.Length));
+
+    // Opens a model file, its read and framing errors reported as the model's.
+    private static ModelFile Framed(string name, Func<ModelFile> open)
     {
         try
         {
-            return ModelFile.Open(stream, (int)stream.Length);
+            return open();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -81,7 +84,8 @@ public sealed class OnnxImporter
     {
         if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
         var copy = bytes.ToArray();
-        return Parse(() => ModelProto.Parser.ParseFrom(copy), name, null);
+        using var file = Framed(name, () => ModelFile.Of(copy));
+        return Parse(() => file.Model, name, file.RawData);
     }
 
     // Where an initializer's raw data is: in the mapped file, or (null) in the message.

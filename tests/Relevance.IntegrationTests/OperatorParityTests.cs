@@ -168,8 +168,9 @@ public class OperatorParityTests
         AssertParity(b.Save("y", 13, 1, 33));
     }
 
-    // A file is read through a memory map, its weights decoded from the file's pages; its bytes in memory are parsed whole.
-    // Both give the same network, value for value (every shipped model, and one PyTorch classifier's shared transposed weights).
+    // A file is read through a memory map, its weights decoded from the file's pages; bytes in memory are read through a
+    // pinned copy. Both give the same network, value for value (every shipped model, and one PyTorch classifier's shared
+    // transposed weights, which also matches ONNX Runtime; the shipped models are held to it by OnnxParityTests).
     [Theory]
     [InlineData("mnist-8/mnist-8.onnx")]
     [InlineData("squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx")]
