@@ -10,8 +10,8 @@ internal static class OutputPaths
     /// <exception cref="UsageException">An output breaks one of these; the message names the option.</exception>
     public static void Check(IEnumerable<(string Option, string? Path)> outputs, IEnumerable<string> inputs)
     {
-        var read = inputs.Select(Resolve).ToHashSet(StringComparer.Ordinal);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var read = inputs.ToList();
+        var seen = new List<(string Full, string Option)>();
         foreach (var (option, path) in outputs)
         {
             if (path is null) continue;
@@ -24,23 +24,12 @@ internal static class OutputPaths
             {
                 throw new UsageException($"{option}: {e.Message}");
             }
-            if (read.Contains(Resolve(full))) throw new UsageException($"{option} '{path}' is an input of this command; it is not overwritten.");
-            if (!seen.TryAdd(full, option)) throw new UsageException($"{option} and {seen[full]} name the same file '{path}'.");
+            // The same file under another name too (a symbolic or hard link): a rename over it would replace the input.
+            if (read.Any(i => AtomicFile.SameFile(i, full))) throw new UsageException($"{option} '{path}' is an input of this command; it is not overwritten.");
+            if (seen.FirstOrDefault(s => AtomicFile.SameFile(s.Full, full)) is { Option: { } other })
+                throw new UsageException($"{option} and {other} name the same file '{path}'.");
+            seen.Add((full, option));
             RequireWritableFolder(option, full);
-        }
-    }
-
-    // The file a path names after following symbolic links, so that a link to an input is recognised as that input.
-    private static string Resolve(string path)
-    {
-        var full = Path.GetFullPath(path);
-        try
-        {
-            return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
-        }
-        catch (IOException)
-        {
-            return full;
         }
     }
 

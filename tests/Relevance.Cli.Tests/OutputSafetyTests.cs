@@ -103,6 +103,25 @@ public class OutputSafetyTests
         Assert.Equal(2, Directory.GetFiles(dir).Count(f => new FileInfo(f).Length == 0));
     }
 
+    // A second name of the input or the model (a hard link) is the same file: refused as the input itself is, nothing changed.
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_hard_link_to_an_input_is_not_an_output()
+    {
+        var (dir, model, digit) = Scratch();
+        var (digitLink, modelLink) = (Path.Combine(dir, "second-name.npy"), Path.Combine(dir, "second-name.png"));
+        foreach (var (target, link) in new[] { (digit, digitLink), (model, modelLink) })
+            using (var ln = System.Diagnostics.Process.Start("ln", [target, link])) ln.WaitForExit();
+        var before = Snapshot(dir);
+        foreach (var (option, link) in new[] { ("--out", digitLink), ("--heatmap", modelLink) })
+        {
+            var r = Cli.Run("explain", model, digit, option, link);
+            Assert.True(r.ExitCode == 2, $"{link}: exit {r.ExitCode}: {r.Error}");
+            Assert.Contains("is an input of this command", r.Error);
+        }
+        AssertUnchanged(before, dir);
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void A_replaced_output_keeps_its_permissions()

@@ -79,6 +79,30 @@ public static class AtomicFile
         return full;
     }
 
+    /// <summary>Whether two paths name one file: the same full path after following symbolic links, or (on Unix) the same
+    /// file-system entry under two names (hard links).</summary>
+    public static bool SameFile(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (string.Equals(Resolved(a), Resolved(b), StringComparison.Ordinal)) return true;
+        return FileKind.Identity(a) is { } x && FileKind.Identity(b) is { } y && x == y;
+    }
+
+    // The file a path names after following symbolic links.
+    private static string Resolved(string path)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
+    }
+
     internal static void Published(string temp) => Unpublished.TryRemove(temp, out _);
 
     internal static void Remove(string temp)

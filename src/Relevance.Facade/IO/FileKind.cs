@@ -34,6 +34,35 @@ internal static partial class FileKind
         };
     }
 
+    /// <summary>The file-system entry a path names after following links, as (device, inode); null on Windows, for a
+    /// missing path, or where it cannot be read. Two names with one identity are one file (hard links).</summary>
+    public static (long Device, long Inode)? Identity(string path)
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        try
+        {
+            return Stat(path);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    // stat through the runtime's native shim: its status record holds Dev at byte 88 and Ino at byte 104 (FileStatus of
+    // the runtime's pal_io.h), read only when the record's size field agrees with the file's length as .NET reads it.
+    private static unsafe (long, long)? Stat(string path)
+    {
+        var status = stackalloc byte[256];
+        if (StatFollowing(path, status) != 0) return null;
+        var info = new FileInfo(path);
+        if (!info.Exists || *(long*)(status + 16) != info.Length) return null;
+        return (*(long*)(status + 88), *(long*)(status + 104));
+    }
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int StatFollowing(string path, byte* status);
+
     // lstat through the runtime's native shim, whose status record begins with (int flags, int mode) on every platform.
     private static unsafe int Mode(string path)
     {
