@@ -21,7 +21,7 @@ internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> St
         Preprocessing is not null ? Explainer.InputBox(network, Preprocessing) : Rules.ZBox(Range!.Value.Low, Range.Value.High);
 
     /// <summary>Reads a .npy tensor (used exactly as stored, batch axis included) or an image (preprocessed to the model's input).</summary>
-    public static InputFile Load(string path, ImportedModel model, ImageInput image)
+    public static InputFile Load(string path, ImportedModel model, ImageInput image, long maxPixels = Images.DefaultMaxPixels)
     {
         var sample = model.Network.InputShape;
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -40,7 +40,7 @@ internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> St
         if (sample.Rank != 3 || sample[0] is not (1 or 3))
             throw new InvalidInputException($"'{path}' is an image, but the model takes {sample}, not a 1- or 3-channel image; give a .npy tensor.");
         var pre = PreprocessingOptions.For(image, sample);
-        var tensor = Images.ToTensor(path, pre);
+        var tensor = Images.ToTensor(path, pre, maxPixels);
         return new InputFile(tensor.ToSingles(), 1, [1, .. sample.Dims], pre, null, "the preprocessing's pixel range 0..255", path);
     }
 }

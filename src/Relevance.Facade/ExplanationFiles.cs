@@ -19,17 +19,17 @@ public static class ExplanationFiles
 
     /// <summary>The heatmap over the photo it explains (cropped and resized as the input was), as PNG.</summary>
     /// <exception cref="ArgumentException">The heatmap is not an image's ([C, H, W]).</exception>
-    /// <exception cref="ImageFormatException">The photo cannot be decoded.</exception>
-    public static void WriteOverlayPng(this Explanation explanation, string path, string photo) =>
-        AtomicFile.Write(path, s => explanation.WriteOverlayPng(s, photo));
+    /// <exception cref="ImageFormatException">The photo cannot be decoded, or has more than <paramref name="maxPixels"/> pixels.</exception>
+    public static void WriteOverlayPng(this Explanation explanation, string path, string photo, long maxPixels = Images.DefaultMaxPixels) =>
+        AtomicFile.Write(path, s => explanation.WriteOverlayPng(s, photo, maxPixels));
 
     /// <summary>The heatmap over the photo it explains, as PNG, into a stream.</summary>
-    public static void WriteOverlayPng(this Explanation explanation, Stream stream, string photo)
+    public static void WriteOverlayPng(this Explanation explanation, Stream stream, string photo, long maxPixels = Images.DefaultMaxPixels)
     {
         ArgumentNullException.ThrowIfNull(explanation);
         var shape = explanation.Shape;
         if (shape.Rank != 3) throw new ArgumentException($"An overlay needs an image's heatmap [C, H, W], not {shape}.", nameof(explanation));
-        using var picture = Images.Load(photo, shape[2], shape[1]);
+        using var picture = Images.Load(photo, shape[2], shape[1], maxPixels);
         using var over = HeatmapImage.Overlay(picture, explanation.Heatmap);
         HeatmapImage.WritePng(stream, over);
     }

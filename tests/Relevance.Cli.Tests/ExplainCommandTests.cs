@@ -102,6 +102,7 @@ public class ExplainCommandTests
     [InlineData("--bounds", "1:2")]
     [InlineData("--maxpool", "median")]
     [InlineData("--gate", "half")]
+    [InlineData("--max-pixels", "0")]
     public void Bad_options_exit_2_with_a_message(string option, string value)
     {
         var r = Cli.Run("explain", Mnist, Kitten, option, value);
@@ -169,6 +170,21 @@ public class ExplainCommandTests
         Assert.True(r.ExitCode == 4, $"exit {r.ExitCode}: {r.Error}");
         Assert.Contains("100000×100000 = 10,000,000,000 pixels by its header, more than the limit", r.Error);
         Assert.Equal([huge], Directory.GetFiles(dir));
+    }
+
+    // The limit is the user's: a 224 × 224 photo under --max-pixels 50000 is refused before decoding, and explained with the
+    // limit raised to its size (the overlay reads the photo again under the same limit).
+    [Fact]
+    public void The_pixel_limit_is_an_option()
+    {
+        var dir = Cli.TempDirectory();
+        var (refusedOut, out_, overlay) = (Path.Combine(dir, "refused.npy"), Path.Combine(dir, "r.npy"), Path.Combine(dir, "o.png"));
+        var refused = Cli.Run("explain", SqueezeNet, Kitten, "--channels", "bgr", "--scale", "1", "--max-pixels", "50000", "--out", refusedOut);
+        Assert.True(refused.ExitCode == 4, $"exit {refused.ExitCode}: {refused.Error}");
+        Assert.Contains("224×224 = 50,176 pixels by its header, more than the limit of 50,000", refused.Error);
+        var r = Cli.Run("explain", SqueezeNet, Kitten, "--channels", "bgr", "--scale", "1", "--max-pixels", "50176", "--out", out_, "--overlay", overlay);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Equal(new[] { out_, overlay }.Order(), Directory.GetFiles(dir).Order());
     }
 
     // A PNG whose header claims the given size, with one small IDAT chunk of image data and the end chunk: a decoder opens it

@@ -28,11 +28,12 @@ internal static class ExplainCommand
         var heatmap = new Option<string?>("--heatmap") { Description = "Write the heatmap as PNG (red positive, blue negative, channels summed)." };
         var overlay = new Option<string?>("--overlay") { Description = "For an image input, write the heatmap over the photo as PNG." };
         var memory = new Option<int>("--max-memory") { Description = "The most memory, in MiB, one explanation's buffers may take; a model that needs more is refused before anything is allocated.", DefaultValueFactory = _ => (int)(EngineNetwork.DefaultMaxWorkspaceBytes >> 20) };
+        var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: the paper's training-free model, z^B on the first layer and z⁺ above).")
         {
-            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory,
+            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory, pixels,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
@@ -42,17 +43,19 @@ internal static class ExplainCommand
                 parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse), parse.GetValue(memory), pre.Given(parse)));
+                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels)));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
-        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven);
+        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven,
+        long MaxPixels);
 
     internal static int Run(Request r)
     {
         if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
+        if (r.MaxPixels <= 0) throw new UsageException($"--max-pixels must be a positive number of pixels, got {r.MaxPixels}.");
         OutputPaths.Check([("--out", r.Out), ("--heatmap", r.Heatmap), ("--overlay", r.Overlay)], [r.Model, r.Input]);
         var isArray = r.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
@@ -66,7 +69,7 @@ internal static class ExplainCommand
             throw new UsageException($"--target {t}: the model has {outputs} outputs, numbered 0 to {outputs - 1}.");
         // A channels-last image model (a Keras export) is explained over the photo channels first, as every other model.
         if (!isArray && model.Network.TakesChannelsLastImage) model = model with { Network = model.Network.WithChannelsFirstInput() };
-        var input = InputFile.Load(r.Input, model, r.Image);
+        var input = InputFile.Load(r.Input, model, r.Image, r.MaxPixels);
         var byDomain = r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
         var rest = byDomain ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
@@ -88,7 +91,7 @@ internal static class ExplainCommand
         {
             if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())])));
             if (r.Heatmap is not null) staged.Add(AtomicFile.Stage(r.Heatmap, s => results[0].WriteHeatmapPng(s)));
-            if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!)));
+            if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!, r.MaxPixels)));
             var report = r.Json ? Report.Json(r.Model, r.Input, first, byDomain ? "dtd" : rest.Name, results, seconds, explainer.Labels) : null;
             foreach (var file in staged) file.Publish();
             if (report is not null)

@@ -49,11 +49,11 @@ public static class Images
         return bitmap;
     }
 
-    /// <summary>The network input [C, H, W] for an image file.</summary>
-    public static Tensor ToTensor(string path, Preprocessing pre)
+    /// <summary>The network input [C, H, W] for an image file of at most <paramref name="maxPixels"/> pixels.</summary>
+    public static Tensor ToTensor(string path, Preprocessing pre, long maxPixels = DefaultMaxPixels)
     {
         pre.Validate();
-        using var bitmap = Load(path, pre.Width, pre.Height);
+        using var bitmap = Load(path, pre.Width, pre.Height, maxPixels);
         return ToTensor(bitmap, pre);
     }
 
