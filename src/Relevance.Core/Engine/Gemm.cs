@@ -13,6 +13,7 @@ namespace Relevance.Engine;
 /// across k while streaming the panel from cache.
 /// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
 /// are few panels. n = 1 is a row-wise dot product.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static partial class Gemm
 {
     private const int Rows = 8;
@@ -52,7 +53,7 @@ public static partial class Gemm
     }
 
     /// <summary>C (+)= A · B for A packed once; on the calling thread only unless <paramref name="parallel"/>.</summary>
-    public static void Multiply(PackedMatrix a, ReadOnlySpan<float> b, Span<float> c, int n, bool accumulate, bool parallel)
+    internal static void Multiply(PackedMatrix a, ReadOnlySpan<float> b, Span<float> c, int n, bool accumulate, bool parallel)
     {
         var (m, k) = (a.Rows, a.Columns);
         if (n < 0 || b.Length < k * n || c.Length < m * n)

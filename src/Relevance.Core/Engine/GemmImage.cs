@@ -26,7 +26,7 @@ public static partial class Gemm
     }
 
     /// <summary>C (+)= A · col(x) for A packed once (a weight matrix [M×K]).</summary>
-    public static void MultiplyImage(PackedMatrix a, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate = false)
+    internal static void MultiplyImage(PackedMatrix a, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool accumulate = false)
     {
         if (a.Rows != g.M) throw new ArgumentException($"Gemm: a packed [{a.Rows}×{a.Columns}] matrix does not fit [{g.M}×{g.K}]·col(x).");
         MultiplyImage(a, g.M, x, g, c, accumulate);

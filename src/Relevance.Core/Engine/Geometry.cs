@@ -15,6 +15,7 @@ namespace Relevance.Engine;
 /// <param name="OutHeight">Output height.</param>
 /// <param name="OutWidth">Output width.</param>
 /// <param name="Dilation">Distance between adjacent taps on both axes.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed partial record Geometry(int InChannels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
     int Stride, int PadTop, int PadLeft, int OutHeight, int OutWidth, int Dilation = 1)
 {

@@ -10,7 +10,7 @@ namespace Relevance.Engine;
 /// Input-major storage lets every product skip the rows of zero inputs: the forward sum never needs them, and the lower
 /// relevance a ⊙ (V s) is zero there whatever V s is. Large products are split across cores: by columns for the sum,
 /// by rows for the dot products.</remarks>
-public static class InputMajor
+internal static class InputMajor
 {
     private const int ParallelThreshold = 1 << 20;
 

@@ -4,7 +4,7 @@ namespace Relevance.Engine;
 /// takes part in many products, each of which would otherwise lay it out again.</summary>
 /// <remarks>Whole 8-row tiles are interleaved so that a tile's 8 values of one column are consecutive; the last rows
 /// (rows mod 8) follow as they are.</remarks>
-public sealed class PackedMatrix
+internal sealed class PackedMatrix
 {
     private PackedMatrix(float[] data, int rows, int columns) => (Data, Rows, Columns) = (data, rows, columns);
 

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 namespace Relevance.Kernels;
 
 /// <summary>Checks that a reference network's layers match a declaration before its weights are bound.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Binding
 {
     /// <summary>The Dense and Conv2d layers of a network in node order; throws unless there are as many as declared.</summary>

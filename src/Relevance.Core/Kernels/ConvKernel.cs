@@ -3,6 +3,7 @@ using Relevance.Engine;
 namespace Relevance.Kernels;
 
 /// <summary>Float32 building blocks of a convolution as Z [M×P] = V [M×K] · col(x) [K×P], for generated code.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ConvKernel
 {
     /// <summary>Z = V · col(x) + b per channel; <paramref name="col"/> is scratch of K·P.</summary>

@@ -9,6 +9,7 @@ namespace Relevance.Kernels;
 /// <remarks>A forward pass walks W's rows first to last and a backward pass last to first, so the rows the forward pass read
 /// last are still in cache when the backward pass starts: a 1568×400 layer (2.5 MB) does not fit one core's L2.
 /// The jobs split a large layer's backward product across two cores (<see cref="HelperThread"/>) without allocating.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class DenseKernel
 {
     /// <summary>z += Wᵀx, one row of W per input, skipping zero inputs (common after a ReLU).</summary>

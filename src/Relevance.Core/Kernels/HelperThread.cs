@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 namespace Relevance.Kernels;
 
 /// <summary>Work over independent rows that <see cref="HelperThread"/> may split between two cores.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public abstract class RowJob
 {
     /// <summary>The number of rows.</summary>
@@ -23,6 +24,7 @@ public abstract class RowJob
 /// wait a scheduler's time slice for the helper. When the helper started its half and then lost its core — the caller
 /// waited for it longer than its own half took, and more than <see cref="LateWait"/>, so the split was slower than no
 /// split —, the machine is busy: jobs run on the caller alone for <see cref="Backoff"/>, then splitting is tried again. Rows are independent, so the result does not depend on the split.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class HelperThread
 {
     private const int SpinsBeforeSleep = 2000;

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Relevance.Kernels;
 
 /// <summary>The run-time checks of a generated explainer's input: length, finiteness and the first rule's domain.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class InputChecks
 {
     /// <summary>Throws <see cref="InvalidInputException"/> unless the span has the declared length and only finite values.</summary>

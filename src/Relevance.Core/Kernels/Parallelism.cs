@@ -3,6 +3,7 @@ namespace Relevance.Kernels;
 /// <summary>How many cores the kernels called on this thread may use: every core, or fewer inside <see cref="Limit"/>.</summary>
 /// <remarks>The engine sets it for each call from its own setting (<c>ExplainerSettings.Parallelism</c>); code that calls a
 /// generated explainer sets it around the call. With one core, jobs run on the calling thread and the helper thread is not used.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Parallelism
 {
     // The calling thread's limit (0: none).

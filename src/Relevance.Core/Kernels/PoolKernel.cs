@@ -9,6 +9,7 @@ namespace Relevance.Kernels;
 /// is zero: half the windows above a ReLU carry none, and a branch on that mispredicts more often than the multiply costs.
 /// The 2×2, stride-2 window of LeNet- and VGG-style networks is unrolled, and runs 16 windows at a time as vectors where a
 /// row has 16 left (pairs of columns split and joined by <see cref="Engine.Lanes"/>).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class PoolKernel
 {
     /// <summary>y = the maximum (<paramref name="max"/>) or the sum of each window, times <paramref name="scale"/>.</summary>

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Relevance.Kernels;
 
 /// <summary>Float32 element-wise steps of a relevance pass, vectorised, for generated code.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class RelevanceKernel
 {
     /// <summary>s_j = R_j / d_j in place over the denominators d, and 0 where d_j = 0 (nothing to redistribute through).</summary>

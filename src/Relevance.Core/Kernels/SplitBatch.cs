@@ -3,6 +3,7 @@ namespace Relevance.Kernels;
 /// <summary>Explains a batch with two workspaces over the same weights, half of the inputs on each core (<see cref="HelperThread"/>).</summary>
 /// <remarks>For generated networks whose batch is not one matrix product per layer (convolutional ones): the inputs are
 /// independent, so each half runs the single-input code unchanged. Not thread-safe, like the network it belongs to.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed unsafe class SplitBatch<TNet> : RowJob where TNet : class, INetworkKernel<TNet>
 {
     private readonly TNet _first, _second;

@@ -1,6 +1,7 @@
 namespace Relevance.Kernels;
 
 /// <summary>Weight-only matrices a rule needs, computed once when weights are bound.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Weights
 {
     /// <summary>w⁺ = max(0, w) element-wise.</summary>

@@ -3,12 +3,12 @@ using System.Collections.Immutable;
 namespace Relevance.Reference;
 
 /// <summary>One weighted edge of a linear layer: input neuron i, output neuron j, and the index of w_ij in the layer's weights.</summary>
-public readonly record struct Connection(int Input, int Output, int Weight);
+internal readonly record struct Connection(int Input, int Output, int Weight);
 
 /// <summary>A Dense or Conv2d layer seen as neurons joined by weighted connections: the form in which the paper's per-neuron rules are written.</summary>
 /// <remarks>A convolution is a linear layer with shared weights; each output position is one neuron j with its own
 /// in-bounds inputs, so the same rules apply per output position (docs/rules.md §4).</remarks>
-public sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connection> Connections, ParameterArray Weights, ParameterArray Bias)
+internal sealed record LinearMap(int Inputs, int Outputs, ImmutableArray<Connection> Connections, ParameterArray Weights, ParameterArray Bias)
 {
     /// <summary>The linear map of a Dense or Conv2d layer applied to an input of the given shape.</summary>
     public static LinearMap Of(Layer layer, Shape input) => layer switch

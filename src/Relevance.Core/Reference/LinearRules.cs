@@ -1,7 +1,7 @@
 namespace Relevance.Reference;
 
 /// <summary>The per-neuron definitions of every rule: R_i = Σ_j q_ij / d_j · R_j, written as in docs/rules.md §3 and §6.</summary>
-public static class LinearRules
+internal static class LinearRules
 {
     /// <summary>Relevance passed to the inputs, and the relevance taken by positive biases treated as neurons.</summary>
     public readonly record struct Result(double[] Lower, double BiasRelevance);

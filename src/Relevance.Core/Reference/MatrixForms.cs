@@ -5,7 +5,7 @@ namespace Relevance.Reference;
 /// <summary>The supplement's matrix algorithms (section II): each rule as one forward-like and one backward-like product,
 /// with the weight-only matrices precomputed once per layer.</summary>
 /// <remarks>W is d_in × d_out; X, L, H are input vectors; R is the upper relevance; ⊙ and ⊘ are element-wise, with x ⊘ 0 = 0.</remarks>
-public static class MatrixForms
+internal static class MatrixForms
 {
     /// <summary>w²: N = V ⊘ (1·V) with V = W ⊙ W, precomputed; R_lower = N · R.</summary>
     public sealed record WSquare(Matrix<double> Normalised)
