@@ -67,7 +67,7 @@ internal static class RuleTerms
         if (checksSign && !x.IsEmpty && TensorPrimitives.Min(x) < 0)
             for (var i = 0; i < x.Length; i++)
                 if (x[i] < 0)
-                    throw new RuleDomainException(node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
+                    throw new RuleDomainException(node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative; Composite.DeepTaylor (relevance explain --rule dtd) chooses them by each layer's input domain.");
         if (low is not null && high is not null && Kernels.InputChecks.IndexOutside(x, low, high) is var at and >= 0)
             throw new RuleDomainException(node, $"z^B needs l ≤ x ≤ h, but input {at} is {x[at]} outside [{low[at]}, {high[at]}].");
     }

@@ -75,7 +75,7 @@ internal static class LinearRules
     {
         for (var i = 0; i < x.Length; i++)
             if (x[i] < 0)
-                throw new RuleDomainException(node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative.");
+                throw new RuleDomainException(node, $"z⁺ needs non-negative inputs, but input {i} is {x[i]}. Use z^B or w² on layers whose input can be negative; Composite.DeepTaylor (relevance explain --rule dtd) chooses them by each layer's input domain.");
     }
 
     private static void RequireInBox(string node, ZBoxRule box, Tensor x)
