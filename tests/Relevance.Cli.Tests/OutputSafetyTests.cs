@@ -122,6 +122,37 @@ public class OutputSafetyTests
         AssertUnchanged(before, dir);
     }
 
+    // SIGTERM at moments spread over an explanation that writes three outputs (loading, computing, writing, publishing): when
+    // the process has gone, no temporary file is left beside the targets, and each target is absent or whole — never half
+    // a file. The property holds at every moment, so where the signal lands only decides which part of it is exercised.
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task SIGTERM_at_any_moment_leaves_no_temporary_file_and_no_half_output()
+    {
+        var squeezeNet = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
+        var kitten = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "kitten_224.png");
+        foreach (var delay in new[] { 150, 400, 650, 900, 1150, 1400, 1800 })
+        {
+            var dir = Cli.TempDirectory();
+            var (npy, heatmap, overlay) = (Path.Combine(dir, "r.npy"), Path.Combine(dir, "h.png"), Path.Combine(dir, "o.png"));
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "relevance.dll"), "explain", squeezeNet, kitten, "--channels", "bgr", "--scale", "1",
+                         "--out", npy, "--heatmap", heatmap, "--overlay", overlay })
+                start.ArgumentList.Add(a);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var drained = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            if (!process.WaitForExit(delay))
+                using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                    kill.WaitForExit();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), $"the process did not stop after SIGTERM at {delay} ms");
+            await drained;
+            Assert.DoesNotContain(Directory.GetFiles(dir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+            if (File.Exists(npy)) Assert.Equal(3 * 224 * 224, Npy.Read(npy).Data.Length);
+            foreach (var png in new[] { heatmap, overlay }.Where(File.Exists))
+                using (var decoded = Images.Load(png, 8, 8)) Assert.NotNull(decoded);
+        }
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void A_replaced_output_keeps_its_permissions()

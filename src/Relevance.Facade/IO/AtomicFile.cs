@@ -10,6 +10,11 @@ public static class AtomicFile
 {
     private static readonly ConcurrentDictionary<string, byte> Unpublished = new();
 
+    // Creating a temporary file and removing them all for a stopping process exclude each other, so that no file is created
+    // after the removal ran (it would be left behind); once stopping, no new one is created.
+    private static readonly Lock Gate = new();
+    private static bool _stopping;
+
     /// <summary>Writes a file through <paramref name="write"/>; on any failure the target is left as it was and the temporary file is removed.</summary>
     /// <exception cref="IOException">The target is a directory, a symbolic link or read-only, or cannot be written.</exception>
     public static void Write(string path, Action<Stream> write)
@@ -38,11 +43,25 @@ public static class AtomicFile
         var directory = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        Unpublished[temp] = 0;
+        FileStream created;
+        lock (Gate)
+        {
+            if (_stopping) throw new IOException($"The process is stopping; '{path}' is not written.");
+            Unpublished[temp] = 0;
+            try
+            {
+                created = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+            }
+            catch
+            {
+                Unpublished.TryRemove(temp, out _);
+                throw;
+            }
+        }
         var staged = new StagedFile(full, temp);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var stream = created)
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
@@ -56,10 +75,15 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Removes every temporary file this process staged and has not published (for a process that is being stopped).</summary>
+    /// <summary>Removes every temporary file this process staged and has not published, for a process that is being stopped:
+    /// afterwards the process stages no more files (<see cref="Stage"/> throws <see cref="IOException"/>).</summary>
     public static void DeleteUnpublished()
     {
-        foreach (var temp in Unpublished.Keys) Remove(temp);
+        lock (Gate)
+        {
+            _stopping = true;
+            foreach (var temp in Unpublished.Keys) Remove(temp);
+        }
     }
 
     /// <summary>The full path of a file that may be written or replaced: not empty, not a directory, not a symbolic link, not
