@@ -15,8 +15,10 @@ public sealed record ExplainerSettings
     /// <summary>The first linear layer's rule; null (the default): z^B with the box of <see cref="Image"/>'s pixel range.</summary>
     public Rule? FirstRule { get; init; }
 
-    /// <summary>The rule of every other linear layer (default z⁺: with the first layer's z^B, the paper's training-free deep Taylor decomposition).</summary>
-    public Rule Rule { get; init; } = Rules.ZPlus;
+    /// <summary>The rule of every other linear layer; null (the default): by each layer's input domain, z⁺ where it is ≥ 0 by
+    /// construction and w² where it can be negative (<see cref="Composite.DeepTaylor"/>; on ReLU networks, with z^B first,
+    /// the paper's training-free deep Taylor decomposition), or z⁺ after a first rule other than z^B or w².</summary>
+    public Rule? Rule { get; init; }
 
     /// <summary>A composite of your own, which replaces <see cref="FirstRule"/> and <see cref="Rule"/>.</summary>
     public Composite? Composite { get; init; }
@@ -101,10 +103,12 @@ public sealed class Explainer : IDisposable
         settings ??= new ExplainerSettings();
         var network = model.Network;
         var takesImages = network.InputShape is { Rank: 3 } s && s[0] is 1 or 3;
-        var composite = settings.Composite ?? Composite.FirstLayer(settings.FirstRule ?? (takesImages
+        var first = settings.Composite is not null ? null : settings.FirstRule ?? (takesImages
             ? InputBox(network, settings.Image.For(network.InputShape))
-            : throw new InvalidInputException($"The model takes inputs of shape {network.InputShape}, not an image, so no z^B box can be derived from a photo's pixel range; give a FirstRule (e.g. Rules.ZBox(low, high)) or a Composite.")),
-            settings.Rule);
+            : throw new InvalidInputException($"The model takes inputs of shape {network.InputShape}, not an image, so no z^B box can be derived from a photo's pixel range; give a FirstRule (e.g. Rules.ZBox(low, high)) or a Composite."));
+        var composite = settings.Composite ?? (settings.Rule is null && first is ZBoxRule or WSquareRule
+            ? Composite.DeepTaylor(first)
+            : Composite.FirstLayer(first!, settings.Rule ?? Rules.ZPlus));
         return new Explainer(EngineNetwork.Compile(network, composite, settings.Options, settings.Parallelism, settings.MaxWorkspaceBytes), composite,
             takesImages ? settings.Image : null, labels);
     }

@@ -58,7 +58,7 @@ public class ExplainCommandTests
         var rng = new Random(6);
         Npy.Write(input, [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
         var byDomain = Cli.Run("explain", Mnist, input, "--json", "--rule", "dtd");
-        var plus = Cli.Run("explain", Mnist, input, "--json");
+        var plus = Cli.Run("explain", Mnist, input, "--json", "--rule", "zplus");
         Assert.True(byDomain.ExitCode == 0 && plus.ExitCode == 0, byDomain.Error + plus.Error);
         using var a = JsonDocument.Parse(byDomain.Out);
         using var b = JsonDocument.Parse(plus.Out);
@@ -68,6 +68,33 @@ public class ExplainCommandTests
         var refused = Cli.Run("explain", Mnist, input, "--rule", "dtd", "--first-rule", "zplus");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--rule dtd takes zbox or w2", refused.Error);
+    }
+
+    // A linear bottleneck (a convolution whose output no ReLU rectifies feeds the next, as in MobileNet): z⁺ above it is
+    // refused, naming the layer and the way out; the default chooses w² there by its input domain, and the explanation
+    // conserves: both rules are conservative, and the bottleneck's positive biases keep every z⁺ denominator above 0 where
+    // w² above gives relevance to outputs no input reaches through a positive weight (docs/rules.md §4).
+    [Fact]
+    public void The_default_rule_explains_a_linear_bottleneck_that_z_plus_refuses()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 16, 16);
+        b.Node("Conv", ["x", b.Weights("w1", 6, 3, 3, 3), b.Weights("b1", 6)], "c1", Ints("pads", 1, 1, 1, 1)).Node("Relu", ["c1"], "r1")
+            .Node("Conv", ["r1", b.Weights("w2", 4, 6, 1, 1), b.Positive("b2", 4)], "linear")
+            .Node("Conv", ["linear", b.Weights("w3", 8, 4, 1, 1)], "c3").Node("Relu", ["c3"], "r3")
+            .Node("GlobalAveragePool", ["r3"], "g").Node("Flatten", ["g"], "f").Node("Gemm", ["f", b.Weights("d", 8, 5)], "y");
+        var model = b.Save("y", 13, 1, 5);
+        var refused = Cli.Run("explain", model, Kitten, "--rule", "zplus");
+        Assert.True(refused.ExitCode == 4, $"exit {refused.ExitCode}: {refused.Error}");
+        Assert.Contains("Node 'c3': z⁺ needs non-negative inputs", refused.Error);
+        Assert.Contains("--rule dtd", refused.Error);
+        var r = Cli.Run("explain", model, Kitten, "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        Assert.Equal("dtd", json.RootElement.GetProperty("rule").GetString());
+        var f = json.RootElement.GetProperty("f").GetDouble();
+        var sum = json.RootElement.GetProperty("relevance_sum").GetDouble() + json.RootElement.GetProperty("bias_relevance").GetDouble();
+        Assert.True(Math.Abs(f - sum) <= 1e-4 * Math.Max(1, Math.Abs(f)), $"{sum} vs f = {f}");
+        File.Delete(model);
     }
 
     // A Keras CNN as tf2onnx exports it (input [1, H, W, 3], Transpose to channels first): the photo is explained channels

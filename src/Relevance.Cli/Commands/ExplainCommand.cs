@@ -15,7 +15,7 @@ internal static class ExplainCommand
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var input = new Argument<string>("INPUT") { Description = "A .npy tensor (used as the model input exactly as stored, batch axis included) or an image (PNG, JPEG; preprocessed)." };
         var target = new Option<int?>("--target") { Description = "The output (logit) to explain; default: the arg-max." };
-        var rule = new Option<string>("--rule") { Description = $"The rule of every Dense/Conv layer: {RuleSpec.Help}; or dtd: z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative.", DefaultValueFactory = _ => "zplus" };
+        var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first: dtd (deep Taylor by input domain: z⁺ where a layer's input is ≥ 0 by construction, which is the paper's training-free model on ReLU networks, and w² where it can be negative), or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
         var firstRule = new Option<string>("--first-rule") { Description = "The rule of the first Dense/Conv layer; a bare 'zbox' takes its bounds from the preprocessing or --bounds.", DefaultValueFactory = _ => "zbox" };
         var bounds = new Option<string?>("--bounds") { Description = "LOW:HIGH, the input box of a bare zbox (overrides the bounds derived from preprocessing)." };
         var maxpool = new Option<string>("--maxpool") { Description = "proportional (the paper's) or wta (winner-take-all).", DefaultValueFactory = _ => "proportional" };
@@ -31,7 +31,7 @@ internal static class ExplainCommand
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
-        var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: the paper's training-free model, z^B on the first layer and z⁺ above).")
+        var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: z^B on the first layer and, above, z⁺ where a layer's input is ≥ 0 and w² where it can be negative; on ReLU networks the paper's training-free model).")
         {
             model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory, pixels,
         };
@@ -43,14 +43,14 @@ internal static class ExplainCommand
                 parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels)));
+                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels), parse.GetResult(rule) is { Implicit: false }));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
         string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven,
-        long MaxPixels);
+        long MaxPixels, bool RuleGiven);
 
     internal static int Run(Request r)
     {
@@ -74,7 +74,11 @@ internal static class ExplainCommand
         var rest = byDomain ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
         var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
         if (byDomain && first is not (ZBoxRule or WSquareRule))
-            throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
+        {
+            if (r.RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
+            // By default: deep Taylor's domains start from a z^B or w² first layer; after another first rule, z⁺ above.
+            byDomain = false;
+        }
         var restName = byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
         using var explainer = Explainer.Create(model, new ExplainerSettings
         {
