@@ -2,10 +2,10 @@ using System.Globalization;
 
 namespace Relevance.Cli;
 
-/// <summary>Parses the rule names of the command line: w2, z, zplus, zbox[:LOW:HIGH], epsilon[:EPS], alphabeta[:ALPHA:BETA], flat.</summary>
+/// <summary>Parses the rule names of the command line: w2, z, zplus, zbox[:LOW:HIGH], epsilon[:EPS], gamma[:GAMMA[:EPS]], alphabeta[:ALPHA:BETA], flat.</summary>
 internal static class RuleSpec
 {
-    public const string Help = "w2, z, zplus, zbox:LOW:HIGH, epsilon:EPS, alphabeta:ALPHA:BETA or flat";
+    public const string Help = "w2, z, zplus, zbox:LOW:HIGH, epsilon:EPS, gamma:GAMMA[:EPS], alphabeta:ALPHA:BETA or flat";
 
     /// <summary>A rule, or null for a bare "zbox" whose bounds come from the preprocessing or --bounds.</summary>
     public static Rule? Parse(string text)
@@ -25,6 +25,9 @@ internal static class RuleSpec
                 ("zbox" or "zb", 3) => Rules.ZBox(Number(1), Number(2)),
                 ("epsilon" or "eps", 1) => Rules.Epsilon(),
                 ("epsilon" or "eps", 2) => Rules.Epsilon(Number(1)),
+                ("gamma", 1) => Rules.Gamma(),
+                ("gamma", 2) => Rules.Gamma(Number(1)),
+                ("gamma", 3) => Rules.Gamma(Number(1), Number(2)),
                 ("alphabeta" or "ab", 1) => Rules.AlphaBeta(),
                 ("alphabeta" or "ab", 3) => Rules.AlphaBeta(Number(1), Number(2)),
                 _ => throw new UsageException($"Unknown rule '{text}'; use {Help}."),

@@ -70,6 +70,17 @@ public class ExplainCommandTests
         Assert.Contains("--rule dtd takes zbox or w2", refused.Error);
     }
 
+    // The γ-rule by name, with its γ and ε in the report.
+    [Fact]
+    public void Rule_gamma_explains_and_names_itself()
+    {
+        var r = Cli.Run("explain", Mnist, Cli.Data("onnx", "mnist-8", "mnist_28.png"), "--rule", "gamma:0.5:0.001", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        Assert.Equal("γ(0.5, ε 0.001)", json.RootElement.GetProperty("rule").GetString());
+        Assert.True(double.IsFinite(json.RootElement.GetProperty("relevance_sum").GetDouble()));
+    }
+
     // A linear bottleneck (a convolution whose output no ReLU rectifies feeds the next, as in MobileNet): z⁺ above it is
     // refused, naming the layer and the way out; the default chooses w² there by its input domain, and the explanation
     // conserves: both rules are conservative, and the bottleneck's positive biases keep every z⁺ denominator above 0 where
@@ -130,6 +141,8 @@ public class ExplainCommandTests
     [InlineData("--maxpool", "median")]
     [InlineData("--gate", "half")]
     [InlineData("--max-pixels", "0")]
+    [InlineData("--rule", "gamma:-1")]
+    [InlineData("--rule", "gamma:0.25:-1")]
     public void Bad_options_exit_2_with_a_message(string option, string value)
     {
         var r = Cli.Run("explain", Mnist, Kitten, option, value);

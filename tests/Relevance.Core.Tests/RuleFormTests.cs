@@ -68,6 +68,35 @@ public class RuleFormTests
             Close(PerNeuron(c, Rules.ZPlus, BiasTreatment.Neuron), PerNeuron(c, Rules.AlphaBeta(1, 0), BiasTreatment.Neuron))
             && Close(PerNeuron(c, Rules.ZPlus), PerNeuron(c, Rules.AlphaBeta(1, 0))));
 
+    // γ = 0 with ε = 0 is the z-rule: the same terms x w and the same denominators, so the same relevance to the bit.
+    [SpecProperty]
+    public Property Gamma_0_is_the_z_rule() =>
+        Prop.ForAll(Arbitraries.Layer(), c => PerNeuron(c, Rules.Gamma(0, 0)).SequenceEqual(PerNeuron(c, Rules.Z)));
+
+    // As γ grows, x_i (w + γw⁺) / Σ x (w + γw⁺) tends to x_i w⁺ / Σ x w⁺ (z⁺) on non-negative inputs. With S = Σ x w and
+    // P = Σ x w⁺ the difference over an output's inputs sums to at most (Σ|x w| + |S|) / |S + γP| ≤ 4 Σ|x w| / (γP) once
+    // γP ≥ 2|S|; outputs where that does not hold yet (or P = 0, where z⁺ has no denominator) are left out.
+    [SpecProperty]
+    public Property Gamma_tends_to_z_plus_on_non_negative_input() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            const double gamma = 1e6;
+            var map = MapOf(c);
+            var (plus, sum, magnitude) = (new double[map.Outputs], new double[map.Outputs], new double[map.Outputs]);
+            foreach (var e in map.Connections)
+            {
+                var q = c.Input[e.Input] * map.W(e);
+                (plus[e.Output], sum[e.Output], magnitude[e.Output]) = (plus[e.Output] + c.Input[e.Input] * Math.Max(0, map.W(e)), sum[e.Output] + q, magnitude[e.Output] + Math.Abs(q));
+            }
+            var kept = Enumerable.Range(0, map.Outputs).Select(j => plus[j] > 0 && gamma * plus[j] >= 2 * Math.Abs(sum[j])).ToArray();
+            var upper = c.Upper.Select((r, j) => kept[j] ? r : 0).ToArray();
+            var zPlus = LinearRules.Propagate("layer", Rules.ZPlus, map, c.Input, upper, BiasTreatment.Ignore).Lower;
+            var near = LinearRules.Propagate("layer", Rules.Gamma(gamma, 0), map, c.Input, upper, BiasTreatment.Ignore).Lower;
+            var bound = upper.Select((r, j) => kept[j] ? 4 * magnitude[j] / (gamma * plus[j]) * Math.Abs(r) : 0).Sum();
+            var worst = zPlus.Zip(near, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max();
+            return (worst <= bound + Tolerances.Conservation * Math.Max(1, upper.Sum(Math.Abs))).Label($"worst {worst}, bound {bound}");
+        });
+
     [SpecProperty]
     public Property WSquare_and_flat_do_not_depend_on_the_input_given_the_upper_relevance() =>
         Prop.ForAll(Arbitraries.Layer(), c =>

@@ -17,7 +17,7 @@ internal static class RuleTerms
     /// <summary>The passes of <paramref name="rule"/> for weights <paramref name="w"/> (in any layout: every map is element-wise)
     /// and biases <paramref name="b"/>; z^B's bounds over the input come out in <paramref name="low"/> and <paramref name="high"/>.
     /// With <paramref name="streamsPositivePart"/>, z⁺'s W⁺ is not stored: its term reads W (see <see cref="RuleTerm"/>).</summary>
-    /// <remarks>w² is (1, W⊙W), z is (x, W), z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
+    /// <remarks>w² is (1, W⊙W), z is (x, W), γ is (x, W + γW⁺) with ε, z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
     /// the bias and ε in the denominator, and αβ is two passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)].
     /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
     /// floating point.</remarks>
@@ -42,6 +42,7 @@ internal static class RuleTerms
             case ZPlusRule when streamsPositivePart: return [new([new(Source.X, w, null, PositivePart: true)], positive, positive, 0, 1)];
             case ZPlusRule: return [new([new(Source.X, Map(v => Math.Max(0f, v)), null)], positive, positive, 0, 1)];
             case EpsilonRule e: return [new([new(Source.X, w, null)], b, null, (float)e.Epsilon, 1)];
+            case GammaRule g: return [new([new(Source.X, Map(v => v + (float)g.Gamma * Math.Max(0f, v)), null)], null, null, (float)g.Epsilon, 1)];
             case ZBoxRule box:
                 box.Low.RequireShape(node, input);
                 box.High.RequireShape(node, input);

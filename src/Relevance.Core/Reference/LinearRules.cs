@@ -27,6 +27,9 @@ internal static class LinearRules
                 return Redistribute(map, upper,
                     c => xs[c.Input] * map.W(c) - box.Low.At(c.Input) * Math.Max(0, map.W(c)) - box.High.At(c.Input) * Math.Min(0, map.W(c)),
                     (j, s) => s + BiasNeuron(j), BiasNeuron);
+            case GammaRule g:
+                return Redistribute(map, upper, c => xs[c.Input] * (map.W(c) + g.Gamma * Math.Max(0, map.W(c))),
+                    (_, s) => g.Epsilon > 0 ? Stabilise(s, g.Epsilon) : s, _ => 0);
             case EpsilonRule eps:
                 // The bias and ε absorb relevance by definition; it is not counted as a bias neuron's share.
                 return Redistribute(map, upper, c => xs[c.Input] * map.W(c), (j, s) => Stabilise(s + map.Bias[j], eps.Epsilon), _ => 0);

@@ -92,6 +92,25 @@ public sealed record AlphaBetaRule : Rule
     public override string Name => $"α{Alpha:G3}β{Beta:G3}";
 }
 
+/// <summary>γ-rule: R_i = Σ_j x_i (w_ij + γ w_ij⁺) / s(Σ_i' x_i' (w_i'j + γ w_i'j⁺)) · R_j with s(t) = t + ε·sign(t); the bias
+/// is not used, so γ = 0 (with ε = 0) is the z-rule, and γ → ∞ tends to z⁺ on non-negative inputs (docs/rules.md §6).</summary>
+public sealed record GammaRule : Rule
+{
+    /// <summary>Creates the rule; γ and ε must be finite and ≥ 0 (ε = 0: a zero denominator gives zero, as for z).</summary>
+    public GammaRule(double gamma, double epsilon)
+    {
+        Gamma = gamma >= 0 && double.IsFinite(gamma) ? gamma : throw new ArgumentException($"γ must be finite and ≥ 0, got {gamma}.", nameof(gamma));
+        Epsilon = epsilon >= 0 && double.IsFinite(epsilon) ? epsilon : throw new ArgumentException($"ε must be finite and ≥ 0, got {epsilon}.", nameof(epsilon));
+    }
+
+    /// <summary>γ, the weight given to the positive part of w.</summary>
+    public double Gamma { get; }
+    /// <summary>ε, the denominators' stabiliser.</summary>
+    public double Epsilon { get; }
+    /// <inheritdoc />
+    public override string Name => $"γ({Gamma:G3}{(Epsilon > 0 ? $", ε {Epsilon:G3}" : "")})";
+}
+
 /// <summary>flat rule: R_i = Σ_j R_j / n_j, n_j the number of (in-bounds) inputs of neuron j.</summary>
 public sealed record FlatRule : Rule
 {
@@ -115,6 +134,8 @@ public static partial class Rules
     public static ZBoxRule ZBox(double low, double high) => new(Bounds.Scalar(low), Bounds.Scalar(high));
     /// <summary>ε-rule (LRP-ε).</summary>
     public static EpsilonRule Epsilon(double epsilon = 1e-6) => new(epsilon);
+    /// <summary>γ-rule (LRP-γ): z with w + γ w⁺, its denominators stabilised by ε; Zennit's <c>Gamma</c> defaults, γ = 0.25, ε = 1e-6.</summary>
+    public static GammaRule Gamma(double gamma = 0.25, double epsilon = 1e-6) => new(gamma, epsilon);
     /// <summary>αβ-rule (LRP-αβ) with α − β = 1.</summary>
     public static AlphaBetaRule AlphaBeta(double alpha = 2, double beta = 1) => new(alpha, beta);
 }

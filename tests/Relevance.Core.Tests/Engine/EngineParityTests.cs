@@ -27,15 +27,15 @@ public class EngineParityTests
 
     /// <summary>κ_f = the largest A_j / |d_j| over the linear layers' outputs that carry relevance, where d_j is a denominator
     /// the rule divides by and A_j the absolute sum of its terms: d_j = y_j with A_j = Σ_i |x_i w_ij| + |b_j| for every rule,
-    /// and, when <paramref name="biasFree"/> (the z rule, which leaves the bias out), also d_j = y_j − b_j with
-    /// A_j = Σ_i |x_i w_ij|. A float32 sum is off by about u · A_j, so a denominator left small by cancellation (d_j ≪ A_j)
+    /// and, when <paramref name="biasFree"/> (the z and γ rules, which leave the bias out), also d_j = Σ_i q_ij with
+    /// A_j = Σ_i |q_ij|, q_ij = x_i (w_ij + γ w_ij⁺) (γ = 0 for z). A float32 sum is off by about u · A_j, so a denominator left small by cancellation (d_j ≪ A_j)
     /// carries a relative error u · κ_f into the relevance it divides, and every layer below inherits it.</summary>
     /// <remarks>Agree allows 4 u κ_f on top of 1e-4 (both times M · κ): blocked float32 sums stay within about u · A_j
     /// (0.5 u A_j on the case FsCheck found), and κ_f ≤ 400 keeps the extra term below 1e-4, so only a real cancellation
     /// widens the check, by what float32 cannot do better. Where u · κ_f ≥ 1 float32 cannot resolve the denominator at all
     /// (its sum is rounding noise), and the bound says so: the z rule's bias-free sums meet this now and then on random
     /// graphs whose biases carry a neuron's output (kept as Z_denominator_cancelling_below_float32s_resolution).</remarks>
-    internal static double ForwardConditioning(DeepCase c, Explanation reference, bool biasFree = false)
+    internal static double ForwardConditioning(DeepCase c, Explanation reference, bool biasFree = false, double gamma = 0)
     {
         var activations = Forward.Run(c.Network, c.Input);
         var worst = 1.0;
@@ -45,8 +45,13 @@ public class EngineParityTests
             if (!LinearMap.IsLinear(node.Layer)) continue;
             var x = activations.InputsOf(node)[0];
             var map = LinearMap.Of(node.Layer, x.Shape);
-            var terms = new double[map.Outputs];
-            foreach (var e in map.Connections) terms[e.Output] += Math.Abs(x[e.Input] * map.W(e));
+            var (terms, free, freeSum) = (new double[map.Outputs], new double[map.Outputs], new double[map.Outputs]);
+            foreach (var e in map.Connections)
+            {
+                terms[e.Output] += Math.Abs(x[e.Input] * map.W(e));
+                var q = x[e.Input] * (map.W(e) + gamma * Math.Max(0, map.W(e)));
+                (free[e.Output], freeSum[e.Output]) = (free[e.Output] + Math.Abs(q), freeSum[e.Output] + q);
+            }
             var (y, r) = (activations.Values[n], reference.Nodes[n].Relevance);
             // A denominator of exactly 0 from terms that are not all 0 (A_j / 0) is infinitely ill-conditioned.
             static double Ratio(double terms, double d) => terms == 0 ? 1 : d == 0 ? double.PositiveInfinity : terms / Math.Abs(d);
@@ -54,7 +59,7 @@ public class EngineParityTests
             {
                 if (r[j] == 0) continue;
                 worst = Math.Max(worst, Ratio(terms[j] + Math.Abs(map.Bias[j]), y[j]));
-                if (biasFree) worst = Math.Max(worst, Ratio(terms[j], y[j] - map.Bias[j]));
+                if (biasFree) worst = Math.Max(worst, Ratio(free[j], freeSum[j]));
             }
         }
         return worst;
@@ -66,6 +71,7 @@ public class EngineParityTests
         ("w² first", _ => Composite.TrainingFreeDtd(Rules.WSquare)),
         ("z everywhere", _ => Composite.Uniform(Rules.Z)),
         ("ε everywhere", _ => Composite.Uniform(Rules.Epsilon(0.01))),
+        ("γ everywhere", _ => Composite.Uniform(Rules.Gamma(0.25, 0.01))),
         ("α2β1 everywhere", _ => Composite.Uniform(Rules.AlphaBeta(2, 1))),
         ("flat everywhere", _ => Composite.Uniform(Rules.Flat)),
     ];
@@ -77,8 +83,10 @@ public class EngineParityTests
         var scale = reference.Nodes.Select(n => n.Relevance.Data.Sum(Math.Abs)).Append(reference.Heatmap.Data.Sum(Math.Abs))
             .Append(Math.Abs(reference.Output)).Append(1).Max();
         scale *= scale / Math.Max(1, Math.Abs(reference.Output));
-        var biasFree = composite.Resolve(c.Network).Values.Any(r => r is ZRule);
-        var allowed = (Tolerance + 4 * U * ForwardConditioning(c, reference, biasFree)) * scale;
+        var rules = composite.Resolve(c.Network).Values;
+        var biasFree = rules.Any(r => r is ZRule or GammaRule);
+        var gamma = rules.OfType<GammaRule>().Select(g => g.Gamma).DefaultIfEmpty(0).Max();
+        var allowed = (Tolerance + 4 * U * ForwardConditioning(c, reference, biasFree, gamma)) * scale;
         var worst = reference.Heatmap.Data.Zip(engine.Heatmap.Data).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
         var layers = reference.Consistency.Layers.Zip(engine.Consistency.Layers)
             .Select(p => new[]
