@@ -70,6 +70,24 @@ public class ExplainCommandTests
         Assert.Contains("--rule dtd takes zbox or w2", refused.Error);
     }
 
+    // Zennit's presets by name, reported as such; a preset does not take --rule or --first-rule.
+    [Theory]
+    [InlineData("epsilon-gamma-box")]
+    [InlineData("epsilon-plus-flat")]
+    [InlineData("epsilon-alpha2-beta1")]
+    public void Composite_presets_explain_and_name_themselves(string preset)
+    {
+        var digit = Cli.Data("onnx", "mnist-8", "mnist_28.png");
+        var r = Cli.Run("explain", Mnist, digit, "--composite", preset, "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        Assert.Equal(preset, json.RootElement.GetProperty("rule").GetString());
+        Assert.True(double.IsFinite(json.RootElement.GetProperty("relevance_sum").GetDouble()));
+        var conflict = Cli.Run("explain", Mnist, digit, "--composite", preset, "--first-rule", "w2");
+        Assert.Equal(2, conflict.ExitCode);
+        Assert.Contains("does not take --rule or --first-rule", conflict.Error);
+    }
+
     // The γ-rule by name, with its γ and ε in the report.
     [Fact]
     public void Rule_gamma_explains_and_names_itself()

@@ -108,6 +108,24 @@ public class SelectorCompositeTests
         Assert.Equal("Conv2d0", uncovered.Node);
         Assert.Equal(3, Composite.Select((LayerSelector.Any, Rules.Z)).Resolve(net).Count);
     }
+
+    // Zennit's presets assign by depth and type: the first linear layer its own rule, every other convolution one rule,
+    // every dense layer ε.
+    [Fact]
+    public void The_presets_give_the_first_layer_convolutions_and_dense_layers_their_rules()
+    {
+        var net = Network.Sequential(Shape.Of(1, 3, 3), new Conv2d(1, 2, 1, 1, [1, -1], [0, 0]), new ReLU(), new Conv2d(2, 2, 1, 1, [1, 0, 0, 1], [0, 0]),
+            new ReLU(), new Flatten(), new Dense(18, 3, [.. new double[54]], [0, 0, 0]));
+        var box = Rules.ZBox(-1, 1);
+        var gammaBox = Composite.EpsilonGammaBox(box, gamma: 0.5, epsilon: 1e-3).Resolve(net);
+        Assert.Equal(box, gammaBox["Conv2d0"]);
+        Assert.Equal(Rules.Gamma(0.5, 1e-3), gammaBox["Conv2d2"]);
+        Assert.Equal(Rules.Epsilon(1e-3), gammaBox["Dense5"]);
+        var plusFlat = Composite.EpsilonPlusFlat().Resolve(net);
+        Assert.Equal([Rules.Flat, Rules.ZPlus, Rules.Epsilon(1e-6)], new[] { plusFlat["Conv2d0"], plusFlat["Conv2d2"], plusFlat["Dense5"] });
+        var alphaBeta = Composite.EpsilonAlpha2Beta1().Resolve(net);
+        Assert.Equal([Rules.Flat, Rules.AlphaBeta(2, 1), Rules.Epsilon(1e-6)], new[] { alphaBeta["Conv2d0"], alphaBeta["Conv2d2"], alphaBeta["Dense5"] });
+    }
 }
 
 public class DeepTaylorCompositeTests

@@ -29,11 +29,16 @@ internal static class ExplainCommand
         var overlay = new Option<string?>("--overlay") { Description = "For an image input, write the heatmap over the photo as PNG." };
         var memory = new Option<int>("--max-memory") { Description = "The most memory, in MiB, one explanation's buffers may take; a model that needs more is refused before anything is allocated.", DefaultValueFactory = _ => (int)(EngineNetwork.DefaultMaxWorkspaceBytes >> 20) };
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
+        var preset = new Option<string?>("--composite")
+        {
+            Description = "A preset of rules by layer, as Zennit names them: epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); replaces --rule and --first-rule.",
+        };
+        preset.AcceptOnlyFromAmong(Presets);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: z^B on the first layer and, above, z⁺ where a layer's input is ≥ 0 and w² where it can be negative; on ReLU networks the paper's training-free model).")
         {
-            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory, pixels,
+            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory, pixels, preset,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
@@ -43,14 +48,18 @@ internal static class ExplainCommand
                 parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels), parse.GetResult(rule) is { Implicit: false }));
+                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels), parse.GetResult(rule) is { Implicit: false },
+                parse.GetResult(firstRule) is { Implicit: false }, parse.GetValue(preset)));
         });
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
         string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven,
-        long MaxPixels, bool RuleGiven);
+        long MaxPixels, bool RuleGiven, bool FirstRuleGiven, string? Preset);
+
+    // Zennit's composite names, as --composite takes them.
+    private static readonly string[] Presets = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"];
 
     internal static int Run(Request r)
     {
@@ -61,6 +70,8 @@ internal static class ExplainCommand
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
         if (r.Bounds is not null && RuleSpec.Parse(r.FirstRule) is { } explicitFirst)
             throw new UsageException($"--bounds sets the box of a bare --first-rule zbox; the first rule given is {explicitFirst.Name}.");
+        if (r.Preset is not null && (r.RuleGiven || r.FirstRuleGiven))
+            throw new UsageException($"--composite {r.Preset} sets every layer's rule; it does not take --rule or --first-rule.");
         if (isArray && r.PreprocessingGiven.Length > 0)
             throw new UsageException($"{string.Join(", ", r.PreprocessingGiven)}: preprocessing applies to images; a .npy input is used exactly as stored.");
         var model = OnnxImporter.Load(r.Model);
@@ -70,19 +81,28 @@ internal static class ExplainCommand
         // A channels-last image model (a Keras export) is explained over the photo channels first, as every other model.
         if (!isArray && model.Network.TakesChannelsLastImage) model = model with { Network = model.Network.WithChannelsFirstInput() };
         var input = InputFile.Load(r.Input, model, r.Image, r.MaxPixels);
-        var byDomain = r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
-        var rest = byDomain ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
-        var first = RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
+        var byDomain = r.Preset is null && r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
+        var rest = byDomain || r.Preset is not null ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
+        var first = r.Preset is "epsilon-plus-flat" or "epsilon-alpha2-beta1" ? Rules.Flat : RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
         if (byDomain && first is not (ZBoxRule or WSquareRule))
         {
             if (r.RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
             // By default: deep Taylor's domains start from a z^B or w² first layer; after another first rule, z⁺ above.
             byDomain = false;
         }
-        var restName = byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
+        Composite? chosen = r.Preset switch
+        {
+            "epsilon-gamma-box" => Composite.EpsilonGammaBox((ZBoxRule)first),
+            "epsilon-plus-flat" => Composite.EpsilonPlusFlat(),
+            "epsilon-alpha2-beta1" => Composite.EpsilonAlpha2Beta1(),
+            _ => byDomain ? Composite.DeepTaylor(first) : null,
+        };
+        var restName = chosen is SelectorComposite { Entries: [_, var convolutions, var dense] }
+            ? $"{convolutions.Rule.Name} on convolutions and {dense.Rule.Name} on dense layers ({r.Preset})"
+            : byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
         using var explainer = Explainer.Create(model, new ExplainerSettings
         {
-            Image = r.Image, FirstRule = first, Rule = rest, Composite = byDomain ? Composite.DeepTaylor(first) : null, Options = r.Options,
+            Image = r.Image, FirstRule = first, Rule = rest, Composite = chosen, Options = r.Options,
             MaxWorkspaceBytes = (long)r.MaxMemory << 20,
         }, ClassLabels.Near(r.Model));
         var clock = Stopwatch.StartNew();
@@ -96,7 +116,7 @@ internal static class ExplainCommand
             if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())])));
             if (r.Heatmap is not null) staged.Add(AtomicFile.Stage(r.Heatmap, s => results[0].WriteHeatmapPng(s)));
             if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!, r.MaxPixels)));
-            var report = r.Json ? Report.Json(r.Model, r.Input, first, byDomain ? "dtd" : rest.Name, results, seconds, explainer.Labels) : null;
+            var report = r.Json ? Report.Json(r.Model, r.Input, first, r.Preset ?? (byDomain ? "dtd" : rest.Name), results, seconds, explainer.Labels) : null;
             foreach (var file in staged) file.Publish();
             if (report is not null)
             {

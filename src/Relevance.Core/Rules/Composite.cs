@@ -40,6 +40,18 @@ public abstract record Composite
     /// <summary>Rules for layers picked by name, by type or by position among the linear layers; the first selector that matches a layer gives its rule.</summary>
     public static Composite Select(params (LayerSelector Selector, Rule Rule)[] entries) => new SelectorComposite([.. entries]);
 
+    /// <summary>Zennit's <c>EpsilonGammaBox</c>: z^B on the first linear layer, γ on the other convolutions, ε on dense layers.</summary>
+    public static Composite EpsilonGammaBox(ZBoxRule box, double gamma = 0.25, double epsilon = 1e-6) =>
+        Select((LayerSelector.Position(0), box), (LayerSelector.Type<Conv2d>(), Rules.Gamma(gamma, epsilon)), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
+
+    /// <summary>Zennit's <c>EpsilonPlusFlat</c>: flat on the first linear layer, z⁺ on the other convolutions, ε on dense layers.</summary>
+    public static Composite EpsilonPlusFlat(double epsilon = 1e-6) =>
+        Select((LayerSelector.Position(0), Rules.Flat), (LayerSelector.Type<Conv2d>(), Rules.ZPlus), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
+
+    /// <summary>Zennit's <c>EpsilonAlpha2Beta1</c>: flat on the first linear layer, α2β1 on the other convolutions, ε on dense layers.</summary>
+    public static Composite EpsilonAlpha2Beta1(double epsilon = 1e-6) =>
+        Select((LayerSelector.Position(0), Rules.Flat), (LayerSelector.Type<Conv2d>(), Rules.AlphaBeta(2, 1)), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
+
     /// <summary>The rule of every linear node; throws <see cref="UncoveredLayerException"/> for a linear node without one.</summary>
     public ImmutableDictionary<string, Rule> Resolve(Network network)
     {
