@@ -53,9 +53,18 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
         var count = checked(m * k);
         if (raw.Length != count * sizeof(float))
             throw new ModelFormatException($"{where}: tensor '{t.Name}' has {raw.Length} bytes of data; its shape needs {count * sizeof(float)}.");
-        var w = GC.AllocateUninitializedArray<float>((int)count);
-        Kernels.Weights.Transpose(MemoryMarshal.Cast<byte, float>(raw), (int)m, (int)k, w);
-        if (alpha != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(w, alpha, w);
+        return DenseWeights(MemoryMarshal.Cast<byte, float>(raw), (int)k, (int)m, transposed: true, alpha);
+    }
+
+    /// <summary>αB as a Dense layer's inputs × outputs matrix [k × m], from B stored [k × m], or [m × k] when
+    /// <paramref name="transposed"/> (a Gemm's transB, PyTorch's nn.Linear).</summary>
+    public static T[] DenseWeights<T>(ReadOnlySpan<T> b, int k, int m, bool transposed, T alpha) where T : unmanaged, INumber<T>
+    {
+        var w = GC.AllocateUninitializedArray<T>(k * m);
+        if (transposed) Kernels.Weights.TransposeInto(b, m, k, w);
+        else b[..(k * m)].CopyTo(w);
+        if (alpha != T.One)
+            for (var i = 0; i < w.Length; i++) w[i] *= alpha;
         return w;
     }
 

@@ -189,25 +189,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     }
 
     // αB as the inputs × outputs matrix of a Dense layer (B is [m×k] when transposed), in B's precision: a float32 model's
-    // weights stay float32. Transposed in tiles, so that both matrices are read and written along cache lines.
+    // weights stay float32.
     private static ParameterArray Scaled(ParameterArray b, int k, int m, bool transposed, float alpha)
     {
         if (!transposed && alpha == 1) return b;
-        if (b.IsSingle) return ParameterArray.Own(Scaled(b.AsSingleSpan(), k, m, transposed, alpha));
-        return ParameterArray.Own(Scaled<double>(b.ToArray(), k, m, transposed, alpha));
-    }
-
-    private static T[] Scaled<T>(ReadOnlySpan<T> b, int k, int m, bool transposed, T alpha) where T : System.Numerics.INumber<T>
-    {
-        var w = new T[k * m];
-        if (!transposed)
-            for (var i = 0; i < w.Length; i++) w[i] = alpha * b[i];
-        else
-            for (var j0 = 0; j0 < m; j0 += 64)
-                for (var i0 = 0; i0 < k; i0 += 64)
-                    for (var j = j0; j < Math.Min(m, j0 + 64); j++)
-                        for (var i = i0; i < Math.Min(k, i0 + 64); i++) w[i * m + j] = alpha * b[j * k + i];
-        return w;
+        if (b.IsSingle) return ParameterArray.Own(ConstantTensor.DenseWeights(b.AsSingleSpan(), k, m, transposed, alpha));
+        return ParameterArray.Own(ConstantTensor.DenseWeights<double>(b.ToArray(), k, m, transposed, alpha));
     }
 
     public void MatMul()

@@ -46,7 +46,10 @@ public static class Weights
     }
 
     /// <summary>Writes the transpose [cols × rows] of a row-major [rows × cols] matrix into <paramref name="into"/>.</summary>
-    public static void Transpose(ReadOnlySpan<float> a, int rows, int cols, Span<float> into)
+    public static void Transpose(ReadOnlySpan<float> a, int rows, int cols, Span<float> into) => TransposeInto(a, rows, cols, into);
+
+    /// <summary>Writes the transpose [cols × rows] of a row-major [rows × cols] matrix of any element type into <paramref name="into"/>.</summary>
+    public static void TransposeInto<T>(ReadOnlySpan<T> a, int rows, int cols, Span<T> into) where T : unmanaged
     {
         var count = (long)rows * cols;
         if (rows < 0 || cols < 0 || a.Length < count || into.Length < count)
@@ -54,7 +57,7 @@ public static class Weights
         // In 32 × 32 tiles through a small buffer, so that both matrices are read and written along whole cache lines: a large
         // matrix's rows are often a multiple of 4 KiB apart, where lines kept across a tile would evict each other.
         const int Tile = 32;
-        Span<float> tile = stackalloc float[Tile * Tile];
+        Span<T> tile = stackalloc T[Tile * Tile];
         for (var r0 = 0; r0 < rows; r0 += Tile)
         {
             var height = Math.Min(rows, r0 + Tile) - r0;
