@@ -32,7 +32,10 @@ internal static class Planning
             if (double.IsNaN(l) || double.IsInfinity(l) || double.IsNaN(h) || double.IsInfinity(h) || l > 0 || h < 0 || (d.Low is not null && d.High is not null && l >= h))
                 Report(Descriptors.InvalidBounds.Id, d.NetworkLocation, Number(d.Low), Number(d.High));
         }
-        if (!Enum.IsDefined(typeof(LayerRule), d.FirstRule) || !Enum.IsDefined(typeof(LayerRule), d.Rule) || d.BiasRelevance is not (0 or 1) || d.MaxPool is not (0 or 1))
+        // BiasTreatment.Zennit (2) is for comparing with Zennit through the engine; generated code has no kernels for it.
+        if (d.BiasRelevance == 2)
+            Report(Descriptors.Unsupported.Id, d.NetworkLocation, "BiasRelevance = BiasTreatment.Zennit is not supported by generated explainers; explain with the engine (Explainer) to compare with Zennit");
+        else if (!Enum.IsDefined(typeof(LayerRule), d.FirstRule) || !Enum.IsDefined(typeof(LayerRule), d.Rule) || d.BiasRelevance is not (0 or 1) || d.MaxPool is not (0 or 1))
             Report(Descriptors.InvalidArgument.Id, d.NetworkLocation, "A rule or option of [Network] is not one of its enum's values");
 
         var planned = new List<PlannedLayer>();

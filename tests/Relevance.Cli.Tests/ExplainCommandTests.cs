@@ -88,6 +88,22 @@ public class ExplainCommandTests
         Assert.Contains("does not take --rule or --first-rule", conflict.Error);
     }
 
+    // The command a user runs to compare with Zennit gives Zennit's EpsilonGammaBox heatmap of the fixture network
+    // (ZennitComparisonTests): 1e-4 of the largest relevance, float32 against Zennit's float64.
+    [Fact]
+    public void Bias_zennit_with_the_preset_gives_Zennits_heatmap()
+    {
+        string Fixture(string name) => Cli.Data("..", "tests", "Relevance.IntegrationTests", "Fixtures", "zennit", name);
+        var npy = Path.Combine(Cli.TempDirectory(), "r.npy");
+        var r = Cli.Run("explain", Fixture("model.onnx"), Fixture("input.npy"), "--composite", "epsilon-gamma-box", "--bounds", "0:1",
+            "--maxpool", "wta", "--bias", "zennit", "--out", npy);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("biases Zennit", r.Out);
+        var expected = Npy.Read(Fixture("expected.npy")).Data;
+        var scale = expected.Max(Math.Abs);
+        Assert.All(Npy.Read(npy).Data.Zip(expected), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * scale, $"{p.First} vs {p.Second}"));
+    }
+
     // The γ-rule by name, with its γ and ε in the report.
     [Fact]
     public void Rule_gamma_explains_and_names_itself()

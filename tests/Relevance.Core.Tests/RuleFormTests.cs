@@ -97,6 +97,34 @@ public class RuleFormTests
             return (worst <= bound + Tolerances.Conservation * Math.Max(1, upper.Sum(Math.Abs))).Label($"worst {worst}, bound {bound}");
         });
 
+    // Zennit's conventions (BiasTreatment.Zennit) change only which bias joins a denominator: z^B is as without biases, z⁺
+    // and αβ as with bias neurons, to the bit; w² and γ (ε = 0) take b² and b + γb⁺, and report that share, so
+    // Σ R_i + bias share = Σ R_j over the outputs whose denominator is not 0 (the others' relevance is dropped by definition).
+    [SpecProperty]
+    public Property Zennits_bias_conventions_move_biases_and_account_for_them() =>
+        Prop.ForAll(Arbitraries.Layer(), c =>
+        {
+            var map = MapOf(c);
+            var box = new ZBoxRule(Bounds.PerElement(c.Low), Bounds.PerElement(c.High));
+            LinearRules.Result Run(Rule rule, BiasTreatment bias, double[]? upper = null) =>
+                LinearRules.Propagate("layer", rule, map, c.Input, upper ?? [.. c.Upper], bias);
+            bool Same(Rule rule, BiasTreatment other) => Run(rule, BiasTreatment.Zennit).Lower.SequenceEqual(Run(rule, other).Lower);
+            bool Accounted(Rule rule, Func<Connection, double> q, Func<int, double> bias)
+            {
+                var d = map.Bias.Select((_, j) => bias(j)).ToArray();
+                foreach (var e in map.Connections) d[e.Output] += q(e);
+                var upper = c.Upper.Select((r, j) => d[j] == 0 ? 0 : r).ToArray();
+                var r = Run(rule, BiasTreatment.Zennit, upper);
+                var scale = Math.Max(1, r.Lower.Sum(Math.Abs) + Math.Abs(r.BiasRelevance) + upper.Sum(Math.Abs));
+                return Math.Abs(r.Lower.Sum() + r.BiasRelevance - upper.Sum()) <= Tolerances.Conservation * scale;
+            }
+            const double gamma = 0.25;
+            return (Same(box, BiasTreatment.Ignore) && Same(Rules.ZPlus, BiasTreatment.Neuron) && Same(Rules.AlphaBeta(2, 1), BiasTreatment.Neuron)).Label("moved")
+                .And(Accounted(Rules.WSquare, e => map.W(e) * map.W(e), j => map.Bias[j] * map.Bias[j]).Label("w²"))
+                .And(Accounted(Rules.Gamma(gamma, 0), e => c.Input[e.Input] * (map.W(e) + gamma * Math.Max(0, map.W(e))),
+                    j => map.Bias[j] + gamma * Math.Max(0, map.Bias[j])).Label("γ"));
+        });
+
     [SpecProperty]
     public Property WSquare_and_flat_do_not_depend_on_the_input_given_the_upper_relevance() =>
         Prop.ForAll(Arbitraries.Layer(), c =>

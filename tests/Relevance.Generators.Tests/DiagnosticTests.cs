@@ -128,6 +128,14 @@ public class DiagnosticTests
         "Layer 'Dense2' uses z^B, which is supported on the first Dense/Conv2d layer only: its box is the network's input box"));
 
     [Fact]
+    public Task RLV007_Zennit_biases() => Expect("""
+        [{|#0:Network(4, Low = -1, High = 1, BiasRelevance = BiasTreatment.Zennit)|}]
+        [Dense(2)]
+        public partial record Detector;
+        """, Diagnostic("RLV007", DiagnosticSeverity.Error, 0).WithArguments(
+        "BiasRelevance = BiasTreatment.Zennit is not supported by generated explainers; explain with the engine (Explainer) to compare with Zennit"));
+
+    [Fact]
     public Task RLV007_a_nested_network() => Expect("""
         public partial class Outer
         {

@@ -20,8 +20,8 @@ internal static class ExplainCommand
         var bounds = new Option<string?>("--bounds") { Description = "LOW:HIGH, the input box of a bare zbox (overrides the bounds derived from preprocessing)." };
         var maxpool = new Option<string>("--maxpool") { Description = "proportional (the paper's) or wta (winner-take-all).", DefaultValueFactory = _ => "proportional" };
         maxpool.AcceptOnlyFromAmong("proportional", "wta");
-        var bias = new Option<string>("--bias") { Description = "neuron (positive biases take relevance, the paper's) or ignore.", DefaultValueFactory = _ => "neuron" };
-        bias.AcceptOnlyFromAmong("neuron", "ignore");
+        var bias = new Option<string>("--bias") { Description = "neuron (positive biases take relevance, the paper's), ignore, or zennit (Zennit's conventions, to compare with it: z^B without biases, γ with b + γb⁺ and w² with b² in the denominator).", DefaultValueFactory = _ => "neuron" };
+        bias.AcceptOnlyFromAmong("neuron", "ignore", "zennit");
         var gate = new Option<string>("--gate") { Description = "value (a squeeze-and-excitation gate held constant: all relevance to the value) or uniform (half to the value, half to the gate).", DefaultValueFactory = _ => "value" };
         gate.AcceptOnlyFromAmong("value", "uniform");
         var output = new Option<string?>("--out") { Description = "Write the relevance as float32 .npy with exactly the input's shape." };
@@ -44,7 +44,7 @@ internal static class ExplainCommand
         command.SetAction(parse =>
         {
             var options = new ExplainOptions(parse.GetValue(maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
-                parse.GetValue(bias) == "ignore" ? BiasTreatment.Ignore : BiasTreatment.Neuron,
+                parse.GetValue(bias) switch { "ignore" => BiasTreatment.Ignore, "zennit" => BiasTreatment.Zennit, _ => BiasTreatment.Neuron },
                 parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
             return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
                 parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),

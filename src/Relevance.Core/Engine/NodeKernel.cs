@@ -500,7 +500,7 @@ internal sealed class ChannelAffineNode(float[] scale, float[] shift, int plane,
             upper.CopyTo(lower);
             return null;
         }
-        var neuron = bias == BiasTreatment.Neuron;
+        var neuron = bias != BiasTreatment.Ignore;
         for (var c = 0; c < scale.Length; c++)
         {
             var share = 0.0;

@@ -30,25 +30,36 @@ internal static class RuleTerms
             for (var i = 0; i < mapped.Length; i++) mapped[i] = f(w[i]);
             return mapped;
         }
-        var positive = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
-        var negative = biasTreatment == BiasTreatment.Neuron ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
+        var positive = biasTreatment != BiasTreatment.Ignore ? b.Select(v => Math.Max(0f, v)).ToArray() : null;
+        var negative = biasTreatment != BiasTreatment.Ignore ? b.Select(v => Math.Min(0f, v)).ToArray() : null;
+        // Zennit's conventions (BiasTreatment.Zennit): z^B without the bias, w² with b², γ with b + γb⁺.
+        var zennit = biasTreatment == BiasTreatment.Zennit;
+        var boxBias = zennit ? null : positive;
         var ones = Enumerable.Repeat(1f, input.Size).ToArray();
         (low, high) = (null, null);
         switch (rule)
         {
-            case WSquareRule: return [new([new(Source.Constant, Map(v => v * v), ones)], null, null, 0, 1)];
+            case WSquareRule:
+            {
+                var squared = zennit ? b.Select(v => v * v).ToArray() : null;
+                return [new([new(Source.Constant, Map(v => v * v), ones)], squared, squared, 0, 1)];
+            }
             case FlatRule: return [new([new(Source.Constant, Map(_ => 1f), ones)], null, null, 0, 1)];
             case ZRule: return [new([new(Source.X, w, null)], null, null, 0, 1)];
             case ZPlusRule when streamsPositivePart: return [new([new(Source.X, w, null, PositivePart: true)], positive, positive, 0, 1)];
             case ZPlusRule: return [new([new(Source.X, Map(v => Math.Max(0f, v)), null)], positive, positive, 0, 1)];
             case EpsilonRule e: return [new([new(Source.X, w, null)], b, null, (float)e.Epsilon, 1)];
-            case GammaRule g: return [new([new(Source.X, Map(v => v + (float)g.Gamma * Math.Max(0f, v)), null)], null, null, (float)g.Epsilon, 1)];
+            case GammaRule g:
+            {
+                var gammaBias = zennit ? b.Select(v => v + (float)g.Gamma * Math.Max(0f, v)).ToArray() : null;
+                return [new([new(Source.X, Map(v => v + (float)g.Gamma * Math.Max(0f, v)), null)], gammaBias, gammaBias, (float)g.Epsilon, 1)];
+            }
             case ZBoxRule box:
                 box.Low.RequireShape(node, input);
                 box.High.RequireShape(node, input);
                 low = [.. Enumerable.Range(0, input.Size).Select(i => (float)box.Low.At(i))];
                 high = [.. Enumerable.Range(0, input.Size).Select(i => (float)box.High.At(i))];
-                return [new([new(Source.X, Map(v => Math.Max(0f, v)), low), new(Source.X, Map(v => Math.Min(0f, v)), high)], positive, positive, 0, 1)];
+                return [new([new(Source.X, Map(v => Math.Max(0f, v)), low), new(Source.X, Map(v => Math.Min(0f, v)), high)], boxBias, boxBias, 0, 1)];
             case AlphaBetaRule ab:
             {
                 var (plus, minus) = (Map(v => Math.Max(0f, v)), Map(v => Math.Min(0f, v)));

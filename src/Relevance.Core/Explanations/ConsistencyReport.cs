@@ -8,7 +8,7 @@ namespace Relevance;
 /// <param name="Redistribution">The rule or redistribution used (e.g. z⁺, proportional, pass-through).</param>
 /// <param name="RelevanceIn">Σ R at the node's output.</param>
 /// <param name="RelevanceOut">Σ R passed to the node's inputs.</param>
-/// <param name="BiasRelevance">Relevance taken by positive biases treated as neurons (docs/rules.md §5); zero otherwise.</param>
+/// <param name="BiasRelevance">Relevance taken by biases treated as neurons (positive biases by default, docs/rules.md §5; every bias in a denominator under <see cref="BiasTreatment.Zennit"/>); zero otherwise.</param>
 /// <param name="AbsoluteError">RelevanceIn − RelevanceOut − BiasRelevance: relevance created or lost.</param>
 /// <param name="RelativeError">|AbsoluteError| / max(1, |f(x)|).</param>
 /// <param name="NegativeMass">Σ min(0, R) over what the node passed down.</param>
@@ -21,7 +21,7 @@ public sealed record LayerConsistency(
 /// <summary>Conservation and positivity of an explanation, per layer and for the input heatmap.</summary>
 /// <param name="Output">f(x).</param>
 /// <param name="HeatmapSum">Σ_p R_p.</param>
-/// <param name="BiasRelevance">Relevance taken by positive biases in all layers.</param>
+/// <param name="BiasRelevance">Relevance taken by biases in all layers (see <see cref="LayerConsistency"/>).</param>
 /// <param name="NegativeMass">Σ_p min(0, R_p).</param>
 /// <param name="Minimum">min_p R_p.</param>
 /// <param name="Layers">One entry per node, in the network's node order.</param>

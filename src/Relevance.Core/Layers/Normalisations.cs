@@ -184,7 +184,7 @@ public sealed record ChannelAffine : Layer
         if (step.OnInputSide) return Redistribution.PassThrough(step.Upper) with { How = InputNormalisation };
         var (x, y, upper) = (step.X, step.Output, step.Upper);
         var plane = x.Size / Channels;
-        var neuron = step.Options.Bias == BiasTreatment.Neuron;
+        var neuron = step.Options.Bias != BiasTreatment.Ignore;
         var lower = new double[x.Size];
         var bias = 0.0;
         for (var i = 0; i < lower.Length; i++)

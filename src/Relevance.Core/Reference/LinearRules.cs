@@ -12,11 +12,14 @@ internal static class LinearRules
     {
         var xs = x.ToArray();
         if (xs.Length != map.Inputs) throw new ArgumentException($"Node '{node}': the layer takes {map.Inputs} inputs, got {xs.Length}.", nameof(x));
-        double BiasNeuron(int j) => bias == BiasTreatment.Neuron ? Math.Max(0, map.Bias[j]) : 0;
+        double BiasNeuron(int j) => bias != BiasTreatment.Ignore ? Math.Max(0, map.Bias[j]) : 0;
+        // Zennit's conventions (BiasTreatment.Zennit): z^B without the bias, w² with b², γ with b + γb⁺.
+        double BoxBias(int j) => bias == BiasTreatment.Neuron ? BiasNeuron(j) : 0;
+        double SquaredBias(int j) => bias == BiasTreatment.Zennit ? map.Bias[j] * map.Bias[j] : 0;
         switch (rule)
         {
             case WSquareRule:
-                return Redistribute(map, upper, c => map.W(c) * map.W(c), (_, s) => s, _ => 0);
+                return Redistribute(map, upper, c => map.W(c) * map.W(c), (j, s) => s + SquaredBias(j), SquaredBias);
             case ZRule:
                 return Redistribute(map, upper, c => xs[c.Input] * map.W(c), (_, s) => s, _ => 0);
             case ZPlusRule:
@@ -26,16 +29,19 @@ internal static class LinearRules
                 RequireInBox(node, box, x);
                 return Redistribute(map, upper,
                     c => xs[c.Input] * map.W(c) - box.Low.At(c.Input) * Math.Max(0, map.W(c)) - box.High.At(c.Input) * Math.Min(0, map.W(c)),
-                    (j, s) => s + BiasNeuron(j), BiasNeuron);
+                    (j, s) => s + BoxBias(j), BoxBias);
             case GammaRule g:
+            {
+                double GammaBias(int j) => bias == BiasTreatment.Zennit ? map.Bias[j] + g.Gamma * Math.Max(0, map.Bias[j]) : 0;
                 return Redistribute(map, upper, c => xs[c.Input] * (map.W(c) + g.Gamma * Math.Max(0, map.W(c))),
-                    (_, s) => g.Epsilon > 0 ? Stabilise(s, g.Epsilon) : s, _ => 0);
+                    (j, s) => g.Epsilon > 0 ? Stabilise(s + GammaBias(j), g.Epsilon) : s + GammaBias(j), GammaBias);
+            }
             case EpsilonRule eps:
                 // The bias and ε absorb relevance by definition; it is not counted as a bias neuron's share.
                 return Redistribute(map, upper, c => xs[c.Input] * map.W(c), (j, s) => Stabilise(s + map.Bias[j], eps.Epsilon), _ => 0);
             case AlphaBetaRule ab:
             {
-                double NegativeBias(int j) => bias == BiasTreatment.Neuron ? Math.Min(0, map.Bias[j]) : 0;
+                double NegativeBias(int j) => bias != BiasTreatment.Ignore ? Math.Min(0, map.Bias[j]) : 0;
                 var positive = Redistribute(map, upper, c => Math.Max(0, xs[c.Input] * map.W(c)), (j, s) => s + BiasNeuron(j), BiasNeuron);
                 var negative = Redistribute(map, upper, c => Math.Min(0, xs[c.Input] * map.W(c)), (j, s) => s + NegativeBias(j), NegativeBias);
                 var lower = new double[map.Inputs];

@@ -9,13 +9,16 @@ public enum PoolingRedistribution
     WinnerTakeAll,
 }
 
-/// <summary>What positive biases do in z⁺, z^B and αβ.</summary>
+/// <summary>What biases do in the rules' denominators (docs/rules.md §6, the bias table).</summary>
 public enum BiasTreatment
 {
     /// <summary>Each positive bias is an extra neuron that takes relevance: max(0, b_j) joins the denominator (docs/rules.md §5). The default.</summary>
     Neuron,
     /// <summary>Biases are not used by z⁺, z^B and αβ.</summary>
     Ignore,
+    /// <summary>Biases as Zennit uses them, to compare with it one to one: z^B leaves them out, γ adds b_j + γ max(0, b_j) and w²
+    /// adds b_j² to the denominator, the other rules as <see cref="Neuron"/>; what a bias takes is reported as bias relevance.</summary>
+    Zennit,
 }
 
 /// <summary>How a product of a value and a gate (squeeze-and-excitation, <see cref="Gating"/>) redistributes relevance.</summary>

@@ -35,7 +35,7 @@ public class EngineParityTests
     /// widens the check, by what float32 cannot do better. Where u · κ_f ≥ 1 float32 cannot resolve the denominator at all
     /// (its sum is rounding noise), and the bound says so: the z rule's bias-free sums meet this now and then on random
     /// graphs whose biases carry a neuron's output (kept as Z_denominator_cancelling_below_float32s_resolution).</remarks>
-    internal static double ForwardConditioning(DeepCase c, Explanation reference, bool biasFree = false, double gamma = 0)
+    internal static double ForwardConditioning(DeepCase c, Explanation reference, bool biasFree = false, double gamma = 0, bool gammaBias = false)
     {
         var activations = Forward.Run(c.Network, c.Input);
         var worst = 1.0;
@@ -59,7 +59,9 @@ public class EngineParityTests
             {
                 if (r[j] == 0) continue;
                 worst = Math.Max(worst, Ratio(terms[j] + Math.Abs(map.Bias[j]), y[j]));
-                if (biasFree) worst = Math.Max(worst, Ratio(free[j], freeSum[j]));
+                // Under BiasTreatment.Zennit γ's denominator also holds b + γb⁺.
+                var b = gammaBias ? map.Bias[j] + gamma * Math.Max(0, map.Bias[j]) : 0;
+                if (biasFree) worst = Math.Max(worst, Ratio(free[j] + Math.Abs(b), freeSum[j] + b));
             }
         }
         return worst;
@@ -86,7 +88,8 @@ public class EngineParityTests
         var rules = composite.Resolve(c.Network).Values;
         var biasFree = rules.Any(r => r is ZRule or GammaRule);
         var gamma = rules.OfType<GammaRule>().Select(g => g.Gamma).DefaultIfEmpty(0).Max();
-        var allowed = (Tolerance + 4 * U * ForwardConditioning(c, reference, biasFree, gamma)) * scale;
+        var gammaBias = options.Bias == BiasTreatment.Zennit && rules.Any(r => r is GammaRule);
+        var allowed = (Tolerance + 4 * U * ForwardConditioning(c, reference, biasFree, gamma, gammaBias)) * scale;
         var worst = reference.Heatmap.Data.Zip(engine.Heatmap.Data).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0).Max();
         var layers = reference.Consistency.Layers.Zip(engine.Consistency.Layers)
             .Select(p => new[]
@@ -197,7 +200,8 @@ public class EngineParityTests
         {
             var c = spec.Build();
             foreach (var (name, make) in Composites)
-                foreach (var options in new[] { ExplainOptions.Default, new ExplainOptions(PoolingRedistribution.WinnerTakeAll, BiasTreatment.Ignore) })
+                foreach (var options in new[] { ExplainOptions.Default, new ExplainOptions(PoolingRedistribution.WinnerTakeAll, BiasTreatment.Ignore),
+                    new ExplainOptions(PoolingRedistribution.Proportional, BiasTreatment.Zennit) })
                 {
                     var (ok, why) = Agree(c, make(c), options);
                     if (!ok) return false.Label($"{name}, {options}: {why}");
