@@ -129,7 +129,7 @@ public class DiagnosticTests
 
     [Fact]
     public Task RLV007_Zennit_biases() => Expect("""
-        [{|#0:Network(4, Low = -1, High = 1, BiasRelevance = BiasTreatment.Zennit)|}]
+        [{|#0:Network(4, Low = -1, High = 1, BiasRelevance = Relevance.BiasTreatment.Zennit)|}]
         [Dense(2)]
         public partial record Detector;
         """, Diagnostic("RLV007", DiagnosticSeverity.Error, 0).WithArguments(
