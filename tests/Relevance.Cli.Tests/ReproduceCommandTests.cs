@@ -76,4 +76,53 @@ public class EvaluateCommandTests
         Assert.True(File.Exists(Path.Combine(dir, "aopc-curves.png")));
         Assert.Equal(2, Cli.Run("evaluate", "--region", "5").ExitCode);
     }
+
+    // SqueezeNet 1.1 on two shipped photos, coarse regions and few steps to stay quick: every composite and baseline is
+    // ranked, each composite's heatmap is reported with f, Σ R and bias share, and deep Taylor's conserves. On these
+    // photos (seed 1) deep Taylor's order makes the logit fall faster than the random one: the faithfulness the command
+    // exists to measure, checked on real photos.
+    [Fact]
+    public void Evaluate_on_photos_ranks_every_composite_and_baseline()
+    {
+        var dir = Cli.TempDirectory();
+        var squeezeNet = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
+        var r = Cli.Run("evaluate", "--model", squeezeNet, "--channels", "bgr", "--scale", "1",
+            "--images", Cli.Data("images", "chelsea.png"), Cli.Data("images", "coffee.png"), "--steps", "6", "--region", "32", "--out", dir);
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "aopc.json")));
+        var methods = json.RootElement.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("method").GetString()!);
+        Assert.Equal(["dtd", "epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1", "gradient × input", "sensitivity", "random"], methods.Keys);
+        Assert.All(methods.Values, m => Assert.Equal(7, m.GetProperty("drop").GetArrayLength()));
+        Assert.All(methods.Values, m => Assert.Equal(2, m.GetProperty("per_photo").GetArrayLength()));
+        Assert.True(methods["dtd"].GetProperty("aopc").GetDouble() > methods["random"].GetProperty("aopc").GetDouble());
+        var heatmaps = json.RootElement.GetProperty("heatmaps").EnumerateArray().ToList();
+        Assert.Equal(2 * 6, heatmaps.Count);
+        var cat = heatmaps.Single(h => h.GetProperty("photo").GetString() == "chelsea.png" && h.GetProperty("method").GetString() == "dtd");
+        Assert.Equal("Egyptian cat", cat.GetProperty("label").GetString());
+        var f = cat.GetProperty("f").GetDouble();
+        // float32 sums over 150 528 pixels: 1e-3 of f (as for relevance explain).
+        Assert.True(Math.Abs(cat.GetProperty("relevance_sum").GetDouble() + cat.GetProperty("bias_relevance").GetDouble() - f) <= 1e-3 * f);
+        Assert.Equal(JsonValueKind.Null, heatmaps.First(h => h.GetProperty("method").GetString() == "sensitivity").GetProperty("relevance_sum").ValueKind);
+        Assert.Contains("| vs random |", File.ReadAllText(Path.Combine(dir, "aopc.md")));
+        foreach (var png in new[] { "aopc-curves.png", "aopc-heatmaps.png" }) Assert.True(new FileInfo(Path.Combine(dir, png)).Length > 10_000, png);
+    }
+
+    [Fact]
+    public void Evaluate_refuses_options_of_the_other_experiment_and_unknown_methods_or_photos()
+    {
+        var squeezeNet = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
+        var mixed = Cli.Run("evaluate", "--model", squeezeNet, "--iterations", "5");
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("--iterations", mixed.Error);
+        var noModel = Cli.Run("evaluate", "--images", Cli.Data("images", "chelsea.png"));
+        Assert.Equal(2, noModel.ExitCode);
+        Assert.Contains("needs --model", noModel.Error);
+        var unknown = Cli.Run("evaluate", "--model", squeezeNet, "--methods", "dtd", "saliency");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("gradient-x-input", unknown.Error);
+        var missing = Cli.Run("evaluate", "--model", squeezeNet, "--images", Path.Combine(Cli.TempDirectory(), "none.png"));
+        Assert.Equal(4, missing.ExitCode);
+        Assert.Contains("no such file or folder", missing.Error);
+        Assert.Equal(2, Cli.Run("evaluate", "--model", squeezeNet, "--region", "300").ExitCode);
+    }
 }

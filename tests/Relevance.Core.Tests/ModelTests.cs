@@ -125,6 +125,13 @@ public class SelectorCompositeTests
         Assert.Equal([Rules.Flat, Rules.ZPlus, Rules.Epsilon(1e-6)], new[] { plusFlat["Conv2d0"], plusFlat["Conv2d2"], plusFlat["Dense5"] });
         var alphaBeta = Composite.EpsilonAlpha2Beta1().Resolve(net);
         Assert.Equal([Rules.Flat, Rules.AlphaBeta(2, 1), Rules.Epsilon(1e-6)], new[] { alphaBeta["Conv2d0"], alphaBeta["Conv2d2"], alphaBeta["Dense5"] });
+
+        // By name, as the CLI's --composite takes them: the same presets; a wrong name says which exist.
+        Assert.Equal(Composite.EpsilonGammaBox(box).Resolve(net), Composite.Preset("epsilon-gamma-box", box).Resolve(net));
+        Assert.Equal(plusFlat, Composite.Preset("epsilon-plus-flat").Resolve(net));
+        Assert.Equal(alphaBeta, Composite.Preset("epsilon-alpha2-beta1").Resolve(net));
+        Assert.Contains("epsilon-plus-flat", Assert.Throws<ArgumentException>(() => Composite.Preset("epsilon-flat")).Message);
+        Assert.Throws<ArgumentException>(() => Composite.Preset("epsilon-gamma-box"));
     }
 }
 

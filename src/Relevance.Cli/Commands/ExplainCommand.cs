@@ -33,7 +33,7 @@ internal static class ExplainCommand
         {
             Description = "A preset of rules by layer, as Zennit names them: epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); replaces --rule and --first-rule.",
         };
-        preset.AcceptOnlyFromAmong(Presets);
+        preset.AcceptOnlyFromAmong([.. Composite.PresetNames]);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: z^B on the first layer and, above, z⁺ where a layer's input is ≥ 0 and w² where it can be negative; on ReLU networks the paper's training-free model).")
@@ -58,9 +58,6 @@ internal static class ExplainCommand
         string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven,
         long MaxPixels, bool RuleGiven, bool FirstRuleGiven, string? Preset);
 
-    // Zennit's composite names, as --composite takes them.
-    private static readonly string[] Presets = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"];
-
     internal static int Run(Request r)
     {
         if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
@@ -83,20 +80,16 @@ internal static class ExplainCommand
         var input = InputFile.Load(r.Input, model, r.Image, r.MaxPixels);
         var byDomain = r.Preset is null && r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
         var rest = byDomain || r.Preset is not null ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
-        var first = r.Preset is "epsilon-plus-flat" or "epsilon-alpha2-beta1" ? Rules.Flat : RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
+        // A preset's first rule is its own (z^B with the box below, or flat).
+        var preset = r.Preset is null ? null : Composite.Preset(r.Preset, r.Preset == "epsilon-gamma-box" ? Box(r.Bounds, input, model.Network) : null);
+        var first = preset is SelectorComposite { Entries: [var firstEntry, ..] } ? firstEntry.Rule : RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
         if (byDomain && first is not (ZBoxRule or WSquareRule))
         {
             if (r.RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
             // By default: deep Taylor's domains start from a z^B or w² first layer; after another first rule, z⁺ above.
             byDomain = false;
         }
-        Composite? chosen = r.Preset switch
-        {
-            "epsilon-gamma-box" => Composite.EpsilonGammaBox((ZBoxRule)first),
-            "epsilon-plus-flat" => Composite.EpsilonPlusFlat(),
-            "epsilon-alpha2-beta1" => Composite.EpsilonAlpha2Beta1(),
-            _ => byDomain ? Composite.DeepTaylor(first) : null,
-        };
+        var chosen = preset ?? (byDomain ? Composite.DeepTaylor(first) : null);
         var restName = chosen is SelectorComposite { Entries: [_, var convolutions, var dense] }
             ? $"{convolutions.Rule.Name} on convolutions and {dense.Rule.Name} on dense layers ({r.Preset})"
             : byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;

@@ -52,6 +52,20 @@ public abstract record Composite
     public static Composite EpsilonAlpha2Beta1(double epsilon = 1e-6) =>
         Select((LayerSelector.Position(0), Rules.Flat), (LayerSelector.Type<Conv2d>(), Rules.AlphaBeta(2, 1)), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
 
+    /// <summary>The names <see cref="Preset"/> takes: Zennit's presets, as <c>relevance explain --composite</c> names them.</summary>
+    public static ImmutableArray<string> PresetNames { get; } = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"];
+
+    /// <summary>One of Zennit's presets by name (<see cref="PresetNames"/>); <paramref name="box"/> is epsilon-gamma-box's first layer
+    /// and not used by the others.</summary>
+    /// <exception cref="ArgumentException">The name is not a preset, or epsilon-gamma-box is given no box.</exception>
+    public static Composite Preset(string name, ZBoxRule? box = null) => name switch
+    {
+        "epsilon-gamma-box" => EpsilonGammaBox(box ?? throw new ArgumentException("epsilon-gamma-box needs the z^B box of its first layer.", nameof(box))),
+        "epsilon-plus-flat" => EpsilonPlusFlat(),
+        "epsilon-alpha2-beta1" => EpsilonAlpha2Beta1(),
+        _ => throw new ArgumentException($"'{name}' is not a preset; the presets are {string.Join(", ", PresetNames)}.", nameof(name)),
+    };
+
     /// <summary>The rule of every linear node; throws <see cref="UncoveredLayerException"/> for a linear node without one.</summary>
     public ImmutableDictionary<string, Rule> Resolve(Network network)
     {
