@@ -127,6 +127,7 @@ internal static partial class Emitter
     {
         LayerRule.ZPlus => [("WPT", "p.WP#")],
         LayerRule.Z => [("WT", "p.W#")],
+        LayerRule.Gamma => [("WGT", "p.WG#")],
         _ => [("WQT", "p.WQ#")],
     };
 
@@ -217,11 +218,14 @@ internal static partial class Emitter
             case LayerRule.Z:
                 w.Line($"for (var b = 0; b < batch; b++) {Tp}.Subtract(y.Slice(b * L{n}Out, L{n}Out), _p.B{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
+            case LayerRule.Gamma:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(x, _p.WG{n}, s, batch, L{n}In, L{n}Out);");
+                break;
             default:
                 w.Line($"for (var b = 0; b < batch; b++) global::System.MemoryExtensions.CopyTo(_p.N{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
         }
-        w.Line($"{K}.RelevanceKernel.Ratios(upper, s);");
+        w.Line(l.Rule == LayerRule.Gamma ? $"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});" : $"{K}.RelevanceKernel.Ratios(upper, s);");
         switch (l.Rule)
         {
             case LayerRule.ZBox:
@@ -233,8 +237,8 @@ internal static partial class Emitter
                 w.Line($"{K}.RelevanceKernel.BoxShares(x.Slice(at, L{n}In), row.Slice(0, L{n}In), row.Slice(L{n}In), Low, High, lower.Slice(at, L{n}In), accumulate: true);");
                 w.Close();
                 break;
-            case LayerRule.ZPlus or LayerRule.Z:
-                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{(l.Rule == LayerRule.ZPlus ? "WPT" : "WT")}{n}, t, batch, L{n}Out, L{n}In);");
+            case LayerRule.ZPlus or LayerRule.Z or LayerRule.Gamma:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{Transposes(l)[0].Name}{n}, t, batch, L{n}Out, L{n}In);");
                 w.Line($"{Tp}.MultiplyAdd(x.Slice(0, inputs), t, lower.Slice(0, inputs), lower.Slice(0, inputs));");
                 break;
             default:

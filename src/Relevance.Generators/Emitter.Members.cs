@@ -11,6 +11,7 @@ internal static partial class Emitter
         LayerRule.Z => "global::Relevance.Rules.Z",
         LayerRule.ZPlus => "global::Relevance.Rules.ZPlus",
         LayerRule.ZBox => "global::Relevance.Rules.ZBox(Low, High)",
+        LayerRule.Gamma => "global::Relevance.Rules.Gamma()",
         _ => "global::Relevance.Rules.Flat",
     };
 
@@ -87,6 +88,9 @@ internal static partial class Emitter
                         w.Line($"WQ{n} = {K}.Weights.Ones(L{n}In * L{n}Out);");
                         w.Line($"N{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, static w => 1f);");
                         break;
+                    case LayerRule.Gamma:
+                        w.Line($"WG{n} = {K}.Weights.Map(W{n}, {GammaWeight});");
+                        break;
                 }
                 continue;
             }
@@ -114,6 +118,10 @@ internal static partial class Emitter
                     w.Line($"VQT{n} = {K}.Weights.Ones(G{n}.M * G{n}.K);");
                     w.Line($"N{n} = {K}.ConvKernel.PositionSums(G{n}, VQT{n});");
                     break;
+                case LayerRule.Gamma:
+                    w.Line($"VG{n} = {K}.Weights.Map(W{n}, {GammaWeight});");
+                    w.Line($"VGT{n} = {K}.Weights.Transpose(VG{n}, G{n}.M, G{n}.K);");
+                    break;
             }
         }
         w.Close();
@@ -121,8 +129,12 @@ internal static partial class Emitter
         w.Line();
     }
 
+    // γ's weights w + γw⁺ and its stabiliser, Rules.Gamma()'s defaults (LayerRule.Gamma).
+    private const string GammaWeight = "static w => w + 0.25f * global::System.Math.Max(0f, w)";
+    private const string GammaEpsilon = "1e-6f";
+
     // W, B and what the rule adds: W⁺ (WP), bounds constants (C), bias neurons (BN), w² or ones (WQ) with their sums (N),
-    // and for convolutions the transposed matrices of the backward product (VT, VPT, VQT).
+    // W + γW⁺ (WG, VG), and for convolutions the transposed matrices of the backward product (VT, VPT, VQT, VGT).
     // A dense layer on the network's input, when the box's lower bound is not 0, accumulates (x − l) from b + l·Σ_i W_i:
     // the background pixels at l then cost nothing.
     private static bool ShiftsInput(PlannedLayer l, NetworkPlan plan) =>
@@ -137,6 +149,7 @@ internal static partial class Emitter
             LayerRule.ZPlus => dense ? new[] { "WP", "BN" } : new[] { "VP", "VPT", "BN" },
             LayerRule.ZBox => dense ? (Splits(l) ? new[] { "C", "BN", "WT" } : new[] { "C", "BN" }) : new[] { "VT", "VPT", "C", "BN" },
             LayerRule.Z => dense ? new string[0] : new[] { "VT" },
+            LayerRule.Gamma => dense ? new[] { "WG" } : new[] { "VG", "VGT" },
             _ => dense ? new[] { "WQ", "N" } : new[] { "VQT", "N" },
         };
         var shifted = ShiftsInput(l, plan) ? new[] { "BL" } : new string[0];
@@ -181,6 +194,7 @@ internal static partial class Emitter
     {
         LayerRule.ZPlus => "WP",
         LayerRule.Z or LayerRule.ZBox => "W",
+        LayerRule.Gamma => "WG",
         _ => "WQ",
     };
 

@@ -56,7 +56,7 @@ internal static partial class Emitter
     private static void EmitBack(CodeWriter w, PlannedLayer l)
     {
         var n = l.Index;
-        var mask = l.Rule is LayerRule.ZPlus or LayerRule.Z ? $", x.Slice(0, L{n}In)" : "";
+        var mask = l.Rule is LayerRule.ZPlus or LayerRule.Z or LayerRule.Gamma ? $", x.Slice(0, L{n}In)" : "";
         if (Splits(l)) w.Line($"{K}.HelperThread.Run(_back{n}Job);");
         else if (l.Rule == LayerRule.ZBox) w.Line($"{K}.DenseKernel.BackPair(_p.W{n}, s, _t{n}, _u{n}, L{n}In, L{n}Out);");
         else w.Line($"{K}.DenseKernel.Back(_p.{BackMatrix(l)}{n}, s, _t{n}, L{n}In, L{n}Out{mask});");
@@ -88,6 +88,15 @@ internal static partial class Emitter
             case LayerRule.Z:
                 w.Line("// d_j = z_j − b_j");
                 EmitRatios(w, l, $"{Tp}.Subtract(_a{n}, _p.B{n}, s);");
+                EmitBack(w, l);
+                w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
+                break;
+            case LayerRule.Gamma:
+                w.Line("// d_j = Σ_i x_i (w_ij + γ w⁺_ij), stabilised by ε");
+                w.Line($"{Span} s = _d{n};");
+                w.Line("s.Clear();");
+                w.Line($"{K}.DenseKernel.Accumulate(x, _p.WG{n}, s, {inputs}, {outputs});");
+                w.Line($"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});");
                 EmitBack(w, l);
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
@@ -127,6 +136,14 @@ internal static partial class Emitter
                 w.Line("// d = z − b");
                 EmitRatios(w, l, ChannelShift(l, $"_p.B{n}[o]"));
                 w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                break;
+            case LayerRule.Gamma:
+                w.Line("// d = (V + γV⁺) · col(x), stabilised by ε; col(x) as the forward pass made it");
+                w.Line($"{Span} s = _d{n};");
+                w.Line($"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VG{n}, default, s);");
+                w.Line($"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});");
+                w.Line($"{gemm}(_p.VGT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
                 break;
             default:

@@ -19,6 +19,7 @@ internal static class Literals
         LayerRule.ZPlus => "z⁺",
         LayerRule.ZBox => "z^B",
         LayerRule.Flat => "flat",
+        LayerRule.Gamma => "γ",
         _ => "none",
     };
 }

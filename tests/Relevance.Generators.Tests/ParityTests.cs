@@ -110,6 +110,16 @@ public class ParityTests
     [Property(MaxTest = 10)]
     public Property LeNet5_batches_explain_as_single_inputs() => BatchMatchesSingle<LeNet5>(false, 0f, 1f);
 
+    // The γ-rule in generated code: convolutions (col(x) products), dense layers, and the batch path's matrix products.
+    [Property(MaxTest = 50)]
+    public Property Gamma_cnn_matches_the_reference() => Parity<GammaCnn>(nonPositiveBias: true, 0f, 1f);
+
+    [Property(MaxTest = 50)]
+    public Property Gamma_dense_network_matches_the_reference() => Parity<GammaDense>(nonPositiveBias: true, 0f, 1f);
+
+    [Property(MaxTest = 10)]
+    public Property Gamma_dense_batches_explain_as_single_inputs() => BatchMatchesSingle<GammaDense>(true, 0f, 1f);
+
     [Fact]
     public void An_input_outside_the_declared_box_is_a_rule_domain_error_naming_the_layer()
     {

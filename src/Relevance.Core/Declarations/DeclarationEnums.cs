@@ -25,6 +25,8 @@ namespace Relevance.Declarations
         ZBox = 4,
         /// <summary>flat: every input of a neuron gets an equal share.</summary>
         Flat = 5,
+        /// <summary>γ: q_ij = x_i (w_ij + γ w⁺_ij) with γ = 0.25, denominators stabilised by ε = 10⁻⁶ (<c>Rules.Gamma()</c>'s defaults).</summary>
+        Gamma = 6,
     }
 
     /// <summary>A constraint on a declared layer's bias, checked when weights are bound.</summary>

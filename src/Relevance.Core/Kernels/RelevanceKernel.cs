@@ -33,7 +33,7 @@ public static class RelevanceKernel
 
     /// <summary>s_j = R_j / (d_j + add ± ε) in place over the denominators d, ε taking the sign of d_j + add (+ at 0): the
     /// ε-rule's stabilised ratios.</summary>
-    internal static void EpsilonRatios(ReadOnlySpan<float> upper, Span<float> d, float add, float epsilon)
+    public static void EpsilonRatios(ReadOnlySpan<float> upper, Span<float> d, float add, float epsilon)
     {
         InputChecks.RequireLength(upper.Length, d.Length, nameof(upper));
         ref var ru = ref MemoryMarshal.GetReference(upper);
