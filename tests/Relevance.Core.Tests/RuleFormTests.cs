@@ -73,9 +73,10 @@ public class RuleFormTests
     public Property Gamma_0_is_the_z_rule() =>
         Prop.ForAll(Arbitraries.Layer(), c => PerNeuron(c, Rules.Gamma(0, 0)).SequenceEqual(PerNeuron(c, Rules.Z)));
 
-    // As γ grows, x_i (w + γw⁺) / Σ x (w + γw⁺) tends to x_i w⁺ / Σ x w⁺ (z⁺) on non-negative inputs. With S = Σ x w and
-    // P = Σ x w⁺ the difference over an output's inputs sums to at most (Σ|x w| + |S|) / |S + γP| ≤ 4 Σ|x w| / (γP) once
-    // γP ≥ 2|S|; outputs where that does not hold yet (or P = 0, where z⁺ has no denominator) are left out.
+    // As γ grows, x_i (w + γw⁺) / Σ x (w + γw⁺) tends to x_i w⁺ / Σ x w⁺ (z⁺) on non-negative inputs, at the outputs of the
+    // γ-rule's positive branch (S = Σ x w ≥ 0). With P = Σ x w⁺ the difference over an output's inputs sums to at most
+    // (Σ|x w| + |S|) / |S + γP| ≤ 4 Σ|x w| / (γP) once γP ≥ 2|S|; outputs where that does not hold yet, the negative branch's
+    // (which tends to z⁻ instead), and P = 0 (where z⁺ has no denominator) are left out.
     [SpecProperty]
     public Property Gamma_tends_to_z_plus_on_non_negative_input() =>
         Prop.ForAll(Arbitraries.Layer(), c =>
@@ -88,7 +89,7 @@ public class RuleFormTests
                 var q = c.Input[e.Input] * map.W(e);
                 (plus[e.Output], sum[e.Output], magnitude[e.Output]) = (plus[e.Output] + c.Input[e.Input] * Math.Max(0, map.W(e)), sum[e.Output] + q, magnitude[e.Output] + Math.Abs(q));
             }
-            var kept = Enumerable.Range(0, map.Outputs).Select(j => plus[j] > 0 && gamma * plus[j] >= 2 * Math.Abs(sum[j])).ToArray();
+            var kept = Enumerable.Range(0, map.Outputs).Select(j => plus[j] > 0 && sum[j] >= 0 && gamma * plus[j] >= 2 * Math.Abs(sum[j])).ToArray();
             var upper = c.Upper.Select((r, j) => kept[j] ? r : 0).ToArray();
             var zPlus = LinearRules.Propagate("layer", Rules.ZPlus, map, c.Input, upper, BiasTreatment.Ignore).Lower;
             var near = LinearRules.Propagate("layer", Rules.Gamma(gamma, 0), map, c.Input, upper, BiasTreatment.Ignore).Lower;

@@ -35,7 +35,7 @@ internal static class DemoCommand
         var clock = Stopwatch.StartNew();
         // ResNet-18 featurizer: BGR pixels 0..255 minus the ImageNet mean image, so each pixel gets its own z^B box [−μ_p, 255 − μ_p].
         var model = OnnxImporter.Load(modelPath);
-        var image = isDefault ? ResNetInput() : custom;
+        var image = isDefault ? Shipped.ResNetInput() : custom;
         PreprocessingOptions.For(image, model.Network.InputShape);
         using var explainer = Explainer.Create(model, new ExplainerSettings { Image = image }, ClassLabels.Near(modelPath));
         var x = explainer.ReadImage(inputPath);
@@ -75,12 +75,6 @@ internal static class DemoCommand
     }
 
     // The featurizer's own preprocessing: BGR, 0..255, minus the ImageNet mean image (an initializer of ResNetPreprocess.onnx).
-    private static ImageInput ResNetInput()
-    {
-        var (_, mean) = OnnxImporter.ReadInitializer(Shipped.Path("models", "ResNetPreprocess.onnx"), "MeanImage");
-        return new ImageInput(ChannelOrder.Bgr, 1, mean, [1]);
-    }
-
     private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
 
     private static string Sanitize(string label) => new([.. label.Take(24).Select(c => char.IsLetterOrDigit(c) ? c : '_')]);

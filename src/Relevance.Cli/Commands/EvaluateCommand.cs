@@ -22,7 +22,7 @@ internal static class EvaluateCommand
         var steps = new Option<int?>("--steps") { Description = "L, regions replaced (default 40 on MNIST, 50 on photos)." };
         var region = new Option<int?>("--region") { Description = "Region side in pixels (default 4, dividing 28, on MNIST; 16 on photos)." };
         var seed = new Option<int>("--seed") { Description = "The seed of data, training and perturbation.", DefaultValueFactory = _ => 1 };
-        var model = new Option<string?>("--model") { Description = "An ONNX image classifier: evaluate every composite and baseline on photos instead of the MNIST experiment." };
+        var model = new Option<string?>("--model") { Description = "An ONNX image classifier, or a shipped network by name (squeezenet, resnet18: with their own preprocessing): evaluate every composite and baseline on photos instead of the MNIST experiment." };
         var images = new Option<string[]>("--images")
         {
             Description = "Photos (PNG, JPEG) or folders of them, with --model (default: the photos shipped in data/images).",
@@ -46,7 +46,15 @@ internal static class EvaluateCommand
             {
                 var mnistOnly = new Option[] { data, iterations, explain }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (mnistOnly.Length > 0) throw new UsageException($"{string.Join(", ", mnistOnly)}: options of the MNIST experiment, not of --model.");
-                return Photos(onnx, parse.GetValue(images) ?? [], parse.GetValue(methods) ?? [], pre.Read(parse), parse.GetValue(region) ?? 16,
+                // A shipped network by name comes with its preprocessing; a file of that name wins.
+                var image = pre.Read(parse);
+                if (!File.Exists(onnx) && Shipped.Model(onnx) is { } shipped)
+                {
+                    if (pre.Given(parse) is { Length: > 0 } given)
+                        throw new UsageException($"{string.Join(", ", given)}: the shipped {onnx} comes with its own preprocessing.");
+                    (onnx, image) = shipped;
+                }
+                return Photos(onnx, parse.GetValue(images) ?? [], parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
                     parse.GetValue(steps) ?? 50, parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(pixels));
             }
             var photoOnly = new Option[] { images, methods }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)

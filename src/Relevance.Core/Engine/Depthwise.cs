@@ -41,7 +41,7 @@ internal sealed class DepthwiseNode : NodeKernel
         _channels = conv.Groups;
         _weights = conv.Weights.Singles();
         _bias = conv.Bias.ToSingles();
-        _passes = RuleTerms.Of(node, rule, _weights, _bias, bias, input, out _low, out _high);
+        _passes = RuleTerms.Of(node, rule, _weights, _bias, bias, input, out _low, out _high, inputNonNegative: inputNonNegative);
         _checksSign = rule is ZPlusRule && !inputNonNegative;
         _denominatorsAreOutputs = rule is EpsilonRule;
         _constantZ = [.. _passes.Select(ConstantZ)];
@@ -200,6 +200,7 @@ internal sealed class DepthwiseNode : NodeKernel
                 // S = R ⊘ s(Z), a zero denominator giving zero (docs/rules.md §3).
                 if (pass.Epsilon > 0) Kernels.RelevanceKernel.EpsilonRatios(um, zm, 0, pass.Epsilon);
                 else Kernels.RelevanceKernel.Ratios(um, zm);
+                pass.Branch?.Mask(zm, y.Slice(m * outputs, outputs), m);
                 if (pass.BiasNeuron?[m] is { } neuron and not 0) bias += (double)pass.Weight * neuron * Relevances.Measure(zm).Sum;
             }
             foreach (var t in pass.Terms)

@@ -34,8 +34,10 @@ internal enum Source
 internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed,
     bool PositivePart = false);
 
-/// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z); R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
-internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
+/// <summary>One redistribution: Z = Σ_t V_t · col(a_t) + bias; S = R ⊘ s(Z), zero outside <paramref name="Branch"/>'s outputs when
+/// it has one; R_lower += weight · Σ_t a_t ⊙ col2im(V_tᵀ S).</summary>
+internal sealed record Pass(ImmutableArray<Term> Terms, float[]? ConstantZ, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight,
+    OutputBranch? Branch = null);
 
 /// <summary>A Dense or Conv2d layer compiled for the engine: float weights and every weight-only matrix of its rule, precomputed once.</summary>
 /// <remarks>Every rule is a list of terms (a_t, V_t) (see <see cref="RuleTerms"/>); terms with a constant input contribute a
@@ -227,8 +229,8 @@ internal sealed class LinearKernel
         }
         // A fully connected layer's z⁺ reads W⁺ once per explanation, from memory: max(0, w) costs nothing beside the load, and
         // storing W⁺ would double the layer's memory (AlexNet's and VGG's classifiers: hundreds of MB, and their loading time).
-        var passes = RuleTerms.Of(node, rule, w, b, biasTreatment, input, out var low, out var high, streamsPositivePart: g.P == 1)
-            .Select(p => Make(g, [.. p.Terms.Select(T)], p.DenominatorBias, p.BiasNeuron, p.Epsilon, p.Weight)).ToImmutableArray();
+        var passes = RuleTerms.Of(node, rule, w, b, biasTreatment, input, out var low, out var high, streamsPositivePart: g.P == 1, inputNonNegative)
+            .Select(p => Make(g, [.. p.Terms.Select(T)], p.DenominatorBias, p.BiasNeuron, p.Epsilon, p.Weight) with { Branch = p.Branch }).ToImmutableArray();
         return new LinearKernel(node, g, w, b, passes, rule, low, high, inputNonNegative, outputsRectified);
     }
 
@@ -470,9 +472,14 @@ internal sealed class LinearKernel
         Span<int> list = stackalloc int[FewChannels];
         var active = ActiveChannels(upper, list);
         measure = default;
-        for (var q = 0; q < Passes.Length; q++)
+        // A branch no relevance reaches (the γ-rule's negative outputs under a ReLU) is not computed; the last pass that runs
+        // measures the lower relevance.
+        var last = Passes.Length - 1;
+        while (last >= 0 && Passes[last].Branch is { } unreached && !unreached.Reaches(upper, y, g.P)) last--;
+        for (var q = 0; q <= last; q++)
         {
             var pass = Passes[q];
+            if (q < last && pass.Branch is { } branch && !branch.Reaches(upper, y, g.P)) continue;
             var z = !paired ? ws.Z(g) : _stacked ? denominators[(g.M * g.P)..] : denominators;
             var col = ws.Col(Scratch.Col);
             // S = R ⊘ s(Z), with a zero denominator giving zero (docs/rules.md §3); Z is overwritten with S.
@@ -499,6 +506,7 @@ internal sealed class LinearKernel
                         if (add != 0) TensorPrimitives.Add(zm, add, zm);
                         Kernels.RelevanceKernel.Ratios(um, zm);
                     }
+                    pass.Branch?.Mask(zm, y.Slice(m * g.P, g.P), m);
                 }
             }
             for (var m = 0; m < g.M; m++)
@@ -514,6 +522,7 @@ internal sealed class LinearKernel
                 }
                 else TransposedProduct(box.Geometry, [], box.Transposed, box.Packed, z, default, both, col);
                 measure = BoxShares(x, _low!, _high!, both[..g.InputSize], both[g.InputSize..], lower);
+                first = false;
                 continue;
             }
             var back = ws.Back(g);
@@ -527,11 +536,13 @@ internal sealed class LinearKernel
                 else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col, parallel, t.PositivePart);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 // The last term's pass over `lower` also measures it (its own share, when added to others').
-                measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == Passes.Length - 1 && u == pass.Terms.Length - 1,
+                measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == last && u == pass.Terms.Length - 1,
                     measureShare: addTo);
                 first = false;
             }
         }
+        // No pass ran: nothing reached this layer's outputs through any branch.
+        if (first && !addTo) lower.Clear();
         return biasRelevance;
     }
 

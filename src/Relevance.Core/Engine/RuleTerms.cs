@@ -8,7 +8,33 @@ namespace Relevance.Engine;
 internal readonly record struct RuleTerm(Source Source, float[] V, float[]? Vector, bool PositivePart = false);
 
 /// <summary>One redistribution of a rule before a kernel lays it out (see <see cref="Pass"/>).</summary>
-internal sealed record RulePass(ImmutableArray<RuleTerm> Terms, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight);
+internal sealed record RulePass(ImmutableArray<RuleTerm> Terms, float[]? DenominatorBias, float[]? BiasNeuron, float Epsilon, float Weight,
+    OutputBranch? Branch = null);
+
+/// <summary>The outputs a pass redistributes: those where a_j = y_j − Offset_j has the given sign (+1: a_j ≥ 0; −1: a_j &lt; 0);
+/// the others' ratios are zero in it. The γ-rule's two branches (docs/rules.md §6).</summary>
+/// <param name="Sign">+1 or −1.</param>
+/// <param name="Offset">Subtracted from the layer's output y (the bias, so that a = Σ x w), per output channel; null: 0.</param>
+internal sealed record OutputBranch(int Sign, float[]? Offset)
+{
+    /// <summary>Whether output j, of channel <paramref name="channel"/>, is in this branch.</summary>
+    public bool Takes(float y, int channel) => y - (Offset?[channel] ?? 0f) >= 0 == Sign > 0;
+
+    /// <summary>Zeroes the ratios of one channel's outputs that are not in this branch.</summary>
+    public void Mask(Span<float> ratios, ReadOnlySpan<float> y, int channel)
+    {
+        for (var p = 0; p < ratios.Length; p++)
+            if (!Takes(y[p], channel)) ratios[p] = 0;
+    }
+
+    /// <summary>Whether any output of this branch carries relevance, over outputs laid out [channels × plane].</summary>
+    public bool Reaches(ReadOnlySpan<float> upper, ReadOnlySpan<float> y, int plane)
+    {
+        for (var j = 0; j < upper.Length; j++)
+            if (upper[j] != 0 && Takes(y[j], j / plane)) return true;
+        return false;
+    }
+}
 
 /// <summary>Every rule of docs/rules.md §3 and §6 as passes of terms (a_t, V_t), the one place the engine reads a rule's
 /// definition; <see cref="LinearKernel"/> and <see cref="DepthwiseNode"/> lay the terms out for their loops.</summary>
@@ -17,12 +43,13 @@ internal static class RuleTerms
     /// <summary>The passes of <paramref name="rule"/> for weights <paramref name="w"/> (in any layout: every map is element-wise)
     /// and biases <paramref name="b"/>; z^B's bounds over the input come out in <paramref name="low"/> and <paramref name="high"/>.
     /// With <paramref name="streamsPositivePart"/>, z⁺'s W⁺ is not stored: its term reads W (see <see cref="RuleTerm"/>).</summary>
-    /// <remarks>w² is (1, W⊙W), z is (x, W), γ is (x, W + γW⁺) with ε, z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
+    /// <remarks>w² is (1, W⊙W), z is (x, W), γ is two branches by the output's sign, (x⁺, W + γW⁺), (x⁻, W + γW⁻) and
+    /// (x⁺, W + γW⁻), (x⁻, W + γW⁺), with ε, z⁺ is (x, W⁺), z^B is (x − l, W⁺), (x − h, W⁻), flat is (1, 1), ε is (x, W) with
     /// the bias and ε in the denominator, and αβ is two passes, α·[(x⁺, W⁺), (x⁻, W⁻)] and −β·[(x⁺, W⁻), (x⁻, W⁺)].
     /// z^B is written as (x − l) w⁺ + (x − h) w⁻, which equals the paper's x w − l w⁺ − h w⁻ but keeps every term ≥ 0 in
     /// floating point.</remarks>
     public static ImmutableArray<RulePass> Of(string node, Rule rule, float[] w, float[] b, BiasTreatment biasTreatment, Shape input,
-        out float[]? low, out float[]? high, bool streamsPositivePart = false)
+        out float[]? low, out float[]? high, bool streamsPositivePart = false, bool inputNonNegative = false)
     {
         float[] Map(Func<float, float> f)
         {
@@ -51,8 +78,19 @@ internal static class RuleTerms
             case EpsilonRule e: return [new([new(Source.X, w, null)], b, null, (float)e.Epsilon, 1)];
             case GammaRule g:
             {
-                var gammaBias = zennit ? b.Select(v => v + (float)g.Gamma * Math.Max(0f, v)).ToArray() : null;
-                return [new([new(Source.X, Map(v => v + (float)g.Gamma * Math.Max(0f, v)), null)], gammaBias, gammaBias, (float)g.Epsilon, 1)];
+                // Two branches by the sign of a = Σ x w (+ b under Zennit's conventions): W + γW⁺ on x⁺ and W + γW⁻ on x⁻ where
+                // a ≥ 0, the other way round where a < 0; on an input ≥ 0 by construction the x⁻ terms are left out.
+                var gamma = (float)g.Gamma;
+                var (up, down) = (Map(v => v + gamma * Math.Max(0f, v)), Map(v => v + gamma * Math.Min(0f, v)));
+                RulePass Branch(int sign, float[] onPositive, float[] onNegative)
+                {
+                    var bias = zennit ? b.Select(v => v + gamma * (sign > 0 ? Math.Max(0f, v) : Math.Min(0f, v))).ToArray() : null;
+                    ImmutableArray<RuleTerm> terms = inputNonNegative
+                        ? [new(Source.X, onPositive, null)]
+                        : [new(Source.XPositive, onPositive, null), new(Source.XNegative, onNegative, null)];
+                    return new(terms, bias, bias, (float)g.Epsilon, 1, new OutputBranch(sign, zennit ? null : b));
+                }
+                return [Branch(1, up, down), Branch(-1, down, up)];
             }
             case ZBoxRule box:
                 box.Low.RequireShape(node, input);

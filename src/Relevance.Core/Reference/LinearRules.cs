@@ -32,8 +32,16 @@ internal static class LinearRules
                     (j, s) => s + BoxBias(j), BoxBias);
             case GammaRule g:
             {
-                double GammaBias(int j) => bias == BiasTreatment.Zennit ? map.Bias[j] + g.Gamma * Math.Max(0, map.Bias[j]) : 0;
-                return Redistribute(map, upper, c => xs[c.Input] * (map.W(c) + g.Gamma * Math.Max(0, map.W(c))),
+                // Each output takes the branch of the sign of a_j = Σ_i x_i w_ij (+ b_j under Zennit's conventions), sign(0) = +1:
+                // where a_j ≥ 0 the contributions that push it up are amplified, x⁺ (w + γw⁺) + x⁻ (w + γw⁻), and where
+                // a_j < 0 those that push it down, x⁺ (w + γw⁻) + x⁻ (w + γw⁺) (docs/rules.md §6).
+                var zennit = bias == BiasTreatment.Zennit;
+                var a = new double[map.Outputs];
+                for (var j = 0; j < a.Length; j++) a[j] = zennit ? map.Bias[j] : 0;
+                foreach (var c in map.Connections) a[c.Output] += xs[c.Input] * map.W(c);
+                static double Amplified(double v, bool up) => up ? Math.Max(0, v) : Math.Min(0, v);
+                double GammaBias(int j) => zennit ? map.Bias[j] + g.Gamma * Amplified(map.Bias[j], a[j] >= 0) : 0;
+                return Redistribute(map, upper, c => xs[c.Input] * (map.W(c) + g.Gamma * Amplified(map.W(c), a[c.Output] >= 0 == xs[c.Input] >= 0)),
                     (j, s) => g.Epsilon > 0 ? Stabilise(s + GammaBias(j), g.Epsilon) : s + GammaBias(j), GammaBias);
             }
             case EpsilonRule eps:
