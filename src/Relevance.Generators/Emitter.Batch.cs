@@ -59,7 +59,7 @@ internal static partial class Emitter
             var n = l.Index;
             w.Line($"public readonly float[] A{n} = new float[capacity * L{n}Out], R{n} = new float[capacity * L{n}Out];");
             if (l.Kind == LayerKind.Dense)
-                w.Line($"public readonly float[] D{n} = new float[capacity * L{n}Out], T{n} = new float[capacity * L{n}In{(l.Rule == LayerRule.ZBox ? " * 2" : "")}];");
+                w.Line($"public readonly float[] D{n} = new float[capacity * L{n}Out], T{n} = new float[capacity * L{n}In{(l.Rule == LayerRule.ZBox ? " * 2" : "")}]{(l.Rule == LayerRule.Gamma ? $", E{n} = new float[capacity * L{n}Out]" : "")};");
         }
         w.Close();
         w.Line();
@@ -127,7 +127,7 @@ internal static partial class Emitter
     {
         LayerRule.ZPlus => [("WPT", "p.WP#")],
         LayerRule.Z => [("WT", "p.W#")],
-        LayerRule.Gamma => [("WGT", "p.WG#")],
+        LayerRule.Gamma => [("WGT", "p.WG#"), ("WGNT", "p.WGN#")],
         _ => [("WQT", "p.WQ#")],
     };
 
@@ -219,13 +219,15 @@ internal static partial class Emitter
                 w.Line($"for (var b = 0; b < batch; b++) {Tp}.Subtract(y.Slice(b * L{n}Out, L{n}Out), _p.B{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
             case LayerRule.Gamma:
+                w.Line($"var sn = new {Span}(ws.E{n}, 0, count);");
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(x, _p.WG{n}, s, batch, L{n}In, L{n}Out);");
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(x, _p.WGN{n}, sn, batch, L{n}In, L{n}Out);");
                 break;
             default:
                 w.Line($"for (var b = 0; b < batch; b++) global::System.MemoryExtensions.CopyTo(_p.N{n}, s.Slice(b * L{n}Out, L{n}Out));");
                 break;
         }
-        w.Line(l.Rule == LayerRule.Gamma ? $"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});" : $"{K}.RelevanceKernel.Ratios(upper, s);");
+        w.Line(l.Rule == LayerRule.Gamma ? $"{K}.RelevanceKernel.GammaRatios(upper, y, _p.B{n}, 1, s, sn, {GammaEpsilon});" : $"{K}.RelevanceKernel.Ratios(upper, s);");
         switch (l.Rule)
         {
             case LayerRule.ZBox:
@@ -237,7 +239,13 @@ internal static partial class Emitter
                 w.Line($"{K}.RelevanceKernel.BoxShares(x.Slice(at, L{n}In), row.Slice(0, L{n}In), row.Slice(L{n}In), Low, High, lower.Slice(at, L{n}In), accumulate: true);");
                 w.Close();
                 break;
-            case LayerRule.ZPlus or LayerRule.Z or LayerRule.Gamma:
+            case LayerRule.Gamma:
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.WGT{n}, t, batch, L{n}Out, L{n}In);");
+                w.Line($"{Tp}.MultiplyAdd(x.Slice(0, inputs), t, lower.Slice(0, inputs), lower.Slice(0, inputs));");
+                w.Line($"global::Relevance.Engine.Gemm.Multiply(sn, tw.WGNT{n}, t, batch, L{n}Out, L{n}In);");
+                w.Line($"{Tp}.MultiplyAdd(x.Slice(0, inputs), t, lower.Slice(0, inputs), lower.Slice(0, inputs));");
+                break;
+            case LayerRule.ZPlus or LayerRule.Z:
                 w.Line($"global::Relevance.Engine.Gemm.Multiply(s, tw.{Transposes(l)[0].Name}{n}, t, batch, L{n}Out, L{n}In);");
                 w.Line($"{Tp}.MultiplyAdd(x.Slice(0, inputs), t, lower.Slice(0, inputs), lower.Slice(0, inputs));");
                 break;

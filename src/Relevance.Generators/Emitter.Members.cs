@@ -89,7 +89,8 @@ internal static partial class Emitter
                         w.Line($"N{n} = {K}.DenseKernel.ColumnSums(W{n}, L{n}In, L{n}Out, static w => 1f);");
                         break;
                     case LayerRule.Gamma:
-                        w.Line($"WG{n} = {K}.Weights.Map(W{n}, {GammaWeight});");
+                        w.Line($"WG{n} = {K}.Weights.Map(W{n}, {GammaUp});");
+                        w.Line($"WGN{n} = {K}.Weights.Map(W{n}, {GammaDown});");
                         break;
                 }
                 continue;
@@ -119,8 +120,10 @@ internal static partial class Emitter
                     w.Line($"N{n} = {K}.ConvKernel.PositionSums(G{n}, VQT{n});");
                     break;
                 case LayerRule.Gamma:
-                    w.Line($"VG{n} = {K}.Weights.Map(W{n}, {GammaWeight});");
+                    w.Line($"VG{n} = {K}.Weights.Map(W{n}, {GammaUp});");
                     w.Line($"VGT{n} = {K}.Weights.Transpose(VG{n}, G{n}.M, G{n}.K);");
+                    w.Line($"VGN{n} = {K}.Weights.Map(W{n}, {GammaDown});");
+                    w.Line($"VGNT{n} = {K}.Weights.Transpose(VGN{n}, G{n}.M, G{n}.K);");
                     break;
             }
         }
@@ -129,8 +132,10 @@ internal static partial class Emitter
         w.Line();
     }
 
-    // γ's weights w + γw⁺ and its stabiliser, Rules.Gamma()'s defaults (LayerRule.Gamma).
-    private const string GammaWeight = "static w => w + 0.25f * global::System.Math.Max(0f, w)";
+    // γ's weights on an input ≥ 0, w + γw⁺ for the outputs with Σ x w ≥ 0 and w + γw⁻ for the others, and its stabiliser:
+    // Rules.Gamma()'s defaults (LayerRule.Gamma).
+    private const string GammaUp = "static w => w + 0.25f * global::System.Math.Max(0f, w)";
+    private const string GammaDown = "static w => w + 0.25f * global::System.Math.Min(0f, w)";
     private const string GammaEpsilon = "1e-6f";
 
     // W, B and what the rule adds: W⁺ (WP), bounds constants (C), bias neurons (BN), w² or ones (WQ) with their sums (N),
@@ -149,7 +154,7 @@ internal static partial class Emitter
             LayerRule.ZPlus => dense ? new[] { "WP", "BN" } : new[] { "VP", "VPT", "BN" },
             LayerRule.ZBox => dense ? (Splits(l) ? new[] { "C", "BN", "WT" } : new[] { "C", "BN" }) : new[] { "VT", "VPT", "C", "BN" },
             LayerRule.Z => dense ? new string[0] : new[] { "VT" },
-            LayerRule.Gamma => dense ? new[] { "WG" } : new[] { "VG", "VGT" },
+            LayerRule.Gamma => dense ? new[] { "WG", "WGN" } : new[] { "VG", "VGT", "VGN", "VGNT" },
             _ => dense ? new[] { "WQ", "N" } : new[] { "VQT", "N" },
         };
         var shifted = ShiftsInput(l, plan) ? new[] { "BL" } : new string[0];
@@ -188,7 +193,8 @@ internal static partial class Emitter
     }
 
     // A large dense layer's backward product is split across two cores (HelperThread): its halves then stay in two L2 caches.
-    private static bool Splits(PlannedLayer l) => l.Kind == LayerKind.Dense && (long)l.InSize * l.OutSize >= 1 << 17;
+    // γ's two backward products stay on the calling thread.
+    private static bool Splits(PlannedLayer l) => l.Kind == LayerKind.Dense && l.Rule != LayerRule.Gamma && (long)l.InSize * l.OutSize >= 1 << 17;
 
     private static string BackMatrix(PlannedLayer l) => l.Rule switch
     {
@@ -207,6 +213,7 @@ internal static partial class Emitter
             list.Add(($"_d{n}", $"L{n}Out"));
             list.Add(($"_t{n}", $"L{n}In"));
             if (l.Rule == LayerRule.ZBox) list.Add(($"_u{n}", $"L{n}In"));
+            if (l.Rule == LayerRule.Gamma) list.Add(($"_e{n}", $"L{n}Out"));
         }
         else if (l.Kind == LayerKind.Conv2d)
         {
@@ -214,6 +221,7 @@ internal static partial class Emitter
             list.Add(($"_col{n}", $"G{n}.K * G{n}.P"));
             list.Add(($"_back{n}", $"G{n}.K * G{n}.P"));
             if (l.Rule == LayerRule.ZBox) list.Add(($"_back2{n}", $"G{n}.K * G{n}.P"));
+            if (l.Rule == LayerRule.Gamma) list.Add(($"_e{n}", $"L{n}Out"));
         }
         return list.ToArray();
     }

@@ -92,12 +92,15 @@ internal static partial class Emitter
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
             case LayerRule.Gamma:
-                w.Line("// d_j = Σ_i x_i (w_ij + γ w⁺_ij), stabilised by ε");
-                w.Line($"{Span} s = _d{n};");
-                w.Line("s.Clear();");
+                w.Line("// d_j = Σ_i x_i (w_ij + γ w⁺_ij) where z_j − b_j ≥ 0, Σ_i x_i (w_ij + γ w⁻_ij) elsewhere, stabilised by ε");
+                w.Line($"{Span} s = _d{n}, sn = _e{n};");
+                w.Line("s.Clear();").Line("sn.Clear();");
                 w.Line($"{K}.DenseKernel.Accumulate(x, _p.WG{n}, s, {inputs}, {outputs});");
-                w.Line($"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});");
-                EmitBack(w, l);
+                w.Line($"{K}.DenseKernel.Accumulate(x, _p.WGN{n}, sn, {inputs}, {outputs});");
+                w.Line($"{K}.RelevanceKernel.GammaRatios(upper, _a{n}, _p.B{n}, 1, s, sn, {GammaEpsilon});");
+                w.Line($"{K}.DenseKernel.Back(_p.WG{n}, s, _t{n}, {inputs}, {outputs}, {xs});");
+                w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
+                w.Line($"{K}.DenseKernel.Back(_p.WGN{n}, sn, _t{n}, {inputs}, {outputs}, {xs});");
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
             default:
@@ -139,11 +142,15 @@ internal static partial class Emitter
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
                 break;
             case LayerRule.Gamma:
-                w.Line("// d = (V + γV⁺) · col(x), stabilised by ε; col(x) as the forward pass made it");
-                w.Line($"{Span} s = _d{n};");
+                w.Line("// d = (V + γV⁺) · col(x) where z − b ≥ 0, (V + γV⁻) · col(x) elsewhere, stabilised by ε; col(x) as the forward pass made it");
+                w.Line($"{Span} s = _d{n}, sn = _e{n};");
                 w.Line($"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VG{n}, default, s);");
-                w.Line($"{K}.RelevanceKernel.EpsilonRatios(upper, s, 0f, {GammaEpsilon});");
+                w.Line($"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VGN{n}, default, sn);");
+                w.Line($"{K}.RelevanceKernel.GammaRatios(upper, _a{n}, _p.B{n}, {g}.P, s, sn, {GammaEpsilon});");
                 w.Line($"{gemm}(_p.VGT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
+                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                w.Line($"{g}.Col2ImAdd(_back{n}, lower);");
+                w.Line($"{gemm}(_p.VGNT{n}, sn, _back{n}, {g}.K, {g}.M, {g}.P);");
                 w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
                 break;
             default:

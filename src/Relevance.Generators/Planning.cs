@@ -97,6 +97,9 @@ internal static class Planning
                         $"Layer '{name}' uses z^B, which is supported on the first Dense/Conv2d layer only: its box is the network's input box");
                 else if (rule == LayerRule.ZBox && (d.Low is null || d.High is null))
                     Report(Descriptors.MissingBounds.Id, d.NetworkLocation ?? at, name);
+                else if (rule == LayerRule.Gamma && !inputNonNegative)
+                    Report(Descriptors.Unsupported.Id, at,
+                        $"Layer '{name}' uses γ on an input that can be negative; generated code takes γ where the input is ≥ 0 (after a ReLU, or a box with Low ≥ 0), the engine (Explainer) anywhere");
                 linear++;
             }
             planned.Add(new PlannedLayer(n, name, layer.Kind, shape, outShape, layer.Size, layer.Kernel,

@@ -128,6 +128,14 @@ public class DiagnosticTests
         "Layer 'Dense2' uses z^B, which is supported on the first Dense/Conv2d layer only: its box is the network's input box"));
 
     [Fact]
+    public Task RLV007_gamma_on_an_input_that_can_be_negative() => Expect("""
+        [Network(4, Low = -1, High = 1, FirstRule = LayerRule.Gamma)]
+        [{|#0:Dense(2)|}]
+        public partial record Detector;
+        """, Diagnostic("RLV007", DiagnosticSeverity.Error, 0).WithArguments(
+        "Layer 'Dense0' uses γ on an input that can be negative; generated code takes γ where the input is ≥ 0 (after a ReLU, or a box with Low ≥ 0), the engine (Explainer) anywhere"));
+
+    [Fact]
     public Task RLV007_Zennit_biases() => Expect("""
         [{|#0:Network(4, Low = -1, High = 1, BiasRelevance = Relevance.BiasTreatment.Zennit)|}]
         [Dense(2)]

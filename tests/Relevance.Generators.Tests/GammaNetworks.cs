@@ -18,11 +18,12 @@ namespace Relevance.Generators.Tests;
 [Sum]
 public partial record GammaCnn;
 
-/// <summary>Dense layers under the γ-rule (the batch path's matrix products), conditioned as <see cref="GammaCnn"/>.</summary>
+/// <summary>Dense layers under the γ-rule (the batch path's matrix products), conditioned as <see cref="GammaCnn"/> when
+/// bound with biases ≤ 0; with positive biases, outputs whose Σ x w &lt; 0 pass their ReLU and take γ's negative branch.</summary>
 [Network(24, Low = 0, High = 1, FirstRule = LayerRule.Gamma, Rule = LayerRule.Gamma)]
-[Dense(12, Bias = BiasConstraint.NonPositive)]
+[Dense(12)]
 [ReLU]
-[Dense(6, Bias = BiasConstraint.NonPositive)]
+[Dense(6)]
 [ReLU]
 [Sum]
 public partial record GammaDense;

@@ -31,6 +31,24 @@ public static class RelevanceKernel
         for (; j < d.Length; j++) d[j] = d[j] == 0f ? 0f : upper[j] / d[j];
     }
 
+    /// <summary>The γ-rule's ratios on an input ≥ 0, in place over both branches' denominators: where a_j = y_j − b_j ≥ 0
+    /// (b per channel of <paramref name="plane"/> outputs), up_j = R_j / s(up_j) and down_j = 0; elsewhere down_j = R_j / s(down_j)
+    /// and up_j = 0; s(t) = t ± ε with the sign of t (+ at 0), and 0 where s(t) = 0.</summary>
+    public static void GammaRatios(ReadOnlySpan<float> upper, ReadOnlySpan<float> y, ReadOnlySpan<float> bias, int plane, Span<float> up, Span<float> down,
+        float epsilon)
+    {
+        InputChecks.RequireLength(upper.Length, up.Length, nameof(upper));
+        InputChecks.RequireLength(upper.Length, down.Length, nameof(upper));
+        for (var j = 0; j < upper.Length; j++)
+        {
+            var positive = y[j] - bias[j / plane % bias.Length] >= 0;
+            var d = positive ? up[j] : down[j];
+            d += d >= 0 ? epsilon : -epsilon;
+            var s = d == 0 ? 0f : upper[j] / d;
+            (up[j], down[j]) = positive ? (s, 0f) : (0f, s);
+        }
+    }
+
     /// <summary>s_j = R_j / (d_j + add ± ε) in place over the denominators d, ε taking the sign of d_j + add (+ at 0): the
     /// ε-rule's stabilised ratios.</summary>
     public static void EpsilonRatios(ReadOnlySpan<float> upper, Span<float> d, float add, float epsilon)
