@@ -85,8 +85,8 @@ public class EvaluateCommandTests
     public void Evaluate_on_photos_ranks_every_composite_and_baseline()
     {
         var dir = Cli.TempDirectory();
-        var squeezeNet = Cli.Data("onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx");
-        var r = Cli.Run("evaluate", "--model", squeezeNet, "--channels", "bgr", "--scale", "1",
+        // The shipped SqueezeNet by name, with its preprocessing (BGR, 0..255).
+        var r = Cli.Run("evaluate", "--model", "squeezenet",
             "--images", Cli.Data("images", "chelsea.png"), Cli.Data("images", "coffee.png"), "--steps", "6", "--region", "32", "--out", dir);
         Assert.True(r.ExitCode == 0, r.Error);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "aopc.json")));
@@ -124,5 +124,8 @@ public class EvaluateCommandTests
         Assert.Equal(4, missing.ExitCode);
         Assert.Contains("no such file or folder", missing.Error);
         Assert.Equal(2, Cli.Run("evaluate", "--model", squeezeNet, "--region", "300").ExitCode);
+        var named = Cli.Run("evaluate", "--model", "squeezenet", "--scale", "1");
+        Assert.Equal(2, named.ExitCode);
+        Assert.Contains("its own preprocessing", named.Error);
     }
 }
