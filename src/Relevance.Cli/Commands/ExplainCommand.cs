@@ -15,48 +15,28 @@ internal static class ExplainCommand
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
         var input = new Argument<string>("INPUT") { Description = "A .npy tensor (used as the model input exactly as stored, batch axis included) or an image (PNG, JPEG; preprocessed)." };
         var target = new Option<int?>("--target") { Description = "The output (logit) to explain; default: the arg-max." };
-        var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first: dtd (deep Taylor by input domain: z⁺ where a layer's input is ≥ 0 by construction, which is the paper's training-free model on ReLU networks, and w² where it can be negative), or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
-        var firstRule = new Option<string>("--first-rule") { Description = "The rule of the first Dense/Conv layer; a bare 'zbox' takes its bounds from the preprocessing or --bounds.", DefaultValueFactory = _ => "zbox" };
-        var bounds = new Option<string?>("--bounds") { Description = "LOW:HIGH, the input box of a bare zbox (overrides the bounds derived from preprocessing)." };
-        var maxpool = new Option<string>("--maxpool") { Description = "proportional (the paper's) or wta (winner-take-all).", DefaultValueFactory = _ => "proportional" };
-        maxpool.AcceptOnlyFromAmong("proportional", "wta");
-        var bias = new Option<string>("--bias") { Description = "neuron (positive biases take relevance, the paper's), ignore, or zennit (Zennit's conventions, to compare with it: z^B without biases, γ with b + γb⁺ and w² with b² in the denominator).", DefaultValueFactory = _ => "neuron" };
-        bias.AcceptOnlyFromAmong("neuron", "ignore", "zennit");
-        var gate = new Option<string>("--gate") { Description = "value (a squeeze-and-excitation gate held constant: all relevance to the value) or uniform (half to the value, half to the gate).", DefaultValueFactory = _ => "value" };
-        gate.AcceptOnlyFromAmong("value", "uniform");
+        var rules = RuleOptions.Create();
         var output = new Option<string?>("--out") { Description = "Write the relevance as float32 .npy with exactly the input's shape." };
         var heatmap = new Option<string?>("--heatmap") { Description = "Write the heatmap as PNG (red positive, blue negative, channels summed)." };
         var overlay = new Option<string?>("--overlay") { Description = "For an image input, write the heatmap over the photo as PNG." };
         var memory = new Option<int>("--max-memory") { Description = "The most memory, in MiB, one explanation's buffers may take; a model that needs more is refused before anything is allocated.", DefaultValueFactory = _ => (int)(EngineNetwork.DefaultMaxWorkspaceBytes >> 20) };
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
-        var preset = new Option<string?>("--composite")
-        {
-            Description = "A preset of rules by layer, as Zennit names them: epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); replaces --rule and --first-rule.",
-        };
-        preset.AcceptOnlyFromAmong([.. Composite.PresetNames]);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: z^B on the first layer and, above, z⁺ where a layer's input is ≥ 0 and w² where it can be negative; on ReLU networks the paper's training-free model).")
         {
-            model, input, target, rule, firstRule, bounds, maxpool, bias, gate, output, heatmap, overlay, json, memory, pixels, preset,
+            model, input, target, output, heatmap, overlay, json, memory, pixels,
         };
+        rules.AddTo(command);
         pre.AddTo(command);
-        command.SetAction(parse =>
-        {
-            var options = new ExplainOptions(parse.GetValue(maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
-                parse.GetValue(bias) switch { "ignore" => BiasTreatment.Ignore, "zennit" => BiasTreatment.Zennit, _ => BiasTreatment.Neuron },
-                parse.GetValue(gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
-            return Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), parse.GetValue(rule)!, parse.GetValue(firstRule)!,
-                parse.GetValue(bounds), options, parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json),
-                pre.Read(parse), parse.GetValue(memory), pre.Given(parse), parse.GetValue(pixels), parse.GetResult(rule) is { Implicit: false },
-                parse.GetResult(firstRule) is { Implicit: false }, parse.GetValue(preset)));
-        });
+        command.SetAction(parse => Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), rules.Read(parse),
+            parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json), pre.Read(parse), parse.GetValue(memory),
+            pre.Given(parse), parse.GetValue(pixels))));
         return command;
     }
 
-    internal sealed record Request(string Model, string Input, int? Target, string Rule, string FirstRule, string? Bounds, ExplainOptions Options,
-        string? Out, string? Heatmap, string? Overlay, bool Json, ImageInput Image, int MaxMemory, string[] PreprocessingGiven,
-        long MaxPixels, bool RuleGiven, bool FirstRuleGiven, string? Preset);
+    internal sealed record Request(string Model, string Input, int? Target, RuleChoice Rules, string? Out, string? Heatmap, string? Overlay, bool Json,
+        ImageInput Image, int MaxMemory, string[] PreprocessingGiven, long MaxPixels);
 
     internal static int Run(Request r)
     {
@@ -65,10 +45,7 @@ internal static class ExplainCommand
         OutputPaths.Check([("--out", r.Out), ("--heatmap", r.Heatmap), ("--overlay", r.Overlay)], [r.Model, r.Input]);
         var isArray = r.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");
-        if (r.Bounds is not null && RuleSpec.Parse(r.FirstRule) is { } explicitFirst)
-            throw new UsageException($"--bounds sets the box of a bare --first-rule zbox; the first rule given is {explicitFirst.Name}.");
-        if (r.Preset is not null && (r.RuleGiven || r.FirstRuleGiven))
-            throw new UsageException($"--composite {r.Preset} sets every layer's rule; it does not take --rule or --first-rule.");
+        r.Rules.Check();
         if (isArray && r.PreprocessingGiven.Length > 0)
             throw new UsageException($"{string.Join(", ", r.PreprocessingGiven)}: preprocessing applies to images; a .npy input is used exactly as stored.");
         var model = OnnxImporter.Load(r.Model);
@@ -78,26 +55,8 @@ internal static class ExplainCommand
         // A channels-last image model (a Keras export) is explained over the photo channels first, as every other model.
         if (!isArray && model.Network.TakesChannelsLastImage) model = model with { Network = model.Network.WithChannelsFirstInput() };
         var input = InputFile.Load(r.Input, model, r.Image, r.MaxPixels);
-        var byDomain = r.Preset is null && r.Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
-        var rest = byDomain || r.Preset is not null ? Rules.ZPlus : RuleSpec.Parse(r.Rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
-        // A preset's first rule is its own (z^B with the box below, or flat).
-        var preset = r.Preset is null ? null : Composite.Preset(r.Preset, r.Preset == "epsilon-gamma-box" ? Box(r.Bounds, input, model.Network) : null);
-        var first = preset is SelectorComposite { Entries: [var firstEntry, ..] } ? firstEntry.Rule : RuleSpec.Parse(r.FirstRule) ?? Box(r.Bounds, input, model.Network);
-        if (byDomain && first is not (ZBoxRule or WSquareRule))
-        {
-            if (r.RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
-            // By default: deep Taylor's domains start from a z^B or w² first layer; after another first rule, z⁺ above.
-            byDomain = false;
-        }
-        var chosen = preset ?? (byDomain ? Composite.DeepTaylor(first) : null);
-        var restName = chosen is SelectorComposite { Entries: [_, var convolutions, var dense] }
-            ? $"{convolutions.Rule.Name} on convolutions and {dense.Rule.Name} on dense layers ({r.Preset})"
-            : byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
-        using var explainer = Explainer.Create(model, new ExplainerSettings
-        {
-            Image = r.Image, FirstRule = first, Rule = rest, Composite = chosen, Options = r.Options,
-            MaxWorkspaceBytes = (long)r.MaxMemory << 20,
-        }, ClassLabels.Near(r.Model));
+        var rules = r.Rules.Resolve(() => Box(r.Rules.Bounds, input, model.Network));
+        using var explainer = Explainer.Create(model, rules.Settings(r.Image, r.Rules.Options, r.MaxMemory), ClassLabels.Near(r.Model));
         var clock = Stopwatch.StartNew();
         var results = input.Batch == 1 ? [explainer.Explain(input.Data, r.Target)] : explainer.ExplainBatch(input.Data, r.Target);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -109,7 +68,7 @@ internal static class ExplainCommand
             if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. input.StoredShape], [.. results.SelectMany(e => e.HeatmapSingles())])));
             if (r.Heatmap is not null) staged.Add(AtomicFile.Stage(r.Heatmap, s => results[0].WriteHeatmapPng(s)));
             if (r.Overlay is not null) staged.Add(AtomicFile.Stage(r.Overlay, s => results[0].WriteOverlayPng(s, input.ImagePath!, r.MaxPixels)));
-            var report = r.Json ? Report.Json(r.Model, r.Input, first, r.Preset ?? (byDomain ? "dtd" : rest.Name), results, seconds, explainer.Labels) : null;
+            var report = r.Json ? Report.Json(r.Model, r.Input, rules.First, rules.Name, results, seconds, explainer.Labels) : null;
             foreach (var file in staged) file.Publish();
             if (report is not null)
             {
@@ -130,7 +89,7 @@ internal static class ExplainCommand
                 $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rules: {first.Name} on the first layer, {restName} above; {r.Options.Pooling} pooling; biases {r.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
+            $"rules: {rules.First.Name} on the first layer, {rules.RestName} above; {r.Rules.Options.Pooling} pooling; biases {r.Rules.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
         foreach (var (path, what) in new[] { (r.Out, "relevance"), (r.Heatmap, "heatmap"), (r.Overlay, "overlay") })
             if (path is not null) Console.WriteLine($"{what}: {Path.GetFullPath(path)}");
         return ExitCodes.Success;

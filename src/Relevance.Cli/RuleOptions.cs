@@ -1,0 +1,88 @@
+using System.CommandLine;
+
+namespace Relevance.Cli;
+
+/// <summary>The rule options explain and batch share: --rule, --first-rule, --bounds, --composite, --maxpool, --bias, --gate.</summary>
+internal sealed class RuleOptions
+{
+    private readonly Option<string> _rule = new("--rule") { Description = $"The rule of the Dense/Conv layers above the first: dtd (deep Taylor by input domain: z⁺ where a layer's input is ≥ 0 by construction, which is the paper's training-free model on ReLU networks, and w² where it can be negative), or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
+    private readonly Option<string> _firstRule = new("--first-rule") { Description = "The rule of the first Dense/Conv layer; a bare 'zbox' takes its bounds from the preprocessing or --bounds.", DefaultValueFactory = _ => "zbox" };
+    private readonly Option<string?> _bounds = new("--bounds") { Description = "LOW:HIGH, the input box of a bare zbox (overrides the bounds derived from preprocessing)." };
+    private readonly Option<string> _maxpool = new("--maxpool") { Description = "proportional (the paper's) or wta (winner-take-all).", DefaultValueFactory = _ => "proportional" };
+    private readonly Option<string> _bias = new("--bias") { Description = "neuron (positive biases take relevance, the paper's), ignore, or zennit (Zennit's conventions, to compare with it: z^B without biases, γ with b + γb^± and w² with b² in the denominator).", DefaultValueFactory = _ => "neuron" };
+    private readonly Option<string> _gate = new("--gate") { Description = "value (a squeeze-and-excitation gate held constant: all relevance to the value) or uniform (half to the value, half to the gate).", DefaultValueFactory = _ => "value" };
+    private readonly Option<string?> _preset = new("--composite")
+    {
+        Description = "A preset of rules by layer, as Zennit names them: epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); replaces --rule and --first-rule.",
+    };
+
+    public static RuleOptions Create()
+    {
+        var o = new RuleOptions();
+        o._maxpool.AcceptOnlyFromAmong("proportional", "wta");
+        o._bias.AcceptOnlyFromAmong("neuron", "ignore", "zennit");
+        o._gate.AcceptOnlyFromAmong("value", "uniform");
+        o._preset.AcceptOnlyFromAmong([.. Composite.PresetNames]);
+        return o;
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _rule, _firstRule, _bounds, _maxpool, _bias, _gate, _preset }) command.Options.Add(o);
+    }
+
+    /// <summary>The rules as the command line gives them.</summary>
+    public RuleChoice Read(ParseResult parse) => new(parse.GetValue(_rule)!, parse.GetValue(_firstRule)!, parse.GetValue(_bounds),
+        new ExplainOptions(parse.GetValue(_maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
+            parse.GetValue(_bias) switch { "ignore" => BiasTreatment.Ignore, "zennit" => BiasTreatment.Zennit, _ => BiasTreatment.Neuron },
+            parse.GetValue(_gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue),
+        parse.GetValue(_preset), parse.GetResult(_rule) is { Implicit: false }, parse.GetResult(_firstRule) is { Implicit: false });
+}
+
+/// <summary>The rules of an explanation as given on the command line, before the input's box is known.</summary>
+internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds, ExplainOptions Options, string? Preset, bool RuleGiven, bool FirstRuleGiven)
+{
+    /// <summary>Refuses combinations that do not make sense, before anything is read.</summary>
+    public void Check()
+    {
+        if (Bounds is not null && RuleSpec.Parse(FirstRule) is { } explicitFirst)
+            throw new UsageException($"--bounds sets the box of a bare --first-rule zbox; the first rule given is {explicitFirst.Name}.");
+        if (Preset is not null && (RuleGiven || FirstRuleGiven))
+            throw new UsageException($"--composite {Preset} sets every layer's rule; it does not take --rule or --first-rule.");
+        if (!ByDomain && Preset is null && RuleSpec.Parse(Rule) is null) throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
+    }
+
+    private bool ByDomain => Preset is null && Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The first rule, the rule above, the composite (null: first rule and rule above) and their names for reports;
+    /// <paramref name="box"/> gives a bare zbox its bounds (from --bounds or the input).</summary>
+    public ResolvedRules Resolve(Func<ZBoxRule> box)
+    {
+        var byDomain = ByDomain;
+        var rest = byDomain || Preset is not null ? Rules.ZPlus : RuleSpec.Parse(Rule)!;
+        // A preset's first rule is its own (z^B with the box, or flat).
+        var preset = Preset is null ? null : Composite.Preset(Preset, Preset == "epsilon-gamma-box" ? box() : null);
+        var first = preset is SelectorComposite { Entries: [var firstEntry, ..] } ? firstEntry.Rule : RuleSpec.Parse(FirstRule) ?? box();
+        if (byDomain && first is not (ZBoxRule or WSquareRule))
+        {
+            if (RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
+            // By default: deep Taylor's domains start from a z^B or w² first layer; after another first rule, z⁺ above.
+            byDomain = false;
+        }
+        var chosen = preset ?? (byDomain ? Composite.DeepTaylor(first) : null);
+        var restName = chosen is SelectorComposite { Entries: [_, var convolutions, var dense] }
+            ? $"{convolutions.Rule.Name} on convolutions and {dense.Rule.Name} on dense layers ({Preset})"
+            : byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
+        return new ResolvedRules(first, rest, chosen, Preset ?? (byDomain ? "dtd" : rest.Name), restName);
+    }
+}
+
+/// <summary>Rules resolved against an input: what <see cref="ExplainerSettings"/> takes, and the names reports give them.</summary>
+internal sealed record ResolvedRules(Rule First, Rule Rest, Composite? Composite, string Name, string RestName)
+{
+    /// <summary>Explainer settings with these rules.</summary>
+    public ExplainerSettings Settings(ImageInput image, ExplainOptions options, int maxMemoryMiB) => new()
+    {
+        Image = image, FirstRule = First, Rule = Rest, Composite = Composite, Options = options, MaxWorkspaceBytes = (long)maxMemoryMiB << 20,
+    };
+}
