@@ -11,6 +11,8 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     BenchCommand.Spin(),
     ReproduceCommand.Create(),
     EvaluateCommand.Create(),
+    BatchCommand.Create(),
+    BatchCommand.Merge(),
 };
 // Stopped by Ctrl-C or SIGTERM while writing: the temporary files of unpublished outputs go, the targets stay as they were.
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Relevance.IO.AtomicFile.DeleteUnpublished());

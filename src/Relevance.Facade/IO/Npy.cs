@@ -12,7 +12,7 @@ public sealed class NpyFormatException(string message) : Exception(message);
 /// <summary>An array read from a .npy file: its shape, its element type as stored, and its values as float32.</summary>
 public sealed record NpyArray(ImmutableArray<int> Shape, string DType, ImmutableArray<float> Data);
 
-/// <summary>Reads and writes NumPy .npy files (format versions 1–3): float32, float64 and uint8, little- or big-endian, C order.</summary>
+/// <summary>Reads and writes NumPy .npy files (format versions 1–3): float16, float32, float64 and uint8, little- or big-endian, C order.</summary>
 public static partial class Npy
 {
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
@@ -97,10 +97,12 @@ public static partial class Npy
     {
         "<f4" => (4, b => BinaryPrimitives.ReadSingleLittleEndian(b)),
         ">f4" => (4, b => BinaryPrimitives.ReadSingleBigEndian(b)),
+        "<f2" => (2, b => (float)BinaryPrimitives.ReadHalfLittleEndian(b)),
+        ">f2" => (2, b => (float)BinaryPrimitives.ReadHalfBigEndian(b)),
         "<f8" => (8, b => (float)BinaryPrimitives.ReadDoubleLittleEndian(b)),
         ">f8" => (8, b => (float)BinaryPrimitives.ReadDoubleBigEndian(b)),
         "|u1" or "<u1" or ">u1" => (1, b => b[0]),
-        _ => throw new NpyFormatException($"'{name}' has element type '{dtype}'; supported: float32 (<f4, >f4), float64 (<f8, >f8), uint8 (|u1)."),
+        _ => throw new NpyFormatException($"'{name}' has element type '{dtype}'; supported: float16 (<f2, >f2), float32 (<f4, >f4), float64 (<f8, >f8), uint8 (|u1)."),
     };
 
     /// <summary>Writes a float32 array as a version 1.0 .npy file, atomically.</summary>
@@ -117,23 +119,33 @@ public static partial class Npy
         stream.Write(Bytes(shape, data));
     }
 
-    private static byte[] Bytes(ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+    /// <summary>Writes an array as float16 (each value rounded to the nearest half) in the .npy format (version 1.0) to a stream.</summary>
+    public static void WriteHalf(Stream stream, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        stream.Write(Bytes(shape, data, half: true));
+    }
+
+    private static byte[] Bytes(ReadOnlySpan<int> shape, ReadOnlySpan<float> data, bool half = false)
     {
         var count = 1L;
         foreach (var d in shape) count *= d;
         if (count != data.Length) throw new ArgumentException($"Shape ({string.Join(", ", shape.ToArray())}) needs {count} values, got {data.Length}.");
         var dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape.ToArray());
-        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
+        var dict = $"{{'descr': '{(half ? "<f2" : "<f4")}', 'fortran_order': False, 'shape': ({dims}), }}";
         // The whole preamble (magic, version, length, header) is padded with spaces to a multiple of 64 bytes, ending in '\n'.
         var total = (10 + dict.Length + 1 + 63) / 64 * 64;
         var header = dict.PadRight(total - 10 - 1) + "\n";
-        var bytes = new byte[total + data.Length * 4];
+        var size = half ? 2 : 4;
+        var bytes = new byte[total + data.Length * size];
         Magic.CopyTo(bytes);
         bytes[6] = 1;
         bytes[7] = 0;
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
         Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
-        for (var i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + i * 4), data[i]);
+        for (var i = 0; i < data.Length; i++)
+            if (half) BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(total + i * 2), (Half)data[i]);
+            else BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + i * 4), data[i]);
         return bytes;
     }
 
