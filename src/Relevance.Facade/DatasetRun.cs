@@ -149,6 +149,9 @@ public static class DatasetRun
         var done = recorded.Where(r => r.Ok).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var todo = inputs.Where(i => !done.Contains(i.Name)).ToList();
         var skipped = inputs.Count - todo.Count;
+        // A run killed while writing left temporary files beside the outputs of inputs it had not recorded: this shard's own.
+        foreach (var input in todo)
+            foreach (var target in OutputFiles(folder, input.Name)) AtomicFile.DeleteLeftovers(target);
         var resultsFile = ResultsFile(folder, shardIndex, shardCount);
         Directory.CreateDirectory(Path.GetDirectoryName(resultsFile)!);
         DropTornLine(resultsFile);
@@ -221,9 +224,13 @@ public static class DatasetRun
     public static void WriteSummary(string folder, DatasetSummary summary, string name = "summary")
     {
         ArgumentNullException.ThrowIfNull(summary);
+        // The account is written by one process (the single run or the merge): what a killed one left of it goes.
+        AtomicFile.DeleteLeftovers(Path.Combine(folder, name + ".json"));
         foreach (var c in summary.Classes)
         {
             var stem = Path.Combine(folder, "class-means", c.Target.ToString(CultureInfo.InvariantCulture));
+            AtomicFile.DeleteLeftovers(stem + ".npy");
+            AtomicFile.DeleteLeftovers(stem + ".png");
             Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
             Npy.Write(stem + ".npy", [.. c.MeanHeatmap.Shape.Dims], c.MeanHeatmap.ToSingles());
             using var bitmap = HeatmapImage.Render(c.MeanHeatmap);
@@ -296,6 +303,10 @@ public static class DatasetRun
             throw new InvalidInputException($"'{input.Path}' has shape ({string.Join(", ", array.Shape)}); the model takes {shape} (a batch axis of 1 may lead).");
         return [.. array.Data];
     }
+
+    // Every file an input may have in the folder.
+    private static IEnumerable<string> OutputFiles(string folder, string name) =>
+        [RelevanceFile(folder, name), Path.Combine(folder, "heatmaps", name + ".png"), Path.Combine(folder, "overlays", name + ".png")];
 
     private static void Write(string folder, DatasetInput input, Explanation e, DatasetOutputs outputs)
     {

@@ -23,6 +23,25 @@ public static class AtomicFile
         staged.Publish();
     }
 
+    /// <summary>Removes the temporary files of <paramref name="path"/> that a killed process left beside it (SIGKILL leaves no
+    /// chance to clean up); call it only where no other process is writing that target. Returns how many were removed.</summary>
+    public static int DeleteLeftovers(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory)) return 0;
+        var name = Path.GetFileName(full);
+        var removed = 0;
+        foreach (var temp in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+        {
+            var middle = Path.GetFileName(temp)[(name.Length + 2)..^4];
+            if (middle.Length != 32 || !middle.All(char.IsAsciiHexDigitLower) || Unpublished.ContainsKey(temp)) continue;
+            File.Delete(temp);
+            removed++;
+        }
+        return removed;
+    }
+
     /// <summary>Writes bytes atomically.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

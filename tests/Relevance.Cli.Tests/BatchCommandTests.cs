@@ -1,0 +1,212 @@
+using System.Text.Json;
+using Relevance.IO;
+
+namespace Relevance.Cli.Tests;
+
+/// <summary>relevance batch and merge on mnist-8 over generated .npy digits: outputs, failures, resume after a torn line or a
+/// kill, and shards merged into exactly what one process writes.</summary>
+public class BatchCommandTests
+{
+    private static readonly string Mnist = Cli.Data("onnx", "mnist-8", "mnist-8.onnx");
+
+    // n random 28×28 inputs in 0..255, half in a/ and half in b/, as float32 .npy of shape (1, 1, 28, 28).
+    private static string Dataset(int n, int seed = 1)
+    {
+        var dir = Cli.TempDirectory();
+        var rng = new Random(seed);
+        for (var i = 0; i < n; i++)
+        {
+            var sub = Path.Combine(dir, i % 2 == 0 ? "a" : "b");
+            Directory.CreateDirectory(sub);
+            Npy.Write(Path.Combine(sub, $"{i:D4}.npy"), [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
+        }
+        return dir;
+    }
+
+    private static string[] Batch(string data, string output, params string[] more) => ["batch", Mnist, data, "--bounds", "0:255", "--out", output, .. more];
+
+    private static List<JsonElement> Results(string output) =>
+        [.. Directory.GetFiles(Path.Combine(output, "results"), "*.jsonl").Order(StringComparer.Ordinal)
+            .SelectMany(File.ReadAllLines).Select(l => JsonDocument.Parse(l).RootElement)];
+
+    // Every file under the folder but the results and this run's own account, by relative path, with its bytes.
+    private static Dictionary<string, byte[]> Outputs(string output) =>
+        Directory.GetFiles(output, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}") && !Path.GetFileName(f).StartsWith("summary-", StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
+
+    [Fact]
+    public void One_process_explains_every_input_records_a_failure_goes_on_and_resumes()
+    {
+        var data = Dataset(10);
+        File.WriteAllText(Path.Combine(data, "b", "broken.npy"), "not an array");
+        var output = Cli.TempDirectory();
+        var r = Cli.Run(Batch(data, output, "--heatmaps"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("b/broken.npy", r.Error);
+        var results = Results(output);
+        Assert.Equal(11, results.Count);
+        Assert.Equal(10, results.Count(l => l.GetProperty("ok").GetBoolean()));
+        var ok = results.First(l => l.GetProperty("ok").GetBoolean());
+        var f = ok.GetProperty("output").GetDouble();
+        // mnist-8's logits under DTD: conservation to float32 sums over 784 pixels (1e-3 of f).
+        Assert.True(Math.Abs(ok.GetProperty("relevance_sum").GetDouble() + ok.GetProperty("bias_relevance").GetDouble() - f) <= 1e-3 * Math.Abs(f));
+        Assert.Equal(10, Directory.GetFiles(Path.Combine(output, "relevance"), "*.npy", SearchOption.AllDirectories).Length);
+        Assert.True(File.Exists(Path.Combine(output, "heatmaps", "a", "0000.npy.png")));
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))))
+        {
+            Assert.Equal(10, summary.RootElement.GetProperty("explained").GetInt32());
+            Assert.Equal("b/broken.npy", summary.RootElement.GetProperty("failures")[0].GetProperty("name").GetString());
+            var classes = summary.RootElement.GetProperty("classes").EnumerateArray().ToList();
+            Assert.Equal(10, classes.Sum(c => c.GetProperty("count").GetInt32()));
+            Assert.All(classes, c => Assert.True(File.Exists(Path.Combine(output, "class-means", $"{c.GetProperty("target").GetInt32()}.png"))));
+        }
+
+        // Again: the ten are done and skipped, the broken one is tried again and fails again.
+        var again = Cli.Run(Batch(data, output));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("10 already done", again.Out);
+        Assert.Equal(12, Results(output).Count);
+
+        // Mended, it is explained and the folder is whole.
+        Npy.Write(Path.Combine(data, "b", "broken.npy"), [1, 1, 28, 28], new float[784]);
+        Assert.Equal(0, Cli.Run(Batch(data, output)).ExitCode);
+        using var whole = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(11, whole.RootElement.GetProperty("explained").GetInt32());
+        Assert.Equal(0, whole.RootElement.GetProperty("failed").GetInt32());
+    }
+
+    [Fact]
+    public void Shards_run_by_hand_by_Slurm_and_by_Kubernetes_merge_into_what_one_process_writes_to_the_bit()
+    {
+        var data = Dataset(30, seed: 2);
+        var single = Cli.TempDirectory();
+        Assert.Equal(0, Cli.Run(Batch(data, single)).ExitCode);
+
+        var sharded = Cli.TempDirectory();
+        Assert.Equal(0, Cli.Run(Batch(data, sharded, "--shard", "0/3")).ExitCode);
+        // Slurm's array --array=1-3: task 2 is shard 1.
+        var slurm = Cli.RunWith(new Dictionary<string, string?> { ["SLURM_ARRAY_TASK_ID"] = "2", ["SLURM_ARRAY_TASK_COUNT"] = "3", ["SLURM_ARRAY_TASK_MIN"] = "1" }, Batch(data, sharded));
+        Assert.True(slurm.ExitCode == 0, slurm.Error);
+        Assert.Contains("shard 1 of 3: 10 of 30 inputs", slurm.Out);
+        var kubernetes = Cli.RunWith(new Dictionary<string, string?> { ["JOB_COMPLETION_INDEX"] = "2" }, Batch(data, sharded, "--shard-count", "3"));
+        Assert.True(kubernetes.ExitCode == 0, kubernetes.Error);
+        Assert.False(File.Exists(Path.Combine(sharded, "summary.json")));
+        var merge = Cli.Run("merge", sharded);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        Assert.Contains("30 explained", merge.Out);
+
+        var (a, b) = (Outputs(single), Outputs(sharded));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
+        Assert.Equal(30, Results(sharded).Count);
+    }
+
+    [Fact]
+    public void A_torn_last_line_is_dropped_and_its_input_done_again()
+    {
+        var data = Dataset(6, seed: 3);
+        var output = Cli.TempDirectory();
+        Assert.Equal(0, Cli.Run(Batch(data, output)).ExitCode);
+        var before = Outputs(output);
+        var log = Path.Combine(output, "results", "0-of-1.jsonl");
+        var bytes = File.ReadAllBytes(log);
+        File.WriteAllBytes(log, bytes[..^20]);
+        var r = Cli.Run(Batch(data, output));
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("5 already done", r.Out);
+        var results = Results(output);
+        Assert.Equal(6, results.Count);
+        Assert.Equal(6, results.Select(l => l.GetProperty("name").GetString()).Distinct().Count());
+        var after = Outputs(output);
+        Assert.All(before, p => Assert.True(p.Value.AsSpan().SequenceEqual(after[p.Key]), p.Key));
+    }
+
+    // SIGKILL while the run writes, then the same command again: every input once in the results and the same files as an
+    // uninterrupted run.
+    [Fact]
+    public void Killed_mid_run_and_run_again_loses_and_repeats_nothing()
+    {
+        var data = Dataset(600, seed: 4);
+        var output = Cli.TempDirectory();
+        var log = Path.Combine(output, "results", "0-of-1.jsonl");
+        using (var process = Cli.Start(Batch(data, output)))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!(File.Exists(log) && new FileInfo(log).Length > 0) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(2);
+            Assert.False(process.HasExited, "the run ended before it could be killed");
+            process.Kill();
+            process.WaitForExit();
+        }
+        var recorded = File.ReadAllLines(log).Length;
+        Assert.InRange(recorded, 1, 599);
+        var r = Cli.Run(Batch(data, output));
+        Assert.True(r.ExitCode == 0, r.Error);
+        var results = Results(output);
+        Assert.Equal(600, results.Select(l => l.GetProperty("name").GetString()).Distinct().Count());
+        Assert.True(results.Count <= 601, $"{results.Count} lines: only an input being written when killed may be recorded twice");
+
+        var clean = Cli.TempDirectory();
+        Assert.Equal(0, Cli.Run(Batch(data, clean)).ExitCode);
+        var (a, b) = (Outputs(clean), Outputs(output));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
+    }
+
+    [Fact]
+    public void A_manifest_gives_targets_and_labels_and_float16_halves_the_files()
+    {
+        var data = Dataset(4, seed: 5);
+        File.WriteAllText(Path.Combine(data, "list.csv"), "path,target,label\na/0000.npy,3,three\n\"b/0001.npy\",,\"one, or so\"\n");
+        var output = Cli.TempDirectory();
+        var r = Cli.Run("batch", Mnist, "--manifest", Path.Combine(data, "list.csv"), "--bounds", "0:255", "--out", output, "--float16");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var results = Results(output).ToDictionary(l => l.GetProperty("name").GetString()!);
+        Assert.Equal(["a/0000.npy", "b/0001.npy"], results.Keys.Order());
+        Assert.Equal(3, results["a/0000.npy"].GetProperty("target").GetInt32());
+        Assert.Equal("three", results["a/0000.npy"].GetProperty("label").GetString());
+        Assert.Equal("one, or so", results["b/0001.npy"].GetProperty("label").GetString());
+        var half = Npy.Read(Path.Combine(output, "relevance", "a", "0000.npy.npy"));
+        Assert.Equal("<f2", half.DType);
+        Assert.Equal(results["a/0000.npy"].GetProperty("relevance_sum").GetDouble(), half.Data.Sum(v => (double)v), 0.05 * Math.Max(1, Math.Abs(results["a/0000.npy"].GetProperty("relevance_sum").GetDouble())));
+
+        File.WriteAllText(Path.Combine(data, "list.jsonl"), "{\"path\": \"a/0002.npy\", \"target\": 1}\n{\"path\": \"b/0003.npy\", \"target\": 10}\n");
+        var wrong = Cli.Run("batch", Mnist, "--manifest", Path.Combine(data, "list.jsonl"), "--bounds", "0:255", "--out", Cli.TempDirectory());
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("b/0003.npy: target 10", wrong.Error);
+        File.WriteAllText(Path.Combine(data, "bad.csv"), "path,target\na/0000.npy,x\n");
+        var bad = Cli.Run("batch", Mnist, "--manifest", Path.Combine(data, "bad.csv"), "--bounds", "0:255", "--out", Cli.TempDirectory());
+        Assert.Equal(4, bad.ExitCode);
+        Assert.Contains("line 2", bad.Error);
+    }
+
+    [Fact]
+    public void Misuse_is_refused_before_anything_is_written()
+    {
+        var data = Dataset(2, seed: 6);
+        var output = Path.Combine(Cli.TempDirectory(), "run");
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (Batch(data, output, "--manifest", "x.csv"), "one of the two"),
+            (Batch(data, output, "--shard", "3/2"), "shard 3 of 2"),
+            (Batch(data, output, "--shard", "1"), "expected I/N"),
+            (Batch(data, output, "--shard-count", "2"), "JOB_COMPLETION_INDEX"),
+            (["batch", Mnist, data, "--out", output], "--bounds"),
+            (Batch(data, output, "--target", "10"), "target 10"),
+        })
+        {
+            var r = Cli.Run(args);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)}: {r.ExitCode} {r.Error}");
+            Assert.Contains(message, r.Error);
+        }
+        Assert.False(Directory.Exists(output));
+        var slurm = Cli.RunWith(new Dictionary<string, string?> { ["SLURM_ARRAY_TASK_ID"] = "4", ["SLURM_ARRAY_TASK_COUNT"] = "4" }, Batch(data, output));
+        Assert.Equal(2, slurm.ExitCode);
+        Assert.Equal(4, Cli.Run(Batch(Path.Combine(data, "none"), output)).ExitCode);
+        // A folder made with other options is not mixed into.
+        Assert.Equal(0, Cli.Run(Batch(data, output)).ExitCode);
+        var other = Cli.Run(Batch(data, output, "--rule", "epsilon:0.1"));
+        Assert.Equal(4, other.ExitCode);
+        Assert.Contains("another model or other options", other.Error);
+    }
+}
