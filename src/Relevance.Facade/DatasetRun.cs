@@ -77,16 +77,20 @@ public static class DatasetRun
     /// <summary>An input's relevance file.</summary>
     public static string RelevanceFile(string folder, string name) => Path.Combine(folder, "relevance", name + ".npy");
 
-    /// <summary>Reads and explains the inputs in order, reading ahead on another thread (at most <paramref name="readAhead"/>
-    /// inputs wait in memory); an input that cannot be read or explained comes back with its error, and the rest go on.
-    /// Each comes with the seconds spent reading and explaining it (not waiting).</summary>
+    /// <summary>Reads and explains the inputs: one thread reads ahead (at most <paramref name="readAhead"/> inputs wait in
+    /// memory) while <paramref name="workers"/> calls of the explainer run at once, and results come back as they are done;
+    /// an input that cannot be read or explained comes back with its error, and the rest go on. Each comes with the seconds
+    /// spent reading and explaining it (not waiting). With several workers, give an explainer of <see cref="Explainer.Parallelism"/>
+    /// 1: each explanation then keeps to one core, and the cores work on different inputs.</summary>
     public static async IAsyncEnumerable<(DatasetInput Input, Explanation? Explanation, Exception? Error, double Seconds)> Explain(Explainer explainer,
-        IEnumerable<DatasetInput> inputs, long maxPixels = Images.DefaultMaxPixels, int readAhead = 4,
+        IEnumerable<DatasetInput> inputs, long maxPixels = Images.DefaultMaxPixels, int readAhead = 4, int workers = 1,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(inputs);
-        var channel = Channel.CreateBounded<(DatasetInput, float[]?, Exception?, double)>(new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleReader = true, SingleWriter = true });
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        var read = Channel.CreateBounded<(DatasetInput, float[]?, Exception?, double)>(new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleWriter = true });
+        var done = Channel.CreateBounded<(DatasetInput, Explanation?, Exception?, double)>(new BoundedChannelOptions(Math.Max(1, workers)) { SingleReader = true });
         var reader = Task.Run(async () =>
         {
             try
@@ -105,39 +109,46 @@ public static class DatasetRun
                     {
                         error = e;
                     }
-                    await channel.Writer.WriteAsync((input, x, error, Stopwatch.GetElapsedTime(start).TotalSeconds), cancellation).ConfigureAwait(false);
+                    await read.Writer.WriteAsync((input, x, error, Stopwatch.GetElapsedTime(start).TotalSeconds), cancellation).ConfigureAwait(false);
                 }
-                channel.Writer.Complete();
+                read.Writer.Complete();
             }
             catch (Exception e)
             {
-                channel.Writer.Complete(e);
+                read.Writer.Complete(e);
             }
         }, cancellation);
-        await foreach (var (input, x, readError, reading) in channel.Reader.ReadAllAsync(cancellation).ConfigureAwait(false))
+        var explaining = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
         {
-            var start = Stopwatch.GetTimestamp();
-            Explanation? explanation = null;
-            var error = readError;
-            if (x is not null)
-                try
-                {
-                    explanation = explainer.Explain(x, input.Target);
-                }
-                catch (Exception e) when (e is InvalidInputException or RuleDomainException or NumericFaultException or ArgumentOutOfRangeException)
-                {
-                    error = e;
-                }
-            yield return (input, explanation, error, reading + Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        await reader.ConfigureAwait(false);
+            await foreach (var (input, x, readError, reading) in read.Reader.ReadAllAsync(cancellation).ConfigureAwait(false))
+            {
+                var start = Stopwatch.GetTimestamp();
+                Explanation? explanation = null;
+                var error = readError;
+                if (x is not null)
+                    try
+                    {
+                        explanation = explainer.Explain(x, input.Target);
+                    }
+                    catch (Exception e) when (e is InvalidInputException or RuleDomainException or NumericFaultException or ArgumentOutOfRangeException)
+                    {
+                        error = e;
+                    }
+                await done.Writer.WriteAsync((input, explanation, error, reading + Stopwatch.GetElapsedTime(start).TotalSeconds), cancellation).ConfigureAwait(false);
+            }
+        }, cancellation)).ToArray();
+        var finished = Task.WhenAll(explaining).ContinueWith(t => done.Writer.Complete(t.Exception?.InnerException), TaskScheduler.Default);
+        await foreach (var result in done.Reader.ReadAllAsync(cancellation).ConfigureAwait(false)) yield return result;
+        await Task.WhenAll([reader, .. explaining, finished]).ConfigureAwait(false);
     }
 
     /// <summary>Runs the inputs not yet recorded in the folder (by any shard, with this fingerprint) and appends their results to
-    /// this shard's results file; returns this run's account (its inputs, what it skipped as done, its throughput).</summary>
+    /// this shard's results file, explaining on <paramref name="workers"/> at once (see <see cref="Explain"/>); returns this
+    /// run's account (its inputs, what it skipped as done, its throughput).</summary>
     /// <exception cref="InvalidInputException">The folder holds results made with another fingerprint.</exception>
     public static async Task<DatasetSummary> RunAsync(Explainer explainer, IReadOnlyList<DatasetInput> inputs, string folder, DatasetOutputs outputs,
-        string fingerprint, int shardIndex = 0, int shardCount = 1, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellation = default)
+        string fingerprint, int shardIndex = 0, int shardCount = 1, IProgress<(int Done, int Total)>? progress = null, int workers = 1,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -159,7 +170,7 @@ public static class DatasetRun
         progress?.Report((skipped, inputs.Count));
         await using (var log = new FileStream(resultsFile, FileMode.Append, FileAccess.Write, FileShare.Read))
         {
-            await foreach (var (input, e, error, seconds) in Explain(explainer, todo, outputs.MaxPixels, cancellation: cancellation).ConfigureAwait(false))
+            await foreach (var (input, e, error, seconds) in Explain(explainer, todo, outputs.MaxPixels, workers: workers, cancellation: cancellation).ConfigureAwait(false))
             {
                 DatasetResult result;
                 if (e is null) result = Failure(input, error!, seconds, fingerprint);

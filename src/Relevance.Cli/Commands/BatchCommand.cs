@@ -100,7 +100,9 @@ internal static class BatchCommand
         var images = all.Any(i => !i.Path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase));
         if (images && model.Network.TakesChannelsLastImage) model = model with { Network = model.Network.WithChannelsFirstInput() };
         var rules = choice.Resolve(() => Box(choice.Bounds, images, image, model.Network));
-        using var explainer = Explainer.Create(model, rules.Settings(image, choice.Options, maxMemory), ClassLabels.Near(modelPath));
+        // Each core explains an input of its own (an explanation on one core): no core waits for the other inside an explanation.
+        var workers = Kernels.Parallelism.Cores;
+        using var explainer = Explainer.Create(model, rules.Settings(image, choice.Options, maxMemory) with { Parallelism = 1 }, ClassLabels.Near(modelPath));
         var fingerprint = DatasetRun.Fingerprint(modelPath, $"{rules.First} | {rules.Rest} | {rules.Composite} | {choice.Options} | {image.Order} {image.Scale} [{string.Join(',', image.Mean)}] [{string.Join(',', image.Std)}]");
         Directory.CreateDirectory(folder);
 
@@ -143,7 +145,7 @@ internal static class BatchCommand
         return Report(folder, summary, label);
 
         DatasetSummary Execute(IProgress<(int Done, int Total)> progress) =>
-            DatasetRun.RunAsync(explainer, mine, folder, outputs, fingerprint, shard.Index, shard.Count, progress).GetAwaiter().GetResult();
+            DatasetRun.RunAsync(explainer, mine, folder, outputs, fingerprint, shard.Index, shard.Count, progress, workers).GetAwaiter().GetResult();
     }
 
     private static string Rate(int done, double seconds) =>
