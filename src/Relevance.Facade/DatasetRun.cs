@@ -172,6 +172,8 @@ public static class DatasetRun
         {
             await foreach (var (input, e, error, seconds) in Explain(explainer, todo, outputs.MaxPixels, workers: workers, cancellation: cancellation).ConfigureAwait(false))
             {
+                // A process being stopped (SIGTERM, Ctrl-C) records nothing more: what it had not recorded is done by the next run.
+                if (AtomicFile.Stopping) break;
                 DatasetResult result;
                 if (e is null) result = Failure(input, error!, seconds, fingerprint);
                 else
@@ -185,6 +187,7 @@ public static class DatasetRun
                     }
                     catch (Exception w) when (w is ImageFormatException or IOException or UnauthorizedAccessException)
                     {
+                        if (AtomicFile.Stopping) break;
                         result = Failure(input, w, seconds, fingerprint);
                     }
                 // The line goes out whole, after the input's outputs: a kill before it makes this input be redone, never half-recorded.

@@ -210,3 +210,117 @@ public class BatchCommandTests
         Assert.Contains("another model or other options", other.Error);
     }
 }
+
+/// <summary>A fact that runs only where a Slurm cluster takes jobs (RELEVANCE_SLURM=1, set by .ci/run after
+/// scripts/slurm-single-node.sh start); elsewhere it is skipped, saying so.</summary>
+public sealed class SlurmFactAttribute : FactAttribute
+{
+    public SlurmFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("RELEVANCE_SLURM") != "1")
+            Skip = "needs a Slurm cluster: scripts/slurm-single-node.sh start, then RELEVANCE_SLURM=1 (.ci/run does both)";
+    }
+}
+
+/// <summary>The Slurm tier: docs/batch/relevance-array.sbatch as users submit it, on a real single-node Slurm.</summary>
+public class SlurmBatchTests
+{
+    private static readonly string Mnist = Cli.Data("onnx", "mnist-8", "mnist-8.onnx");
+    private static readonly string Script = Cli.Data("..", "docs", "batch", "relevance-array.sbatch");
+
+    private static string Dataset(int n)
+    {
+        var dir = Cli.TempDirectory();
+        var rng = new Random(n);
+        for (var i = 0; i < n; i++)
+            Npy.Write(Path.Combine(dir, $"{i:D4}.npy"), [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
+        return dir;
+    }
+
+    // sbatch with the script's variables; returns the job id, or waits for the whole array when asked.
+    private static string Submit(string array, string data, string output, bool wait)
+    {
+        var args = new List<string> { "--parsable", $"--array={array}", $"--output={output}-%A_%a.log",
+            $"--export=ALL,MODEL={Mnist},INPUTS={data},OUT={output},OPTIONS=--bounds 0:255,RELEVANCE=dotnet {Path.Combine(AppContext.BaseDirectory, "relevance.dll")}" };
+        if (wait) args.Add("--wait");
+        args.Add(Script);
+        var r = Run("sbatch", args);
+        Assert.True(r.ExitCode == 0, $"sbatch: {r.Error}");
+        return r.Out.Trim().Split(';')[0];
+    }
+
+    private static Cli.Result Run(string program, IEnumerable<string> args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) process.Kill(entireProcessTree: true);
+        return new Cli.Result(process.ExitCode, output.Result, error.Result);
+    }
+
+    private static void WaitUntilGone(string job)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Run("squeue", ["-h", "-j", job]).Out.Trim().Length > 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), $"job {job} still queued after 5 minutes");
+            Thread.Sleep(200);
+        }
+    }
+
+    private static Dictionary<string, byte[]> Outputs(string output) =>
+        Directory.GetFiles(output, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}") && !Path.GetFileName(f).StartsWith("summary-", StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
+
+    private static void SameAsOneProcess(string data, string output)
+    {
+        var merge = Cli.Run("merge", output);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        var single = Cli.TempDirectory();
+        Assert.Equal(0, Cli.Run("batch", Mnist, data, "--bounds", "0:255", "--out", single).ExitCode);
+        var (a, b) = (Outputs(single), Outputs(output));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
+    }
+
+    [SlurmFact]
+    public void An_array_of_four_tasks_merges_into_what_one_process_writes()
+    {
+        var data = Dataset(300);
+        var output = Path.Combine(Cli.TempDirectory(), "run");
+        Submit("0-3", data, output, wait: true);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "results"), "*-of-4.jsonl").Length);
+        SameAsOneProcess(data, output);
+    }
+
+    // One task cancelled while it writes (scancel: SIGTERM, then SIGKILL) and submitted again alone: nothing lost, nothing twice.
+    [SlurmFact]
+    public void A_cancelled_task_submitted_again_loses_and_repeats_nothing()
+    {
+        var data = Dataset(1200);
+        var output = Path.Combine(Cli.TempDirectory(), "run");
+        var job = Submit("0-3", data, output, wait: false);
+        var log = Path.Combine(output, "results", "2-of-4.jsonl");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(File.Exists(log) && new FileInfo(log).Length > 0))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), "task 2 never started writing");
+            Thread.Sleep(5);
+        }
+        var cancel = Run("scancel", [$"{job}_2"]);
+        Assert.True(cancel.ExitCode == 0, $"scancel: {cancel.Error}");
+        WaitUntilGone(job);
+        var recorded = File.ReadAllLines(log).Length;
+        Assert.True(recorded is >= 1 and <= 299, $"task 2 recorded {recorded} of its 300 inputs before it was cancelled");
+        Submit("2", data, output, wait: true);
+        var lines = Directory.GetFiles(Path.Combine(output, "results"), "*.jsonl").SelectMany(File.ReadAllLines).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        // A task being stopped records nothing more: no input is recorded as failed because its process was stopping.
+        Assert.All(lines, l => Assert.True(l.GetProperty("ok").GetBoolean(), l.GetProperty("error").ToString()));
+        var names = lines.Select(l => l.GetProperty("name").GetString()).ToList();
+        Assert.Equal(1200, names.Distinct().Count());
+        Assert.True(names.Count <= 1201, $"{names.Count} lines");
+        SameAsOneProcess(data, output);
+    }
+}

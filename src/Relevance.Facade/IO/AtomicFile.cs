@@ -23,6 +23,15 @@ public static class AtomicFile
         staged.Publish();
     }
 
+    /// <summary>Whether the process is stopping (<see cref="DeleteUnpublished"/> ran): no file is written any more.</summary>
+    public static bool Stopping
+    {
+        get
+        {
+            lock (Gate) return _stopping;
+        }
+    }
+
     /// <summary>Removes the temporary files of <paramref name="path"/> that a killed process left beside it (SIGKILL leaves no
     /// chance to clean up); call it only where no other process is writing that target. Returns how many were removed.</summary>
     public static int DeleteLeftovers(string path)
