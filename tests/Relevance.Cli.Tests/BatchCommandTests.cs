@@ -30,7 +30,7 @@ public class BatchCommandTests
             .SelectMany(File.ReadAllLines).Select(l => JsonDocument.Parse(l).RootElement)];
 
     // Every file under the folder but the results and this run's own account, by relative path, with its bytes.
-    private static Dictionary<string, byte[]> Outputs(string output) =>
+    internal static Dictionary<string, byte[]> Outputs(string output) =>
         Directory.GetFiles(output, "*", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}") && !Path.GetFileName(f).StartsWith("summary-", StringComparison.Ordinal))
             .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
@@ -269,18 +269,13 @@ public class SlurmBatchTests
         }
     }
 
-    private static Dictionary<string, byte[]> Outputs(string output) =>
-        Directory.GetFiles(output, "*", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}") && !Path.GetFileName(f).StartsWith("summary-", StringComparison.Ordinal))
-            .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
-
     private static void SameAsOneProcess(string data, string output)
     {
         var merge = Cli.Run("merge", output);
         Assert.True(merge.ExitCode == 0, merge.Error);
         var single = Cli.TempDirectory();
         Assert.Equal(0, Cli.Run("batch", Mnist, data, "--bounds", "0:255", "--out", single).ExitCode);
-        var (a, b) = (Outputs(single), Outputs(output));
+        var (a, b) = (BatchCommandTests.Outputs(single), BatchCommandTests.Outputs(output));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
     }
