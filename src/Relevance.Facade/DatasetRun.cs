@@ -89,6 +89,9 @@ public static class DatasetRun
         ArgumentNullException.ThrowIfNull(explainer);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        // A caller that stops enumerating early stops the reader and the workers too (see the finally below).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        cancellation = stop.Token;
         var read = Channel.CreateBounded<(DatasetInput, float[]?, Exception?, double)>(new BoundedChannelOptions(Math.Max(1, readAhead)) { SingleWriter = true });
         var done = Channel.CreateBounded<(DatasetInput, Explanation?, Exception?, double)>(new BoundedChannelOptions(Math.Max(1, workers)) { SingleReader = true });
         var reader = Task.Run(async () =>
@@ -138,8 +141,15 @@ public static class DatasetRun
             }
         }, cancellation)).ToArray();
         var finished = Task.WhenAll(explaining).ContinueWith(t => done.Writer.Complete(t.Exception?.InnerException), TaskScheduler.Default);
-        await foreach (var result in done.Reader.ReadAllAsync(cancellation).ConfigureAwait(false)) yield return result;
-        await Task.WhenAll([reader, .. explaining, finished]).ConfigureAwait(false);
+        try
+        {
+            await foreach (var result in done.Reader.ReadAllAsync(cancellation).ConfigureAwait(false)) yield return result;
+            await Task.WhenAll([reader, .. explaining, finished]).ConfigureAwait(false);
+        }
+        finally
+        {
+            stop.Cancel();
+        }
     }
 
     /// <summary>Runs the inputs not yet recorded in the folder (by any shard, with this fingerprint) and appends their results to
