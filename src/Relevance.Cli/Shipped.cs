@@ -6,9 +6,6 @@ internal static class Shipped
     /// <summary>A path under the executable's folder.</summary>
     public static string Path(params string[] parts) => System.IO.Path.Combine([AppContext.BaseDirectory, .. parts]);
 
-    /// <summary>The pretrained ImageNet networks shipped or restored by the build, by the names commands take for them.</summary>
-    public static readonly IReadOnlyList<string> ModelNames = ["squeezenet", "resnet18"];
-
     /// <summary>A shipped network and how photos become its input: SqueezeNet 1.1 (BGR, 0..255), or the ResNet-18 featurizer
     /// (BGR, 0..255 minus its ImageNet mean image); null for another name.</summary>
     public static (string Path, ImageInput Image)? Model(string name) => name switch

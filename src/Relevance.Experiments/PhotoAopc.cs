@@ -84,8 +84,8 @@ public static class PhotoAopc
                 {
                     (Tensor? Map, double Sum, double Bias, double Output) result = method switch
                     {
-                        "gradient × input" => (SumOverChannels(channels, i => x[i] * (double)gradient[i]), double.NaN, double.NaN, outputs[target]),
-                        "sensitivity" => (SumOverChannels(channels, i => (double)gradient[i] * gradient[i]), double.NaN, double.NaN, outputs[target]),
+                        "gradient × input" => (PixelMap(i => x[i] * (double)gradient[i]), double.NaN, double.NaN, outputs[target]),
+                        "sensitivity" => (PixelMap(i => (double)gradient[i] * gradient[i]), double.NaN, double.NaN, outputs[target]),
                         "random" => (null, double.NaN, double.NaN, outputs[target]),
                         "dtd" => Explained(dtd.Explain(x, target)),
                         _ => Explained(presets[method].Explain(x, target)),
@@ -101,14 +101,9 @@ public static class PhotoAopc
             return new PhotoEvaluation([.. methods.Select(m => RegionPerturbation.Summarise(m, drops[m]))], heatmaps.ToImmutable(),
                 region, Math.Min(steps, perturbation.Count), photos.Count);
 
-            Tensor SumOverChannels(int c, Func<int, double> value)
-            {
-                var plane = height * width;
-                var sum = new double[plane];
-                for (var k = 0; k < c; k++)
-                    for (var i = 0; i < plane; i++) sum[i] += value(k * plane + i);
-                return Tensor.Own(Shape.Of(height, width), sum);
-            }
+            // A baseline's relevance per input element, summed over channels as every heatmap is.
+            Tensor PixelMap(Func<int, double> value) =>
+                Heatmap.SumOverChannels(Tensor.Own(shape, [.. Enumerable.Range(0, shape.Size).Select(value)]));
 
             (Tensor?, double, double, double) Explained(Explanation e) =>
                 (Heatmap.SumOverChannels(e.Heatmap), e.Consistency.HeatmapSum, e.Consistency.BiasRelevance, e.Output);

@@ -117,14 +117,19 @@ internal static partial class Emitter
         var n = l.Index;
         var g = $"G{n}";
         var gemm = $"{K}.ConvKernel.Multiply";
+        // back = col(x) ⊙ (Vᵀ ratios), per tap: the share of each input of a rule whose terms are x times a weight.
+        void InputShares(string transposed, string ratios)
+        {
+            w.Line($"{gemm}(_p.{transposed}{n}, {ratios}, _back{n}, {g}.K, {g}.M, {g}.P);");
+            w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+        }
         switch (l.Rule)
         {
             case LayerRule.ZPlus:
                 w.Line("// d = V⁺ · col(x) (+ b⁺ as neurons), col(x) as the forward pass made it");
                 EmitRatios(w, l, $"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VP{n}, _p.BN{n}, s);");
                 EmitConvBiasRelevance(w, n);
-                w.Line($"{gemm}(_p.VPT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
-                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                InputShares("VPT", "s");
                 break;
             case LayerRule.ZBox:
                 w.Line("// d = (z − b) − C (+ b⁺ as neurons), C the bound terms summed over each position's in-image taps");
@@ -138,8 +143,7 @@ internal static partial class Emitter
             case LayerRule.Z:
                 w.Line("// d = z − b");
                 EmitRatios(w, l, ChannelShift(l, $"_p.B{n}[o]"));
-                w.Line($"{gemm}(_p.VT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
-                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                InputShares("VT", "s");
                 break;
             case LayerRule.Gamma:
                 w.Line("// d = (V + γV⁺) · col(x) where z − b ≥ 0, (V + γV⁻) · col(x) elsewhere, stabilised by ε; col(x) as the forward pass made it");
@@ -147,11 +151,9 @@ internal static partial class Emitter
                 w.Line($"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VG{n}, default, s);");
                 w.Line($"{K}.ConvKernel.FromColumns({g}, _col{n}, _p.VGN{n}, default, sn);");
                 w.Line($"{K}.RelevanceKernel.GammaRatios(upper, _a{n}, _p.B{n}, {g}.P, s, sn, {GammaEpsilon});");
-                w.Line($"{gemm}(_p.VGT{n}, s, _back{n}, {g}.K, {g}.M, {g}.P);");
-                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                InputShares("VGT", "s");
                 w.Line($"{g}.Col2ImAdd(_back{n}, lower);");
-                w.Line($"{gemm}(_p.VGNT{n}, sn, _back{n}, {g}.K, {g}.M, {g}.P);");
-                w.Line($"{Tp}.Multiply<float>(_back{n}, _col{n}, _back{n});");
+                InputShares("VGNT", "sn");
                 break;
             default:
                 w.Line(l.Rule == LayerRule.Flat ? "// d = number of in-image taps" : "// d = Σ w² over in-image taps");

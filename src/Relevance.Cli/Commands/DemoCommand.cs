@@ -29,15 +29,13 @@ internal static class DemoCommand
     private static int Run(string? modelPath, string? inputPath, string outDir, int top, ImageInput custom)
     {
         if (top <= 0) throw new UsageException($"--top must be positive, got {top}.");
-        var isDefault = modelPath is null;
-        modelPath ??= Shipped.Path("models", "ResNet18.onnx");
+        // By default the ResNet-18 featurizer, with its own preprocessing (BGR 0..255 minus its mean image: a z^B box per pixel).
+        var (file, image) = modelPath is null ? Shipped.Model("resnet18")!.Value : (modelPath, custom);
         inputPath ??= Shipped.Path("data", "images", "chelsea.png");
         var clock = Stopwatch.StartNew();
-        // ResNet-18 featurizer: BGR pixels 0..255 minus the ImageNet mean image, so each pixel gets its own z^B box [−μ_p, 255 − μ_p].
-        var model = OnnxImporter.Load(modelPath);
-        var image = isDefault ? Shipped.ResNetInput() : custom;
+        var model = OnnxImporter.Load(file);
         PreprocessingOptions.For(image, model.Network.InputShape);
-        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = image }, ClassLabels.Near(modelPath));
+        using var explainer = Explainer.Create(model, new ExplainerSettings { Image = image }, ClassLabels.Near(file));
         var x = explainer.ReadImage(inputPath);
         var outputs = explainer.Forward(x.ToSingles());
         var targets = outputs.Select((v, i) => (v, i)).OrderByDescending(t => t.v).Take(top).Select(t => t.i).ToList();
@@ -49,7 +47,7 @@ internal static class DemoCommand
         var results = new List<Explanation>();
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
-            var task = ctx.AddTask($"explaining {targets.Count} outputs of {Path.GetFileName(modelPath)}", maxValue: targets.Count);
+            var task = ctx.AddTask($"explaining {targets.Count} outputs of {Path.GetFileName(file)}", maxValue: targets.Count);
             foreach (var k in targets)
             {
                 var e = explainer.Explain(x, k);
@@ -65,10 +63,10 @@ internal static class DemoCommand
             }
         });
         var first = Explainer.InputBox(explainer.Network, explainer.Image!.For(sample));
-        var report = Report.Json(modelPath, inputPath, first, Rules.ZPlus.Name, [.. results], clock.Elapsed.TotalSeconds, explainer.Labels);
+        var report = Report.Json(file, inputPath, first, Rules.ZPlus.Name, [.. results], clock.Elapsed.TotalSeconds, explainer.Labels);
         AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), report);
 
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(modelPath))}[/] on [bold]{Markup.Escape(Path.GetFileName(inputPath))}[/]: training-free deep Taylor decomposition (z^B on the pixels, z⁺ above, positive biases as neurons).");
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(file))}[/] on [bold]{Markup.Escape(Path.GetFileName(inputPath))}[/]: training-free deep Taylor decomposition (z^B on the pixels, z⁺ above, positive biases as neurons).");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Σ R + bias share = f(x) for each output: relevance is conserved. Wrote heatmaps, overlays and report.json to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F1} s.");
         return ExitCodes.Success;

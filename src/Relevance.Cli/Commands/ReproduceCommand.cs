@@ -43,7 +43,7 @@ internal static class ReproduceCommand
 
     private static Command ImageNet()
     {
-        var model = new Option<string>("--model") { Description = "The ImageNet ONNX model (BGR, 0..255 input).", DefaultValueFactory = _ => Shipped.Path("data", "onnx", "squeezenet1.1_fp16_winml", "SqueezeNet_fp16.onnx") };
+        var model = new Option<string>("--model") { Description = "The ImageNet ONNX model (BGR, 0..255 input).", DefaultValueFactory = _ => Shipped.Model("squeezenet")!.Value.Path };
         var images = new Option<string>("--images") { Description = "The folder of photos: every PNG and JPEG in it, in name order (default: the shipped photos).", DefaultValueFactory = _ => Shipped.Path("data", "images") };
         var output = new Option<string>("--out") { Description = "The folder for the figure and the class list.", DefaultValueFactory = _ => "figures" };
         var command = new Command("imagenet", "Section IV-D: training-free deep Taylor (z^B on the first convolution with the preprocessing's box, z⁺ above, positive biases as neurons) and sensitivity heatmaps of SqueezeNet 1.1 on photos, as a Figure-10-style grid.")
