@@ -13,6 +13,7 @@ var root = new RootCommand("relevance — explain neural network decisions with 
     EvaluateCommand.Create(),
     BatchCommand.Create(),
     BatchCommand.Merge(),
+    ServeCommand.Create(),
 };
 // Stopped by Ctrl-C or SIGTERM while writing: the temporary files of unpublished outputs go, the targets stay as they were.
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Relevance.IO.AtomicFile.DeleteUnpublished());

@@ -39,6 +39,20 @@ internal static class RuleSpec
         }
     }
 
+    /// <summary>The name <see cref="Parse"/> reads back as the same rule; a z^B box with per-element bounds is a bare "zbox".</summary>
+    public static string Format(Rule rule) => rule switch
+    {
+        WSquareRule => "w2",
+        ZRule => "z",
+        ZPlusRule => "zplus",
+        FlatRule => "flat",
+        ZBoxRule => "zbox",
+        EpsilonRule e => string.Create(CultureInfo.InvariantCulture, $"epsilon:{e.Epsilon:R}"),
+        GammaRule g => string.Create(CultureInfo.InvariantCulture, $"gamma:{g.Gamma:R}:{g.Epsilon:R}"),
+        AlphaBetaRule a => string.Create(CultureInfo.InvariantCulture, $"alphabeta:{a.Alpha:R}:{a.Beta:R}"),
+        _ => rule.Name,
+    };
+
     /// <summary>LOW:HIGH.</summary>
     public static (double Low, double High) Bounds(string text)
     {

@@ -16,24 +16,42 @@ public static class Images
     public static SKBitmap Load(string path, int width, int height, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new ImageFormatException($"The image '{path}' does not exist.");
-        using var decoded = Decode(path, maxPixels);
+        using var codec = SKCodec.Create(path, out var opened);
+        return CropAndResize(Decode(codec, opened, path, maxPixels), path, width, height);
+    }
+
+    /// <summary>Decodes an image held in memory (an upload, named <paramref name="name"/> in messages), as <see cref="Load(string, int, int, long)"/> does a file.</summary>
+    /// <exception cref="ImageFormatException">The bytes are not an image, larger than <paramref name="maxPixels"/> by its header, truncated or corrupt.</exception>
+    public static SKBitmap Load(ReadOnlySpan<byte> bytes, string name, int width, int height, long maxPixels = DefaultMaxPixels)
+    {
+        if (bytes.IsEmpty) throw new ImageFormatException($"'{name}' is empty.");
+        using var data = SKData.CreateCopy(bytes);
+        // The codec owns the stream it was made from; without a codec, the stream is ours to release.
+        var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var opened);
+        if (codec is null) stream.Dispose();
+        return CropAndResize(Decode(codec, opened, name, maxPixels), name, width, height);
+    }
+
+    private static SKBitmap CropAndResize(SKBitmap whole, string name, int width, int height)
+    {
+        using var decoded = whole;
         var (cw, ch) = decoded.Width * height > decoded.Height * width
             ? (decoded.Height * width / height, decoded.Height)
             : (decoded.Width, decoded.Width * height / width);
         using var cropped = new SKBitmap(Math.Max(1, cw), Math.Max(1, ch), SKColorType.Rgba8888, SKAlphaType.Unpremul);
         if (!decoded.ExtractSubset(cropped, SKRectI.Create((decoded.Width - cw) / 2, (decoded.Height - ch) / 2, cw, ch)))
-            throw new ImageFormatException($"'{path}' could not be cropped.");
+            throw new ImageFormatException($"'{name}' could not be cropped.");
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         return cropped.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell))
-            ?? throw new ImageFormatException($"'{path}' could not be resized to {width}×{height}.");
+            ?? throw new ImageFormatException($"'{name}' could not be resized to {width}×{height}.");
     }
 
     // The whole image, decoded only after its header's size is checked, and refused when the data ends early or is damaged
     // (a decoder would otherwise fill the missing rows with black).
-    private static SKBitmap Decode(string path, long maxPixels)
+    private static SKBitmap Decode(SKCodec? codec, SKCodecResult opened, string path, long maxPixels)
     {
-        using var codec = SKCodec.Create(path, out var opened)
-            ?? throw new ImageFormatException($"'{path}' is not an image SkiaSharp can decode (PNG, JPEG, WebP, BMP, GIF): {opened}.");
+        if (codec is null) throw new ImageFormatException($"'{path}' is not an image SkiaSharp can decode (PNG, JPEG, WebP, BMP, GIF): {opened}.");
         var (w, h) = (codec.Info.Width, codec.Info.Height);
         if (w <= 0 || h <= 0) throw new ImageFormatException($"'{path}' declares a size of {w}×{h}.");
         if ((long)w * h > maxPixels)
