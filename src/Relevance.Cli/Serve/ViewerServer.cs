@@ -316,6 +316,7 @@ internal sealed class ViewerApi(ImmutableArray<ViewerModel> models, ViewerOption
                     composite = e.Composite.Id,
                     title = e.Composite.Title,
                     rules = e.Rules,
+                    description = e.Composite.Choice is null ? e.Rules : e.Composite.Description,
                     f = e.Explanation.Output,
                     relevanceSum = c.HeatmapSum,
                     biasRelevance = c.BiasRelevance,

@@ -173,7 +173,9 @@ function card(e) {
   const node = $("card").content.firstElementChild.cloneNode(true);
   node.dataset.composite = e.composite;
   node.querySelector("h3").textContent = e.title;
-  node.querySelector(".rules").textContent = e.rules;
+  const rules = node.querySelector(".rules");
+  rules.textContent = e.description;
+  rules.title = e.rules;
   node.querySelector(".heatmap").src = e.heatmap;
   const overlay = node.querySelector(".overlay");
   if (e.overlay) overlay.src = e.overlay; else overlay.remove();
