@@ -169,6 +169,18 @@ public class ServeApiTests(ServedModels served) : IClassFixture<ServedModels>
     }
 
     [Fact]
+    public void A_port_in_use_is_a_usage_error_that_says_so()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var result = Cli.Run("serve", "--model", Mnist, "--port", port.ToString());
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"Cannot listen on 127.0.0.1:{port}", result.Error);
+        Assert.Contains("--port 0", result.Error);
+    }
+
+    [Fact]
     public async Task A_request_beyond_the_queue_is_answered_busy_and_the_admitted_ones_finish()
     {
         // --max-queue 0: one request at a time. The first holds its place while its body is still arriving (the server says

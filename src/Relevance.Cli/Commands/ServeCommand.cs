@@ -53,7 +53,15 @@ internal static class ServeCommand
             loaded.Add(model);
         }
         await using var app = ViewerServer.Build([.. loaded], options);
-        await app.StartAsync(cancel);
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch (IOException e)
+        {
+            // Address in use, or a port this user may not open: the command line's to change.
+            throw new UsageException($"Cannot listen on {options.Host}:{options.Port}: {(e.InnerException?.Message ?? e.Message).TrimEnd('.')}. Choose another --port, or --port 0 for a free one.");
+        }
         var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Console.WriteLine($"Relevance viewer: {address}/ ({string.Join(", ", loaded.Select(l => l.Name))}); Ctrl-C stops it.");
         await app.WaitForShutdownAsync(cancel);
