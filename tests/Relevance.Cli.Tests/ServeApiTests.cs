@@ -10,7 +10,23 @@ namespace Relevance.Cli.Tests;
 /// <summary>One viewer for the API tests: SqueezeNet (labelled photos) and MNIST's CNN, with small limits to test them.</summary>
 public sealed class ServedModels : IDisposable
 {
-    public ViewerProcess Viewer { get; } = new("--model", "squeezenet", "--model", ServeApiTests.Mnist, "--max-upload-mib", "1", "--max-pixels", "1000000", "--max-queue", "0");
+    public ServedModels()
+    {
+        // A batch run over a few MNIST-shaped tensors, for the gallery.
+        var inputs = Cli.TempDirectory();
+        var rng = new Random(9);
+        for (var i = 0; i < 12; i++)
+            Npy.Write(Path.Combine(inputs, $"{i:D2}.npy"), [1, 1, 28, 28], [.. Enumerable.Range(0, 784).Select(_ => (float)(rng.NextDouble() * 255))]);
+        Run = Path.Combine(Cli.TempDirectory(), "digits");
+        var batch = Cli.Run("batch", ServeApiTests.Mnist, inputs, "--out", Run, "--bounds", "0:255");
+        Assert.True(batch.ExitCode == 0, batch.Error);
+        Viewer = new("--model", "squeezenet", "--model", ServeApiTests.Mnist, "--runs", Run, "--max-upload-mib", "1", "--max-pixels", "1000000", "--max-queue", "0");
+    }
+
+    /// <summary>The batch run's output folder.</summary>
+    public string Run { get; }
+
+    public ViewerProcess Viewer { get; }
 
     public void Dispose() => Viewer.Dispose();
 }
@@ -166,6 +182,30 @@ public class ServeApiTests(ServedModels served) : IClassFixture<ServedModels>
         await Refused(new StringContent("{}"), HttpStatusCode.BadRequest, "usage", 2, "multipart form");
         using var missing = await Client.GetAsync("/api/results/nothing/dtd/heatmap.png");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_batch_runs_class_means_are_listed_and_served_as_written_and_nothing_else_is()
+    {
+        using var runs = JsonDocument.Parse(await Client.GetStringAsync("/api/runs"));
+        var run = Assert.Single(runs.RootElement.EnumerateArray().ToArray());
+        Assert.Equal("digits", run.GetProperty("name").GetString());
+        Assert.Equal(12, run.GetProperty("explained").GetInt32());
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(served.Run, "summary.json")));
+        var expected = summary.RootElement.GetProperty("classes").EnumerateArray().Select(c => (c.GetProperty("target").GetInt32(), c.GetProperty("count").GetInt32())).ToArray();
+        var classes = run.GetProperty("classes").EnumerateArray().ToArray();
+        Assert.Equal(expected, classes.Select(c => (c.GetProperty("target").GetInt32(), c.GetProperty("count").GetInt32())).ToArray());
+        Assert.Equal(12, classes.Sum(c => c.GetProperty("count").GetInt32()));
+        foreach (var c in classes)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(served.Run, "class-means", $"{c.GetProperty("target").GetInt32()}.png")),
+                await Client.GetByteArrayAsync(c.GetProperty("heatmap").GetString()));
+        // Only the class means the summary lists, by number: a target it does not list, another run, a path are not found.
+        var absent = Enumerable.Range(0, 10).First(t => expected.All(e => e.Item1 != t));
+        foreach (var path in new[] { $"/api/runs/digits/class-means/{absent}.png", "/api/runs/other/class-means/0.png", "/api/runs/digits/class-means/..%2Fsummary.json", "/api/runs/digits/summary.json" })
+        {
+            using var response = await Client.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+        }
     }
 
     [Fact]

@@ -36,8 +36,11 @@ public class ServeBrowserTests(ITestOutputHelper output)
     [BrowserFact]
     public async Task The_kitten_dropped_on_the_page_is_explained_as_the_library_explains_it_and_follows_the_target_and_rules()
     {
-        // No --model: the demo's ResNet-18 first and SqueezeNet, as `relevance serve` starts for a new user.
-        using var viewer = new ViewerProcess();
+        // No --model: the demo's ResNet-18 first and SqueezeNet, as `relevance serve` starts for a new user; and a batch run's gallery.
+        var run = Path.Combine(Cli.TempDirectory(), "photos");
+        var batch = Cli.Run("batch", ServeApiTests.SqueezeNet, Cli.Data("images"), "--out", run, "--channels", "bgr", "--scale", "1");
+        Assert.True(batch.ExitCode == 0, batch.Error);
+        using var viewer = new ViewerProcess("--runs", run);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
         {
@@ -94,6 +97,12 @@ public class ServeBrowserTests(ITestOutputHelper output)
         Assert.Equal(dtd.Consistency.Layers.Length, await bars.CountAsync());
         Assert.Contains(dtd.Consistency.Layers[0].Node, await bars.First.Locator("title").TextContentAsync());
         Assert.Equal("", await page.Locator("#error").TextContentAsync());
+
+        // The batch run's gallery: a class-mean heatmap per target of its summary.
+        var classes = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("classes").GetArrayLength();
+        await page.WaitForFunctionAsync("(n) => { const g = [...document.querySelectorAll('#runs .gallery img')]; return g.length === n && g.every((i) => i.complete && i.naturalWidth > 0); }",
+            classes);
+        Assert.Contains("photos:", await page.Locator("#runs .run h3").TextContentAsync());
 
         Directory.CreateDirectory(Screenshots);
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "serve.png") });

@@ -23,20 +23,22 @@ internal static class ServeCommand
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels an uploaded image may have, read from its header before it is decoded.", DefaultValueFactory = _ => 40_000_000 };
         var queue = new Option<int>("--max-queue") { Description = "How many requests may wait for the explainer; more are answered 'busy'.", DefaultValueFactory = _ => 8 };
         var memory = new Option<int>("--max-memory") { Description = "The most memory, in MiB, one explanation's buffers may take.", DefaultValueFactory = _ => (int)(EngineNetwork.DefaultMaxWorkspaceBytes >> 20) };
+        var runs = new Option<string[]>("--runs") { Description = "The output folder of a relevance batch run, shown as a gallery of class-mean heatmaps; repeat for several.", AllowMultipleArgumentsPerToken = true };
         var pre = PreprocessingOptions.Create();
         var command = new Command("serve", "Serve a local web page to explain photos with a model: top outputs, heatmaps of several composites side by side, the per-layer consistency report, downloads.")
         {
-            models, host, port, upload, pixels, queue, memory,
+            models, runs, host, port, upload, pixels, queue, memory,
         };
         pre.AddTo(command);
         command.SetAction((parse, cancel) => Run(parse.GetValue(models) is { Length: > 0 } m ? m : ["resnet18", "squeezenet"],
             new ViewerOptions(parse.GetValue(host)!, parse.GetValue(port), (long)parse.GetValue(upload) << 20, parse.GetValue(pixels), parse.GetValue(queue), parse.GetValue(memory)),
-            pre.Read(parse), cancel));
+            parse.GetValue(runs) ?? [], pre.Read(parse), cancel));
         return command;
     }
 
-    private static async Task<int> Run(string[] given, ViewerOptions options, ImageInput image, CancellationToken cancel)
+    private static async Task<int> Run(string[] given, ViewerOptions options, string[] runFolders, ImageInput image, CancellationToken cancel)
     {
+        var runs = ViewerRuns.From(runFolders);
         if (!IPAddress.TryParse(options.Host, out _)) throw new UsageException($"--host '{options.Host}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface).");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0 to 65535, got {options.Port}.");
         if (options.MaxUploadBytes <= 0) throw new UsageException("--max-upload-mib must be positive.");
@@ -52,7 +54,7 @@ internal static class ServeCommand
                 throw new UsageException($"Two models are named '{model.Name}'; the viewer names a model by its file name, so give files of different names.");
             loaded.Add(model);
         }
-        await using var app = ViewerServer.Build([.. loaded], options);
+        await using var app = ViewerServer.Build([.. loaded], runs, options);
         try
         {
             await app.StartAsync(cancel);
@@ -63,7 +65,7 @@ internal static class ServeCommand
             throw new UsageException($"Cannot listen on {options.Host}:{options.Port}: {(e.InnerException?.Message ?? e.Message).TrimEnd('.')}. Choose another --port, or --port 0 for a free one.");
         }
         var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Console.WriteLine($"Relevance viewer: {address}/ ({string.Join(", ", loaded.Select(l => l.Name))}); Ctrl-C stops it.");
+        Console.WriteLine($"Relevance viewer: {address}/ ({string.Join(", ", loaded.Select(l => l.Name).Concat(runs.Names.Select(r => $"run {r}")))}); Ctrl-C stops it.");
         await app.WaitForShutdownAsync(cancel);
         return ExitCodes.Success;
     }

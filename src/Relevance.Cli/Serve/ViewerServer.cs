@@ -31,7 +31,7 @@ internal static class ViewerServer
     private const string Static = "Relevance.Cli.Serve.wwwroot";
 
     /// <summary>Builds the web application for the given models (started by the caller).</summary>
-    public static WebApplication Build(ImmutableArray<ViewerModel> models, ViewerOptions options)
+    public static WebApplication Build(ImmutableArray<ViewerModel> models, ViewerRuns runs, ViewerOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -59,6 +59,10 @@ internal static class ViewerServer
         app.MapPost("/api/explain", (Delegate)api.Explain);
         app.MapGet("/api/results/{id}/input.png", api.InputPng);
         app.MapGet("/api/results/{id}/{composite}/{file}", api.Download);
+        app.MapGet("/api/runs", () => Results.Json(runs.List()));
+        app.MapGet("/api/runs/{run}/class-means/{target:int}.png", (string run, int target) => runs.ClassMeanPng(run, target) is { } png
+            ? Results.File(png, "image/png", $"{run}-class-mean-{target}.png")
+            : ViewerApi.Error(StatusCodes.Status404NotFound, "not-found", $"Run '{run}' has no class mean for target {target} (is its summary.json written?)."));
         app.MapFallback("/api/{**rest}", (HttpContext c) => ViewerApi.Error(StatusCodes.Status404NotFound, "not-found", $"Nothing is served at {c.Request.Path}."));
         return app;
     }

@@ -53,6 +53,38 @@ async function start() {
   $("bias").addEventListener("change", explain);
   $("explain").addEventListener("click", explain);
   onModelChanged();
+  showRuns(await api("/api/runs"));
+}
+
+// The folders of `relevance batch` given with --runs: per run its counts, and per target the mean heatmap of its inputs.
+function showRuns(runs) {
+  $("runs").hidden = runs.length === 0;
+  const list = $("run-list");
+  list.replaceChildren();
+  for (const r of runs) {
+    const section = document.createElement("div");
+    section.className = "run";
+    section.dataset.run = r.name;
+    const h = document.createElement("h3");
+    h.textContent = r.finished ? `${r.name}: ${r.explained} of ${r.inputs} explained, ${r.failed} failed` : `${r.name}: no summary.json yet (still running, or a shard: relevance merge writes it)`;
+    const gallery = document.createElement("div");
+    gallery.className = "gallery";
+    for (const c of r.classes) {
+      const figure = document.createElement("figure");
+      if (c.heatmap) {
+        const img = document.createElement("img");
+        img.src = c.heatmap;
+        img.alt = `mean heatmap of target ${c.target}`;
+        figure.append(img);
+      }
+      const caption = document.createElement("figcaption");
+      caption.textContent = `${c.target}${c.label ? ` ${c.label}` : ""}: ${c.count} input${c.count === 1 ? "" : "s"}, mean f ${fmt(c.meanF)}`;
+      figure.append(caption);
+      gallery.append(figure);
+    }
+    section.append(h, gallery);
+    list.append(section);
+  }
 }
 
 function model() { return state.models.find((m) => m.name === $("model").value); }
