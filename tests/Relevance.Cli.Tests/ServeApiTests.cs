@@ -20,11 +20,18 @@ public sealed class ServedModels : IDisposable
         Run = Path.Combine(Cli.TempDirectory(), "digits");
         var batch = Cli.Run("batch", ServeApiTests.Mnist, inputs, "--out", Run, "--bounds", "0:255");
         Assert.True(batch.ExitCode == 0, batch.Error);
-        Viewer = new("--model", "squeezenet", "--model", ServeApiTests.Mnist, "--runs", Run, "--max-upload-mib", "1", "--max-pixels", "1000000", "--max-queue", "0");
+        // And a folder whose summary.json is damaged (cut short): listed as a run without a summary, never an error.
+        Torn = Path.Combine(Cli.TempDirectory(), "torn");
+        Directory.CreateDirectory(Torn);
+        File.WriteAllText(Path.Combine(Torn, "summary.json"), "{\"inputs\": 3, \"classes\": [{\"target\": ");
+        Viewer = new("--model", "squeezenet", "--model", ServeApiTests.Mnist, "--runs", Run, "--runs", Torn, "--max-upload-mib", "1", "--max-pixels", "1000000", "--max-queue", "0");
     }
 
     /// <summary>The batch run's output folder.</summary>
     public string Run { get; }
+
+    /// <summary>A folder with a torn summary.json.</summary>
+    public string Torn { get; }
 
     public ViewerProcess Viewer { get; }
 
@@ -188,8 +195,12 @@ public class ServeApiTests(ServedModels served) : IClassFixture<ServedModels>
     public async Task A_batch_runs_class_means_are_listed_and_served_as_written_and_nothing_else_is()
     {
         using var runs = JsonDocument.Parse(await Client.GetStringAsync("/api/runs"));
-        var run = Assert.Single(runs.RootElement.EnumerateArray().ToArray());
-        Assert.Equal("digits", run.GetProperty("name").GetString());
+        var listed = runs.RootElement.EnumerateArray().ToArray();
+        Assert.Equal(["digits", "torn"], listed.Select(r => r.GetProperty("name").GetString()));
+        // A summary that cannot be read is a run not finished, not an error.
+        Assert.False(listed[1].GetProperty("finished").GetBoolean());
+        var run = listed[0];
+        Assert.True(run.GetProperty("finished").GetBoolean());
         Assert.Equal(12, run.GetProperty("explained").GetInt32());
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(served.Run, "summary.json")));
         var expected = summary.RootElement.GetProperty("classes").EnumerateArray().Select(c => (c.GetProperty("target").GetInt32(), c.GetProperty("count").GetInt32())).ToArray();
@@ -201,7 +212,7 @@ public class ServeApiTests(ServedModels served) : IClassFixture<ServedModels>
                 await Client.GetByteArrayAsync(c.GetProperty("heatmap").GetString()));
         // Only the class means the summary lists, by number: a target it does not list, another run, a path are not found.
         var absent = Enumerable.Range(0, 10).First(t => expected.All(e => e.Item1 != t));
-        foreach (var path in new[] { $"/api/runs/digits/class-means/{absent}.png", "/api/runs/other/class-means/0.png", "/api/runs/digits/class-means/..%2Fsummary.json", "/api/runs/digits/summary.json" })
+        foreach (var path in new[] { $"/api/runs/digits/class-means/{absent}.png", "/api/runs/other/class-means/0.png", "/api/runs/digits/class-means/..%2Fsummary.json", "/api/runs/digits/summary.json", "/api/runs/torn/class-means/0.png" })
         {
             using var response = await Client.GetAsync(path);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");

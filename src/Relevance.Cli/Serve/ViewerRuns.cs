@@ -26,51 +26,55 @@ internal sealed class ViewerRuns(ImmutableArray<(string Name, string Folder)> ru
         return new ViewerRuns([.. named]);
     }
 
-    /// <summary>Every run with its counts and classes (a run without summary.json yet is listed as running).</summary>
-    public object List() => runs.Select(r =>
-    {
-        var summary = Summary(r.Folder);
-        if (summary is not { } s) return (object)new { name = r.Name, finished = false, inputs = 0, explained = 0, failed = 0, classes = Array.Empty<object>() };
-        return new
+    /// <summary>Every run with its counts and classes (a run without a readable summary.json is listed as not finished).</summary>
+    public object List() => runs.Select(r => Read(r.Folder) is { } s
+        ? (object)new
         {
             name = r.Name,
             finished = true,
-            inputs = s.GetProperty("inputs").GetInt32(),
-            explained = s.GetProperty("explained").GetInt32(),
-            failed = s.GetProperty("failed").GetInt32(),
-            classes = s.GetProperty("classes").EnumerateArray().Select(c => new
+            inputs = s.Inputs,
+            explained = s.Explained,
+            failed = s.Failed,
+            classes = s.Classes.Select(c => new
             {
-                target = c.GetProperty("target").GetInt32(),
-                label = c.TryGetProperty("class", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null,
-                count = c.GetProperty("count").GetInt32(),
-                meanF = c.GetProperty("mean_f").GetDouble(),
-                heatmap = File.Exists(ClassMean(r.Folder, c.GetProperty("target").GetInt32())) ? $"/api/runs/{Uri.EscapeDataString(r.Name)}/class-means/{c.GetProperty("target").GetInt32()}.png" : null,
+                target = c.Target,
+                label = c.Label,
+                count = c.Count,
+                meanF = c.MeanF,
+                heatmap = File.Exists(ClassMean(r.Folder, c.Target)) ? $"/api/runs/{Uri.EscapeDataString(r.Name)}/class-means/{c.Target}.png" : null,
             }).ToList(),
-        };
-    }).ToList();
+        }
+        : new { name = r.Name, finished = false, inputs = 0, explained = 0, failed = 0, classes = Array.Empty<object>() }).ToList();
 
     /// <summary>The class-mean heatmap of a run's target, or null when the run or its summary does not list it.</summary>
     public byte[]? ClassMeanPng(string run, int target)
     {
         var folder = runs.FirstOrDefault(r => r.Name == run).Folder;
-        if (folder is null || Summary(folder) is not { } s) return null;
-        if (!s.GetProperty("classes").EnumerateArray().Any(c => c.GetProperty("target").GetInt32() == target)) return null;
+        if (folder is null || Read(folder) is not { } s || !s.Classes.Any(c => c.Target == target)) return null;
         var file = ClassMean(folder, target);
         return File.Exists(file) ? File.ReadAllBytes(file) : null;
     }
 
     private static string ClassMean(string folder, int target) => Path.Combine(folder, "class-means", $"{target}.png");
 
-    private static JsonElement? Summary(string folder)
+    private sealed record RunClass(int Target, string? Label, int Count, double MeanF);
+
+    private sealed record RunSummary(int Inputs, int Explained, int Failed, ImmutableArray<RunClass> Classes);
+
+    // The summary `relevance batch` or `relevance merge` wrote; null while there is none, or when it is not one (edited, torn).
+    private static RunSummary? Read(string folder)
     {
         var file = Path.Combine(folder, "summary.json");
-        if (!File.Exists(file)) return null;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
-            return doc.RootElement.Clone();
+            var s = doc.RootElement;
+            return new RunSummary(s.GetProperty("inputs").GetInt32(), s.GetProperty("explained").GetInt32(), s.GetProperty("failed").GetInt32(),
+                [.. s.GetProperty("classes").EnumerateArray().Select(c => new RunClass(c.GetProperty("target").GetInt32(),
+                    c.TryGetProperty("class", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null,
+                    c.GetProperty("count").GetInt32(), c.GetProperty("mean_f").GetDouble()))]);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             return null;
         }
