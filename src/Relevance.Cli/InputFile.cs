@@ -29,18 +29,27 @@ internal sealed record InputFile(float[] Data, int Batch, ImmutableArray<int> St
             var array = Npy.Read(path);
             if (array.Shape.Length != sample.Rank + 1 || !array.Shape.Skip(1).SequenceEqual(sample.Dims) || array.Shape[0] < 1)
                 throw new InvalidInputException($"'{path}' has shape ({string.Join(", ", array.Shape)}); the model '{model.InputName}' takes (N, {string.Join(", ", sample.Dims)}).");
-            var data = array.Data.ToArray();
-            for (var i = 0; i < data.Length; i++)
-                if (!float.IsFinite(data[i])) throw new InvalidInputException($"'{path}' holds a non-finite value ({data[i]}) at flat index {i}.");
-            // Without preprocessing to derive a box from, the smallest box containing 0 and the data is used.
-            var (low, high) = (Math.Min(0, data.Min()), Math.Max(0, data.Max()));
+            var (data, (low, high)) = NpyValues(array, path);
             return new InputFile(data, array.Shape[0], array.Shape, null, (low, high),
                 string.Create(CultureInfo.InvariantCulture, $"the data's range [{low:G4}, {high:G4}] (no preprocessing is known for .npy input; pass --bounds)"), null);
         }
-        if (sample.Rank != 3 || sample[0] is not (1 or 3))
+        if (!TakesImages(sample))
             throw new InvalidInputException($"'{path}' is an image, but the model takes {sample}, not a 1- or 3-channel image; give a .npy tensor.");
         var pre = PreprocessingOptions.For(image, sample);
         var tensor = Images.ToTensor(path, pre, maxPixels);
         return new InputFile(tensor.ToSingles(), 1, [1, .. sample.Dims], pre, null, "the preprocessing's pixel range 0..255", path);
+    }
+
+    /// <summary>Whether an input of this shape is a 1- or 3-channel image.</summary>
+    public static bool TakesImages(Shape sample) => sample.Rank == 3 && sample[0] is 1 or 3;
+
+    /// <summary>A .npy tensor's values, refused when one is not finite, and the smallest interval holding 0 and them.</summary>
+    /// <remarks>Without preprocessing to derive a box from, that interval is z^B's box.</remarks>
+    public static (float[] Data, (double Low, double High) Range) NpyValues(NpyArray array, string name)
+    {
+        var data = array.Data.ToArray();
+        for (var i = 0; i < data.Length; i++)
+            if (!float.IsFinite(data[i])) throw new InvalidInputException($"'{name}' holds a non-finite value ({data[i]}) at flat index {i}.");
+        return (data, (Math.Min(0, data.Min()), Math.Max(0, data.Max())));
     }
 }

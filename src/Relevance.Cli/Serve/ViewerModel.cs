@@ -48,7 +48,7 @@ internal sealed class ViewerModel(string name, string file, ImportedModel model,
     public ImmutableArray<string> Labels { get; } = labels;
 
     /// <summary>Whether the model takes a 1- or 3-channel image.</summary>
-    public bool TakesImages => Model.Network.InputShape is { Rank: 3 } s && s[0] is 1 or 3;
+    public bool TakesImages => InputFile.TakesImages(Model.Network.InputShape);
 
     /// <summary>The linear layers in order, with the rule a composite gives each (for the per-layer editor).</summary>
     public ImmutableArray<(string Node, string Kind, Rule Rule)> LinearLayers(Composite composite)
@@ -91,8 +91,9 @@ internal sealed class ViewerModel(string name, string file, ImportedModel model,
     /// <summary>Loads a model given on the command line: a shipped name (squeezenet, resnet18) or an ONNX path with the given preprocessing.</summary>
     public static ViewerModel Load(string given, ImageInput custom, int keep)
     {
-        var (file, image) = Shipped.Model(given) ?? (given, custom);
-        var name = Shipped.Model(given) is not null ? given : Path.GetFileNameWithoutExtension(given);
+        var shipped = Shipped.Model(given);
+        var (file, image) = shipped ?? (given, custom);
+        var name = shipped is not null ? given : Path.GetFileNameWithoutExtension(given);
         return new ViewerModel(name, file, OnnxImporter.Load(file), image, ClassLabels.Near(file), keep);
     }
 }

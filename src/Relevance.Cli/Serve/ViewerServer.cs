@@ -239,10 +239,8 @@ internal sealed class ViewerApi(ImmutableArray<ViewerModel> models, ViewerOption
             var dims = array.Shape.Length == sample.Rank + 1 && array.Shape[0] == 1 ? array.Shape.Skip(1) : array.Shape;
             if (!dims.SequenceEqual(sample.Dims))
                 throw new InvalidInputException($"'{name}' has shape ({string.Join(", ", array.Shape)}); the model takes one input of shape (1, {string.Join(", ", sample.Dims)}).");
-            var data = array.Data.ToArray();
-            var bad = Array.FindIndex(data, v => !float.IsFinite(v));
-            if (bad >= 0) throw new InvalidInputException($"'{name}' holds a non-finite value ({data[bad]}) at flat index {bad}.");
-            return (data, null, (Math.Min(0, data.Min()), Math.Max(0, data.Max())));
+            var (data, range) = InputFile.NpyValues(array, name);
+            return (data, null, range);
         }
         if (!model.TakesImages)
             throw new InvalidInputException($"'{name}' is an image, but the model takes {sample}, not a 1- or 3-channel image; upload a .npy tensor.");
