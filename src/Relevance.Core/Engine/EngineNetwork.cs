@@ -28,7 +28,7 @@ public sealed class EngineNetwork
         // Nodes come in topological order, so an input's sink is known before its reader's.
         for (var n = 0; n < network.Nodes.Length; n++)
             _sinks[n + 1] = network.Nodes[n].Layer.PassesRelevanceThrough && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
-        _plan = BufferPlan.Of(network, _inputs, Direct, Sink);
+        _plan = BufferPlan.Of(network, _inputs, Direct, Sink, OutputIndex);
         var inputSide = network.InputSide();
         _kernels = [.. network.Nodes.Select((node, n) => KernelOf(n, rules, nonNegative[n], inputSide.Contains(node.Name)))];
     }

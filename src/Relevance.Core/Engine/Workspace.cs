@@ -8,7 +8,7 @@ public sealed class Workspace
     {
         Denominators = [.. denominatorSizes.Select(n => new float[n])];
         Values = BufferPlan.Allocate(nodeSizes, plan.Values);
-        Relevances = BufferPlan.Allocate(nodeSizes, plan.Relevances);
+        Relevances = plan.AllocateRelevances(nodeSizes);
         _nodeSizes = nodeSizes;
         Started = new bool[nodeSizes.Length + 1];
         Heatmap = new float[inputSize];
