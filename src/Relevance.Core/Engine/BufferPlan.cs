@@ -10,7 +10,8 @@ namespace Relevance.Engine;
 /// the buffer its relevance goes to (see <c>EngineNetwork</c>'s sinks) is that slice, and the Concat measures it instead of
 /// copying it. Gradients keep buffers of their own (see <see cref="Workspace.Gradients"/>): backpropagation adds into
 /// buffers, which a slice shared with the Concat's would not allow.</remarks>
-/// <param name="Values">Per node, the Concat whose value buffer holds its value and the offset there, or (−1, 0).</param>
+/// <param name="Values">Per node, the Concat whose value buffer holds its value and the offset there (or, for a ReLU that
+/// rectifies its input in place, that input and 0), or (−1, 0).</param>
 /// <param name="Relevances">Per node, the Concat whose relevance buffer holds its relevance and the offset there, or (−1, 0).</param>
 /// <param name="RelevanceSlots">Per node, the shared buffer its relevance lives in over the backward pass (see
 /// <see cref="ShareRelevances"/>), or −1 for a buffer placed by <paramref name="Relevances"/>.</param>

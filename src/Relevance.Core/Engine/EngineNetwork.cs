@@ -31,6 +31,13 @@ public sealed class EngineNetwork
         _plan = BufferPlan.Of(network, _inputs, Direct, Sink, OutputIndex);
         var inputSide = network.InputSide();
         _kernels = [.. network.Nodes.Select((node, n) => KernelOf(n, rules, nonNegative[n], inputSide.Contains(node.Name)))];
+        // A ReLU that alone reads a value its producer's relevance pass does not read rectifies it in place: one buffer for both.
+        var values = _plan.Values.ToArray();
+        for (var n = 0; n < values.Length; n++)
+            if (network.Nodes[n].Layer is ReLU && _inputs[n][0] is var v and >= 0 && Direct(v) && !_kernels[v].ReadsOwnValue
+                && values[n].Owner == BufferPlan.Own && values[v].Owner == BufferPlan.Own)
+                values[n] = (v, 0);
+        _plan = _plan with { Values = [.. values] };
     }
 
     // The one place that maps a layer kind to its engine kernel.

@@ -29,8 +29,9 @@ internal enum Source
 /// <param name="Sign">+1 when every entry of V is ≥ 0, −1 when every entry is ≤ 0, else 0.</param>
 /// <param name="Packed">V laid out for the product kernel, for the convolutions whose products go through it, else null.</param>
 /// <param name="PackedTransposed">Vᵀ laid out for the product kernel, where its backward product goes through it, else null.</param>
-/// <param name="PositivePart">V is W itself and the term's matrix is its positive part, taken as W is read (z⁺ on a fully
-/// connected layer, P = 1: no W⁺ is stored beside W).</param>
+/// <param name="PositivePart">V is W itself and the term's matrix is its positive part, taken as W is read: z⁺ on a fully
+/// connected layer (P = 1), and on a convolution whose products read matrices made from W⁺ when it was compiled (no W⁺ is
+/// stored beside W).</param>
 internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed,
     bool PositivePart = false);
 
@@ -103,6 +104,12 @@ internal sealed class LinearKernel
         // z^B's (from y).
         if (!PairsDenominators && _boxConstant is null)
             Passes = [.. passes.Select(p => p with { Terms = [.. p.Terms.Select(t => t.Source == Source.Constant ? t : t with { Packed = PackedFor(geometry, t.V) })] })];
+        // A z⁺ convolution whose products all go through matrices made for them (packed, transposed, Winograd) reads W⁺ as
+        // such only where few channels have relevance or a denominator is summed alone: it keeps W, whose positive part those
+        // take as they read it, and no W⁺ beside it (70 MiB of ResNet-50's).
+        if (rule is ZPlusRule && geometry.P > 1 && geometry.K > ShortInner)
+            Passes = [.. Passes.Select(p => p with { Terms = [.. p.Terms.Select(t => t.Source == Source.X && !t.PositivePart && t.Packed is not null
+                && (t.Backward is not null || t.PackedTransposed is not null || t.VTransposed is not null) ? t with { V = weights, PositivePart = true } : t)] })];
         // z^B's two backward products W⁺ᵀ S and W⁻ᵀ S of a convolution are one, as the backward product of a convolution
         // with twice the input channels: [W⁺ᵀ; W⁻ᵀ] against S, scattered onto two images side by side (one panel of S,
         // one product with twice the rows, and input channels enough for both cores to scatter an RGB layer's).
@@ -132,6 +139,11 @@ internal sealed class LinearKernel
     // constructor).
     private readonly float[]? _boxConstant;
     private readonly bool _boxUniform;
+
+    /// <summary>Whether <see cref="Relevance"/> reads the layer's output y: to floor Winograd's or z^B's denominators, as ε's
+    /// denominators, or to pick a branch.</summary>
+    public bool ReadsOwnValue => (PairsDenominators && _winograd is not null) || _boxConstant is not null || _denominatorsAreOutputs
+        || Passes.Any(p => p.Branch is not null);
 
     /// <summary>Whether the explanation's forward pass computes this layer's denominators (see <see cref="Forward(ReadOnlySpan{float}, Span{float}, Workspace, Span{float})"/>).</summary>
     /// <remarks>From Winograd, their rounding is not an exact sum's: <see cref="Relevance"/> keeps them at or above
@@ -285,7 +297,8 @@ internal sealed class LinearKernel
     private static void Product(Geometry g, float[] v, PackedMatrix? packed, int rows, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer,
         bool accumulate = true, bool parallel = true, bool positivePart = false)
     {
-        if (positivePart && g.P != 1) throw new System.Diagnostics.UnreachableException("W's positive part is taken as it is read only for P = 1.");
+        if (positivePart && g.P != 1 && (packed is null || g.K <= ShortInner))
+            throw new System.Diagnostics.UnreachableException("A convolution's W⁺ is read from its packed matrix, never from W.");
         if (StreamedFor(g))
         {
             if (packed is not null) Gemm.MultiplyImage(packed, rows, a, g, z, accumulate);
@@ -315,7 +328,7 @@ internal sealed class LinearKernel
     private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back,
         Span<float> colBuffer, bool parallel = true, bool positivePart = false)
     {
-        if (positivePart && g.P != 1) throw new System.Diagnostics.UnreachableException("W's positive part is taken as it is read only for P = 1.");
+        // A convolution's backward product reads Vᵀ (packed or not), never V: its W⁺ᵀ was made from W⁺ when it was compiled.
         if (StreamedFor(g))
         {
             back.Clear();
@@ -493,7 +506,7 @@ internal sealed class LinearKernel
                     if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
                     foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
                         if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel, positivePart: t.PositivePart);
-                        else ChannelProducts(t.V, Input(t, x, ws), z, col, active);
+                        else ChannelProducts(t.V, t.PositivePart, Input(t, x, ws), z, col, active);
                 }
                 for (var m = 0; m < g.M; m++)
                 {
@@ -532,7 +545,7 @@ internal sealed class LinearKernel
                 var t = pass.Terms[u];
                 var a = Input(t, x, ws);
                 var clamp = 0;
-                if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, z, back, col, active);
+                if (t.Backward is null && !active.IsEmpty) ChannelTransposedProducts(t.V, t.PositivePart, z, back, col, active);
                 else if (t.Backward is null) TransposedProduct(g, t.V, t.VTransposed, t.PackedTransposed, z, a, back, col, parallel, t.PositivePart);
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 // The last term's pass over `lower` also measures it (its own share, when added to others').
@@ -564,16 +577,22 @@ internal sealed class LinearKernel
         return list[..count];
     }
 
-    // z[m] += V[m, :] · col(a) for the listed channels m only.
-    private void ChannelProducts(float[] v, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, ReadOnlySpan<int> channels)
+    // z[m] += V[m, :] · col(a) for the listed channels m only (V = max(0, v) when `positivePart`).
+    private void ChannelProducts(float[] v, bool positivePart, ReadOnlySpan<float> a, Span<float> z, Span<float> colBuffer, ReadOnlySpan<int> channels)
     {
         var g = Geometry;
         var col = Col(g, a, colBuffer);
-        foreach (var m in channels) InputMajor.AccumulateColumns(v.AsSpan(m * g.K, g.K), col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
+        var row = positivePart ? new float[g.K] : null;
+        foreach (var m in channels)
+        {
+            var vm = v.AsSpan(m * g.K, g.K);
+            if (row is not null) TensorPrimitives.Max(vm, 0f, row);
+            InputMajor.AccumulateColumns(row ?? vm, col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
+        }
     }
 
     // back = col2im(Vᵀ S) when S is zero but for the listed channels: Σ over them of V[m, :]ᵀ ⊗ S[m, :].
-    private void ChannelTransposedProducts(float[] v, ReadOnlySpan<float> s, Span<float> back, Span<float> colBuffer, ReadOnlySpan<int> channels)
+    private void ChannelTransposedProducts(float[] v, bool positivePart, ReadOnlySpan<float> s, Span<float> back, Span<float> colBuffer, ReadOnlySpan<int> channels)
     {
         var g = Geometry;
         var target = g.IsIdentity ? back : colBuffer;
@@ -582,7 +601,7 @@ internal sealed class LinearKernel
             var row = target.Slice(k * g.P, g.P);
             row.Clear();
             foreach (var m in channels)
-                if (v[m * g.K + k] != 0) TensorPrimitives.MultiplyAdd(s.Slice(m * g.P, g.P), v[m * g.K + k], row, row);
+                if ((positivePart ? Math.Max(v[m * g.K + k], 0f) : v[m * g.K + k]) is var vmk && vmk != 0) TensorPrimitives.MultiplyAdd(s.Slice(m * g.P, g.P), vmk, row, row);
         }
         if (g.IsIdentity) return;
         back.Clear();

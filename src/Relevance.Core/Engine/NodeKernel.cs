@@ -42,6 +42,9 @@ internal abstract class NodeKernel
     /// <summary>Floats the forward pass of an explanation leaves for the relevance pass (denominators, window sums).</summary>
     public virtual int DenominatorScratch => 0;
 
+    /// <summary>Whether its relevance or gradient pass reads its own value y (if not, a ReLU that alone reads y may overwrite it).</summary>
+    public virtual bool ReadsOwnValue => true;
+
     /// <summary>y from the inputs; <paramref name="denominators"/> is empty unless an explanation's forward pass.</summary>
     public abstract void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators);
 
@@ -62,6 +65,7 @@ internal sealed class LinearNode(LinearKernel kernel) : NodeKernel
     public override (int Col, int Z)? Scratch => kernel.Scratch;
     public override int BackScratch => kernel.BackScratch;
     public override int DenominatorScratch => kernel.DenominatorScratch;
+    public override bool ReadsOwnValue => kernel.ReadsOwnValue;
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators) => kernel.Forward(inputs[0], y, ws, denominators);
 
