@@ -72,23 +72,16 @@ internal static class BenchCommand
         var inputs = Enumerable.Range(0, batch * size).Select(_ => (float)rng.NextDouble()).ToArray();
         var workspaces = Enumerable.Range(0, Math.Min(batch, Environment.ProcessorCount)).Select(_ => engine.CreateWorkspace()).ToArray();
 
+        // One input reuses its workspace, as a server explaining request after request would; a batch reuses one per core.
         void ForwardBatch()
         {
-            if (batch == 1)
-            {
-                engine.Forward(inputs, workspaces[0]);
-                return;
-            }
-            Parallel.For(0, workspaces.Length, w =>
-            {
-                for (var b = w; b < batch; b += workspaces.Length) engine.Forward(inputs.AsSpan(b * size, size), workspaces[w]);
-            });
+            if (batch == 1) engine.Forward(inputs, workspaces[0]);
+            else engine.ForwardBatch(inputs, batch, workspaces);
         }
-        // One input reuses its workspace, as a server explaining request after request would.
         void ExplainBatch()
         {
             if (batch == 1) engine.Explain(inputs, workspaces[0]);
-            else engine.ExplainBatch(inputs, batch);
+            else engine.ExplainBatch(inputs, batch, workspaces);
         }
 
         // Timed in pairs: a slow spell of a shared machine then slows both calls of a pair alike, and the median of the

@@ -189,6 +189,12 @@ public sealed class EngineNetwork
     public Explanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
         using var cores = Kernels.Parallelism.Limit(Parallelism);
+        return Explained(input, ws, target);
+    }
+
+    // Explain's work, on the cores the calling thread may use.
+    private Explanation Explained(ReadOnlySpan<float> input, Workspace ws, int? target)
+    {
         var k = Start(input, ws, target, seedWithOutput: true);
         var outputs = ws.Values[OutputIndex].Span;
         var f = (double)outputs[k];
@@ -281,29 +287,69 @@ public sealed class EngineNetwork
         started[_inputs[n][m] + 1] = true;
     }
 
-    /// <summary>Explains a batch of inputs laid out one after another, in parallel over the batch with one workspace per core.</summary>
-    public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null)
+    /// <summary>Explains a batch of inputs laid out one after another, each core explaining inputs of its own in a workspace of its own.</summary>
+    public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, int? target = null) => ExplainBatch(inputs, batch, [], target);
+
+    /// <summary>Explains a batch of inputs laid out one after another, each core explaining inputs of its own, in the given
+    /// workspaces (one per core; made for the cores beyond them).</summary>
+    public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int batch, IReadOnlyList<Workspace> workspaces, int? target = null)
+    {
+        var results = new Explanation[batch];
+        var size = Network.InputShape.Size;
+        PerInput(inputs, batch, workspaces, (b, ws) => results[b] = Explained(inputs.Span.Slice(b * size, size), ws, target));
+        return [.. results];
+    }
+
+    /// <summary>The outputs of a batch of inputs laid out one after another, [batch × outputs], each core computing inputs of
+    /// its own in the given workspaces (one per core; made for the cores beyond them).</summary>
+    public float[] ForwardBatch(ReadOnlyMemory<float> inputs, int batch, IReadOnlyList<Workspace> workspaces)
+    {
+        var (size, count) = (Network.InputShape.Size, Network.ShapeOf(Network.Output).Size);
+        var outputs = new float[(long)batch * count];
+        PerInput(inputs, batch, workspaces, (b, ws) => Forward(inputs.Span.Slice(b * size, size), ws, explaining: false).CopyTo(outputs.AsSpan(b * count, count)));
+        return outputs;
+    }
+
+    // Runs `each` for every input of a batch. With more than one core, each core takes the next input not yet taken and runs
+    // it alone (one core per input: a layer's work split across cores costs their synchronisation, an input per core none);
+    // with one, inputs run one after another on the cores the engine may use.
+    private void PerInput(ReadOnlyMemory<float> inputs, int batch, IReadOnlyList<Workspace> workspaces, Action<int, Workspace> each)
     {
         var size = Network.InputShape.Size;
-        if (batch <= 0 || inputs.Length != batch * size)
-            throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {batch * size} values, got {inputs.Length}.");
-        var results = new Explanation[batch];
+        if (batch <= 0 || inputs.Length != (long)batch * size)
+            throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {(long)batch * size} values, got {inputs.Length}.");
         using var cores = Kernels.Parallelism.Limit(Parallelism);
         var workers = Math.Min(batch, Kernels.Parallelism.Cores);
+        var next = -1;
+        void Work(int w)
+        {
+            using var limit = Kernels.Parallelism.Limit(workers == 1 ? Parallelism : 1);
+            var ws = w < workspaces.Count ? workspaces[w] : CreateWorkspace();
+            try
+            {
+                for (int b; (b = Interlocked.Increment(ref next)) < batch;) each(b, ws);
+            }
+            catch
+            {
+                // The others stop at their next input.
+                Volatile.Write(ref next, batch);
+                throw;
+            }
+        }
+        if (workers == 1)
+        {
+            Work(0);
+            return;
+        }
         try
         {
-            Parallel.For(0, workers, w =>
-            {
-                var ws = CreateWorkspace();
-                for (var b = w; b < batch; b += workers) results[b] = Explain(inputs.Span.Slice(b * size, size), ws, target);
-            });
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
             // The first failure is the one to report (e.g. an input outside z^B's box), with its own type and stack.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
-        return [.. results];
     }
 
     private void Validate(ReadOnlySpan<float> input)

@@ -36,6 +36,11 @@ public class EngineConsistencyTests
         var batch = engine.ExplainBatch(inputs.SelectMany(v => v).ToArray(), inputs.Count);
         for (var b = 0; b < inputs.Count; b++)
             Assert.Equal(engine.Explain(inputs[b]).Heatmap.ToArray(), batch[b].Heatmap.ToArray());
+        // In workspaces given (fewer than the cores: the others make their own), and the forward pass alone.
+        var again = engine.ExplainBatch(inputs.SelectMany(v => v).ToArray(), inputs.Count, [engine.CreateWorkspace()]);
+        Assert.Equal(batch.Select(e => e.Heatmap.ToArray()), again.Select(e => e.Heatmap.ToArray()));
+        var outputs = engine.ForwardBatch(inputs.SelectMany(v => v).ToArray(), inputs.Count, []);
+        Assert.Equal(inputs.SelectMany(x => engine.Forward(x)), outputs);
     }
 
     [Fact]
@@ -50,6 +55,9 @@ public class EngineConsistencyTests
         Assert.Throws<RuleDomainException>(() => box.Explain([2f, 0f]));
         Assert.Throws<ArgumentOutOfRangeException>(() => box.Explain([0.5f, 0f], target: 1));
         Assert.Throws<InvalidInputException>(() => box.ExplainBatch(new float[3], 2));
+        // One input of a batch outside the box: the batch fails with that input's own error.
+        Assert.Throws<RuleDomainException>(() => box.ExplainBatch(new float[] { 0.5f, 0f, 2f, 0f, 0.1f, 0f, 0.2f, 0.3f }, 4));
+        Assert.Throws<InvalidInputException>(() => box.ForwardBatch(new float[3], 2, []));
     }
 
     // The input is checked 16 values at a time and then value by value: a non-finite value in a whole vector, in the tail,
