@@ -23,8 +23,8 @@ for (var row = 6; row < 22; row++)
 
 var explanation = explainer.Explain(input);
 Console.WriteLine($"PaperDetector ({(model is null ? "random weights" : model)})");
-Console.WriteLine($"  f(x) = {explanation.Output:G6}   Σ R = {explanation.Heatmap.Data.Sum():G6}   conservation error = {explanation.ConservationError:E1}");
-foreach (var (layer, relevance) in explanation.Layers) Console.WriteLine($"  Σ R at {layer,-8} = {relevance:G6}");
+Console.WriteLine($"  f(x) = {explanation.Output:G6}   Σ R = {explanation.Heatmap.Data.Sum():G6}   conservation error = {explanation.Consistency.ConservationError:E1}");
+foreach (var layer in explanation.Consistency.Layers) Console.WriteLine($"  {layer.Node,-8} {layer.Redistribution,-12} Σ R in {layer.RelevanceIn,10:G6}   out {layer.RelevanceOut,10:G6}");
 
 // The zero-allocation path: your buffers, the generated code, nothing allocated once warm.
 var heatmap = new float[PaperDetector.InputSize];
@@ -33,7 +33,9 @@ Console.WriteLine($"  kernel: f(x) = {f:G6}, min R = {heatmap.Min():G3}");
 
 if (heatmapAt is not null)
 {
-    GeneratedExplainer.WriteHeatmapPng(heatmapAt, explanation with { Heatmap = Tensor.From(Shape.Of(1, 28, 56), [.. explanation.Heatmap.Data]) });
+    // The detector reads a flat vector; the picture is its 28 × 56 image.
+    new Explanation(Tensor.From(Shape.Of(1, 28, 56), [.. explanation.Heatmap.Data]), explanation.Output, explanation.Target, explanation.Outputs, explanation.Consistency)
+        .WriteHeatmapPng(heatmapAt);
     Console.WriteLine($"  heatmap written to {heatmapAt}");
 }
 return 0;

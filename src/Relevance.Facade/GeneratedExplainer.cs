@@ -4,24 +4,33 @@ using Relevance.Kernels;
 
 namespace Relevance;
 
-/// <summary>One explanation by a generated explainer, as data: the heatmap, f(x) and Σ R layer by layer.</summary>
-/// <param name="Heatmap">R(x) with the network's input shape, in double precision for rendering and reports.</param>
-/// <param name="Output">f_target(x), where the relevance pass starts.</param>
-/// <param name="Target">The explained output.</param>
-/// <param name="Layers">Σ R at each layer's output, by layer name, in order.</param>
-/// <param name="BiasRelevance">Relevance taken by positive biases treated as neurons.</param>
-public sealed record GeneratedExplanation(Tensor Heatmap, double Output, int Target, ImmutableArray<(string Layer, double Relevance)> Layers, double BiasRelevance)
-{
-    /// <summary>f(x) − Σ_p R_p − bias relevance: what the pass created or lost (float32 rounding for conservative rules).</summary>
-    public double ConservationError => Output - Heatmap.Data.Sum() - BiasRelevance;
-}
-
 /// <summary>Explains inputs with the code generated for a declared network <typeparamref name="TNet"/>.</summary>
 /// <remarks>A convenience over <see cref="Kernel"/>: it allocates a result per call. For zero allocation, call
 /// <c>Kernel.Explain(input, heatmap)</c> with your own buffers. Not thread-safe: use one explainer per thread.</remarks>
 public sealed class GeneratedExplainer<TNet> where TNet : class, INetworkKernel<TNet>
 {
-    internal GeneratedExplainer(TNet kernel) => Kernel = kernel;
+    internal GeneratedExplainer(TNet kernel)
+    {
+        Kernel = kernel;
+        // What the consistency report names: each declared layer's kind and how its relevance is redistributed, from the node
+        // that does its work (a pooling over a vector is a reshape, the pooling and a flatten, named "L/reshape", "L/pool", "L").
+        var network = kernel.ToNetwork();
+        var rules = TNet.Composite.Resolve(network);
+        _layers = [.. TNet.LayerNames.Select(name =>
+        {
+            var nodes = network.Nodes.Where(n => n.Name == name || n.Name.StartsWith(name + "/", StringComparison.Ordinal)).ToList();
+            var node = nodes.FirstOrDefault(n => n.Layer is not View) ?? nodes.Single(n => n.Name == name);
+            return (node.Layer.Kind, node.Layer switch
+            {
+                Dense or Conv2d => rules[node.Name].Name,
+                Pool2d { Pool: PoolKind.Max } when TNet.Options.Pooling == PoolingRedistribution.WinnerTakeAll => "winner-take-all",
+                Activation or View => "pass-through",
+                _ => "proportional",
+            });
+        })];
+    }
+
+    private readonly ImmutableArray<(string Kind, string Redistribution)> _layers;
 
     /// <summary>The generated network with its bound weights and workspace.</summary>
     public TNet Kernel { get; }
@@ -34,16 +43,26 @@ public sealed class GeneratedExplainer<TNet> where TNet : class, INetworkKernel<
         return output;
     }
 
-    /// <summary>Explains output <paramref name="target"/> (default: the arg-max) for one input.</summary>
+    /// <summary>Explains output <paramref name="target"/> (default: the arg-max) for one input: the same result type as <c>Explainer</c>'s, with the per-layer consistency report.</summary>
     /// <exception cref="InvalidInputException">The input has the wrong length or non-finite values.</exception>
     /// <exception cref="RuleDomainException">The input is outside the declared box.</exception>
-    public GeneratedExplanation Explain(ReadOnlySpan<float> input, int? target = null)
+    public Explanation Explain(ReadOnlySpan<float> input, int? target = null)
     {
         var heatmap = new float[TNet.InputShape.Size];
-        var f = Kernel.Explain(input, heatmap, target ?? -1);
-        var sums = Kernel.LayerRelevance.ToArray();
-        var layers = TNet.LayerNames.Select((name, n) => (name, (double)sums[n])).ToImmutableArray();
-        return new GeneratedExplanation(Tensor.From(TNet.InputShape, [.. heatmap.Select(r => (double)r)]), f, Kernel.Target, layers, Kernel.BiasRelevance);
+        double f = Kernel.Explain(input, heatmap, target ?? -1);
+        var measures = Kernel.LayerMeasures;
+        var biases = Kernel.LayerBiasRelevance;
+        var layers = ImmutableArray.CreateBuilder<LayerConsistency>(measures.Length);
+        for (var n = 0; n < measures.Length; n++)
+        {
+            var m = measures[n];
+            var error = m.RelevanceIn - m.RelevanceOut - biases[n];
+            layers.Add(new LayerConsistency(TNet.LayerNames[n], _layers[n].Kind, _layers[n].Redistribution, m.RelevanceIn, m.RelevanceOut, biases[n], error,
+                Math.Abs(error) / ConsistencyReport.Scale(f), m.NegativeMass, m.Minimum));
+        }
+        var map = Relevances.Measure(heatmap);
+        var report = new ConsistencyReport(f, map.Sum, Kernel.BiasRelevance, map.NegativeMass, map.Minimum, layers.MoveToImmutable());
+        return new Explanation(Tensor.FromSingles(TNet.InputShape, heatmap), f, Kernel.Target, Tensor.FromSingles(Shape.Of(TNet.OutputLength), Kernel.Outputs), report);
     }
 }
 
@@ -55,14 +74,6 @@ public static class GeneratedExplainer
     {
         ArgumentNullException.ThrowIfNull(network);
         return new GeneratedExplainer<TNet>(network);
-    }
-
-    /// <summary>Writes an explanation's heatmap as the paper's red-positive, blue-negative PNG (channels summed), atomically.</summary>
-    public static void WriteHeatmapPng(string path, GeneratedExplanation explanation)
-    {
-        ArgumentNullException.ThrowIfNull(explanation);
-        using var bitmap = HeatmapImage.Render(explanation.Heatmap);
-        HeatmapImage.WritePng(path, bitmap);
     }
 
     /// <summary>Binds the weights of an ONNX model (e.g. one trained in PyTorch, or saved by <c>relevance reproduce</c>) to the declared network.</summary>

@@ -31,7 +31,10 @@ internal static partial class Emitter
         w.Line();
         w.Line("/// <inheritdoc />").Line($"public {self} WithNewWorkspace() => new(_p);");
         w.Line("/// <inheritdoc />").Line("public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;");
-        w.Line("/// <inheritdoc />").Line("public float BiasRelevance => _biasRelevance;");
+        w.Line("/// <inheritdoc />").Line($"public float BiasRelevance => {Tp}.Sum<float>(_layerBias);");
+        w.Line("/// <inheritdoc />").Line($"public global::System.ReadOnlySpan<{K}.LayerMeasure> LayerMeasures => _layerMeasures;");
+        w.Line("/// <inheritdoc />").Line("public global::System.ReadOnlySpan<float> LayerBiasRelevance => _layerBias;");
+        w.Line("/// <inheritdoc />").Line($"public global::System.ReadOnlySpan<float> Outputs => _a{last};");
         w.Line("/// <inheritdoc />").Line("public int Target => _target;");
         w.Line();
 
@@ -58,9 +61,21 @@ internal static partial class Emitter
         w.Line("heatmap.Slice(0, InputSize).Clear();");
         foreach (var l in layers) w.Line($"global::System.Array.Clear(_r{l.Index});");
         w.Line($"_r{last}[k] = f;");
-        w.Line("_biasRelevance = 0f;");
-        foreach (var l in layers.Reverse()) w.Line($"Relevance{l.Index}({Input(l)}, {Lower(l)});");
-        foreach (var l in layers) w.Line($"_layerSums[{l.Index}] = {Tp}.Sum<float>(_r{l.Index});");
+        w.Line("global::System.Array.Clear(_layerBias);");
+        // Each layer's relevance is complete when its turn comes (the Adds above have added their skip shares); what it passes
+        // down is measured alone, before anything else is added to that buffer.
+        foreach (var l in layers.Reverse())
+        {
+            foreach (var a in layers.Where(a => a.Kind == LayerKind.Add && a.Skip == l.Index))
+                w.Line($"{Tp}.Add(_r{l.Index}, _rs{a.Index}, _r{l.Index});");
+            w.Line($"var in{l.Index} = global::Relevance.Relevances.Measure(_r{l.Index}).Sum;");
+            w.Line($"Relevance{l.Index}({Input(l)}, {Lower(l)});");
+            var passed = $"global::Relevance.Relevances.Measure({(l.Index == 0 ? "heatmap.Slice(0, InputSize)" : Lower(l))})";
+            w.Line(l.Kind == LayerKind.Add
+                ? $"_layerMeasures[{l.Index}] = {K}.LayerMeasure.Of(in{l.Index}, {passed}, global::Relevance.Relevances.Measure(_rs{l.Index}));"
+                : $"_layerMeasures[{l.Index}] = {K}.LayerMeasure.Of(in{l.Index}, {passed});");
+            w.Line($"_layerSums[{l.Index}] = (float)in{l.Index};");
+        }
         w.Line("_target = k;");
         w.Line("return f;");
         w.Close();

@@ -173,7 +173,8 @@ internal static partial class Emitter
         foreach (var l in plan.Layers.Where(Splits))
             w.Line($"private readonly {K}.RowJob _back{l.Index}Job;");
         w.Line("private readonly float[] _layerSums = new float[LayerCount];");
-        w.Line("private float _biasRelevance;");
+        w.Line("private readonly float[] _layerBias = new float[LayerCount];");
+        w.Line($"private readonly {K}.LayerMeasure[] _layerMeasures = new {K}.LayerMeasure[LayerCount];");
         w.Line("private int _target = -1;");
         w.Line();
         w.Open($"private {plan.TypeName}(Parameters p)");
@@ -208,6 +209,7 @@ internal static partial class Emitter
     {
         var n = l.Index;
         var list = new System.Collections.Generic.List<(string, string)> { ($"_a{n}", $"L{n}Out"), ($"_r{n}", $"L{n}Out") };
+        if (l.Kind == LayerKind.Add) list.Add(($"_rs{n}", $"L{n}Out"));
         if (l.Kind == LayerKind.Dense)
         {
             list.Add(($"_d{n}", $"L{n}Out"));

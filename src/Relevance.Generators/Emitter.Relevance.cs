@@ -4,8 +4,9 @@ namespace Relevance.Generators;
 
 internal static partial class Emitter
 {
-    // Each method adds what layer n passes down to `lower` (the heatmap or the relevance of the layer below): a layer read
-    // by an Add as well as by its successor receives from both.
+    // Each method adds what layer n passes down to `lower` (the heatmap or the relevance of the layer below); an Add writes
+    // its skip connection's share into a buffer of its own (_rs), which Explain adds to the skip source's relevance once that
+    // source's successor has passed down its own share, so that each layer's share can be measured alone.
     private static void EmitRelevance(CodeWriter w, NetworkPlan plan)
     {
         foreach (var l in plan.Layers)
@@ -31,7 +32,7 @@ internal static partial class Emitter
                     break;
                 case LayerKind.Add:
                     w.Line($"var y = _a{n};");
-                    EmitAddRelevance(w, $"_a{l.Skip}", $"_r{l.Skip}", $"L{n}Out");
+                    EmitAddRelevance(w, $"_a{l.Skip}", $"_rs{n}", $"L{n}Out", writesSkip: true);
                     break;
                 default:
                     EmitPoolRelevance(w, l, plan.MaxPool == 1 && l.Kind == LayerKind.MaxPool, $"L{n}Out");
@@ -73,14 +74,14 @@ internal static partial class Emitter
             case LayerRule.ZPlus:
                 w.Line($"// d_j = Σ_i x_i w⁺_ij (+ b⁺_j as a neuron)");
                 EmitRatios(w, l, $"global::System.MemoryExtensions.CopyTo(_p.BN{n}, s);", $"{K}.DenseKernel.Accumulate(x, _p.WP{n}, s, {inputs}, {outputs});");
-                w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
+                w.Line($"_layerBias[{n}] += {Tp}.Dot<float>(_p.BN{n}, s);");
                 EmitBack(w, l);
                 w.Line($"{Tp}.MultiplyAdd({xs}, _t{n}, {lower}, {lower});");
                 break;
             case LayerRule.ZBox:
                 w.Line("// d_j = Σ_i x_i w_ij − l w⁺_ij − h w⁻_ij = (z_j − b_j) − C_j (+ b⁺_j as a neuron)");
                 EmitRatios(w, l, $"for (var j = 0; j < {outputs}; j++) s[j] = _a{n}[j] - _p.B{n}[j] - _p.C{n}[j] + _p.BN{n}[j];");
-                w.Line($"_biasRelevance += {Tp}.Dot<float>(_p.BN{n}, s);");
+                w.Line($"_layerBias[{n}] += {Tp}.Dot<float>(_p.BN{n}, s);");
                 EmitBack(w, l);
                 w.Line("// R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i");
                 w.Line($"{K}.RelevanceKernel.BoxShares(x, _t{n}, _u{n}, Low, High, {lower}, accumulate: true);");
@@ -172,17 +173,17 @@ internal static partial class Emitter
     }
 
     private static void EmitConvBiasRelevance(CodeWriter w, int n) =>
-        w.Line($"for (var o = 0; o < G{n}.M; o++) _biasRelevance += _p.BN{n}[o] * {Tp}.Sum(new {ReadOnlySpan}(_d{n}, o * G{n}.P, G{n}.P));");
+        w.Line($"for (var o = 0; o < G{n}.M; o++) _layerBias[{n}] += _p.BN{n}[o] * {Tp}.Sum(new {ReadOnlySpan}(_d{n}, o * G{n}.P, G{n}.P));");
 
     // A residual sum y = x + skip gives each addend the share x_i / y_i of R_i (count: the values, one input's or a batch's).
-    private static void EmitAddRelevance(CodeWriter w, string skip, string skipLower, string count)
+    private static void EmitAddRelevance(CodeWriter w, string skip, string skipLower, string count, bool writesSkip = false)
     {
         w.Line($"var skip = {skip};");
         w.Line($"var skipLower = {skipLower};");
         w.Open($"for (var i = 0; i < {count}; i++)");
         w.Line("var ratio = y[i] == 0f ? 0f : upper[i] / y[i];");
         w.Line("lower[i] += x[i] * ratio;");
-        w.Line("skipLower[i] += skip[i] * ratio;");
+        w.Line(writesSkip ? "skipLower[i] = skip[i] * ratio;" : "skipLower[i] += skip[i] * ratio;");
         w.Close();
     }
 

@@ -20,8 +20,9 @@ public class FacadeTests
             var explanation = loaded.Explain(input);
             Assert.Equal(f, explanation.Output);
             Assert.Equal(expected.Select(r => (double)r), explanation.Heatmap.Data);
-            Assert.Equal(TwoLayerDetector.LayerNames, explanation.Layers.Select(l => l.Layer));
-            Assert.True(Math.Abs(explanation.ConservationError) <= 1e-4 * Math.Max(1, f));
+            Assert.Equal(TwoLayerDetector.LayerNames, explanation.Consistency.Layers.Select(l => l.Node));
+            Assert.Equal(loaded.Forward(input), explanation.Outputs.Data.Select(v => (float)v));
+            Assert.True(Math.Abs(explanation.Consistency.ConservationError) <= 1e-4 * Math.Max(1, f));
         }
         finally
         {

@@ -31,13 +31,30 @@ public class ParityTests
             var heatmapError = heatmap.Select((r, i) => Math.Abs(r - reference.Heatmap[i])).Max();
             var layerError = TNet.LayerNames.Select((name, n) => Math.Abs(net.LayerRelevance[n] - reference.RelevanceOf(name).Data.Sum())).Max();
             var biasError = Math.Abs(net.BiasRelevance - reference.Consistency.BiasRelevance);
+            // The facade's consistency report: every declared layer's entry is what the reference reports for the nodes it
+            // became (a pooling over a vector: a reshape, the pooling and a flatten): Σ R at the last one's output, what the
+            // first passed down, the biases of all, the kind and redistribution of the one that is not a view.
+            var report = GeneratedExplainer.For(net).Explain(input).Consistency;
+            var entries = report.Layers.Select(l =>
+            {
+                var nodes = reference.Consistency.Layers.Where(r => r.Node == l.Node || r.Node.StartsWith(l.Node + "/", StringComparison.Ordinal)).ToList();
+                var main = nodes.FirstOrDefault(r => r.Layer is not ("Reshape" or "Flatten")) ?? nodes.Single(r => r.Node == l.Node);
+                var expected = main with { RelevanceIn = nodes[^1].RelevanceIn, RelevanceOut = nodes[0].RelevanceOut, BiasRelevance = nodes.Sum(r => r.BiasRelevance),
+                    NegativeMass = nodes[0].NegativeMass, Minimum = nodes[0].Minimum };
+                return (First: l, Second: expected);
+            }).ToList();
+            var reportError = entries.Max(p => new[] { p.First.RelevanceIn - p.Second.RelevanceIn, p.First.RelevanceOut - p.Second.RelevanceOut,
+                p.First.BiasRelevance - p.Second.BiasRelevance, p.First.NegativeMass - p.Second.NegativeMass, p.First.Minimum - p.Second.Minimum }.Max(Math.Abs));
+            var named = report.Layers.Select(l => l.Node).SequenceEqual(TNet.LayerNames)
+                && entries.All(p => (p.First.Layer, p.First.Redistribution) == (p.Second.Layer, p.Second.Redistribution));
             return (net.Target == reference.Target
                     && Math.Abs(f - reference.Output) <= Tolerance * scale
                     && heatmapError <= Tolerance * scale
                     && layerError <= Tolerance * scale
-                    && biasError <= Tolerance * scale)
+                    && biasError <= Tolerance * scale
+                    && reportError <= Tolerance * scale && named)
                 .Label($"seed {seed}: target {net.Target}/{reference.Target}, f {f}/{reference.Output}, heatmap error {heatmapError:E2}, " +
-                       $"layer error {layerError:E2}, bias error {biasError:E2}, scale {scale:G4}");
+                       $"layer error {layerError:E2}, bias error {biasError:E2}, report error {reportError:E2}, names agree {named}, scale {scale:G4}");
         });
 
     [Property(MaxTest = 30)]

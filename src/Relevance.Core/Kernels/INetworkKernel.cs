@@ -42,6 +42,27 @@ public interface INetworkKernel<TSelf> where TSelf : class, INetworkKernel<TSelf
     ReadOnlySpan<float> LayerRelevance { get; }
     /// <summary>Relevance taken by positive biases (as neurons) in the last <see cref="Explain"/>.</summary>
     float BiasRelevance { get; }
+    /// <summary>Relevance taken by each layer's positive biases (as neurons) in the last <see cref="Explain"/>, aligned with <see cref="LayerNames"/>.</summary>
+    ReadOnlySpan<float> LayerBiasRelevance { get; }
+    /// <summary>What each layer received and passed down in the last <see cref="Explain"/>, aligned with <see cref="LayerNames"/>.</summary>
+    ReadOnlySpan<LayerMeasure> LayerMeasures { get; }
+    /// <summary>f(x) of the last <see cref="Forward"/> or <see cref="Explain"/>: <see cref="OutputLength"/> values.</summary>
+    ReadOnlySpan<float> Outputs { get; }
     /// <summary>The output explained by the last <see cref="Explain"/>.</summary>
     int Target { get; }
+}
+
+/// <summary>What one layer of a generated explainer received and passed down in its last explanation, summed in double precision.</summary>
+/// <param name="RelevanceIn">Σ R at the layer's output.</param>
+/// <param name="RelevanceOut">Σ R the layer passed to its inputs.</param>
+/// <param name="NegativeMass">Σ min(0, R) over what it passed down.</param>
+/// <param name="Minimum">The smallest relevance it passed down.</param>
+public readonly record struct LayerMeasure(double RelevanceIn, double RelevanceOut, double NegativeMass, double Minimum)
+{
+    /// <summary>The measure of a layer that passed <paramref name="passed"/> (see <see cref="Relevances.Measure"/>) down, or that and <paramref name="alsoPassed"/> (an Add's skip share).</summary>
+    public static LayerMeasure Of(double relevanceIn, (double Sum, double NegativeMass, double Minimum) passed,
+        (double Sum, double NegativeMass, double Minimum)? alsoPassed = null) =>
+        alsoPassed is { } also
+            ? new(relevanceIn, passed.Sum + also.Sum, passed.NegativeMass + also.NegativeMass, Math.Min(passed.Minimum, also.Minimum))
+            : new(relevanceIn, passed.Sum, passed.NegativeMass, passed.Minimum);
 }

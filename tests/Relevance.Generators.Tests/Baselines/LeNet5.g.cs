@@ -131,7 +131,8 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     private readonly float[] _a10, _r10;
     private readonly float[] _a11, _r11, _d11, _t11;
     private readonly float[] _layerSums = new float[LayerCount];
-    private float _biasRelevance;
+    private readonly float[] _layerBias = new float[LayerCount];
+    private readonly global::Relevance.Kernels.LayerMeasure[] _layerMeasures = new global::Relevance.Kernels.LayerMeasure[LayerCount];
     private int _target = -1;
 
     private LeNet5(Parameters p)
@@ -200,7 +201,13 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
     /// <inheritdoc />
     public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;
     /// <inheritdoc />
-    public float BiasRelevance => _biasRelevance;
+    public float BiasRelevance => global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_layerBias);
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<global::Relevance.Kernels.LayerMeasure> LayerMeasures => _layerMeasures;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> LayerBiasRelevance => _layerBias;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> Outputs => _a11;
     /// <inheritdoc />
     public int Target => _target;
 
@@ -237,31 +244,55 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.Array.Clear(_r10);
         global::System.Array.Clear(_r11);
         _r11[k] = f;
-        _biasRelevance = 0f;
+        global::System.Array.Clear(_layerBias);
+        var in11 = global::Relevance.Relevances.Measure(_r11).Sum;
         Relevance11(_a10, _r10);
+        _layerMeasures[11] = global::Relevance.Kernels.LayerMeasure.Of(in11, global::Relevance.Relevances.Measure(_r10));
+        _layerSums[11] = (float)in11;
+        var in10 = global::Relevance.Relevances.Measure(_r10).Sum;
         Relevance10(_a9, _r9);
+        _layerMeasures[10] = global::Relevance.Kernels.LayerMeasure.Of(in10, global::Relevance.Relevances.Measure(_r9));
+        _layerSums[10] = (float)in10;
+        var in9 = global::Relevance.Relevances.Measure(_r9).Sum;
         Relevance9(_a8, _r8);
+        _layerMeasures[9] = global::Relevance.Kernels.LayerMeasure.Of(in9, global::Relevance.Relevances.Measure(_r8));
+        _layerSums[9] = (float)in9;
+        var in8 = global::Relevance.Relevances.Measure(_r8).Sum;
         Relevance8(_a7, _r7);
+        _layerMeasures[8] = global::Relevance.Kernels.LayerMeasure.Of(in8, global::Relevance.Relevances.Measure(_r7));
+        _layerSums[8] = (float)in8;
+        var in7 = global::Relevance.Relevances.Measure(_r7).Sum;
         Relevance7(_a6, _r6);
+        _layerMeasures[7] = global::Relevance.Kernels.LayerMeasure.Of(in7, global::Relevance.Relevances.Measure(_r6));
+        _layerSums[7] = (float)in7;
+        var in6 = global::Relevance.Relevances.Measure(_r6).Sum;
         Relevance6(_a5, _r5);
+        _layerMeasures[6] = global::Relevance.Kernels.LayerMeasure.Of(in6, global::Relevance.Relevances.Measure(_r5));
+        _layerSums[6] = (float)in6;
+        var in5 = global::Relevance.Relevances.Measure(_r5).Sum;
         Relevance5(_a4, _r4);
+        _layerMeasures[5] = global::Relevance.Kernels.LayerMeasure.Of(in5, global::Relevance.Relevances.Measure(_r4));
+        _layerSums[5] = (float)in5;
+        var in4 = global::Relevance.Relevances.Measure(_r4).Sum;
         Relevance4(_a3, _r3);
+        _layerMeasures[4] = global::Relevance.Kernels.LayerMeasure.Of(in4, global::Relevance.Relevances.Measure(_r3));
+        _layerSums[4] = (float)in4;
+        var in3 = global::Relevance.Relevances.Measure(_r3).Sum;
         Relevance3(_a2, _r2);
+        _layerMeasures[3] = global::Relevance.Kernels.LayerMeasure.Of(in3, global::Relevance.Relevances.Measure(_r2));
+        _layerSums[3] = (float)in3;
+        var in2 = global::Relevance.Relevances.Measure(_r2).Sum;
         Relevance2(_a1, _r1);
+        _layerMeasures[2] = global::Relevance.Kernels.LayerMeasure.Of(in2, global::Relevance.Relevances.Measure(_r1));
+        _layerSums[2] = (float)in2;
+        var in1 = global::Relevance.Relevances.Measure(_r1).Sum;
         Relevance1(_a0, _r0);
+        _layerMeasures[1] = global::Relevance.Kernels.LayerMeasure.Of(in1, global::Relevance.Relevances.Measure(_r0));
+        _layerSums[1] = (float)in1;
+        var in0 = global::Relevance.Relevances.Measure(_r0).Sum;
         Relevance0(input, heatmap);
-        _layerSums[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r0);
-        _layerSums[1] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r1);
-        _layerSums[2] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r2);
-        _layerSums[3] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r3);
-        _layerSums[4] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r4);
-        _layerSums[5] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r5);
-        _layerSums[6] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r6);
-        _layerSums[7] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r7);
-        _layerSums[8] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r8);
-        _layerSums[9] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r9);
-        _layerSums[10] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r10);
-        _layerSums[11] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r11);
+        _layerMeasures[0] = global::Relevance.Kernels.LayerMeasure.Of(in0, global::Relevance.Relevances.Measure(heatmap.Slice(0, InputSize)));
+        _layerSums[0] = (float)in0;
         _target = k;
         return f;
     }
@@ -398,7 +429,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         for (var o = 0; o < 6; o++) global::System.Numerics.Tensors.TensorPrimitives.Subtract(new global::System.ReadOnlySpan<float>(_a0, o * 784, 784), _p.B0[o] - _p.BN0[o], s.Slice(o * 784, 784));
         global::System.Numerics.Tensors.TensorPrimitives.Subtract(s, _p.C0, s);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
+        for (var o = 0; o < G0.M; o++) _layerBias[0] += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
@@ -428,7 +459,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.Span<float> s = _d3;
         global::Relevance.Kernels.ConvKernel.FromColumns(G3, _col3, _p.VP3, _p.BN3, s);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        for (var o = 0; o < G3.M; o++) _biasRelevance += _p.BN3[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d3, o * G3.P, G3.P));
+        for (var o = 0; o < G3.M; o++) _layerBias[3] += _p.BN3[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d3, o * G3.P, G3.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT3, s, _back3, G3.K, G3.M, G3.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back3, _col3, _back3);
         G3.Col2ImAdd(_back3, lower);
@@ -464,7 +495,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.MemoryExtensions.CopyTo(_p.BN7, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP7, s, L7In, L7Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN7, s);
+        _layerBias[7] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN7, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP7, s, _t7, L7In, L7Out, x.Slice(0, L7In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L7In), _t7, lower.Slice(0, L7In), lower.Slice(0, L7In));
     }
@@ -485,7 +516,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.MemoryExtensions.CopyTo(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
+        _layerBias[9] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out, x.Slice(0, L9In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));
     }
@@ -506,7 +537,7 @@ partial record LeNet5 : global::Relevance.Kernels.INetworkKernel<LeNet5>
         global::System.MemoryExtensions.CopyTo(_p.BN11, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP11, s, L11In, L11Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN11, s);
+        _layerBias[11] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN11, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP11, s, _t11, L11In, L11Out, x.Slice(0, L11In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L11In), _t11, lower.Slice(0, L11In), lower.Slice(0, L11In));
     }

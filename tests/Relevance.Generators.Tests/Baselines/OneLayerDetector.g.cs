@@ -70,7 +70,8 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     private readonly float[] _a2, _r2;
     private readonly global::Relevance.Kernels.RowJob _back0Job;
     private readonly float[] _layerSums = new float[LayerCount];
-    private float _biasRelevance;
+    private readonly float[] _layerBias = new float[LayerCount];
+    private readonly global::Relevance.Kernels.LayerMeasure[] _layerMeasures = new global::Relevance.Kernels.LayerMeasure[LayerCount];
     private int _target = -1;
 
     private OneLayerDetector(Parameters p)
@@ -108,7 +109,13 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
     /// <inheritdoc />
     public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;
     /// <inheritdoc />
-    public float BiasRelevance => _biasRelevance;
+    public float BiasRelevance => global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_layerBias);
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<global::Relevance.Kernels.LayerMeasure> LayerMeasures => _layerMeasures;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> LayerBiasRelevance => _layerBias;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> Outputs => _a2;
     /// <inheritdoc />
     public int Target => _target;
 
@@ -136,13 +143,19 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         global::System.Array.Clear(_r1);
         global::System.Array.Clear(_r2);
         _r2[k] = f;
-        _biasRelevance = 0f;
+        global::System.Array.Clear(_layerBias);
+        var in2 = global::Relevance.Relevances.Measure(_r2).Sum;
         Relevance2(_a1, _r1);
+        _layerMeasures[2] = global::Relevance.Kernels.LayerMeasure.Of(in2, global::Relevance.Relevances.Measure(_r1));
+        _layerSums[2] = (float)in2;
+        var in1 = global::Relevance.Relevances.Measure(_r1).Sum;
         Relevance1(_a0, _r0);
+        _layerMeasures[1] = global::Relevance.Kernels.LayerMeasure.Of(in1, global::Relevance.Relevances.Measure(_r0));
+        _layerSums[1] = (float)in1;
+        var in0 = global::Relevance.Relevances.Measure(_r0).Sum;
         Relevance0(input, heatmap);
-        _layerSums[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r0);
-        _layerSums[1] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r1);
-        _layerSums[2] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r2);
+        _layerMeasures[0] = global::Relevance.Kernels.LayerMeasure.Of(in0, global::Relevance.Relevances.Measure(heatmap.Slice(0, InputSize)));
+        _layerSums[0] = (float)in0;
         _target = k;
         return f;
     }
@@ -329,7 +342,7 @@ partial record OneLayerDetector : global::Relevance.Kernels.INetworkKernel<OneLa
         global::System.Span<float> s = _d0;
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
+        _layerBias[0] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
         global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
         global::Relevance.Kernels.RelevanceKernel.BoxShares(x, _t0, _u0, Low, High, lower.Slice(0, L0In), accumulate: true);

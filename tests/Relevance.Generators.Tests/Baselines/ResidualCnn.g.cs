@@ -113,13 +113,14 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     private readonly float[] _a2, _r2, _d2, _col2, _back2;
     private readonly float[] _a3, _r3;
     private readonly float[] _a4, _r4, _d4, _col4, _back4;
-    private readonly float[] _a5, _r5;
+    private readonly float[] _a5, _r5, _rs5;
     private readonly float[] _a6, _r6;
     private readonly float[] _a7, _r7;
     private readonly float[] _a8, _r8;
     private readonly float[] _a9, _r9, _d9, _t9;
     private readonly float[] _layerSums = new float[LayerCount];
-    private float _biasRelevance;
+    private readonly float[] _layerBias = new float[LayerCount];
+    private readonly global::Relevance.Kernels.LayerMeasure[] _layerMeasures = new global::Relevance.Kernels.LayerMeasure[LayerCount];
     private int _target = -1;
 
     private ResidualCnn(Parameters p)
@@ -147,6 +148,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         _back4 = new float[G4.K * G4.P];
         _a5 = new float[L5Out];
         _r5 = new float[L5Out];
+        _rs5 = new float[L5Out];
         _a6 = new float[L6Out];
         _r6 = new float[L6Out];
         _a7 = new float[L7Out];
@@ -182,7 +184,13 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
     /// <inheritdoc />
     public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;
     /// <inheritdoc />
-    public float BiasRelevance => _biasRelevance;
+    public float BiasRelevance => global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_layerBias);
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<global::Relevance.Kernels.LayerMeasure> LayerMeasures => _layerMeasures;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> LayerBiasRelevance => _layerBias;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> Outputs => _a9;
     /// <inheritdoc />
     public int Target => _target;
 
@@ -217,27 +225,48 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::System.Array.Clear(_r8);
         global::System.Array.Clear(_r9);
         _r9[k] = f;
-        _biasRelevance = 0f;
+        global::System.Array.Clear(_layerBias);
+        var in9 = global::Relevance.Relevances.Measure(_r9).Sum;
         Relevance9(_a8, _r8);
+        _layerMeasures[9] = global::Relevance.Kernels.LayerMeasure.Of(in9, global::Relevance.Relevances.Measure(_r8));
+        _layerSums[9] = (float)in9;
+        var in8 = global::Relevance.Relevances.Measure(_r8).Sum;
         Relevance8(_a7, _r7);
+        _layerMeasures[8] = global::Relevance.Kernels.LayerMeasure.Of(in8, global::Relevance.Relevances.Measure(_r7));
+        _layerSums[8] = (float)in8;
+        var in7 = global::Relevance.Relevances.Measure(_r7).Sum;
         Relevance7(_a6, _r6);
+        _layerMeasures[7] = global::Relevance.Kernels.LayerMeasure.Of(in7, global::Relevance.Relevances.Measure(_r6));
+        _layerSums[7] = (float)in7;
+        var in6 = global::Relevance.Relevances.Measure(_r6).Sum;
         Relevance6(_a5, _r5);
+        _layerMeasures[6] = global::Relevance.Kernels.LayerMeasure.Of(in6, global::Relevance.Relevances.Measure(_r5));
+        _layerSums[6] = (float)in6;
+        var in5 = global::Relevance.Relevances.Measure(_r5).Sum;
         Relevance5(_a4, _r4);
+        _layerMeasures[5] = global::Relevance.Kernels.LayerMeasure.Of(in5, global::Relevance.Relevances.Measure(_r4), global::Relevance.Relevances.Measure(_rs5));
+        _layerSums[5] = (float)in5;
+        var in4 = global::Relevance.Relevances.Measure(_r4).Sum;
         Relevance4(_a3, _r3);
+        _layerMeasures[4] = global::Relevance.Kernels.LayerMeasure.Of(in4, global::Relevance.Relevances.Measure(_r3));
+        _layerSums[4] = (float)in4;
+        var in3 = global::Relevance.Relevances.Measure(_r3).Sum;
         Relevance3(_a2, _r2);
+        _layerMeasures[3] = global::Relevance.Kernels.LayerMeasure.Of(in3, global::Relevance.Relevances.Measure(_r2));
+        _layerSums[3] = (float)in3;
+        var in2 = global::Relevance.Relevances.Measure(_r2).Sum;
         Relevance2(_a1, _r1);
+        _layerMeasures[2] = global::Relevance.Kernels.LayerMeasure.Of(in2, global::Relevance.Relevances.Measure(_r1));
+        _layerSums[2] = (float)in2;
+        global::System.Numerics.Tensors.TensorPrimitives.Add(_r1, _rs5, _r1);
+        var in1 = global::Relevance.Relevances.Measure(_r1).Sum;
         Relevance1(_a0, _r0);
+        _layerMeasures[1] = global::Relevance.Kernels.LayerMeasure.Of(in1, global::Relevance.Relevances.Measure(_r0));
+        _layerSums[1] = (float)in1;
+        var in0 = global::Relevance.Relevances.Measure(_r0).Sum;
         Relevance0(input, heatmap);
-        _layerSums[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r0);
-        _layerSums[1] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r1);
-        _layerSums[2] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r2);
-        _layerSums[3] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r3);
-        _layerSums[4] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r4);
-        _layerSums[5] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r5);
-        _layerSums[6] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r6);
-        _layerSums[7] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r7);
-        _layerSums[8] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r8);
-        _layerSums[9] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r9);
+        _layerMeasures[0] = global::Relevance.Kernels.LayerMeasure.Of(in0, global::Relevance.Relevances.Measure(heatmap.Slice(0, InputSize)));
+        _layerSums[0] = (float)in0;
         _target = k;
         return f;
     }
@@ -358,7 +387,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         for (var o = 0; o < 8; o++) global::System.Numerics.Tensors.TensorPrimitives.Subtract(new global::System.ReadOnlySpan<float>(_a0, o * 784, 784), _p.B0[o] - _p.BN0[o], s.Slice(o * 784, 784));
         global::System.Numerics.Tensors.TensorPrimitives.Subtract(s, _p.C0, s);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        for (var o = 0; o < G0.M; o++) _biasRelevance += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
+        for (var o = 0; o < G0.M; o++) _layerBias[0] += _p.BN0[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d0, o * G0.P, G0.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VT0, s, _back0, G0.K, G0.M, G0.P);
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT0, s, _back20, G0.K, G0.M, G0.P);
         // per tap: (x − h)(Vᵀs) + (h − l)(V⁺ᵀs); padded taps are dropped by col2im
@@ -381,7 +410,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::System.Span<float> s = _d2;
         global::Relevance.Kernels.ConvKernel.FromColumns(G2, _col2, _p.VP2, _p.BN2, s);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        for (var o = 0; o < G2.M; o++) _biasRelevance += _p.BN2[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d2, o * G2.P, G2.P));
+        for (var o = 0; o < G2.M; o++) _layerBias[2] += _p.BN2[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d2, o * G2.P, G2.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT2, s, _back2, G2.K, G2.M, G2.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back2, _col2, _back2);
         G2.Col2ImAdd(_back2, lower);
@@ -402,7 +431,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::System.Span<float> s = _d4;
         global::Relevance.Kernels.ConvKernel.FromColumns(G4, _col4, _p.VP4, _p.BN4, s);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        for (var o = 0; o < G4.M; o++) _biasRelevance += _p.BN4[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d4, o * G4.P, G4.P));
+        for (var o = 0; o < G4.M; o++) _layerBias[4] += _p.BN4[o] * global::System.Numerics.Tensors.TensorPrimitives.Sum(new global::System.ReadOnlySpan<float>(_d4, o * G4.P, G4.P));
         global::Relevance.Kernels.ConvKernel.Multiply(_p.VPT4, s, _back4, G4.K, G4.M, G4.P);
         global::System.Numerics.Tensors.TensorPrimitives.Multiply<float>(_back4, _col4, _back4);
         G4.Col2ImAdd(_back4, lower);
@@ -414,12 +443,12 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         var upper = _r5;
         var y = _a5;
         var skip = _a1;
-        var skipLower = _r1;
+        var skipLower = _rs5;
         for (var i = 0; i < L5Out; i++)
         {
             var ratio = y[i] == 0f ? 0f : upper[i] / y[i];
             lower[i] += x[i] * ratio;
-            skipLower[i] += skip[i] * ratio;
+            skipLower[i] = skip[i] * ratio;
         }
     }
 
@@ -453,7 +482,7 @@ partial record ResidualCnn : global::Relevance.Kernels.INetworkKernel<ResidualCn
         global::System.MemoryExtensions.CopyTo(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP9, s, L9In, L9Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
+        _layerBias[9] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN9, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP9, s, _t9, L9In, L9Out, x.Slice(0, L9In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L9In), _t9, lower.Slice(0, L9In), lower.Slice(0, L9In));
     }

@@ -87,7 +87,8 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
     private readonly float[] _a5, _r5;
     private readonly global::Relevance.Kernels.RowJob _back0Job;
     private readonly float[] _layerSums = new float[LayerCount];
-    private float _biasRelevance;
+    private readonly float[] _layerBias = new float[LayerCount];
+    private readonly global::Relevance.Kernels.LayerMeasure[] _layerMeasures = new global::Relevance.Kernels.LayerMeasure[LayerCount];
     private int _target = -1;
 
     private TwoLayerDetector(Parameters p)
@@ -134,7 +135,13 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
     /// <inheritdoc />
     public global::System.ReadOnlySpan<float> LayerRelevance => _layerSums;
     /// <inheritdoc />
-    public float BiasRelevance => _biasRelevance;
+    public float BiasRelevance => global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_layerBias);
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<global::Relevance.Kernels.LayerMeasure> LayerMeasures => _layerMeasures;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> LayerBiasRelevance => _layerBias;
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> Outputs => _a5;
     /// <inheritdoc />
     public int Target => _target;
 
@@ -165,19 +172,31 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         global::System.Array.Clear(_r4);
         global::System.Array.Clear(_r5);
         _r5[k] = f;
-        _biasRelevance = 0f;
+        global::System.Array.Clear(_layerBias);
+        var in5 = global::Relevance.Relevances.Measure(_r5).Sum;
         Relevance5(_a4, _r4);
+        _layerMeasures[5] = global::Relevance.Kernels.LayerMeasure.Of(in5, global::Relevance.Relevances.Measure(_r4));
+        _layerSums[5] = (float)in5;
+        var in4 = global::Relevance.Relevances.Measure(_r4).Sum;
         Relevance4(_a3, _r3);
+        _layerMeasures[4] = global::Relevance.Kernels.LayerMeasure.Of(in4, global::Relevance.Relevances.Measure(_r3));
+        _layerSums[4] = (float)in4;
+        var in3 = global::Relevance.Relevances.Measure(_r3).Sum;
         Relevance3(_a2, _r2);
+        _layerMeasures[3] = global::Relevance.Kernels.LayerMeasure.Of(in3, global::Relevance.Relevances.Measure(_r2));
+        _layerSums[3] = (float)in3;
+        var in2 = global::Relevance.Relevances.Measure(_r2).Sum;
         Relevance2(_a1, _r1);
+        _layerMeasures[2] = global::Relevance.Kernels.LayerMeasure.Of(in2, global::Relevance.Relevances.Measure(_r1));
+        _layerSums[2] = (float)in2;
+        var in1 = global::Relevance.Relevances.Measure(_r1).Sum;
         Relevance1(_a0, _r0);
+        _layerMeasures[1] = global::Relevance.Kernels.LayerMeasure.Of(in1, global::Relevance.Relevances.Measure(_r0));
+        _layerSums[1] = (float)in1;
+        var in0 = global::Relevance.Relevances.Measure(_r0).Sum;
         Relevance0(input, heatmap);
-        _layerSums[0] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r0);
-        _layerSums[1] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r1);
-        _layerSums[2] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r2);
-        _layerSums[3] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r3);
-        _layerSums[4] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r4);
-        _layerSums[5] = global::System.Numerics.Tensors.TensorPrimitives.Sum<float>(_r5);
+        _layerMeasures[0] = global::Relevance.Kernels.LayerMeasure.Of(in0, global::Relevance.Relevances.Measure(heatmap.Slice(0, InputSize)));
+        _layerSums[0] = (float)in0;
         _target = k;
         return f;
     }
@@ -483,7 +502,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         global::System.Span<float> s = _d0;
         for (var j = 0; j < L0Out; j++) s[j] = _a0[j] - _p.B0[j] - _p.C0[j] + _p.BN0[j];
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
+        _layerBias[0] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN0, s);
         global::Relevance.Kernels.HelperThread.Run(_back0Job);
         // R_i = x_i (Ws)_i − l (W⁺s)_i − h (W⁻s)_i = (x_i − h)(Ws)_i + (h − l)(W⁺s)_i
         global::Relevance.Kernels.RelevanceKernel.BoxShares(x, _t0, _u0, Low, High, lower.Slice(0, L0In), accumulate: true);
@@ -522,7 +541,7 @@ partial record TwoLayerDetector : global::Relevance.Kernels.INetworkKernel<TwoLa
         global::System.MemoryExtensions.CopyTo(_p.BN3, s);
         global::Relevance.Kernels.DenseKernel.Accumulate(x, _p.WP3, s, L3In, L3Out);
         global::Relevance.Kernels.RelevanceKernel.Ratios(upper, s);
-        _biasRelevance += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN3, s);
+        _layerBias[3] += global::System.Numerics.Tensors.TensorPrimitives.Dot<float>(_p.BN3, s);
         global::Relevance.Kernels.DenseKernel.Back(_p.WP3, s, _t3, L3In, L3Out, x.Slice(0, L3In));
         global::System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x.Slice(0, L3In), _t3, lower.Slice(0, L3In), lower.Slice(0, L3In));
     }
