@@ -202,7 +202,7 @@ public sealed class Explainer : IDisposable
         }
     }
 
-    /// <summary>Explains a batch of inputs laid end to end, in parallel over the batch (one workspace per core, made for the call).</summary>
+    /// <summary>Explains a batch of inputs laid end to end, each core explaining inputs of its own in a pooled workspace.</summary>
     /// <exception cref="InvalidInputException">The length is not a whole number of inputs, or an input holds a non-finite value.</exception>
     public ImmutableArray<Explanation> ExplainBatch(ReadOnlyMemory<float> inputs, int? target = null)
     {
@@ -210,7 +210,17 @@ public sealed class Explainer : IDisposable
         var size = Network.InputShape.Size;
         if (inputs.Length == 0 || inputs.Length % size != 0)
             throw new InvalidInputException($"A batch of inputs of shape {Network.InputShape} holds a multiple of {size} values, got {inputs.Length}.");
-        return _engine.ExplainBatch(inputs, inputs.Length / size, target);
+        var batch = inputs.Length / size;
+        var cores = _engine.Parallelism > 0 ? Math.Min(_engine.Parallelism, Environment.ProcessorCount) : Environment.ProcessorCount;
+        var rented = Enumerable.Range(0, Math.Min(batch, cores)).Select(_ => Rent()).ToList();
+        try
+        {
+            return _engine.ExplainBatch(inputs, batch, rented, target);
+        }
+        finally
+        {
+            rented.ForEach(Return);
+        }
     }
 
     /// <summary>Releases the pooled workspaces; later calls throw <see cref="ObjectDisposedException"/>.</summary>
