@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Pad (constant)",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
         "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (final)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze",
     ];
@@ -30,6 +30,10 @@ public sealed class OnnxImporter
     private readonly List<Node> _nodes = [];
     private readonly HashSet<string> _names = [Network.InputName];
     private readonly Dictionary<string, string> _softmaxInput = [];
+    // The graph's nodes by the tensors they produce and read, and the nodes a recognised pattern took in (see OpContext.Erf).
+    private readonly Dictionary<string, NodeProto> _producerProto = [];
+    private readonly Dictionary<string, List<NodeProto>> _readers = [];
+    private readonly HashSet<NodeProto> _fused = [];
     private long _opset;
 
     private OnnxImporter() { }
@@ -157,6 +161,12 @@ public sealed class OnnxImporter
         var outputs = graph.Output.Select(o => o.Name).ToHashSet();
         foreach (var node in graph.Node)
         {
+            foreach (var o in node.Output) _producerProto[o] = node;
+            foreach (var i in node.Input) (_readers.TryGetValue(i, out var list) ? list : _readers[i] = []).Add(node);
+        }
+        foreach (var node in graph.Node)
+        {
+            if (_fused.Contains(node)) continue;
             try
             {
                 Translate(node, outputs);
@@ -237,6 +247,7 @@ public sealed class OnnxImporter
             case "BatchNormalization": op.BatchNormalization(); break;
             case "LRN": op.Lrn(); break;
             case "Dropout" or "Identity": op.Unary(new Identity(node.OpType)); break;
+            case "Erf": op.Erf(graphOutputs); break;
             case "Softmax" when node.Output.Count == 1 && graphOutputs.Contains(node.Output[0]):
                 _softmaxInput[node.Output[0]] = node.Input[0];
                 break;
@@ -303,6 +314,15 @@ public sealed class OnnxImporter
             : throw new ModelFormatException($"ONNX node '{where}' ({op}) reads '{tensor}', which no earlier node produces.");
 
     internal Node? ProducerNode(string node) => _nodes.FirstOrDefault(n => n.Name == node);
+
+    /// <summary>The ONNX node that produces a tensor, or null for the graph's input, initializers and unknown names.</summary>
+    internal NodeProto? ProducerOf(string tensor) => _producerProto.GetValueOrDefault(tensor);
+
+    /// <summary>The ONNX nodes that read a tensor.</summary>
+    internal IReadOnlyList<NodeProto> ReadersOf(string tensor) => _readers.TryGetValue(tensor, out var list) ? list : [];
+
+    /// <summary>Marks nodes a recognised pattern took in: they are not translated on their own.</summary>
+    internal void Fuse(IEnumerable<NodeProto> nodes) => _fused.UnionWith(nodes);
 
     /// <summary>Adds a layer reading the given nodes and maps the ONNX output tensor to it.</summary>
     internal void Emit(string tensor, Layer layer, string where, string op, params string[] inputs)

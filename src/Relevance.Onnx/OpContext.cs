@@ -633,6 +633,43 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new Gating(), value.Node, gated.Node);
     }
 
+    // PyTorch (opsets 13–18) exports GELU as x · ½ · (1 + erf(x / √2)): Div(x, √2) (or Mul by 1/√2) → Erf → Add 1 → Mul by x
+    // and by ½, in either order. Met at its Erf, the whole pattern becomes one Gelu layer producing the last Mul's output;
+    // the Div before it is left unread (and pruned), the nodes after it are not translated.
+    public void Erf(HashSet<string> graphOutputs)
+    {
+        attributes.Only();
+        const string pattern = "x · ½ · (1 + erf(x / √2)), GELU as PyTorch exports it";
+        var scale = importer.ProducerOf(In(0));
+        var x = scale?.Input.FirstOrDefault(i => !importer.IsConstant(i));
+        if (scale is null || x is null || scale.Input.Count != 2
+            || !(scale.OpType == "Div" && IsScalar(scale.Input[1], Math.Sqrt(2)) || scale.OpType == "Mul" && scale.Input.Any(i => IsScalar(i, 1 / Math.Sqrt(2)))))
+            throw Unsupported($"Erf is supported inside {pattern}; this one's input is not x / √2.");
+        // One reader each, none a graph output: nothing else sees the pattern's intermediate values.
+        NodeProto? Next(string tensor, string op) =>
+            importer.ReadersOf(tensor) is [var only] && only.OpType == op && !graphOutputs.Contains(tensor) ? only : null;
+        bool Other(NodeProto n, string tensor, Func<string, bool> test) => n.Input.Count == 2 && n.Input.Count(i => i == tensor) == 1 && test(n.Input.Single(i => i != tensor));
+        var add = Next(Output, "Add");
+        if (add is null || !Other(add, Output, i => IsScalar(i, 1)))
+            throw Unsupported($"Erf is supported inside {pattern}; its output does not go on to 1 + erf alone.");
+        var first = Next(add.Output[0], "Mul");
+        bool IsHalfOfX(string i) => importer.ProducerOf(i) is { OpType: "Mul" } h && h.Input.Contains(x) && h.Input.Any(j => IsScalar(j, 0.5));
+        var second = first is null ? null
+            : Other(first, add.Output[0], i => i == x)                                               // (x · (1 + erf)) · ½
+                ? Next(first.Output[0], "Mul") is { } m && Other(m, first.Output[0], i => IsScalar(i, 0.5)) ? m : null
+            : Other(first, add.Output[0], i => IsScalar(i, 0.5))                                     // x · ((1 + erf) · ½)
+                ? Next(first.Output[0], "Mul") is { } n && Other(n, first.Output[0], i => i == x) ? n : null
+            : Other(first, add.Output[0], IsHalfOfX) ? first : null;                                 // (x · ½) · (1 + erf)
+        if (second is null)
+            throw Unsupported($"Erf is supported inside {pattern}; 1 + erf is not multiplied by x and ½.");
+        importer.Emit(second.Output[0], new Gelu(), where, Op, importer.Graph(x, where, Op).Node);
+        importer.Fuse(new[] { add, first!, second }.Distinct());
+    }
+
+    // Whether a tensor is a constant holding one value within 1e-6 (relative) of `value`.
+    private bool IsScalar(string tensor, double value) =>
+        importer.IsConstant(tensor) && importer.Constant(tensor, where, Op).Values is [var v] && Math.Abs(v - value) <= 1e-6 * Math.Abs(value);
+
     private bool IsGate(string node) => importer.ProducerNode(node)?.Layer is Sigmoid or HardSigmoid
         || (importer.ProducerNode(node) is { Layer: Relevance.Reshape or Relevance.Flatten } r && IsGate(r.Inputs[0]));
 

@@ -24,7 +24,31 @@ public class ActivationTests
         ["SiLU"] = (new SiLU(), []),
         ["Tanh"] = (new Tanh(), []),
         ["LeakyReLU(0.1)"] = (new LeakyReLU(0.1), [0]),
+        ["GELU"] = (new Gelu(), []),
+        ["GELU (tanh)"] = (new Gelu(TanhApproximation: true), []),
     };
+
+    // erf against values to 16 digits (Abramowitz & Stegun table 7.1, and erf(x) = 1 − erfc(x) from DLMF 7.2 for the tail),
+    // on both sides of the series/continued-fraction switch at 2.5, and GELU's exact values x·Φ(x).
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.5, 0.5204998778130465)]
+    [InlineData(1.0, 0.8427007929497149)]
+    [InlineData(2.0, 0.9953222650189527)]
+    [InlineData(2.5, 0.9995930479825550)]
+    [InlineData(2.6, 0.9997639655834707)]
+    [InlineData(3.0, 0.9999779095030014)]
+    [InlineData(4.0, 0.9999999845827421)]
+    [InlineData(-1.5, -0.9661051464753108)]
+    public void Erf_is_accurate_to_a_few_units_in_the_last_place(double x, double expected) =>
+        Assert.True(Math.Abs(SpecialFunctions.Erf(x) - expected) <= 4e-16, $"erf({x}) = {SpecialFunctions.Erf(x):R}, expected {expected:R}");
+
+    [Theory]
+    [InlineData(1.0, 0.8413447460685429)]
+    [InlineData(-1.0, -0.15865525393145707)]
+    [InlineData(2.0, 1.9544997361036416)]
+    public void Gelu_is_x_times_the_normal_cdf(double x, double expected) =>
+        Assert.True(Math.Abs(Forward.Output(Alone(new Gelu(), 1), Tensor.Vector(x))[0] - expected) <= 1e-15, $"GELU({x})");
 
     private static Network Alone(Activation a, int n) => Network.Sequential(Shape.Of(n), a);
 

@@ -300,6 +300,57 @@ public class OperatorParityTests
             return "a";
         }, 14));
 
+    // GELU as PyTorch exports it (opsets 13–18): x / √2 → Erf → + 1, multiplied by x and by ½ in each of the orders
+    // exporters write; one Gelu layer, its intermediate nodes gone.
+    [Theory]
+    [InlineData("x-then-half")]
+    [InlineData("half-then-x")]
+    [InlineData("half-of-x")]
+    public void Gelu_as_pytorch_exports_it(string order) =>
+        AssertParity(Activated((b, x) =>
+        {
+            b.Node("Div", [x, b.Scalar("sqrt2", MathF.Sqrt(2))], "d").Node("Erf", ["d"], "e").Node("Add", ["e", b.Scalar("one", 1)], "p");
+            var half = b.Scalar("half", 0.5f);
+            _ = order switch
+            {
+                "x-then-half" => b.Node("Mul", [x, "p"], "m").Node("Mul", ["m", half], "a"),
+                "half-then-x" => b.Node("Mul", ["p", half], "m").Node("Mul", [x, "m"], "a"),
+                _ => b.Node("Mul", [x, half], "h").Node("Mul", ["h", "p"], "a"),
+            };
+            return "a";
+        }, 13));
+
+    [Fact]
+    public void Gelu_imports_as_one_layer_and_relevance_passes_through_it()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        var w = b.Weights("w", 3, 2, 3, 3);
+        b.Node("Conv", ["x", w], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Div", ["c", b.Scalar("sqrt2", MathF.Sqrt(2))], "d").Node("Erf", ["d"], "e").Node("Add", ["e", b.Scalar("one", 1)], "p")
+            .Node("Mul", ["c", "p"], "m").Node("Mul", ["m", b.Scalar("half", 0.5f)], "g").Node("Flatten", ["g"], "f");
+        var path = b.Save("f", 13, 1, 75);
+        var model = OnnxImporter.Load(path);
+        File.Delete(path);
+        Assert.Equal(["Conv2d", "Gelu", "Flatten"], model.Network.Nodes.Select(n => n.Layer.Kind));
+        var input = OnnxParityTests.RandomInput(model, 3, 2).Select(v => v - 1).ToArray();
+        var explanation = Explainer.Create(model.Network, Composite.Uniform(Rules.Epsilon())).Explain(input, target: 7);
+        var gelu = explanation.Consistency.Layers.Single(l => l.Layer == "Gelu");
+        Assert.Equal(("pass-through", gelu.RelevanceIn), (gelu.Redistribution, gelu.RelevanceOut));
+    }
+
+    // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
+    [Fact]
+    public void An_erf_outside_gelu_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        b.Node("Erf", ["x"], "lonely");
+        var path = b.Save("lonely", 13, 1, 2, 5, 5);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        File.Delete(path);
+        Assert.Contains("lonely", e.Message);
+        Assert.Contains("GELU", e.Message);
+    }
+
     [Fact]
     public void A_product_of_two_computed_tensors_without_a_rule_is_refused_with_its_node()
     {

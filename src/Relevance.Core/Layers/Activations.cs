@@ -133,6 +133,27 @@ public sealed record SiLU : Activation
     internal override bool MapsValuesMonotonically => false;
 }
 
+/// <summary>The Gaussian error linear unit z · Φ(z) = ½ z (1 + erf(z/√2)), or with <see cref="TanhApproximation"/>
+/// ½ z (1 + tanh(√(2/π)(z + 0.044715 z³))) (transformers' feed-forward blocks, ConvNeXt); relevance passes through it, as
+/// AttnLRP's identity rule for element-wise non-linearities has it.</summary>
+public sealed record Gelu(bool TanhApproximation = false) : Activation
+{
+    private const double TanhScale = 0.7978845608028654; // √(2/π)
+
+    internal override double Apply(double z) => TanhApproximation
+        ? 0.5 * z * (1 + Math.Tanh(TanhScale * (z + 0.044715 * z * z * z)))
+        : 0.5 * z * (1 + SpecialFunctions.Erf(z / Math.Sqrt(2)));
+
+    internal override double Derivative(double z)
+    {
+        if (!TanhApproximation) return 0.5 * (1 + SpecialFunctions.Erf(z / Math.Sqrt(2))) + z * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
+        var t = Math.Tanh(TanhScale * (z + 0.044715 * z * z * z));
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * TanhScale * (1 + 3 * 0.044715 * z * z);
+    }
+
+    internal override bool MapsValuesMonotonically => false;
+}
+
 /// <summary>The hyperbolic tangent.</summary>
 public sealed record Tanh : Activation
 {
@@ -156,4 +177,46 @@ public sealed record LeakyReLU : Activation
     internal override double Apply(double z) => z > 0 ? z : Alpha * z;
     internal override double Derivative(double z) => z > 0 ? 1 : Alpha;
     internal override bool NonNegative => Alpha == 0;
+}
+
+/// <summary>Special functions the layers need that <see cref="Math"/> lacks.</summary>
+internal static class SpecialFunctions
+{
+    /// <summary>The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, to within a few units in the last place of a double.</summary>
+    /// <remarks>For |x| ≤ 2 the series 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)) (Abramowitz &amp; Stegun 7.1.6),
+    /// whose terms are all of one sign, so nothing cancels; beyond, 1 − erfc(x) with erfc from its continued fraction
+    /// (modified Lentz), which converges fast there.</remarks>
+    public static double Erf(double x)
+    {
+        if (double.IsNaN(x)) return double.NaN;
+        var a = Math.Abs(x);
+        if (a <= 2)
+        {
+            var (sum, term) = (x, x);
+            for (var n = 1; Math.Abs(term) > 1e-17 * Math.Abs(sum); n++)
+            {
+                term *= 2 * x * x / (2 * n + 1);
+                sum += term;
+            }
+            return 2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x) * sum;
+        }
+        if (a >= 6) return Math.Sign(x);
+        // erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + …))))), evaluated by modified Lentz.
+        const double tiny = 1e-300;
+        var f = a;
+        var (c, d) = (a, 0.0);
+        for (var k = 1; k < 1000; k++)
+        {
+            var coefficient = k / 2.0;
+            d = a + coefficient * d;
+            d = Math.Abs(d) < tiny ? 1 / tiny : 1 / d;
+            c = a + coefficient / c;
+            if (Math.Abs(c) < tiny) c = tiny;
+            var delta = c * d;
+            f *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        var erfc = Math.Exp(-a * a) / Math.Sqrt(Math.PI) / f;
+        return Math.Sign(x) * (1 - erfc);
+    }
 }
