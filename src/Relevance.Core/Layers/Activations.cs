@@ -152,6 +152,25 @@ public sealed record Gelu(bool TanhApproximation = false) : Activation
     }
 
     internal override bool MapsValuesMonotonically => false;
+
+    // The engine's float32 forward pass: erf by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7, about two float32 ulp
+    // of Φ), some ten times faster than the double-precision series the reference uses.
+    internal override void Apply(ReadOnlySpan<float> z, Span<float> y)
+    {
+        if (TanhApproximation)
+        {
+            base.Apply(z, y);
+            return;
+        }
+        for (var i = 0; i < y.Length; i++)
+        {
+            var v = (double)z[i];
+            var a = Math.Abs(v) / Math.Sqrt(2);
+            var t = 1 / (1 + 0.3275911 * a);
+            var erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.Exp(-a * a);
+            y[i] = (float)(0.5 * v * (1 + (v < 0 ? -erf : erf)));
+        }
+    }
 }
 
 /// <summary>The hyperbolic tangent.</summary>
