@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
         "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (final)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze",
     ];
@@ -246,6 +246,7 @@ public sealed class OnnxImporter
             case "Concat": op.Concat(); break;
             case "BatchNormalization": op.BatchNormalization(); break;
             case "LRN": op.Lrn(); break;
+            case "LayerNormalization": op.LayerNormalization(); break;
             case "Dropout" or "Identity": op.Unary(new Identity(node.OpType)); break;
             case "Erf": op.Erf(graphOutputs); break;
             case "Softmax" when node.Output.Count == 1 && graphOutputs.Contains(node.Output[0]):

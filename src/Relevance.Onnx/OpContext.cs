@@ -526,6 +526,22 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new BatchNorm([.. Const(1).Values], [.. Const(2).Values], [.. Const(3).Values], [.. Const(4).Values], attributes.Float("epsilon", 1e-5f)), x);
     }
 
+    // LayerNormalization (opset 17) over the last axis, with constant scale and optional bias; its optional mean and inverse
+    // standard deviation outputs must go unused.
+    public void LayerNormalization()
+    {
+        attributes.Only("axis", "epsilon", "stash_type");
+        var (x, shape) = Graph(0);
+        var axis = attributes.Int("axis", -1);
+        if (axis != -1 && axis != shape.Rank)
+            throw Unsupported($"normalisation over axis {axis} of a tensor of per-sample shape {shape}: supported is the last axis alone (axis −1 or {shape.Rank}).");
+        if (node.Output.Skip(1).Any(o => o.Length > 0))
+            throw Unsupported("the mean and inverse standard deviation outputs are not supported; only the normalised tensor.");
+        var scale = Const(1);
+        var shift = HasInput(2) ? [.. Const(2).Values] : ImmutableArray.CreateRange(Enumerable.Repeat(0.0, scale.Values.Length));
+        Emit(new LayerNorm([.. scale.Values], shift, attributes.Float("epsilon", 1e-5f)), x);
+    }
+
     public void Clip()
     {
         // Before opset 11 the bounds are attributes; from 11 on they are optional constant inputs.

@@ -338,6 +338,29 @@ public class OperatorParityTests
         Assert.Equal(("pass-through", gelu.RelevanceIn), (gelu.Redistribution, gelu.RelevanceOut));
     }
 
+    // LayerNormalization (opset 17) over the last axis, with and without its bias input, after a convolution (each row of
+    // each channel normalised); another axis is refused with its node.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Layer_normalisation_over_the_last_axis(bool bias)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        var w = b.Weights("w", 3, 2, 3, 3);
+        var w2 = b.Weights("w2", 2, 3, 1, 1);
+        b.Node("Conv", ["x", w], "c", Ints("pads", 1, 1, 1, 1));
+        b.Node("LayerNormalization", bias ? ["c", b.Positive("gamma", 5), b.Weights("beta", 5)] : ["c", b.Positive("gamma", 5)], "n", Float("epsilon", 1e-3f));
+        AssertParity(b.Node("Conv", ["n", w2], "y").Save("y", 17, 1, 2, 5, 5));
+
+        var refused = new OnnxBuilder("x", 1, 2, 5, 5);
+        refused.Node("LayerNormalization", ["x", refused.Positive("g", 5)], "across", Int("axis", 1));
+        var path = refused.Save("across", 17, 1, 2, 5, 5);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        File.Delete(path);
+        Assert.Contains("across", e.Message);
+        Assert.Contains("last axis", e.Message);
+    }
+
     // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
     [Fact]
     public void An_erf_outside_gelu_is_refused_with_its_node()

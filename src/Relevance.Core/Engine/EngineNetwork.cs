@@ -53,6 +53,7 @@ public sealed class EngineNetwork
             Activation a => new ActivationNode(a),
             View => new ViewNode(),
             LocalResponseNorm lrn => new NormalisationNode(lrn, input),
+            LayerNorm ln => new LayerNormNode(ln),
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),

@@ -210,3 +210,104 @@ public sealed record ChannelAffine : Layer
     /// <summary>How the layer passes relevance on the input side.</summary>
     internal const string InputNormalisation = "input normalisation, passed through";
 }
+
+/// <summary>Layer normalisation over the last axis, y = γ ⊙ (x − μ) / s + β with s = √(σ² + ε), for each run of D values
+/// (a token's features; a pixel's channels after a channels-last transpose), as ONNX's LayerNormalization with axis −1.</summary>
+/// <remarks>Relevance goes through its linearisation at the input with the normalising scale s held constant, as AttnLRP and
+/// CP-LRP do: y − β = W x with W = diag(γ)(I − 11ᵀ/D)/s, redistributed by the ε-rule (ε = <see cref="RelevanceEpsilon"/>),
+/// R_j = x_j Σ_i W_ij R_i / (y_i ± ε) = x_j (t_j − mean t), t_i = γ_i R_i / (s (y_i ± ε)). What β takes is the layer's
+/// bias relevance; what ε absorbs shows as its conservation error (docs/rules.md §5).</remarks>
+public sealed record LayerNorm : Layer
+{
+    /// <summary>The ε-rule's stabiliser in the relevance pass.</summary>
+    public const double RelevanceEpsilon = 1e-6;
+
+    /// <summary>Creates the layer over D = <paramref name="scale"/>.Length features; ε must be finite and ≥ 0.</summary>
+    public LayerNorm(ImmutableArray<double> scale, ImmutableArray<double> shift, double epsilon = 1e-5)
+    {
+        if (scale.IsDefaultOrEmpty) throw new ArgumentException("LayerNorm: the scale is empty.");
+        Scale = Require(scale, scale.Length, "scales", "LayerNorm");
+        Shift = Require(shift, scale.Length, "shifts", "LayerNorm");
+        Epsilon = epsilon >= 0 && double.IsFinite(epsilon) ? epsilon : throw new ArgumentException($"LayerNorm: epsilon must be finite and ≥ 0, got {epsilon}.");
+    }
+
+    /// <summary>γ per feature.</summary>
+    public ImmutableArray<double> Scale { get; }
+    /// <summary>β per feature.</summary>
+    public ImmutableArray<double> Shift { get; }
+    /// <summary>ε added to the variance.</summary>
+    public double Epsilon { get; }
+    /// <summary>D, the number of features normalised together (the input's last axis).</summary>
+    public int Features => Scale.Length;
+
+    /// <summary>How the relevance pass treats it, as the consistency report names it.</summary>
+    internal const string RedistributionName = "ε, scale held constant";
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][inputs[0].Rank - 1] == Features
+        ? inputs[0]
+        : throw new ShapeMismatchException(node, $"LayerNorm normalises {Features} features, but its input {inputs[0]} has {inputs[0][inputs[0].Rank - 1]} on its last axis.");
+
+    /// <summary>The mean and the scale s = √(σ² + ε) of each run of D values.</summary>
+    internal (double Mean, double Scale) Statistics(ReadOnlySpan<double> x)
+    {
+        var mean = 0.0;
+        foreach (var v in x) mean += v;
+        mean /= x.Length;
+        var variance = 0.0;
+        foreach (var v in x) variance += (v - mean) * (v - mean);
+        return (mean, Math.Sqrt(variance / x.Length + Epsilon));
+    }
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var x = inputs[0].Data.AsSpan();
+        var y = new double[x.Length];
+        for (var at = 0; at < x.Length; at += Features)
+        {
+            var (mean, s) = Statistics(x.Slice(at, Features));
+            for (var i = 0; i < Features; i++) y[at + i] = Scale[i] * (x[at + i] - mean) / s + Shift[i];
+        }
+        return Tensor.Own(output, y);
+    }
+
+    internal override Redistribution Redistribute(RelevanceStep step)
+    {
+        var x = step.X.Data.AsSpan();
+        var y = step.Output.Data.AsSpan();
+        var upper = step.Upper;
+        var lower = new double[x.Length];
+        var t = new double[Features];
+        var bias = 0.0;
+        for (var at = 0; at < x.Length; at += Features)
+        {
+            var (_, s) = Statistics(x.Slice(at, Features));
+            for (var i = 0; i < Features; i++)
+            {
+                var z = y[at + i];
+                var ratio = upper[at + i] / (z + (z >= 0 ? RelevanceEpsilon : -RelevanceEpsilon));
+                t[i] = Scale[i] * ratio / s;
+                bias += Shift[i] * ratio;
+            }
+            var mean = t.Average();
+            for (var j = 0; j < Features; j++) lower[at + j] = x[at + j] * (t[j] - mean);
+        }
+        // β's share is bias relevance; what ε absorbs is left as the layer's conservation error, for the report to show.
+        return new([lower], bias, RedistributionName);
+    }
+
+    // ∂y/∂x with s depending on x: g_x = (g′ − mean g′ − x̂ mean(g′ ⊙ x̂)) / s, with g′ = γ ⊙ g and x̂ = (x − μ)/s.
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var x = inputs[0].Data.AsSpan();
+        var lower = new double[x.Length];
+        var (g, hat) = (new double[Features], new double[Features]);
+        for (var at = 0; at < x.Length; at += Features)
+        {
+            var (mean, s) = Statistics(x.Slice(at, Features));
+            for (var i = 0; i < Features; i++) (g[i], hat[i]) = (Scale[i] * upper[at + i], (x[at + i] - mean) / s);
+            var (gMean, ghMean) = (g.Average(), g.Zip(hat, (a, b) => a * b).Average());
+            for (var i = 0; i < Features; i++) lower[at + i] = (g[i] - gMean - hat[i] * ghMean) / s;
+        }
+        return [lower];
+    }
+}
