@@ -16,7 +16,7 @@ public sealed class OnnxImporter
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
-        "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (final)", "Split", "Squeeze", "Sum", "Tanh",
+        "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze",
     ];
 
@@ -252,8 +252,7 @@ public sealed class OnnxImporter
             case "Softmax" when node.Output.Count == 1 && graphOutputs.Contains(node.Output[0]):
                 _softmaxInput[node.Output[0]] = node.Input[0];
                 break;
-            case "Softmax":
-                throw new UnsupportedModelException(where, node.OpType, "only a final Softmax (on the graph's output) is supported; it is stripped so the logits are explained.");
+            case "Softmax": op.Softmax(); break;
             default:
                 throw new UnsupportedModelException(where, node.OpType,
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");

@@ -542,6 +542,18 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new LayerNorm([.. scale.Values], shift, attributes.Float("epsilon", 1e-5f)), x);
     }
 
+    // A Softmax inside the graph (a final one is stripped, so its logits are explained), over the last axis: from opset 13 its
+    // axis alone, before that the axes from `axis` on, which is the last axis alone only when `axis` is the last.
+    public void Softmax()
+    {
+        attributes.Only("axis");
+        var (x, shape) = Graph(0);
+        var axis = attributes.Int("axis", importer.Opset >= 13 ? -1 : 1);
+        if (axis != -1 && axis != shape.Rank)
+            throw Unsupported($"a Softmax over axis {axis} of a tensor of per-sample shape {shape}: supported is the last axis alone (axis −1 or {shape.Rank}); a final Softmax on the graph's output is stripped whatever its axis.");
+        Emit(new Relevance.Softmax(), x);
+    }
+
     public void Clip()
     {
         // Before opset 11 the bounds are attributes; from 11 on they are optional constant inputs.

@@ -361,6 +361,28 @@ public class OperatorParityTests
         Assert.Contains("last axis", e.Message);
     }
 
+    // A Softmax inside the graph over the last axis (attention weights), at opset 13 (its axis alone) and 11 (the axes from
+    // `axis` on: the last alone when it is the last); over another axis, refused with its node.
+    [Theory]
+    [InlineData(13, -1)]
+    [InlineData(11, 3)]
+    public void Softmax_inside_the_graph_over_the_last_axis(long opset, long axis)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        var w = b.Weights("w", 3, 2, 3, 3);
+        var w2 = b.Weights("w2", 2, 3, 1, 1);
+        b.Node("Conv", ["x", w], "c", Ints("pads", 1, 1, 1, 1)).Node("Softmax", ["c"], "s", Int("axis", axis));
+        AssertParity(b.Node("Conv", ["s", w2], "y").Save("y", opset, 1, 2, 5, 5));
+
+        var refused = new OnnxBuilder("x", 1, 2, 5, 5);
+        refused.Node("Softmax", ["x"], "channels", Int("axis", 1)).Node("Relu", ["channels"], "y");
+        var path = refused.Save("y", 13, 1, 2, 5, 5);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        File.Delete(path);
+        Assert.Contains("channels", e.Message);
+        Assert.Contains("last axis", e.Message);
+    }
+
     // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
     [Fact]
     public void An_erf_outside_gelu_is_refused_with_its_node()

@@ -54,6 +54,7 @@ public sealed class EngineNetwork
             View => new ViewNode(),
             LocalResponseNorm lrn => new NormalisationNode(lrn, input),
             LayerNorm ln => new LayerNormNode(ln),
+            Softmax => new SoftmaxNode(input[input.Rank - 1]),
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),

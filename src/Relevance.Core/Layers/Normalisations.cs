@@ -311,3 +311,64 @@ public sealed record LayerNorm : Layer
         return [lower];
     }
 }
+
+/// <summary>Softmax over the last axis, s_i = e^(x_i) / Σ_j e^(x_j) for each run of D values (attention weights over keys).</summary>
+/// <remarks>Relevance follows AttnLRP's deep Taylor decomposition at x (Achtibat et al. 2024, Prop. 3.1):
+/// R_j = x_j (R_j − s_j Σ_i R_i) per run. It is not conservative: what the expansion's bias term keeps,
+/// Σ R_out − Σ R_in, is the layer's bias relevance, shown in the consistency report.</remarks>
+public sealed record Softmax : Layer
+{
+    /// <summary>How the relevance pass treats it, as the consistency report names it.</summary>
+    internal const string RedistributionName = "deep Taylor at x (AttnLRP)";
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0];
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var x = inputs[0].Data.AsSpan();
+        var d = output[output.Rank - 1];
+        var y = new double[x.Length];
+        for (var at = 0; at < x.Length; at += d)
+        {
+            var run = x.Slice(at, d);
+            var max = double.NegativeInfinity;
+            foreach (var v in run) max = Math.Max(max, v);
+            var sum = 0.0;
+            for (var i = 0; i < d; i++) sum += y[at + i] = Math.Exp(run[i] - max);
+            for (var i = 0; i < d; i++) y[at + i] /= sum;
+        }
+        return Tensor.Own(output, y);
+    }
+
+    internal override Redistribution Redistribute(RelevanceStep step)
+    {
+        var (x, s, upper) = (step.X.Data, step.Output.Data, step.Upper);
+        var d = step.X.Shape[step.X.Shape.Rank - 1];
+        var lower = new double[x.Length];
+        for (var at = 0; at < x.Length; at += d)
+        {
+            var total = 0.0;
+            for (var i = 0; i < d; i++) total += upper[at + i];
+            for (var j = 0; j < d; j++) lower[at + j] = x[at + j] * (upper[at + j] - s[at + j] * total);
+        }
+        return new([lower], upper.Sum() - lower.Sum(), RedistributionName);
+    }
+
+    // ∂s_i/∂x_j = s_i (δ_ij − s_j): g_x = s ⊙ (g − Σ g ⊙ s) per run.
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var x = inputs[0];
+        var s = Forward(inputs, x.Shape).Data;
+        var d = x.Shape[x.Shape.Rank - 1];
+        var lower = new double[x.Size];
+        for (var at = 0; at < x.Size; at += d)
+        {
+            var dot = 0.0;
+            for (var i = 0; i < d; i++) dot += upper[at + i] * s[at + i];
+            for (var i = 0; i < d; i++) lower[at + i] = s[at + i] * (upper[at + i] - dot);
+        }
+        return [lower];
+    }
+
+    internal override bool OutputNonNegative(bool inputsNonNegative) => true;
+}
