@@ -201,6 +201,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only();
         var (x, shape) = Graph(0);
+        if (!importer.IsConstant(In(1)))
+        {
+            // Two computed tensors (attention's Q·Kᵀ and A·V): their product over the last two axes.
+            Emit(new Relevance.MatMul(), x, Graph(1).Node);
+            return;
+        }
         var b = Const(1);
         if (shape.Rank != 1 || b.Dims.Length != 2)
             throw Unsupported($"MatMul is supported as a flattened input times a constant matrix; got {shape} · [{string.Join("×", b.Dims)}].");

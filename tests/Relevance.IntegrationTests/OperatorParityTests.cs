@@ -383,6 +383,25 @@ public class OperatorParityTests
         Assert.Contains("last axis", e.Message);
     }
 
+    // A single-head attention block as an exporter writes it: q, k, v from 1-channel convolutions, Q·Kᵀ (a Transpose of the
+    // last two axes), a scale, Softmax over the keys, times V. MatMul of two computed tensors imports as one layer each.
+    [Fact]
+    public void Attention_of_two_products_and_a_softmax()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 4, 4);
+        foreach (var name in new[] { "q", "k", "v" })
+            b.Node("Conv", ["x", b.Weights($"w{name}", 1, 2, 3, 3)], name, Ints("pads", 1, 1, 1, 1));
+        b.Node("Transpose", ["k"], "kt", Ints("perm", 0, 1, 3, 2))
+            .Node("MatMul", ["q", "kt"], "scores")
+            .Node("Mul", ["scores", b.Scalar("scale", 0.5f)], "scaled")
+            .Node("Softmax", ["scaled"], "weights", Int("axis", -1))
+            .Node("MatMul", ["weights", "v"], "attended")
+            .Node("Relu", ["attended"], "y");
+        var path = b.Save("y", 13, 1, 1, 4, 4);
+        Assert.Equal(2, OnnxImporter.Load(path).Network.Nodes.Count(n => n.Layer is MatMul));
+        AssertParity(path);
+    }
+
     // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
     [Fact]
     public void An_erf_outside_gelu_is_refused_with_its_node()

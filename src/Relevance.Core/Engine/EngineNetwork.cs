@@ -55,6 +55,7 @@ public sealed class EngineNetwork
             LocalResponseNorm lrn => new NormalisationNode(lrn, input),
             LayerNorm ln => new LayerNormNode(ln),
             Softmax => new SoftmaxNode(input[input.Rank - 1]),
+            MatMul => new MatMulNode(MatMul.Dimensions(input, Network.ShapeOf(node.Inputs[1]))),
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),
@@ -391,7 +392,8 @@ public sealed class EngineNetwork
             // of an inception module's input, from its three 1×1 convolutions), measuring its own share.
             var adds = !direct && _kernels[n].AddsInPlace;
             var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : adds ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
-            var measure = _kernels[n].Redistribute(m, x, ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias, addTo: adds && ws.Started[index + 1])
+            var measure = _kernels[n].Redistribute(m, new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias,
+                    addTo: adds && ws.Started[index + 1])
                 ?? Relevances.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;

@@ -55,6 +55,12 @@ internal abstract class NodeKernel
     /// <paramref name="addTo"/>); returns its measure when taken on the way, the bias share added to <paramref name="bias"/>.</summary>
     public abstract (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo);
+
+    /// <summary>As <see cref="Redistribute(int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Workspace, Span{float}, ref double, bool)"/>,
+    /// for a node whose rule reads its other inputs too (a product of two computed tensors).</summary>
+    public virtual (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, NodeInputs inputs, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo) =>
+        Redistribute(m, inputs[m], y, upper, lower, ws, denominators, ref bias, addTo);
 }
 
 /// <summary>Dense and Conv2d: the rule's <see cref="LinearKernel"/>.</summary>

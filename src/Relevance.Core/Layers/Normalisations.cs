@@ -372,3 +372,80 @@ public sealed record Softmax : Layer
 
     internal override bool OutputNonNegative(bool inputsNonNegative) => true;
 }
+
+/// <summary>The product of two computed tensors, C = A · B over their last two axes (A [.., T, K], B [.., K, N], the same
+/// leading axes): attention's scores Q·Kᵀ and its output A·V.</summary>
+/// <remarks>Relevance follows AttnLRP (Achtibat et al. 2024, Prop. 3.3): the ε-rule with each factor taking half,
+/// S = R ⊘ (2C ± ε), R_A = (S Bᵀ) ⊙ A, R_B = (Aᵀ S) ⊙ B; what ε absorbs shows as the layer's conservation error.</remarks>
+public sealed record MatMul : Layer
+{
+    /// <summary>The ε-rule's stabiliser in the relevance pass.</summary>
+    public const double RelevanceEpsilon = 1e-6;
+
+    /// <summary>How the relevance pass treats it, as the consistency report names it.</summary>
+    internal const string RedistributionName = "ε, half to each factor (AttnLRP)";
+
+    internal override bool Merges => true;
+
+    /// <summary>The leading count, T, K and N of inputs with these shapes.</summary>
+    internal static (int Heads, int T, int K, int N) Dimensions(Shape a, Shape b) =>
+        (a.Size / (a[a.Rank - 2] * a[a.Rank - 1]), a[a.Rank - 2], a[a.Rank - 1], b[b.Rank - 1]);
+
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs)
+    {
+        if (inputs.Length != 2) throw new ShapeMismatchException(node, $"MatMul multiplies two tensors, got {inputs.Length}.");
+        var (a, b) = (inputs[0], inputs[1]);
+        if (a.Rank < 2 || a.Rank != b.Rank || a[a.Rank - 1] != b[b.Rank - 2] || !a.Dims.Take(a.Rank - 2).SequenceEqual(b.Dims.Take(b.Rank - 2)))
+            throw new ShapeMismatchException(node, $"MatMul needs [.., T, K] · [.., K, N] with the same leading axes, got {a} · {b}.");
+        return new Shape([.. a.Dims.Take(a.Rank - 1), b[b.Rank - 1]]);
+    }
+
+    internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
+    {
+        var (a, b) = (inputs[0], inputs[1]);
+        var (heads, t, k, n) = Dimensions(a.Shape, b.Shape);
+        var c = new double[heads * t * n];
+        for (var h = 0; h < heads; h++)
+            for (var i = 0; i < t; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    var sum = 0.0;
+                    for (var q = 0; q < k; q++) sum += a[(h * t + i) * k + q] * b[(h * k + q) * n + j];
+                    c[(h * t + i) * n + j] = sum;
+                }
+        return Tensor.Own(output, c);
+    }
+
+    internal override Redistribution Redistribute(RelevanceStep step)
+    {
+        var (a, b, c) = (step.Inputs[0], step.Inputs[1], step.Output);
+        var s = step.Upper.Select((r, i) => r / (2 * c[i] + (c[i] >= 0 ? RelevanceEpsilon : -RelevanceEpsilon))).ToArray();
+        var (ga, gb) = Gradients(a, b, s);
+        return new([[.. ga.Select((g, i) => g * a[i])], [.. gb.Select((g, i) => g * b[i])]], 0, RedistributionName);
+    }
+
+    internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)
+    {
+        var (ga, gb) = Gradients(inputs[0], inputs[1], upper);
+        return [ga, gb];
+    }
+
+    // G Bᵀ and Aᵀ G for a G shaped like C.
+    private static (double[] A, double[] B) Gradients(Tensor a, Tensor b, double[] g)
+    {
+        var (heads, t, k, n) = Dimensions(a.Shape, b.Shape);
+        var (ga, gb) = (new double[a.Size], new double[b.Size]);
+        for (var h = 0; h < heads; h++)
+            for (var i = 0; i < t; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    var gij = g[(h * t + i) * n + j];
+                    for (var q = 0; q < k; q++)
+                    {
+                        ga[(h * t + i) * k + q] += gij * b[(h * k + q) * n + j];
+                        gb[(h * k + q) * n + j] += gij * a[(h * t + i) * k + q];
+                    }
+                }
+        return (ga, gb);
+    }
+}

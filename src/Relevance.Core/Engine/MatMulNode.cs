@@ -1,0 +1,68 @@
+using System.Buffers;
+
+namespace Relevance.Engine;
+
+/// <summary>The product of two computed tensors (<see cref="MatMul"/>): per leading index, C = A · B by the product kernel,
+/// gradients G Bᵀ and Aᵀ G, and AttnLRP's relevance, half to each factor.</summary>
+internal sealed class MatMulNode((int Heads, int T, int K, int N) size) : NodeKernel
+{
+    private readonly int _heads = size.Heads, _t = size.T, _k = size.K, _n = size.N;
+
+    public override string Describe => MatMul.RedistributionName;
+
+    public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
+    {
+        var a = inputs[0];
+        var b = inputs[1];
+        for (var h = 0; h < _heads; h++)
+            Gemm.Multiply(a.Slice(h * _t * _k, _t * _k), b.Slice(h * _k * _n, _k * _n), y.Slice(h * _t * _n, _t * _n), _t, _k, _n);
+    }
+
+    public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
+        Gradient(m, inputs[0], inputs[1], upper, lower);
+
+    // lower = G Bᵀ (m = 0) or Aᵀ G (m = 1), per leading index, for G shaped like C.
+    private void Gradient(int m, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> g, Span<float> lower)
+    {
+        lower.Clear();
+        for (var h = 0; h < _heads; h++)
+            for (var i = 0; i < _t; i++)
+                for (var j = 0; j < _n; j++)
+                {
+                    var gij = g[(h * _t + i) * _n + j];
+                    if (gij == 0) continue;
+                    for (var q = 0; q < _k; q++)
+                    {
+                        if (m == 0) lower[(h * _t + i) * _k + q] += gij * b[(h * _k + q) * _n + j];
+                        else lower[(h * _k + q) * _n + j] += gij * a[(h * _t + i) * _k + q];
+                    }
+                }
+    }
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo) =>
+        throw new InvalidOperationException("MatMul's relevance reads both factors.");
+
+    public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, NodeInputs inputs, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
+    {
+        // S = R ⊘ (2C ± ε), then the gradient of the factor against S, times the factor.
+        var s = ArrayPool<float>.Shared.Rent(upper.Length);
+        var share = ArrayPool<float>.Shared.Rent(lower.Length);
+        try
+        {
+            for (var i = 0; i < upper.Length; i++)
+                s[i] = (float)(upper[i] / (2.0 * y[i] + (y[i] >= 0 ? MatMul.RelevanceEpsilon : -MatMul.RelevanceEpsilon)));
+            var factor = inputs[m];
+            var r = share.AsSpan(0, lower.Length);
+            Gradient(m, inputs[0], inputs[1], s.AsSpan(0, upper.Length), r);
+            for (var i = 0; i < r.Length; i++) lower[i] = addTo ? lower[i] + r[i] * factor[i] : r[i] * factor[i];
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(s);
+            ArrayPool<float>.Shared.Return(share);
+        }
+        return null;
+    }
+}
