@@ -10,16 +10,7 @@ internal sealed class LayerNormNode(LayerNorm layer) : NodeKernel
 
     public override string Describe => LayerNorm.RedistributionName;
 
-    // The mean and s = √(σ² + ε) of one run of D values.
-    private (double Mean, double Scale) Statistics(ReadOnlySpan<float> x)
-    {
-        var mean = 0.0;
-        foreach (var v in x) mean += v;
-        mean /= x.Length;
-        var variance = 0.0;
-        foreach (var v in x) variance += (v - mean) * (v - mean);
-        return (mean, Math.Sqrt(variance / x.Length + layer.Epsilon));
-    }
+    private (double Mean, double Scale) Statistics(ReadOnlySpan<float> x) => layer.Statistics(x);
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {

@@ -247,14 +247,15 @@ public sealed record LayerNorm : Layer
         ? inputs[0]
         : throw new ShapeMismatchException(node, $"LayerNorm normalises {Features} features, but its input {inputs[0]} has {inputs[0][inputs[0].Rank - 1]} on its last axis.");
 
-    /// <summary>The mean and the scale s = √(σ² + ε) of each run of D values.</summary>
-    internal (double Mean, double Scale) Statistics(ReadOnlySpan<double> x)
+    /// <summary>The mean and the scale s = √(σ² + ε) of one run of D values, summed in double precision (the reference's
+    /// values, or the engine's float32 ones).</summary>
+    internal (double Mean, double Scale) Statistics<T>(ReadOnlySpan<T> x) where T : System.Numerics.INumberBase<T>
     {
         var mean = 0.0;
-        foreach (var v in x) mean += v;
+        foreach (var v in x) mean += double.CreateTruncating(v);
         mean /= x.Length;
         var variance = 0.0;
-        foreach (var v in x) variance += (v - mean) * (v - mean);
+        foreach (var v in x) variance += (double.CreateTruncating(v) - mean) * (double.CreateTruncating(v) - mean);
         return (mean, Math.Sqrt(variance / x.Length + Epsilon));
     }
 
