@@ -224,7 +224,7 @@ public sealed class OnnxImporter
             case "Cast": op.Cast(); break;
             case "Conv": op.Conv(); break;
             case "Gemm": op.Gemm(); break;
-            case "MatMul": op.MatMul(); break;
+            case "MatMul": op.MatMul(graphOutputs); break;
             case "Add" or "Sum": op.Add(); break;
             case "Relu": a.Only(); op.Unary(new ReLU()); break;
             case "Sigmoid": a.Only(); op.Unary(new Sigmoid()); break;

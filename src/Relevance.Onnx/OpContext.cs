@@ -197,7 +197,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         return ParameterArray.Own(ConstantTensor.DenseWeights<double>(b.ToArray(), k, m, transposed, alpha));
     }
 
-    public void MatMul()
+    public void MatMul(HashSet<string> graphOutputs)
     {
         attributes.Only();
         var (x, shape) = Graph(0);
@@ -208,9 +208,45 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             return;
         }
         var b = Const(1);
+        if (shape.Rank >= 2 && b.Dims.Length == 2 && b.Dims[0] == shape[shape.Rank - 1])
+        {
+            TokenLinear(x, shape, b, graphOutputs);
+            return;
+        }
         if (shape.Rank != 1 || b.Dims.Length != 2)
             throw Unsupported($"MatMul is supported as a flattened input times a constant matrix; got {shape} · [{string.Join("×", b.Dims)}].");
         Emit(new Dense((int)b.Dims[0], (int)b.Dims[1], b.Values, [.. new double[b.Dims[1]]]), x);
+    }
+
+    // A constant matrix applied to the last axis of a [.., T, D] tensor (a transformer's per-token linear layer): as a 1×1
+    // convolution over the features, [D, T', 1] with T' the other axes' product, between transposes; an Add of a bias
+    // over the last axis that alone reads the product becomes the convolution's bias.
+    private void TokenLinear(string x, Shape shape, ConstantTensor w, HashSet<string> graphOutputs)
+    {
+        var (d, e) = ((int)w.Dims[0], (int)w.Dims[1]);
+        var tokens = shape.Size / d;
+        var bias = new double[e];
+        var output = Output;
+        if (!graphOutputs.Contains(Output) && importer.ReadersOf(Output) is [{ OpType: "Add" } add] && add.Input.Count == 2
+            && add.Input.Single(i => i != Output) is var b && importer.IsConstant(b)
+            && importer.Constant(b, where, Op) is { } c && c.Values.Length == e && c.Dims.Length >= 1 && c.Dims[^1] == e && c.Dims.SkipLast(1).All(v => v == 1))
+        {
+            bias = [.. c.Values.ToArray()];
+            output = add.Output[0];
+            importer.Fuse([add]);
+        }
+        var weights = new double[e * d];
+        for (var i = 0; i < d; i++)
+            for (var o = 0; o < e; o++) weights[o * d + i] = w.Values[i * e + o];
+        string Step(string name, Layer layer, string input)
+        {
+            importer.Emit($"{output}/{name}", layer, where, Op, input);
+            return importer.Graph($"{output}/{name}", where, Op).Node;
+        }
+        var features = Step("features", new Transpose([1, 0]), Step("tokens", new Relevance.Reshape(Shape.Of(tokens, d)), x));
+        var linear = Step("linear", new Conv2d(d, e, 1, 1, ParameterArray.Own(weights), ParameterArray.Own(bias)), Step("image", new Relevance.Reshape(Shape.Of(d, tokens, 1)), features));
+        var back = Step("transposed", new Transpose([1, 0]), Step("columns", new Relevance.Reshape(Shape.Of(e, tokens)), linear));
+        importer.Emit(output, new Relevance.Reshape(new Shape([.. shape.Dims.SkipLast(1), e])), where, Op, back);
     }
 
     public void Add()

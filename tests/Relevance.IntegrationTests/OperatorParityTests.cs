@@ -402,6 +402,30 @@ public class OperatorParityTests
         AssertParity(path);
     }
 
+    // A constant matrix on the last axis of tokens (a transformer's linear layers) with its bias Add, and on a channels-last
+    // image (ConvNeXt's pointwise layers), without one: each a 1×1 convolution between transposes, the bias folded into it.
+    [Fact]
+    public void Linear_layers_on_tokens_and_on_channels_last_images()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 4, 4);
+        b.Node("Conv", ["x", b.Weights("w", 3, 2, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Reshape", ["c", b.Ints64("to", 1, 3, 16)], "flat")
+            .Node("Transpose", ["flat"], "tokens", Ints("perm", 0, 2, 1))
+            .Node("MatMul", ["tokens", b.Weights("proj", 3, 5)], "projected")
+            .Node("Add", ["projected", b.Weights("bias", 5)], "biased")
+            .Node("Relu", ["biased"], "y");
+        var path = b.Save("y", 13, 1, 16, 5);
+        var model = OnnxImporter.Load(path);
+        Assert.DoesNotContain(model.Network.Nodes, n => n.Layer is Add or ChannelAffine);
+        AssertParity(path);
+
+        var pointwise = new OnnxBuilder("x", 1, 2, 4, 4);
+        pointwise.Node("Conv", ["x", pointwise.Weights("w", 3, 2, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("Transpose", ["c"], "last", Ints("perm", 0, 2, 3, 1))
+            .Node("MatMul", ["last", pointwise.Weights("up", 3, 6)], "y");
+        AssertParity(pointwise.Save("y", 13, 1, 4, 4, 6));
+    }
+
     // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
     [Fact]
     public void An_erf_outside_gelu_is_refused_with_its_node()
