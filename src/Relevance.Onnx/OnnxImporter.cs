@@ -16,7 +16,7 @@ public sealed class OnnxImporter
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
-        "ReduceMean (spatial)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
+        "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze",
     ];
 
@@ -164,9 +164,8 @@ public sealed class OnnxImporter
             foreach (var o in node.Output) _producerProto[o] = node;
             foreach (var i in node.Input) (_readers.TryGetValue(i, out var list) ? list : _readers[i] = []).Add(node);
         }
-        foreach (var node in graph.Node)
+        void TranslateChecked(NodeProto node)
         {
-            if (_fused.Contains(node)) continue;
             try
             {
                 Translate(node, outputs);
@@ -176,6 +175,10 @@ public sealed class OnnxImporter
                 throw new ModelFormatException($"ONNX node '{Label(node)}' ({node.OpType}) is malformed: {e.Message}", e);
             }
         }
+        // Constants first: they read nothing, and a pattern recognised at one node (GELU, a decomposed LayerNorm) may need one
+        // that an exporter wrote just before a later node of it. The nodes a pattern took in are skipped when reached.
+        foreach (var node in graph.Node.Where(n => n.OpType == "Constant")) TranslateChecked(node);
+        foreach (var node in graph.Node.Where(n => n.OpType != "Constant" && !_fused.Contains(n))) TranslateChecked(node);
 
         var outputName = graph.Output.Count > 0 ? graph.Output[0].Name : throw new ModelFormatException($"'{name}' declares no output.");
         var stripped = _softmaxInput.TryGetValue(outputName, out var logits);
@@ -235,7 +238,7 @@ public sealed class OnnxImporter
             case "Clip": op.Clip(); break;
             case "Mul" or "Sub" or "Div": op.Arithmetic(); break;
             case "Pad": op.Pad(); break;
-            case "ReduceMean": op.ReduceMean(); break;
+            case "ReduceMean": op.ReduceMean(graphOutputs); break;
             case "Transpose": op.Transpose(); break;
             case "Split": op.Split(); break;
             case "Slice": op.SliceOp(); break;

@@ -373,13 +373,14 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         importer.Emit(Output, new Reshape(Shape.Of(shape[0], 1, 1)), where, Op, importer.Graph(pooled, where, Op).Node);
     }
 
-    public void ReduceMean()
+    public void ReduceMean(HashSet<string> graphOutputs)
     {
         attributes.Only("axes", "keepdims", "noop_with_empty_axes");
         var (x, shape) = Graph(0);
         var axes = importer.Opset < 18 ? attributes.Ints("axes", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : [];
         var normalised = axes.Select(a => a < 0 ? a + shape.Rank + 1 : a).Order().ToArray();
         var keep = attributes.Int("keepdims", 1) != 0;
+        if (keep && normalised.SequenceEqual([(long)shape.Rank]) && DecomposedLayerNorm(x, shape, graphOutputs)) return;
         if (shape.Rank == 3 && normalised.SequenceEqual([2L, 3L]))
         {
             if (keep) PoolGlobally();
@@ -403,7 +404,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             Emit(new Reshape(Shape.Of(1, 1, shape[2])), importer.Graph(pooled, where, Op).Node);
             return;
         }
-        throw Unsupported($"ReduceMean over axes [{string.Join(",", axes)}] of {shape}: supported: the two spatial axes of [1×C×H×W] or of a channels-last [1×H×W×C] (a global average pooling).");
+        throw Unsupported($"ReduceMean over axes [{string.Join(",", axes)}] of {shape}: supported: the two spatial axes of [1×C×H×W] or of a channels-last [1×H×W×C] (a global average pooling), and the last axis inside LayerNorm's decomposed form.");
     }
 
     public void Transpose()
@@ -582,6 +583,60 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var scale = Const(1);
         var shift = HasInput(2) ? [.. Const(2).Values] : ImmutableArray.CreateRange(Enumerable.Repeat(0.0, scale.Values.Length));
         Emit(new LayerNorm([.. scale.Values], shift, attributes.Float("epsilon", 1e-5f)), x);
+    }
+
+    // Before opset 17 PyTorch exports LayerNorm over the last axis as mean = ReduceMean(x), d = x − mean,
+    // s = Sqrt(ReduceMean(d²) + ε), d / s, then × γ and + β when it has them. Met at its first ReduceMean, the whole pattern
+    // (each intermediate read only inside it) becomes one LayerNorm producing the last node's output.
+    private bool DecomposedLayerNorm(string x, Shape shape, HashSet<string> graphOutputs)
+    {
+        var features = shape[shape.Rank - 1];
+        NodeProto? Only(string tensor, string op) =>
+            !graphOutputs.Contains(tensor) && importer.ReadersOf(tensor).Distinct().ToList() is [var r] && r.OpType == op ? r : null;
+        bool MeanOfLastAxis(NodeProto n)
+        {
+            var a = new Attributes(n, where);
+            var axes = importer.Opset < 18 ? a.Ints("axes", []) : n.Input.Count > 1 && importer.IsConstant(n.Input[1]) ? [.. importer.Constant(n.Input[1], where, Op).Values.Select(v => (long)v)] : [];
+            return a.Int("keepdims", 1) != 0 && axes is [var axis] && (axis == -1 || axis == shape.Rank);
+        }
+        // A constant of one value per feature (or one for all), broadcast along the last axis.
+        ImmutableArray<double>? PerFeature(NodeProto n, string computed)
+        {
+            if (n.Input.Count != 2 || n.Input.Count(i => i == computed) != 1) return null;
+            var other = n.Input.Single(i => i != computed);
+            if (!importer.IsConstant(other)) return null;
+            var c = importer.Constant(other, where, Op);
+            if (c.Values.Length == 1) return [.. Enumerable.Repeat(c.Values[0], features)];
+            return c.Values.Length == features && c.Dims[^1] == features && c.Dims.SkipLast(1).All(d => d == 1) ? [.. c.Values.ToArray()] : null;
+        }
+        var sub = Only(Output, "Sub");
+        if (sub is null || sub.Input.Count != 2 || sub.Input[0] != In(0) || sub.Input[1] != Output) return false;
+        var centred = sub.Output[0];
+        if (graphOutputs.Contains(centred)) return false;
+        var readers = importer.ReadersOf(centred).Distinct().ToList();
+        var square = readers.FirstOrDefault(r => r.OpType == "Pow" && r.Input[0] == centred && IsScalar(r.Input[1], 2)
+            || r.OpType == "Mul" && r.Input.Count == 2 && r.Input.All(i => i == centred));
+        var divide = readers.FirstOrDefault(r => r.OpType == "Div" && r.Input.Count == 2 && r.Input[0] == centred);
+        if (readers.Count != 2 || square is null || divide is null) return false;
+        var variance = Only(square.Output[0], "ReduceMean");
+        if (variance is null || !MeanOfLastAxis(variance)) return false;
+        var stabilised = Only(variance.Output[0], "Add");
+        var epsilon = stabilised is null ? null : PerFeature(stabilised, variance.Output[0]);
+        var root = stabilised is null ? null : Only(stabilised.Output[0], "Sqrt");
+        if (epsilon is null || root is null || epsilon.Value.Distinct().Count() != 1 || divide.Input[1] != root.Output[0] || Only(root.Output[0], "Div") != divide)
+            return false;
+        var last = divide;
+        var scale = ImmutableArray.CreateRange(Enumerable.Repeat(1.0, features));
+        var shift = ImmutableArray.CreateRange(Enumerable.Repeat(0.0, features));
+        var times = Only(last.Output[0], "Mul");
+        if (times is not null && PerFeature(times, last.Output[0]) is { } gamma) (scale, last) = (gamma, times);
+        else times = null;
+        var plus = Only(last.Output[0], "Add");
+        if (plus is not null && PerFeature(plus, last.Output[0]) is { } beta) (shift, last) = (beta, plus);
+        else plus = null;
+        importer.Emit(last.Output[0], new LayerNorm(scale, shift, epsilon.Value[0]), where, Op, x);
+        importer.Fuse(new[] { sub, square, variance, stabilised, root, divide, times, plus }.OfType<NodeProto>());
+        return true;
     }
 
     // A Softmax inside the graph (a final one is stripped, so its logits are explained), over the last axis: from opset 13 its

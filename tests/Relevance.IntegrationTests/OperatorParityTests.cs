@@ -309,7 +309,9 @@ public class OperatorParityTests
     public void Gelu_as_pytorch_exports_it(string order) =>
         AssertParity(Activated((b, x) =>
         {
-            b.Node("Div", [x, b.Scalar("sqrt2", MathF.Sqrt(2))], "d").Node("Erf", ["d"], "e").Node("Add", ["e", b.Scalar("one", 1)], "p");
+            // The 1 as a Constant node written between the Erf and the Add, as PyTorch writes it.
+            b.Node("Div", [x, b.Scalar("sqrt2", MathF.Sqrt(2))], "d").Node("Erf", ["d"], "e")
+                .Node("Constant", [], "one", Float("value_float", 1f)).Node("Add", ["e", "one"], "p");
             var half = b.Scalar("half", 0.5f);
             _ = order switch
             {
@@ -424,6 +426,33 @@ public class OperatorParityTests
             .Node("Transpose", ["c"], "last", Ints("perm", 0, 2, 3, 1))
             .Node("MatMul", ["last", pointwise.Weights("up", 3, 6)], "y");
         AssertParity(pointwise.Save("y", 13, 1, 4, 4, 6));
+    }
+
+    // LayerNorm as PyTorch exports it before opset 17: mean, x − mean, Pow 2, mean, + ε, Sqrt, Div, then × γ and + β when
+    // it has them, with the exponent and ε as Constant nodes written just before their uses. One LayerNorm layer.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Layer_normalisation_in_its_decomposed_form(bool affine)
+    {
+        var b = new OnnxBuilder("x", 1, 2, 5, 5);
+        b.Node("Conv", ["x", b.Weights("w", 3, 2, 3, 3)], "c", Ints("pads", 1, 1, 1, 1))
+            .Node("ReduceMean", ["c"], "mean", Ints("axes", -1))
+            .Node("Sub", ["c", "mean"], "centred")
+            .Node("Constant", [], "two", Float("value_float", 2f)).Node("Pow", ["centred", "two"], "squared")
+            .Node("ReduceMean", ["squared"], "variance", Ints("axes", -1))
+            .Node("Constant", [], "eps", Float("value_float", 1e-5f)).Node("Add", ["variance", "eps"], "stabilised")
+            .Node("Sqrt", ["stabilised"], "root")
+            .Node("Div", ["centred", "root"], "normalised");
+        var last = "normalised";
+        if (affine)
+        {
+            b.Node("Mul", ["normalised", b.Positive("gamma", 5)], "scaled").Node("Add", ["scaled", b.Weights("beta", 5)], "shifted");
+            last = "shifted";
+        }
+        var path = b.Node("Conv", [last, b.Weights("w2", 2, 3, 1, 1)], "y").Save("y", 13, 1, 2, 5, 5);
+        Assert.Equal(["Conv2d", "LayerNorm", "Conv2d"], OnnxImporter.Load(path).Network.Nodes.Select(n => n.Layer.Kind));
+        AssertParity(path);
     }
 
     // An Erf outside that pattern has no rule: refused, naming the node and what is supported.
