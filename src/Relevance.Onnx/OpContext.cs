@@ -220,18 +220,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
 
     // A constant matrix applied to the last axis of a [.., T, D] tensor (a transformer's per-token linear layer): as a 1×1
     // convolution over the features, [D, T', 1] with T' the other axes' product, between transposes; an Add of a bias
-    // over the last axis that alone reads the product becomes the convolution's bias.
+    // over the last axis (or a scalar) that alone reads the product becomes the convolution's bias.
     private void TokenLinear(string x, Shape shape, ConstantTensor w, HashSet<string> graphOutputs)
     {
         var (d, e) = ((int)w.Dims[0], (int)w.Dims[1]);
         var tokens = shape.Size / d;
         var bias = new double[e];
         var output = Output;
-        if (!graphOutputs.Contains(Output) && importer.ReadersOf(Output) is [{ OpType: "Add" } add] && add.Input.Count == 2
-            && add.Input.Single(i => i != Output) is var b && importer.IsConstant(b)
-            && importer.Constant(b, where, Op) is { } c && c.Values.Length == e && c.Dims.Length >= 1 && c.Dims[^1] == e && c.Dims.SkipLast(1).All(v => v == 1))
+        if (SoleReader(Output, "Add", graphOutputs) is { } add && LastAxisConstant(add, Output, e) is { } b)
         {
-            bias = [.. c.Values.ToArray()];
+            bias = [.. b];
             output = add.Output[0];
             importer.Fuse([add]);
         }
@@ -591,24 +589,14 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     private bool DecomposedLayerNorm(string x, Shape shape, HashSet<string> graphOutputs)
     {
         var features = shape[shape.Rank - 1];
-        NodeProto? Only(string tensor, string op) =>
-            !graphOutputs.Contains(tensor) && importer.ReadersOf(tensor).Distinct().ToList() is [var r] && r.OpType == op ? r : null;
+        NodeProto? Only(string tensor, string op) => SoleReader(tensor, op, graphOutputs);
         bool MeanOfLastAxis(NodeProto n)
         {
             var a = new Attributes(n, where);
             var axes = importer.Opset < 18 ? a.Ints("axes", []) : n.Input.Count > 1 && importer.IsConstant(n.Input[1]) ? [.. importer.Constant(n.Input[1], where, Op).Values.Select(v => (long)v)] : [];
             return a.Int("keepdims", 1) != 0 && axes is [var axis] && (axis == -1 || axis == shape.Rank);
         }
-        // A constant of one value per feature (or one for all), broadcast along the last axis.
-        ImmutableArray<double>? PerFeature(NodeProto n, string computed)
-        {
-            if (n.Input.Count != 2 || n.Input.Count(i => i == computed) != 1) return null;
-            var other = n.Input.Single(i => i != computed);
-            if (!importer.IsConstant(other)) return null;
-            var c = importer.Constant(other, where, Op);
-            if (c.Values.Length == 1) return [.. Enumerable.Repeat(c.Values[0], features)];
-            return c.Values.Length == features && c.Dims[^1] == features && c.Dims.SkipLast(1).All(d => d == 1) ? [.. c.Values.ToArray()] : null;
-        }
+        ImmutableArray<double>? PerFeature(NodeProto n, string computed) => LastAxisConstant(n, computed, features);
         var sub = Only(Output, "Sub");
         if (sub is null || sub.Input.Count != 2 || sub.Input[0] != In(0) || sub.Input[1] != Output) return false;
         var centred = sub.Output[0];
@@ -771,9 +759,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             || !(scale.OpType == "Div" && IsScalar(scale.Input[1], Math.Sqrt(2)) || scale.OpType == "Mul" && scale.Input.Any(i => IsScalar(i, 1 / Math.Sqrt(2)))))
             throw Unsupported($"Erf is supported inside {pattern}; this one's input is not x / √2.");
         // One reader each, none a graph output: nothing else sees the pattern's intermediate values.
-        NodeProto? Next(string tensor, string op) =>
-            importer.ReadersOf(tensor) is [var only] && only.OpType == op && !graphOutputs.Contains(tensor) ? only : null;
-        bool Other(NodeProto n, string tensor, Func<string, bool> test) => n.Input.Count == 2 && n.Input.Count(i => i == tensor) == 1 && test(n.Input.Single(i => i != tensor));
+        NodeProto? Next(string tensor, string op) => SoleReader(tensor, op, graphOutputs);
+        bool Other(NodeProto n, string tensor, Func<string, bool> test) => OtherOperand(n, tensor) is { } other && test(other);
         var add = Next(Output, "Add");
         if (add is null || !Other(add, Output, i => IsScalar(i, 1)))
             throw Unsupported($"Erf is supported inside {pattern}; its output does not go on to 1 + erf alone.");
@@ -789,6 +776,25 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             throw Unsupported($"Erf is supported inside {pattern}; 1 + erf is not multiplied by x and ½.");
         importer.Emit(second.Output[0], new Gelu(), where, Op, importer.Graph(x, where, Op).Node);
         importer.Fuse(new[] { add, first!, second }.Distinct());
+    }
+
+    // The node that alone reads `tensor`, reading it once, when it is an `op` and the tensor is no graph output: a value that
+    // only a recognised pattern sees.
+    private NodeProto? SoleReader(string tensor, string op, HashSet<string> graphOutputs) =>
+        !graphOutputs.Contains(tensor) && importer.ReadersOf(tensor) is [var r] && r.OpType == op ? r : null;
+
+    // The other operand of a two-input node that reads `tensor` once, else null.
+    private static string? OtherOperand(NodeProto n, string tensor) =>
+        n.Input.Count == 2 && n.Input.Count(i => i == tensor) == 1 ? n.Input.Single(i => i != tensor) : null;
+
+    // The constant operand of `n` beside `computed` as `features` values along a last axis: one per feature ([D], [1, …, D])
+    // or one for all; else null.
+    private ImmutableArray<double>? LastAxisConstant(NodeProto n, string computed, int features)
+    {
+        if (OtherOperand(n, computed) is not { } other || !importer.IsConstant(other)) return null;
+        var c = importer.Constant(other, where, Op);
+        if (c.Values.Length == 1) return [.. Enumerable.Repeat(c.Values[0], features)];
+        return c.Values.Length == features && c.Dims[^1] == features && c.Dims.SkipLast(1).All(d => d == 1) ? [.. c.Values.ToArray()] : null;
     }
 
     // Whether a tensor is a constant holding one value within 1e-6 (relative) of `value`.
