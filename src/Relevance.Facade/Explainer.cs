@@ -211,7 +211,8 @@ public sealed class Explainer : IDisposable
         if (inputs.Length == 0 || inputs.Length % size != 0)
             throw new InvalidInputException($"A batch of inputs of shape {Network.InputShape} holds a multiple of {size} values, got {inputs.Length}.");
         var batch = inputs.Length / size;
-        var cores = _engine.Parallelism > 0 ? Math.Min(_engine.Parallelism, Environment.ProcessorCount) : Environment.ProcessorCount;
+        int cores;
+        using (Kernels.Parallelism.Limit(_engine.Parallelism)) cores = Kernels.Parallelism.Cores;
         var rented = Enumerable.Range(0, Math.Min(batch, cores)).Select(_ => Rent()).ToList();
         try
         {

@@ -582,12 +582,17 @@ internal sealed class LinearKernel
     {
         var g = Geometry;
         var col = Col(g, a, colBuffer);
-        var row = positivePart ? new float[g.K] : null;
+        // W's positive part, one row at a time, on the stack where a row fits (no allocation per explanation).
+        Span<float> row = !positivePart ? default : g.K <= 4096 ? stackalloc float[g.K] : new float[g.K];
         foreach (var m in channels)
         {
-            var vm = v.AsSpan(m * g.K, g.K);
-            if (row is not null) TensorPrimitives.Max(vm, 0f, row);
-            InputMajor.AccumulateColumns(row ?? vm, col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
+            scoped ReadOnlySpan<float> vm = v.AsSpan(m * g.K, g.K);
+            if (positivePart)
+            {
+                TensorPrimitives.Max(vm, 0f, row);
+                vm = row;
+            }
+            InputMajor.AccumulateColumns(vm, col, z.Slice(m * g.P, g.P), g.K, g.P, 0, g.P);
         }
     }
 

@@ -6,18 +6,20 @@ internal sealed class SoftmaxNode(int d) : NodeKernel
 {
     public override string Describe => Softmax.RedistributionName;
 
+    // s = softmax(x) of one run of d values, shifted by its maximum, the sum taken in double.
+    private static void Run(ReadOnlySpan<float> x, Span<float> s)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in x) max = Math.Max(max, v);
+        var sum = 0.0;
+        for (var i = 0; i < x.Length; i++) sum += s[i] = MathF.Exp(x[i] - max);
+        for (var i = 0; i < x.Length; i++) s[i] = (float)(s[i] / sum);
+    }
+
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
         var x = inputs[0];
-        for (var at = 0; at < x.Length; at += d)
-        {
-            var run = x.Slice(at, d);
-            var max = float.NegativeInfinity;
-            foreach (var v in run) max = Math.Max(max, v);
-            var sum = 0.0;
-            for (var i = 0; i < d; i++) sum += y[at + i] = MathF.Exp(run[i] - max);
-            for (var i = 0; i < d; i++) y[at + i] = (float)(y[at + i] / sum);
-        }
+        for (var at = 0; at < x.Length; at += d) Run(x.Slice(at, d), y.Slice(at, d));
     }
 
     // ∂s_i/∂x_j = s_i (δ_ij − s_j): g_x = s ⊙ (g − Σ g ⊙ s), with s recomputed from x.
@@ -27,16 +29,9 @@ internal sealed class SoftmaxNode(int d) : NodeKernel
         Span<float> s = d <= 4096 ? stackalloc float[d] : new float[d];
         for (var at = 0; at < x.Length; at += d)
         {
-            var max = float.NegativeInfinity;
-            for (var i = 0; i < d; i++) max = Math.Max(max, x[at + i]);
-            var sum = 0.0;
-            for (var i = 0; i < d; i++) sum += s[i] = MathF.Exp(x[at + i] - max);
+            Run(x.Slice(at, d), s);
             var dot = 0.0;
-            for (var i = 0; i < d; i++)
-            {
-                s[i] = (float)(s[i] / sum);
-                dot += upper[at + i] * s[i];
-            }
+            for (var i = 0; i < d; i++) dot += upper[at + i] * s[i];
             for (var i = 0; i < d; i++) lower[at + i] = (float)(s[i] * (upper[at + i] - dot));
         }
     }
