@@ -11,7 +11,7 @@ FAMILIES = {
     "googlenet": lambda: m.googlenet(aux_logits=False, init_weights=True), "inception_v3": lambda: m.inception_v3(aux_logits=False, init_weights=True),
     "squeezenet1_1": m.squeezenet1_1, "mobilenet_v2": m.mobilenet_v2, "mobilenet_v3_small": m.mobilenet_v3_small,
     "mnasnet1_0": m.mnasnet1_0, "shufflenet_v2_x1_0": m.shufflenet_v2_x1_0, "efficientnet_b0": m.efficientnet_b0,
-    "regnet_y_400mf": m.regnet_y_400mf,
+    "regnet_y_400mf": m.regnet_y_400mf, "vit_b_16": m.vit_b_16, "swin_t": m.swin_t, "convnext_tiny": m.convnext_tiny,
 }
 
 def main():
@@ -25,6 +25,11 @@ def main():
     torch.manual_seed(0)
     for name in names:
         model = FAMILIES[name]().eval()
+        if name.startswith("vit"):
+            # torchvision starts ViT's head and class token at zero, which would make every output 0.
+            with torch.no_grad():
+                model.heads.head.weight.normal_(0, 0.02)
+                model.class_token.normal_(0, 0.02)
         size = 299 if name == "inception_v3" else 224
         x = torch.rand(1, 3, size, size)
         path = f"{out}/{name}.onnx"

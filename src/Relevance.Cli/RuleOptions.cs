@@ -13,7 +13,7 @@ internal sealed class RuleOptions
     private readonly Option<string> _gate = new("--gate") { Description = "value (a squeeze-and-excitation gate held constant: all relevance to the value) or uniform (half to the value, half to the gate).", DefaultValueFactory = _ => "value" };
     private readonly Option<string?> _preset = new("--composite")
     {
-        Description = "A preset of rules by layer, as Zennit names them: epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); replaces --rule and --first-rule.",
+        Description = "A preset of rules by layer: Zennit's epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); for transformers attnlrp (ε 1e-6 on every linear layer, half of an attention product's relevance to each factor) or cp-lrp (the same, with attention weights held constant); replaces --rule and --first-rule.",
     };
 
     public static RuleOptions Create()
@@ -32,11 +32,15 @@ internal sealed class RuleOptions
     }
 
     /// <summary>The rules as the command line gives them.</summary>
-    public RuleChoice Read(ParseResult parse) => new(parse.GetValue(_rule)!, parse.GetValue(_firstRule)!, parse.GetValue(_bounds),
-        new ExplainOptions(parse.GetValue(_maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
+    public RuleChoice Read(ParseResult parse)
+    {
+        var options = new ExplainOptions(parse.GetValue(_maxpool) == "wta" ? PoolingRedistribution.WinnerTakeAll : PoolingRedistribution.Proportional,
             parse.GetValue(_bias) switch { "ignore" => BiasTreatment.Ignore, "zennit" => BiasTreatment.Zennit, _ => BiasTreatment.Neuron },
-            parse.GetValue(_gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue),
-        parse.GetValue(_preset), parse.GetResult(_rule) is { Implicit: false }, parse.GetResult(_firstRule) is { Implicit: false });
+            parse.GetValue(_gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
+        var preset = parse.GetValue(_preset);
+        return new(parse.GetValue(_rule)!, parse.GetValue(_firstRule)!, parse.GetValue(_bounds), preset is null ? options : Composite.PresetOptions(preset, options),
+            preset, parse.GetResult(_rule) is { Implicit: false }, parse.GetResult(_firstRule) is { Implicit: false });
+    }
 }
 
 /// <summary>The rules of an explanation as given on the command line, before the input's box is known.</summary>
@@ -62,7 +66,13 @@ internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds,
         var rest = byDomain || Preset is not null ? Rules.ZPlus : RuleSpec.Parse(Rule)!;
         // A preset's first rule is its own (z^B with the box, or flat).
         var preset = Preset is null ? null : Composite.Preset(Preset, Preset == "epsilon-gamma-box" ? box() : null);
-        var first = preset is SelectorComposite { Entries: [var firstEntry, ..] } ? firstEntry.Rule : RuleSpec.Parse(FirstRule) ?? box();
+        var first = preset switch
+        {
+            SelectorComposite { Entries: [var firstEntry, ..] } => firstEntry.Rule,
+            UniformComposite u => u.Rule,
+            _ => RuleSpec.Parse(FirstRule) ?? box(),
+        };
+        if (preset is UniformComposite everywhere) rest = everywhere.Rule;
         if (byDomain && first is not (ZBoxRule or WSquareRule))
         {
             if (RuleGiven) throw new UsageException($"--rule dtd takes zbox or w2 as --first-rule, got {first.Name}.");
@@ -72,6 +82,7 @@ internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds,
         var chosen = preset ?? (byDomain ? Composite.DeepTaylor(first) : null);
         var restName = chosen is SelectorComposite { Entries: [_, var convolutions, var dense] }
             ? $"{convolutions.Rule.Name} on convolutions and {dense.Rule.Name} on dense layers ({Preset})"
+            : chosen is UniformComposite ? $"{rest.Name} on every linear layer ({Preset})"
             : byDomain ? "z⁺ where the input is ≥ 0, w² where it can be negative" : rest.Name;
         return new ResolvedRules(first, rest, chosen, Preset ?? (byDomain ? "dtd" : rest.Name), restName);
     }

@@ -20,7 +20,7 @@ public sealed record PhotoEvaluation(ImmutableArray<AopcCurve> Curves, Immutable
 /// the logit's fall is averaged over the photos (docs/rules.md §8).</summary>
 public static class PhotoAopc
 {
-    /// <summary>The composites compared: deep Taylor by input domain (the default of <c>relevance explain</c>) and Zennit's presets.</summary>
+    /// <summary>The composites compared: deep Taylor by input domain (the default of <c>relevance explain</c>), Zennit's presets and the transformer ones.</summary>
     public static ImmutableArray<string> Composites { get; } = ["dtd", .. Composite.PresetNames];
 
     /// <summary>The baselines: gradient × input and sensitivity (Σ over channels of x ∂f/∂x and of (∂f/∂x)²), and a random order.</summary>
@@ -63,7 +63,7 @@ public static class PhotoAopc
         using var dtd = Explainer.Create(model, new ExplainerSettings { Image = image, Composite = Composite.DeepTaylor(box) }, labels);
         var presets = methods.Where(Composite.PresetNames.Contains).ToDictionary(m => m, m => Explainer.Create(model, new ExplainerSettings
         {
-            Image = image, Composite = Composite.Preset(m, box),
+            Image = image, Composite = Composite.Preset(m, box), Options = Composite.PresetOptions(m, ExplainOptions.Default),
         }, labels));
         try
         {

@@ -14,10 +14,10 @@ public sealed class OnnxImporter
     /// <summary>The operators the importer understands.</summary>
     public static readonly ImmutableArray<string> SupportedOperators =
     [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
         "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
-        "Transpose", "Unsqueeze",
+        "Transpose", "Unsqueeze", "Where (folded)",
     ];
 
     private readonly Dictionary<string, ConstantTensor> _constants = [];
@@ -34,6 +34,9 @@ public sealed class OnnxImporter
     private readonly Dictionary<string, NodeProto> _producerProto = [];
     private readonly Dictionary<string, List<NodeProto>> _readers = [];
     private readonly HashSet<NodeProto> _fused = [];
+    // Nodes whose ONNX tensor has no batch axis of its own: attention moves the batch axis of 1 among the others and folds it
+    // into the heads' axis ([1, T, D] → [T, 1, D] → [T, H, D/H]); the node's shape is then the whole ONNX shape.
+    private readonly HashSet<string> _batchless = [];
     private long _opset;
 
     private OnnxImporter() { }
@@ -256,6 +259,10 @@ public sealed class OnnxImporter
                 _softmaxInput[node.Output[0]] = node.Input[0];
                 break;
             case "Softmax": op.Softmax(); break;
+            case "ConstantOfShape": op.ConstantOfShape(); break;
+            case "Equal": op.EqualOp(); break;
+            case "Where": op.WhereOp(); break;
+            case "Expand": op.Expand(); break;
             default:
                 throw new UnsupportedModelException(where, node.OpType,
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");
@@ -327,8 +334,20 @@ public sealed class OnnxImporter
     /// <summary>Marks nodes a recognised pattern took in: they are not translated on their own.</summary>
     internal void Fuse(IEnumerable<NodeProto> nodes) => _fused.UnionWith(nodes);
 
-    /// <summary>Adds a layer reading the given nodes and maps the ONNX output tensor to it.</summary>
-    internal void Emit(string tensor, Layer layer, string where, string op, params string[] inputs)
+    /// <summary>Whether a computed tensor's ONNX shape is its node's shape, with no batch axis before it.</summary>
+    internal bool IsBatchless(string tensor) => _batchless.Contains(_producer[tensor]);
+
+    /// <summary>A computed tensor's ONNX shape: its node's shape after the batch axis of 1, unless it has none.</summary>
+    internal long[] OnnxDims(string tensor) =>
+        IsBatchless(tensor) ? [.. _shapes[tensor].Dims.Select(d => (long)d)] : [1, .. _shapes[tensor].Dims.Select(d => (long)d)];
+
+    /// <summary>Adds a layer reading the given nodes and maps the ONNX output tensor to it; the output lacks a batch axis
+    /// when every input does.</summary>
+    internal void Emit(string tensor, Layer layer, string where, string op, params string[] inputs) => Emit(tensor, layer, where, op, null, inputs);
+
+    /// <summary>Adds a layer reading the given nodes and maps the ONNX output tensor to it; the output lacks a batch axis
+    /// when <paramref name="batchless"/> says so (when null, when every input does).</summary>
+    internal void Emit(string tensor, Layer layer, string where, string op, bool? batchless, params string[] inputs)
     {
         var name = Unique(tensor);
         Shape shape;
@@ -341,6 +360,7 @@ public sealed class OnnxImporter
             throw new UnsupportedModelException(where, op, e.Message);
         }
         _nodes.Add(new Node(name, layer, [.. inputs]));
+        if (batchless ?? (inputs.Length > 0 && inputs.All(_batchless.Contains))) _batchless.Add(name);
         _producer[tensor] = name;
         _shapes[tensor] = shape;
         _nodeShapes[name] = shape;

@@ -49,18 +49,46 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void ShapeOf()
     {
         attributes.Only();
-        var shape = importer.IsConstant(In(0)) ? Const(0).Dims.Select(d => (double)d) : Graph(0).Shape.Dims.Select(d => (double)d).Prepend(1);
+        var shape = importer.IsConstant(In(0)) ? Const(0).Dims.Select(d => (double)d) : importer.OnnxDims(In(0)).Select(d => (double)d);
         importer.SetConstant(Output, Vector(shape, integer: true));
     }
 
     public void Gather()
     {
         attributes.Only("axis");
+        if (!importer.IsConstant(In(0)))
+        {
+            GatherOfComputed(attributes.Int("axis", 0));
+            return;
+        }
         var (data, indices) = (Const(0), Const(1));
         if (attributes.Int("axis", 0) != 0 || data.Dims.Length != 1)
             throw Unsupported("Gather is folded only on constant vectors along axis 0 (shape computations).");
         var picked = indices.Values.Select(i => data.Values[(int)(i < 0 ? i + data.Values.Length : i)]).ToImmutableArray();
         importer.SetConstant(Output, new ConstantTensor(indices.Dims, picked, data.Integer));
+    }
+
+    // One position of a computed tensor along an axis (a class token's output, x[:, 0]): a slice, without the axis when the
+    // index is a scalar.
+    private void GatherOfComputed(long onnxAxis)
+    {
+        var (x, shape) = Graph(0);
+        var axis = SampleAxis(onnxAxis, In(0));
+        var indices = Const(1);
+        if (indices.Values.Length != 1)
+            throw Unsupported($"Gather of a computed tensor takes one index (a token); got {indices.Values.Length}.");
+        var index = (long)indices.Values[0];
+        if (index < -shape[axis] || index >= shape[axis]) throw Unsupported($"index {index} is outside axis {onnxAxis} of length {shape[axis]}.");
+        var slice = new Slice(axis, (int)(index < 0 ? index + shape[axis] : index), 1);
+        if (indices.Dims.Length > 0)
+        {
+            Emit(slice, x);
+            return;
+        }
+        importer.Emit($"{Output}:slice", slice, where, Op, x);
+        var dims = importer.OnnxDims(In(0)).ToList();
+        dims.RemoveAt(axis + (importer.IsBatchless(In(0)) ? 0 : 1));
+        Reshaped(importer.Graph($"{Output}:slice", where, Op).Node, [.. dims], Output);
     }
 
     public void Unsqueeze()
@@ -72,7 +100,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var at = axes.Select(a => a < 0 ? a + rank : a).Order().ToArray();
         if (at.Any(a => a < 0 || a >= rank) || at.Distinct().Count() != at.Length)
             throw Unsupported($"axes [{string.Join(",", axes)}] do not fit a result of rank {rank}.");
-        if (data is null && at.Contains(0)) throw Unsupported($"axes [{string.Join(",", axes)}] put an axis before the batch axis.");
+        if (data is null && at.Contains(0) && !importer.IsBatchless(In(0))) throw Unsupported($"axes [{string.Join(",", axes)}] put an axis before the batch axis.");
         foreach (var axis in at) dims.Insert((int)axis, 1);
         Reshaped(data, dims);
     }
@@ -88,7 +116,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             : [.. axes.Select(a => a < 0 ? a + dims.Count : a)];
         if (at.Any(a => a < 0 || a >= dims.Count || dims[(int)a] != 1))
             throw Unsupported($"axes [{string.Join(",", axes ?? [])}] of [{string.Join("×", dims)}] are not all of length 1.");
-        if (data is null && at.Contains(0)) throw Unsupported($"axes [{string.Join(",", axes ?? [])}] remove the batch axis.");
+        if (data is null && at.Contains(0) && !importer.IsBatchless(In(0))) throw Unsupported($"axes [{string.Join(",", axes ?? [])}] remove the batch axis.");
         foreach (var axis in at.Distinct().OrderDescending()) dims.RemoveAt((int)axis);
         Reshaped(data, dims);
     }
@@ -101,7 +129,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     private List<long> Dims(out ConstantTensor? data)
     {
         data = importer.IsConstant(In(0)) ? Const(0) : null;
-        return data is not null ? [.. data.Dims] : [1, .. Graph(0).Shape.Dims.Select(d => (long)d)];
+        return data is not null ? [.. data.Dims] : [.. importer.OnnxDims(In(0))];
     }
 
     // A constant gets the new dimensions; a computed tensor is reshaped, its batch axis kept first.
@@ -112,9 +140,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             importer.SetConstant(Output, data with { Dims = [.. dims] });
             return;
         }
-        if (dims.Count < 2) throw Unsupported($"the result [{string.Join("×", dims)}] leaves no feature axis.");
-        var sample = new Shape([.. dims.Skip(1).Select(d => (int)d)]);
-        Emit(sample.Rank == 1 ? new Flatten() : new Reshape(sample), Graph(0).Node);
+        if (dims.Count < 2 && !importer.IsBatchless(In(0))) throw Unsupported($"the result [{string.Join("×", dims)}] leaves no feature axis.");
+        Reshaped(Graph(0).Node, [.. dims], Output);
     }
 
     public void Cast()
@@ -169,13 +196,25 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         attributes.Only("alpha", "beta", "transA", "transB");
         if (attributes.Int("transA", 0) != 0) throw Unsupported("transA = 1 would read the batch axis as the features' axis; supported: transA = 0 (A is [batch × features]).");
         var (x, shape) = Graph(0);
-        if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
         var transposed = attributes.Int("transB", 0) != 0;
         var alpha = attributes.Float("alpha", 1);
+        var beta = attributes.Float("beta", 1);
+        if (importer.IsBatchless(In(0)) && shape.Rank == 2)
+        {
+            // Attention's output projection on [T, D] tokens after the batch axis was folded away.
+            var b = Const(1);
+            if (b.Dims.Length != 2) throw Unsupported("B must be a matrix.");
+            var (d, e) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
+            if (d != shape[1]) throw Unsupported($"B of shape [{string.Join("×", b.Dims)}] does not take the {shape[1]} features of {shape}.");
+            var c = HasInput(2) ? Broadcast(Const(2), e) : null;
+            TokenLinear(x, shape, d, e, (i, o) => alpha * (transposed ? b.Values[o * d + i] : b.Values[i * e + o]),
+                [.. Enumerable.Range(0, e).Select(o => c is null ? 0 : beta * c[o])], null);
+            return;
+        }
+        if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
         // PyTorch's [out × in] weights are decoded from the file straight into the Dense layer's [in × out].
         var (dims, weights) = (transposed ? importer.TransposedInitializer(In(1), alpha) : null) ?? Weights(Const(1), transposed, alpha);
         var (k, m) = ((int)dims[0], (int)dims[1]);
-        var beta = attributes.Float("beta", 1);
         var bias = HasInput(2) ? Broadcast(Const(2), m).Select(v => beta * v).ToImmutableArray() : [.. new double[m]];
         Emit(new Dense(k, m, weights, bias), x);
     }
@@ -203,14 +242,17 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var (x, shape) = Graph(0);
         if (!importer.IsConstant(In(1)))
         {
-            // Two computed tensors (attention's Q·Kᵀ and A·V): their product over the last two axes.
-            Emit(new Relevance.MatMul(), x, Graph(1).Node);
+            // Two computed tensors (attention's Q·Kᵀ and A·V): their product over the last two axes; a factor a Softmax made
+            // is the attention weights, which CP-LRP holds constant.
+            var y = Graph(1).Node;
+            Emit(new Relevance.MatMul(FromSoftmax(x) ? 0 : FromSoftmax(y) ? 1 : -1), x, y);
             return;
         }
         var b = Const(1);
         if (shape.Rank >= 2 && b.Dims.Length == 2 && b.Dims[0] == shape[shape.Rank - 1])
         {
-            TokenLinear(x, shape, b, graphOutputs);
+            var (d, e) = ((int)b.Dims[0], (int)b.Dims[1]);
+            TokenLinear(x, shape, d, e, (i, o) => b.Values[i * e + o], new double[e], graphOutputs);
             return;
         }
         if (shape.Rank != 1 || b.Dims.Length != 2)
@@ -221,21 +263,20 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     // A constant matrix applied to the last axis of a [.., T, D] tensor (a transformer's per-token linear layer): as a 1×1
     // convolution over the features, [D, T', 1] with T' the other axes' product, between transposes; an Add of a bias
     // over the last axis (or a scalar) that alone reads the product becomes the convolution's bias.
-    private void TokenLinear(string x, Shape shape, ConstantTensor w, HashSet<string> graphOutputs)
+    // w(i, o) is the weight from feature i to output o; an Add after a MatMul (graphOutputs given) adds to `bias`.
+    private void TokenLinear(string x, Shape shape, int d, int e, Func<int, int, double> w, double[] bias, HashSet<string>? graphOutputs)
     {
-        var (d, e) = ((int)w.Dims[0], (int)w.Dims[1]);
         var tokens = shape.Size / d;
-        var bias = new double[e];
         var output = Output;
-        if (SoleReader(Output, "Add", graphOutputs) is { } add && LastAxisConstant(add, Output, e) is { } b)
+        if (graphOutputs is not null && SoleReader(Output, "Add", graphOutputs) is { } add && LastAxisConstant(add, Output, e) is { } b)
         {
-            bias = [.. b];
+            bias = [.. bias.Zip(b, (p, q) => p + q)];
             output = add.Output[0];
             importer.Fuse([add]);
         }
         var weights = new double[e * d];
         for (var i = 0; i < d; i++)
-            for (var o = 0; o < e; o++) weights[o * d + i] = w.Values[i * e + o];
+            for (var o = 0; o < e; o++) weights[o * d + i] = w(i, o);
         string Step(string name, Layer layer, string input)
         {
             importer.Emit($"{output}/{name}", layer, where, Op, input);
@@ -409,12 +450,32 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only("perm");
         var (x, shape) = Graph(0);
-        var perm = attributes.Ints("perm", [.. Enumerable.Range(0, shape.Rank + 1).Reverse().Select(a => (long)a)]);
-        if (perm.Length != shape.Rank + 1 || perm[0] != 0)
-            throw Unsupported($"perm [{string.Join(",", perm)}] on [1×{string.Join("×", shape.Dims)}]: the batch axis must stay first.");
+        var dims = importer.OnnxDims(In(0));
+        var perm = attributes.Ints("perm", [.. Enumerable.Range(0, dims.Length).Reverse().Select(a => (long)a)]);
+        if (perm.Length != dims.Length || perm.Any(a => a < 0 || a >= dims.Length) || perm.Distinct().Count() != perm.Length)
+            throw Unsupported($"perm [{string.Join(",", perm)}] is not a permutation of the axes of [{string.Join("×", dims)}].");
         try
         {
-            Emit(new Transpose([.. perm.Skip(1).Select(a => (int)a - 1)]), x);
+            if (!importer.IsBatchless(In(0)) && perm[0] == 0)
+            {
+                Emit(new Transpose([.. perm.Skip(1).Select(a => (int)a - 1)]), x);
+                return;
+            }
+            // The batch axis (of 1) moves: the transpose runs over the whole ONNX shape, and a result that starts with an
+            // axis of 1 has it as its batch axis again.
+            if (!importer.IsBatchless(In(0)))
+            {
+                importer.Emit($"{Output}:unbatched", new Reshape(new Shape([.. dims.Select(d => (int)d)])), where, Op, true, x);
+                x = importer.Graph($"{Output}:unbatched", where, Op).Node;
+            }
+            var result = perm.Select(a => dims[a]).ToArray();
+            if (result.Length < 2 || result[0] != 1)
+            {
+                importer.Emit(Output, new Transpose([.. perm.Select(a => (int)a)]), where, Op, true, x);
+                return;
+            }
+            importer.Emit($"{Output}:transposed", new Transpose([.. perm.Select(a => (int)a)]), where, Op, true, x);
+            Reshaped(importer.Graph($"{Output}:transposed", where, Op).Node, result, Output);
         }
         catch (ArgumentException e)
         {
@@ -426,7 +487,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only("axis", "split", "num_outputs");
         var (x, shape) = Graph(0);
-        var axis = SampleAxis(attributes.Int("axis", 0), shape);
+        var axis = SampleAxis(attributes.Int("axis", 0), In(0));
         var count = node.Output.Count;
         var sizes = importer.Opset < 13 ? attributes.Ints("split", []) : HasInput(1) ? [.. Const(1).Values.Select(v => (long)v)] : [];
         if (sizes.Length == 0)
@@ -469,7 +530,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var current = In(0);
         for (var k = 0; k < axes.Length; k++)
         {
-            var axis = SampleAxis(axes[k], shape);
+            var axis = SampleAxis(axes[k], current);
             var (from, to) = Range(starts[k], ends[k], shape[axis]);
             if (to <= from) throw Unsupported($"the slice {starts[k]}…{ends[k]} of axis {axes[k]} is empty.");
             if (from == 0 && to == shape[axis]) continue;
@@ -487,11 +548,13 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         return (Clamp(start, length), Clamp(end, length));
     }
 
-    // A sample's axis from an ONNX axis that counts the batch axis (and may count from the end).
-    private int SampleAxis(long axis, Shape shape)
+    // A node's axis from an ONNX axis of `tensor` that counts its batch axis, if it has one (and may count from the end).
+    private int SampleAxis(long axis, string tensor)
     {
-        var a = axis < 0 ? axis + shape.Rank + 1 : axis;
-        return a >= 1 && a <= shape.Rank ? (int)a - 1 : throw Unsupported($"axis {axis} of [1×{string.Join("×", shape.Dims)}]: only the sample's axes (not the batch axis) are supported.");
+        var dims = importer.OnnxDims(tensor);
+        var first = importer.IsBatchless(tensor) ? 0 : 1;
+        var a = axis < 0 ? axis + dims.Length : axis;
+        return a >= first && a < dims.Length ? (int)a - first : throw Unsupported($"axis {axis} of [{string.Join("×", dims)}]: only the sample's axes (not the batch axis) are supported.");
     }
 
     public void Flatten()
@@ -518,10 +581,17 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             return;
         }
         var (x, shape) = Graph(0);
-        var full = Resolve(target, [1, .. shape.Dims.Select(d => (long)d)], shape.Size);
-        if (full.Length < 2 || full[0] != 1) throw Unsupported($"a reshape to [{string.Join("×", full)}] changes the batch axis.");
-        var sample = new Shape([.. full.Skip(1).Select(d => (int)d)]);
-        Emit(sample.Rank == 1 ? new Flatten() : new Reshape(sample), x);
+        Reshaped(x, Resolve(target, importer.OnnxDims(In(0)), shape.Size), Output);
+    }
+
+    // A computed tensor given the ONNX shape `dims`: a leading 1 is the batch axis, any other first axis makes the result
+    // batchless (attention's [T, H, D/H] after the batch axis moved off the front).
+    private void Reshaped(string x, long[] dims, string output)
+    {
+        if (dims.Length == 0) throw Unsupported("a reshape to a scalar leaves no feature axis.");
+        var batched = dims.Length >= 2 && dims[0] == 1;
+        var shape = new Shape([.. dims.Skip(batched ? 1 : 0).Select(d => (int)d)]);
+        importer.Emit(output, shape.Rank == 1 ? new Flatten() : new Reshape(shape), where, Op, !batched, x);
     }
 
     // ONNX Reshape semantics: 0 copies the input's dimension, −1 is inferred.
@@ -548,6 +618,11 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             importer.SetConstant(Output, Vector(parts.SelectMany(p => p.Values), parts.All(p => p.Integer)));
             return;
         }
+        if (node.Input.Any(importer.IsConstant))
+        {
+            ConcatWithConstants(axis);
+            return;
+        }
         var inputs = node.Input.Select(i => importer.Graph(i, where, Op)).ToList();
         if (inputs.Count == 1)
         {
@@ -557,6 +632,35 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         }
         if (axis != 1 && axis != 1 - (inputs[0].Shape.Rank + 1)) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
         Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
+    }
+
+    // A class token (or any constant) concatenated with computed tensors along the channel axis: each constant becomes a
+    // layer of scale 0 and the constant as shift over a slice of the first computed tensor, so its share of the relevance is
+    // reported as bias relevance, as a constant's must be.
+    private void ConcatWithConstants(long axis)
+    {
+        var first = node.Input.First(i => !importer.IsConstant(i));
+        var (source, shape) = importer.Graph(first, where, Op);
+        if (SampleAxis(axis, first) != 0) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
+        var parts = new List<string>();
+        foreach (var (input, k) in node.Input.Select((i, k) => (i, k)))
+        {
+            if (!importer.IsConstant(input))
+            {
+                parts.Add(importer.Graph(input, where, Op).Node);
+                continue;
+            }
+            var c = importer.Constant(input, where, Op);
+            var dims = c.Dims.SkipWhile((d, i) => d == 1 && c.Dims.Length - i > shape.Rank).ToArray();
+            if (dims.Length != shape.Rank || !dims.Skip(1).SequenceEqual(shape.Dims.Skip(1).Select(d => (long)d)) || dims[0] > shape[0])
+                throw Unsupported($"a constant of shape [{string.Join("×", c.Dims)}] is concatenated with a computed tensor of per-sample shape {shape}; supported is a constant of that shape apart from the channel axis, no longer than it.");
+            var slice = $"{Output}:constant{k}:slice";
+            importer.Emit(slice, new Slice(0, 0, (int)dims[0]), where, Op, source);
+            var constant = $"{Output}:constant{k}";
+            importer.Emit(constant, new ChannelAffine(ParameterArray.Own(new double[c.Values.Length]), c.Values), where, Op, importer.Graph(slice, where, Op).Node);
+            parts.Add(importer.Graph(constant, where, Op).Node);
+        }
+        Emit(new Concat(), [.. parts]);
     }
 
     public void BatchNormalization()
@@ -700,8 +804,19 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         var k = importer.IsConstant(In(0)) ? 0 : 1;
         var (x, shape) = Graph(1 - k);
-        var maps = PerChannel(Const(k), shape).Select(map).ToArray();
+        var maps = (PerElement(Const(k), In(1 - k)) ?? PerChannel(Const(k), shape)).Select(map).ToArray();
         Emit(new ChannelAffine([.. maps.Select(m => m.Scale)], [.. maps.Select(m => m.Shift)]), x);
+    }
+
+    // A constant of more than one value per channel that broadcasts to the computed tensor's shape as one value per element
+    // (a position embedding), else null.
+    private double[]? PerElement(ConstantTensor c, string tensor)
+    {
+        var dims = importer.OnnxDims(tensor);
+        var channels = dims[importer.IsBatchless(tensor) ? 0 : 1];
+        if (c.Values.Length <= channels || c.Dims.Length > dims.Length || !c.Dims.Reverse().Zip(dims.Reverse()).All(p => p.First == 1 || p.First == p.Second))
+            return null;
+        return Broadcast(c, [.. dims]);
     }
 
     // A constant's values per channel of a tensor of per-sample shape `shape` (axis 1 of the batched tensor): a scalar, or
@@ -712,19 +827,101 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (c.Values.Length == 1) return [.. Enumerable.Repeat(c.Values[0], channels)];
         var axes = c.Dims.Select((d, i) => (d, i)).Where(p => p.d != 1).ToList();
         if (axes.Count == 1 && axes[0].d == channels && axes[0].i == c.Dims.Length - shape.Rank) return c.Values.ToArray();
-        throw Unsupported($"{Op} of a tensor of per-sample shape {shape} and a constant of shape [{string.Join("×", c.Dims)}]: supported are a scalar constant and one value per channel (shape [{channels}, 1, 1] or [1, {channels}, 1, 1] on images).");
+        throw Unsupported($"{Op} of a tensor of per-sample shape {shape} and a constant of shape [{string.Join("×", c.Dims)}]: supported are a scalar constant, one value per channel (shape [{channels}, 1, 1] or [1, {channels}, 1, 1] on images) and a constant that broadcasts to the tensor's shape.");
     }
 
-    // An element-wise operation on constants, a scalar broadcast against the other operand.
-    private void FoldConstants(Func<double, double, double> f)
+    // An element-wise operation on two constants, broadcast against each other as ONNX (NumPy) broadcasts.
+    private void FoldConstants(Func<double, double, double> f, bool? integer = null)
     {
         if (node.Input.Count != 2) throw Unsupported("only two constant operands are folded.");
         var (a, b) = (Const(0), Const(1));
-        if (a.Values.Length != b.Values.Length && a.Values.Length != 1 && b.Values.Length != 1)
-            throw Unsupported($"constants of shapes [{string.Join("×", a.Dims)}] and [{string.Join("×", b.Dims)}] are folded only when equal or one is a scalar.");
-        var (big, n) = a.Values.Length >= b.Values.Length ? (a, a.Values.Length) : (b, b.Values.Length);
-        var values = Enumerable.Range(0, n).Select(i => f(a.Values[a.Values.Length == 1 ? 0 : i], b.Values[b.Values.Length == 1 ? 0 : i]));
-        importer.SetConstant(Output, new ConstantTensor(big.Dims, [.. values], a.Integer && b.Integer));
+        var dims = BroadcastDims(a.Dims, b.Dims);
+        var (x, y) = (Broadcast(a, dims), Broadcast(b, dims));
+        importer.SetConstant(Output, new ConstantTensor(dims, [.. x.Zip(y, f)], integer ?? (a.Integer && b.Integer)));
+    }
+
+    // The shape two shapes broadcast to, aligned at their last axes.
+    private ImmutableArray<long> BroadcastDims(ImmutableArray<long> a, ImmutableArray<long> b)
+    {
+        var rank = Math.Max(a.Length, b.Length);
+        long At(ImmutableArray<long> d, int i) => i - (rank - d.Length) is var j and >= 0 ? d[j] : 1;
+        return [.. Enumerable.Range(0, rank).Select(i => (At(a, i), At(b, i)) switch
+        {
+            var (p, q) when p == q || q == 1 => p,
+            (1, var q) => q,
+            var (p, q) => throw Unsupported($"shapes [{string.Join("×", a)}] and [{string.Join("×", b)}] do not broadcast (axis {i}: {p} and {q})."),
+        })];
+    }
+
+    // A constant's values broadcast to `dims` (which BroadcastDims gave), row-major.
+    private static double[] Broadcast(ConstantTensor c, ImmutableArray<long> dims)
+    {
+        var count = dims.Aggregate(1L, (p, d) => checked(p * d));
+        if (count > Array.MaxLength) throw new OverflowException($"a constant of shape [{string.Join("×", dims)}] is too large.");
+        var result = new double[count];
+        var offset = dims.Length - c.Dims.Length;
+        for (var i = 0L; i < count; i++)
+        {
+            var (rest, source, stride) = (i, 0L, 1L);
+            for (var axis = dims.Length - 1; axis >= offset; axis--)
+            {
+                var (d, own) = (dims[axis], c.Dims[axis - offset]);
+                if (own != 1) source += rest % d * stride;
+                rest /= d;
+                stride *= own;
+            }
+            result[i] = c.Values[(int)source];
+        }
+        return result;
+    }
+
+    // ConstantOfShape: a tensor of the given (constant) shape filled with one value (0.0 by default).
+    public void ConstantOfShape()
+    {
+        attributes.Only("value");
+        var value = attributes.Has("value") ? ConstantTensor.From(attributes.Tensor("value"), where) : new([], [0.0]);
+        if (value.Values.Length != 1) throw Unsupported($"value must hold one element, got {value.Values.Length}.");
+        ImmutableArray<long> dims = [.. Const(0).Values.Select(v => (long)v)];
+        if (dims.Any(d => d < 0)) throw Unsupported($"shape [{string.Join(",", dims)}] has a negative dimension.");
+        importer.SetConstant(Output, new ConstantTensor(dims, [.. Broadcast(new ConstantTensor([], value.Values), dims)], value.Integer));
+    }
+
+    // Equal of constants (shape computations): 1 where equal, else 0.
+    public void EqualOp()
+    {
+        attributes.Only();
+        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Equal is folded only on constants (shape computations).");
+        FoldConstants((p, q) => p == q ? 1 : 0, integer: true);
+    }
+
+    // Where of constants (shape computations): x where the condition is non-zero, else y, all three broadcast.
+    public void WhereOp()
+    {
+        attributes.Only();
+        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Where is folded only on constants (shape computations).");
+        var (c, x, y) = (Const(0), Const(1), Const(2));
+        var dims = BroadcastDims(BroadcastDims(c.Dims, x.Dims), y.Dims);
+        var (cv, xv, yv) = (Broadcast(c, dims), Broadcast(x, dims), Broadcast(y, dims));
+        importer.SetConstant(Output, new ConstantTensor(dims, [.. cv.Select((v, i) => v != 0 ? xv[i] : yv[i])], x.Integer && y.Integer));
+    }
+
+    // Expand: a constant broadcast to a shape (a class token made one per input); a computed tensor only when the shape
+    // leaves it as it is.
+    public void Expand()
+    {
+        attributes.Only();
+        ImmutableArray<long> target = [.. Const(1).Values.Select(v => (long)v)];
+        if (importer.IsConstant(In(0)))
+        {
+            var data = Const(0);
+            var dims = BroadcastDims(data.Dims, target);
+            importer.SetConstant(Output, data with { Dims = dims, Values = [.. Broadcast(data, dims)] });
+            return;
+        }
+        var own = importer.OnnxDims(In(0));
+        if (!BroadcastDims([.. own], target).SequenceEqual(own))
+            throw Unsupported($"expanding a computed tensor of shape [{string.Join("×", own)}] to [{string.Join("×", target)}] copies its values; supported is an Expand that leaves it as it is.");
+        importer.Alias(Output, In(0));
     }
 
     private void Mul()
@@ -800,6 +997,14 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     // Whether a tensor is a constant holding one value within 1e-6 (relative) of `value`.
     private bool IsScalar(string tensor, double value) =>
         importer.IsConstant(tensor) && importer.Constant(tensor, where, Op).Values is [var v] && Math.Abs(v - value) <= 1e-6 * Math.Abs(value);
+
+    // Whether a node is a Softmax's output, through reshapes and transposes.
+    private bool FromSoftmax(string node) => importer.ProducerNode(node) switch
+    {
+        { Layer: Relevance.Softmax } => true,
+        { Layer: View or Relevance.Transpose } p => FromSoftmax(p.Inputs[0]),
+        _ => false,
+    };
 
     private bool IsGate(string node) => importer.ProducerNode(node)?.Layer is Sigmoid or HardSigmoid
         || (importer.ProducerNode(node) is { Layer: Relevance.Reshape or Relevance.Flatten } r && IsGate(r.Inputs[0]));

@@ -88,6 +88,24 @@ public class ExplainCommandTests
         Assert.Contains("does not take --rule or --first-rule", conflict.Error);
     }
 
+    // The transformer presets on torchvision's ViT at toy size, from a photo: named as such, and CP-LRP's attention held
+    // constant shows in the per-layer report as Softmax layers that receive nothing, where AttnLRP's receive some.
+    [Theory]
+    [InlineData("attnlrp")]
+    [InlineData("cp-lrp")]
+    public void Transformer_presets_explain_a_vit_and_report_its_softmaxes(string preset)
+    {
+        var r = Cli.Run("explain", Cli.Data("onnx", "tiny_vit", "vit.onnx"), Cli.Data("images", "chelsea.png"), "--composite", preset, "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        Assert.Equal(preset, json.RootElement.GetProperty("rule").GetString());
+        Assert.True(double.IsFinite(json.RootElement.GetProperty("relevance_sum").GetDouble()));
+        var softmaxes = json.RootElement.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("layer").GetString() == "Softmax")
+            .Select(l => l.GetProperty("relevance_in").GetDouble()).ToList();
+        Assert.Equal(2, softmaxes.Count);
+        Assert.All(softmaxes, s => Assert.Equal(preset == "cp-lrp", s == 0));
+    }
+
     // The command a user runs to compare with Zennit gives Zennit's EpsilonGammaBox heatmap of the fixture network
     // (ZennitComparisonTests): 1e-4 of the largest relevance, float32 against Zennit's float64.
     [Fact]

@@ -91,12 +91,12 @@ public class EvaluateCommandTests
         Assert.True(r.ExitCode == 0, r.Error);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "aopc.json")));
         var methods = json.RootElement.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("method").GetString()!);
-        Assert.Equal(["dtd", "epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1", "gradient × input", "sensitivity", "random"], methods.Keys);
+        Assert.Equal(["dtd", "epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1", "attnlrp", "cp-lrp", "gradient × input", "sensitivity", "random"], methods.Keys);
         Assert.All(methods.Values, m => Assert.Equal(7, m.GetProperty("drop").GetArrayLength()));
         Assert.All(methods.Values, m => Assert.Equal(2, m.GetProperty("per_photo").GetArrayLength()));
         Assert.True(methods["dtd"].GetProperty("aopc").GetDouble() > methods["random"].GetProperty("aopc").GetDouble());
         var heatmaps = json.RootElement.GetProperty("heatmaps").EnumerateArray().ToList();
-        Assert.Equal(2 * 6, heatmaps.Count);
+        Assert.Equal(2 * 8, heatmaps.Count);
         var cat = heatmaps.Single(h => h.GetProperty("photo").GetString() == "chelsea.png" && h.GetProperty("method").GetString() == "dtd");
         Assert.Equal("Egyptian cat", cat.GetProperty("label").GetString());
         var f = cat.GetProperty("f").GetDouble();

@@ -53,6 +53,15 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>An int64 scalar initializer (an index).</summary>
+    public string Ints64Scalar(string name, long value)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Int64Data.Add(value);
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>A scalar float initializer.</summary>
     public string Scalar(string name, float value)
     {

@@ -14,6 +14,7 @@ public class OnnxParityTests
         "webmnist_lenet5/lenet5.onnx",
         "cifar10_winml_tutorial/ImageClassifier_cifar10.onnx",
         "squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx",
+        "tiny_vit/vit.onnx",
     };
 
     internal static float[] RuntimeOutput(string path, ImportedModel model, float[] input, string? output = null)

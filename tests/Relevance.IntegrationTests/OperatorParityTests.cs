@@ -7,7 +7,7 @@ namespace Relevance.IntegrationTests;
 /// <summary>Operators that no shipped model uses, built in code and held to ONNX Runtime.</summary>
 public class OperatorParityTests
 {
-    private static void AssertParity(string path, float tolerance = 1e-4f)
+    internal static void AssertParity(string path, float tolerance = 1e-4f)
     {
         var model = OnnxImporter.Load(path);
         var engine = EngineNetwork.Compile(model.Network, Composite.Uniform(Rules.Epsilon()));
@@ -706,13 +706,23 @@ public class OperatorParityTests
         AssertParity(b.Save("y", 13, 1, 3));
     }
 
+    // Constants that hold a value per element, or per channel and row, broadcast to the tensor: an element-wise affine map.
+    [Fact]
+    public void Arithmetic_with_constants_per_element()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 3);
+        b.Node("Relu", ["x"], "r").Node("Mul", ["r", b.Weights("k", 1, 2, 3, 3)], "scaled").Node("Sub", [b.Weights("rows", 2, 3, 1), "scaled"], "y");
+        AssertParity(b.Save("y", 13, 1, 2, 3, 3));
+    }
+
     [Theory]
     [InlineData("Div", true, "a constant divided by a computed tensor")]
     [InlineData("Mul", false, "one value per channel")]
-    public void Arithmetic_that_is_not_a_per_channel_affine_map_is_refused_with_its_node(string op, bool constantFirst, string reason)
+    public void Arithmetic_that_is_not_an_element_wise_affine_map_is_refused_with_its_node(string op, bool constantFirst, string reason)
     {
         var b = new OnnxBuilder("x", 1, 2, 3, 3);
-        var constant = b.Weights("k", 1, 2, 3, 3);
+        // Its last axis (2) does not broadcast against the tensor's (3).
+        var constant = b.Weights("k", 1, 2, 1, 2);
         b.Node("Relu", ["x"], "r").Node(op, constantFirst ? [constant, "r"] : ["r", constant], "odd");
         var path = b.Save("odd", 13, 1, 2, 3, 3);
         var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));

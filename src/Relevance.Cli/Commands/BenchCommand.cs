@@ -17,13 +17,13 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed pairs of a forward pass and an explanation (each right after an untimed call of its kind; medians are reported), after 1.5 s of untimed pairs.", DefaultValueFactory = _ => 11 };
         var latency = new Option<int>("--latency") { Description = "Instead of pairs, time this many single explanations one after another and print their median, 99th percentile and maximum." };
         var busy = new Option<bool>("--busy-core") { Description = "With --latency: keep one core busy with a second process meanwhile, as a loaded machine would." };
-        var rule = new Option<string>("--rule") { Description = $"The rule of every Dense/Conv layer above the first (w² there, as the inputs are random): {RuleSpec.Help}.", DefaultValueFactory = _ => "zplus" };
+        var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first (w² there, as the inputs are random): dtd (z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative) or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
         var command = new Command("bench", "Time forward and explanation (training-free DTD by default, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
             model, batch, repeats, latency, busy, rule,
         };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy),
-            RuleSpec.Parse(parse.GetValue(rule)!) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.")));
+            Composite(parse.GetValue(rule)!)));
         return command;
     }
 
@@ -48,7 +48,12 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int Run(string path, int batch, int repeats, int latency, bool busy, Rule rule)
+    // w² on the first layer: the inputs are random, so no box of the preprocessing bounds them.
+    private static Composite Composite(string rule) => rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase)
+        ? Relevance.Composite.DeepTaylor(Rules.WSquare)
+        : new FirstLayerComposite(Rules.WSquare, RuleSpec.Parse(rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH."));
+
+    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite)
     {
         if (batch <= 0 || repeats <= 0 || latency < 0) throw new UsageException("--batch and --repeats must be positive, --latency not negative.");
         if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
@@ -56,7 +61,7 @@ internal static class BenchCommand
         var model = OnnxImporter.Load(path);
         var load = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var engine = EngineNetwork.Compile(model.Network, new FirstLayerComposite(Rules.WSquare, rule));
+        var engine = EngineNetwork.Compile(model.Network, composite);
         var compile = clock.Elapsed.TotalSeconds;
         model = null;
         var loaded = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);

@@ -55,7 +55,7 @@ public sealed class EngineNetwork
             LocalResponseNorm lrn => new NormalisationNode(lrn, input),
             LayerNorm ln => new LayerNormNode(ln),
             Softmax => new SoftmaxNode(input[input.Rank - 1]),
-            MatMul => new MatMulNode(MatMul.Dimensions(input, Network.ShapeOf(node.Inputs[1]))),
+            MatMul mm => new MatMulNode(MatMul.Dimensions(input, Network.ShapeOf(node.Inputs[1])), mm.HeldConstant(Options)),
             Pool2d p => new PoolNode(p, input, Network.Shapes[n], Options.Pooling),
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),

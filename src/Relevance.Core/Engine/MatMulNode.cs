@@ -4,11 +4,11 @@ namespace Relevance.Engine;
 
 /// <summary>The product of two computed tensors (<see cref="MatMul"/>): per leading index, C = A · B by the product kernel,
 /// gradients G Bᵀ and Aᵀ G, and AttnLRP's relevance, half to each factor.</summary>
-internal sealed class MatMulNode((int Heads, int T, int K, int N) size) : NodeKernel
+internal sealed class MatMulNode((int Heads, int T, int K, int N) size, int held) : NodeKernel
 {
     private readonly int _heads = size.Heads, _t = size.T, _k = size.K, _n = size.N;
 
-    public override string Describe => MatMul.RedistributionName;
+    public override string Describe => held < 0 ? MatMul.RedistributionName : MatMul.ValuesOnlyName;
 
     public override void Forward(NodeInputs inputs, Span<float> y, Workspace ws, Span<float> denominators)
     {
@@ -46,13 +46,20 @@ internal sealed class MatMulNode((int Heads, int T, int K, int N) size) : NodeKe
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, NodeInputs inputs, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
-        // S = R ⊘ (2C ± ε), then the gradient of the factor against S, times the factor.
+        // S = R ⊘ (2C ± ε) (or R ⊘ (C ± ε) when the other factor is held constant), then the gradient of the factor against
+        // S, times the factor; a factor held constant takes nothing.
+        if (m == held)
+        {
+            if (!addTo) lower.Clear();
+            return null;
+        }
+        var scale = 1 / MatMul.Share(held);
         var s = ArrayPool<float>.Shared.Rent(upper.Length);
         var share = ArrayPool<float>.Shared.Rent(lower.Length);
         try
         {
             for (var i = 0; i < upper.Length; i++)
-                s[i] = (float)(upper[i] / (2.0 * y[i] + (y[i] >= 0 ? MatMul.RelevanceEpsilon : -MatMul.RelevanceEpsilon)));
+                s[i] = (float)(upper[i] / (scale * y[i] + (y[i] >= 0 ? MatMul.RelevanceEpsilon : -MatMul.RelevanceEpsilon)));
             var factor = inputs[m];
             var r = share.AsSpan(0, lower.Length);
             Gradient(m, inputs[0], inputs[1], s.AsSpan(0, upper.Length), r);

@@ -146,8 +146,9 @@ public sealed record LocalResponseNorm : Layer
     }
 }
 
-/// <summary>y = a_c x + b_c per channel (the first axis): a batch norm that follows no Dense or Conv2d layer (DenseNet's
-/// BN → ReLU → Conv), as <see cref="Canonizers.Canonize"/> rewrites it.</summary>
+/// <summary>y = a_c x + b_c per channel (the first axis), or per element when it holds one scale per element: a batch norm
+/// that follows no Dense or Conv2d layer (DenseNet's BN → ReLU → Conv), as <see cref="Canonizers.Canonize"/> rewrites it; a
+/// constant added element by element (a transformer's position embedding); a constant (scale 0: a class token).</summary>
 /// <remarks>Each output is a neuron with one input and a bias, explained by the z-rule: R_x = a x / y · R_y, and the
 /// bias's share b / y · R_y reported, so the layer conserves; with <see cref="BiasTreatment.Ignore"/> R_x = R_y (docs/rules.md §9).</remarks>
 public sealed record ChannelAffine : Layer
@@ -164,12 +165,12 @@ public sealed record ChannelAffine : Layer
     public ParameterArray Scale { get; }
     /// <summary>b per channel.</summary>
     public ParameterArray Shift { get; }
-    /// <summary>The number of channels.</summary>
+    /// <summary>The number of channels (of elements, when per element).</summary>
     public int Channels => Scale.Length;
 
-    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][0] == Channels
+    internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][0] == Channels || inputs[0].Size == Channels
         ? inputs[0]
-        : throw new ShapeMismatchException(node, $"ChannelAffine has {Channels} channels but its input {inputs[0]} has {inputs[0][0]}.");
+        : throw new ShapeMismatchException(node, $"ChannelAffine has {Channels} channels but its input {inputs[0]} has {inputs[0][0]} (and {inputs[0].Size} elements).");
 
     internal override Tensor Forward(ImmutableArray<Tensor> inputs, Shape output)
     {
@@ -380,11 +381,28 @@ public sealed record Softmax : Layer
 /// S = R ⊘ (2C ± ε), R_A = (S Bᵀ) ⊙ A, R_B = (Aᵀ S) ⊙ B; what ε absorbs shows as the layer's conservation error.</remarks>
 public sealed record MatMul : Layer
 {
+    /// <summary>A product of two computed tensors; <paramref name="attentionInput"/> is the factor that holds attention weights
+    /// (a Softmax's output: 0 in A·V), or −1.</summary>
+    public MatMul(int attentionInput = -1) =>
+        AttentionInput = attentionInput is >= -1 and <= 1 ? attentionInput : throw new ArgumentOutOfRangeException(nameof(attentionInput), attentionInput, "MatMul: the attention factor is input 0, input 1 or none (−1).");
+
+    /// <summary>Which factor holds attention weights, which CP-LRP holds constant (<see cref="AttentionRedistribution.ValuesOnly"/>), or −1.</summary>
+    public int AttentionInput { get; }
+
     /// <summary>The ε-rule's stabiliser in the relevance pass.</summary>
     public const double RelevanceEpsilon = 1e-6;
 
     /// <summary>How the relevance pass treats it, as the consistency report names it.</summary>
     internal const string RedistributionName = "ε, half to each factor (AttnLRP)";
+
+    /// <summary>How the relevance pass treats it when the attention weights are held constant.</summary>
+    internal const string ValuesOnlyName = "ε, attention held constant (CP-LRP)";
+
+    /// <summary>The factor held constant under these options, or −1 when both take half.</summary>
+    internal int HeldConstant(ExplainOptions options) => options.Attention == AttentionRedistribution.ValuesOnly ? AttentionInput : -1;
+
+    /// <summary>The share of R ⊘ C each factor's redistribution starts from: ½ each, or all of it for the factor not held.</summary>
+    internal static double Share(int held) => held < 0 ? 0.5 : 1;
 
     internal override bool Merges => true;
 
@@ -420,9 +438,12 @@ public sealed record MatMul : Layer
     internal override Redistribution Redistribute(RelevanceStep step)
     {
         var (a, b, c) = (step.Inputs[0], step.Inputs[1], step.Output);
-        var s = step.Upper.Select((r, i) => r / (2 * c[i] + (c[i] >= 0 ? RelevanceEpsilon : -RelevanceEpsilon))).ToArray();
+        var held = HeldConstant(step.Options);
+        var share = Share(held);
+        var s = step.Upper.Select((r, i) => r / (c[i] / share + (c[i] >= 0 ? RelevanceEpsilon : -RelevanceEpsilon))).ToArray();
         var (ga, gb) = Gradients(a, b, s);
-        return new([[.. ga.Select((g, i) => g * a[i])], [.. gb.Select((g, i) => g * b[i])]], 0, RedistributionName);
+        double[] Of(int m, double[] g, Tensor x) => m == held ? new double[x.Size] : [.. g.Select((v, i) => v * x[i])];
+        return new([Of(0, ga, a), Of(1, gb, b)], 0, held < 0 ? RedistributionName : ValuesOnlyName);
     }
 
     internal override double[][] Backpropagate(ImmutableArray<Tensor> inputs, double[] upper)

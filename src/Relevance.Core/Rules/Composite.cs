@@ -52,17 +52,31 @@ public abstract record Composite
     public static Composite EpsilonAlpha2Beta1(double epsilon = 1e-6) =>
         Select((LayerSelector.Position(0), Rules.Flat), (LayerSelector.Type<Conv2d>(), Rules.AlphaBeta(2, 1)), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
 
-    /// <summary>The names <see cref="Preset"/> takes: Zennit's presets, as <c>relevance explain --composite</c> names them.</summary>
-    public static ImmutableArray<string> PresetNames { get; } = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"];
+    /// <summary>AttnLRP's linear layers (Achtibat et al. 2024): ε on every one; its Softmax, LayerNorm, GELU and attention
+    /// products follow their layers' own rules (docs/rules.md), with <see cref="AttentionRedistribution.Uniform"/>.</summary>
+    public static Composite AttnLrp(double epsilon = 1e-6) => Uniform(Rules.Epsilon(epsilon));
 
-    /// <summary>One of Zennit's presets by name (<see cref="PresetNames"/>); <paramref name="box"/> is epsilon-gamma-box's first layer
-    /// and not used by the others.</summary>
+    /// <summary>The names <see cref="Preset"/> takes: Zennit's presets and the transformer ones, as <c>relevance explain --composite</c> names them.</summary>
+    public static ImmutableArray<string> PresetNames { get; } = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1", "attnlrp", "cp-lrp"];
+
+    /// <summary>The options a preset implies beside its rules: cp-lrp holds attention weights constant
+    /// (<see cref="AttentionRedistribution.ValuesOnly"/>), attnlrp gives each factor half; the others leave <paramref name="options"/> as they are.</summary>
+    public static ExplainOptions PresetOptions(string name, ExplainOptions options) => name switch
+    {
+        "cp-lrp" => options with { Attention = AttentionRedistribution.ValuesOnly },
+        "attnlrp" => options with { Attention = AttentionRedistribution.Uniform },
+        _ => options,
+    };
+
+    /// <summary>A preset by name (<see cref="PresetNames"/>), with <see cref="PresetOptions"/> for what it sets beyond rules;
+    /// <paramref name="box"/> is epsilon-gamma-box's first layer and not used by the others.</summary>
     /// <exception cref="ArgumentException">The name is not a preset, or epsilon-gamma-box is given no box.</exception>
     public static Composite Preset(string name, ZBoxRule? box = null) => name switch
     {
         "epsilon-gamma-box" => EpsilonGammaBox(box ?? throw new ArgumentException("epsilon-gamma-box needs the z^B box of its first layer.", nameof(box))),
         "epsilon-plus-flat" => EpsilonPlusFlat(),
         "epsilon-alpha2-beta1" => EpsilonAlpha2Beta1(),
+        "attnlrp" or "cp-lrp" => AttnLrp(),
         _ => throw new ArgumentException($"'{name}' is not a preset; the presets are {string.Join(", ", PresetNames)}.", nameof(name)),
     };
 

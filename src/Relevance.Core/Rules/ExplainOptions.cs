@@ -30,12 +30,22 @@ public enum GateRedistribution
     Uniform,
 }
 
+/// <summary>How a product of attention weights and values (<see cref="MatMul"/> with an <see cref="MatMul.AttentionInput"/>) redistributes relevance.</summary>
+public enum AttentionRedistribution
+{
+    /// <summary>AttnLRP (Achtibat et al. 2024): the ε-rule with each factor taking half, so relevance reaches the queries and keys through the Softmax too. The default.</summary>
+    Uniform,
+    /// <summary>CP-LRP (Ali et al. 2022): the attention weights are held constant, so all relevance takes the value path and none reaches the Softmax.</summary>
+    ValuesOnly,
+}
+
 /// <summary>Options of the relevance pass beyond the composite's rules.</summary>
 /// <param name="Pooling">Pooling redistribution; default proportional.</param>
 /// <param name="Bias">Positive-bias treatment; default as neurons.</param>
 /// <param name="Gating">Gate products' redistribution; default all to the value.</param>
+/// <param name="Attention">Attention products' redistribution; default half to each factor (AttnLRP).</param>
 public sealed record ExplainOptions(PoolingRedistribution Pooling = PoolingRedistribution.Proportional, BiasTreatment Bias = BiasTreatment.Neuron,
-    GateRedistribution Gating = GateRedistribution.ToValue)
+    GateRedistribution Gating = GateRedistribution.ToValue, AttentionRedistribution Attention = AttentionRedistribution.Uniform)
 {
     /// <summary>The documented defaults.</summary>
     public static readonly ExplainOptions Default = new();

@@ -1,0 +1,84 @@
+using Relevance.Engine;
+using Relevance.Onnx;
+using static Relevance.IntegrationTests.OnnxBuilder;
+
+namespace Relevance.IntegrationTests;
+
+/// <summary>Vision transformers as PyTorch exports them: torchvision's ViT (data/onnx/tiny_vit, made by
+/// scripts/export-tiny-vit.py) imports, and explains with the AttnLRP and CP-LRP presets as the reference does.</summary>
+public class TransformerTests
+{
+    private static string Vit => RepositoryData.Path("onnx", "tiny_vit", "vit.onnx");
+
+    [Theory]
+    [InlineData("attnlrp")]
+    [InlineData("cp-lrp")]
+    public void The_vit_explains_with_each_preset_as_the_reference_does(string preset)
+    {
+        var model = OnnxImporter.Load(Vit);
+        var composite = Composite.Preset(preset);
+        var options = Composite.PresetOptions(preset, ExplainOptions.Default);
+        var engine = EngineNetwork.Compile(model.Network, composite, options);
+        var input = OnnxParityTests.RandomInput(model, 5, 1);
+        var ours = engine.Explain(input);
+        var reference = Reference.Propagation.Explain(model.Network, Tensor.From(model.Network.InputShape, [.. input.Select(v => (double)v)]), composite, options);
+
+        Assert.Equal(reference.Target, ours.Target);
+        Assert.Equal(model.Network.Nodes.Length, ours.Consistency.Layers.Length);
+        var (heatmap, expected) = (ours.HeatmapSingles(), reference.Heatmap.Data);
+        Assert.All(heatmap, r => Assert.True(float.IsFinite(r)));
+        // float32 against double through two encoder layers: pixels agree to ~1e-8 of the largest (measured), rounding that
+        // ε-rule denominators near 0 may amplify; 1e-5 leaves that room, while a wrong rule or share moves pixels by a
+        // sizeable fraction of the largest.
+        var scale = expected.Max(Math.Abs);
+        for (var i = 0; i < heatmap.Length; i++)
+            Assert.True(Math.Abs(heatmap[i] - expected[i]) <= 1e-5 * scale, $"{preset}, pixel {i}: engine {heatmap[i]}, reference {expected[i]} (largest {scale})");
+        foreach (var (a, b) in ours.Consistency.Layers.Zip(reference.Consistency.Layers))
+        {
+            Assert.Equal((b.Node, b.Redistribution), (a.Node, a.Redistribution));
+            Assert.True(Math.Abs(a.BiasRelevance - b.BiasRelevance) <= 1e-4 * Math.Max(1, Math.Abs(b.BiasRelevance)), $"{preset}, {a.Node}: bias {a.BiasRelevance} vs {b.BiasRelevance}");
+        }
+
+        // CP-LRP holds every attention matrix constant, so no Softmax receives relevance; AttnLRP sends some through each.
+        var softmaxes = ours.Consistency.Layers.Where(l => l.Layer == "Softmax").ToList();
+        Assert.Equal(2, softmaxes.Count);
+        foreach (var s in softmaxes)
+            if (preset == "cp-lrp") Assert.Equal(0, s.RelevanceIn);
+            else Assert.NotEqual(0, s.RelevanceIn);
+    }
+
+    // The batch axis leaves the front and comes back as attention's exports move it ([1, T, D] → [T, 1, D] → [T, H, D/H] →
+    // [H, T, D/H] and back), a constant joins the tokens (a class token), another is added element by element (a position
+    // embedding), and one token is picked out (the class token's output): each held to ONNX Runtime.
+    [Fact]
+    public void Batch_axis_moves_a_class_token_a_position_embedding_and_a_picked_token()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 4);
+        b.Node("Concat", [b.Weights("token", 1, 1, 4), "x"], "tokens", Int("axis", 1))
+            .Node("Add", ["tokens", b.Weights("position", 1, 4, 4)], "embedded")
+            .Node("Transpose", ["embedded"], "sequence_first", Ints("perm", 1, 0, 2))
+            .Node("Reshape", ["sequence_first", b.Ints64("heads", 4, 2, 2)], "split")
+            .Node("Transpose", ["split"], "head_first", Ints("perm", 1, 0, 2))
+            .Node("Softmax", ["head_first"], "weights", Int("axis", -1))
+            .Node("Transpose", ["weights"], "back", Ints("perm", 1, 0, 2))
+            .Node("Reshape", ["back", b.Ints64("joined", 4, 1, 4)], "joined_heads")
+            .Node("Transpose", ["joined_heads"], "batch_first", Ints("perm", 1, 0, 2))
+            .Node("Gather", ["batch_first", b.Ints64Scalar("first", 0)], "class_token", Int("axis", 1))
+            .Node("Gemm", ["class_token", b.Weights("head", 3, 4)], "y", Int("transB", 1));
+        var path = b.Save("y", 13, 1, 3);
+        var network = OnnxImporter.Load(path).Network;
+        Assert.Contains(network.Nodes, n => n.Layer is ChannelAffine { Channels: 16 });
+        OperatorParityTests.AssertParity(path);
+    }
+
+    [Fact]
+    public void Gather_of_several_tokens_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 4);
+        var path = b.Node("Gather", ["x", b.Ints64("pair", 0, 1)], "pair_of_tokens", Int("axis", 1)).Save("pair_of_tokens", 13, 1, 2, 4);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        File.Delete(path);
+        Assert.Contains("pair_of_tokens", e.Message);
+        Assert.Contains("one index", e.Message);
+    }
+}
