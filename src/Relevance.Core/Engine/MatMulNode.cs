@@ -21,22 +21,28 @@ internal sealed class MatMulNode((int Heads, int T, int K, int N) size, int held
     public override void Backward(int m, NodeInputs inputs, ReadOnlySpan<float> upper, Span<float> lower, Workspace ws) =>
         Gradient(m, inputs[0], inputs[1], upper, lower);
 
-    // lower = G Bᵀ (m = 0) or Aᵀ G (m = 1), per leading index, for G shaped like C.
+    // lower = G Bᵀ (m = 0) or Aᵀ G (m = 1), per leading index, for G shaped like C: the product kernel on the other factor's
+    // transpose.
     private void Gradient(int m, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> g, Span<float> lower)
     {
-        lower.Clear();
-        for (var h = 0; h < _heads; h++)
-            for (var i = 0; i < _t; i++)
-                for (var j = 0; j < _n; j++)
-                {
-                    var gij = g[(h * _t + i) * _n + j];
-                    if (gij == 0) continue;
-                    for (var q = 0; q < _k; q++)
-                    {
-                        if (m == 0) lower[(h * _t + i) * _k + q] += gij * b[(h * _k + q) * _n + j];
-                        else lower[(h * _k + q) * _n + j] += gij * a[(h * _t + i) * _k + q];
-                    }
-                }
+        var (rows, cols) = m == 0 ? (_k, _n) : (_t, _k);
+        var transposed = ArrayPool<float>.Shared.Rent(rows * cols);
+        try
+        {
+            var t = transposed.AsSpan(0, rows * cols);
+            for (var h = 0; h < _heads; h++)
+            {
+                var other = m == 0 ? b.Slice(h * _k * _n, _k * _n) : a.Slice(h * _t * _k, _t * _k);
+                for (var i = 0; i < rows; i++)
+                    for (var j = 0; j < cols; j++) t[j * rows + i] = other[i * cols + j];
+                if (m == 0) Gemm.Multiply(g.Slice(h * _t * _n, _t * _n), t, lower.Slice(h * _t * _k, _t * _k), _t, _n, _k);
+                else Gemm.Multiply(t, g.Slice(h * _t * _n, _t * _n), lower.Slice(h * _k * _n, _k * _n), _k, _t, _n);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(transposed);
+        }
     }
 
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
