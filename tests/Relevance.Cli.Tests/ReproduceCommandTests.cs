@@ -77,6 +77,25 @@ public class EvaluateCommandTests
         Assert.Equal(2, Cli.Run("evaluate", "--region", "5").ExitCode);
     }
 
+    // The shipped MNIST transformer on test digits: the digits are written as PNGs beside the table, every method named is
+    // ranked on them, and AttnLRP's order makes the logit fall faster than the random one: on these 20 digits (seed 1) by
+    // 1.04 AOPC with a paired standard error of 0.25, so the order is not a draw of the noise.
+    [Fact]
+    public void Evaluate_a_transformer_on_test_digits()
+    {
+        var dir = Cli.TempDirectory();
+        var r = Cli.Run("evaluate", "--model", Cli.Data("onnx", "mnist_vit", "vit.onnx"), "--digits", "20", "--region", "4", "--steps", "10",
+            "--methods", "attnlrp", "cp-lrp", "random", "--out", dir);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal(20, Directory.GetFiles(Path.Combine(dir, "digits"), "digit-*.png").Length);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "aopc.json")));
+        var methods = json.RootElement.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("method").GetString()!);
+        Assert.Equal(["attnlrp", "cp-lrp", "random"], methods.Keys);
+        Assert.True(methods["attnlrp"].GetProperty("aopc").GetDouble() > methods["random"].GetProperty("aopc").GetDouble());
+        Assert.Equal(2, Cli.Run("evaluate", "--model", Cli.Data("onnx", "mnist_vit", "vit.onnx"), "--digits", "4", "--images", dir).ExitCode);
+        Assert.Equal(2, Cli.Run("evaluate", "--digits", "4").ExitCode);
+    }
+
     // SqueezeNet 1.1 on two shipped photos, coarse regions and few steps to stay quick: every composite and baseline is
     // ranked, each composite's heatmap is reported with f, Σ R and bias share, and deep Taylor's conserves. On these
     // photos (seed 1) deep Taylor's order makes the logit fall faster than the random one: the faithfulness the command

@@ -15,6 +15,7 @@ public class OnnxParityTests
         "cifar10_winml_tutorial/ImageClassifier_cifar10.onnx",
         "squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx",
         "tiny_vit/vit.onnx",
+        "mnist_vit/vit.onnx",
     };
 
     internal static float[] RuntimeOutput(string path, ImportedModel model, float[] input, string? output = null)

@@ -33,19 +33,27 @@ internal static class EvaluateCommand
             Description = $"The methods to compare, with --model (default: all): {string.Join(", ", PhotoAopc.Composites.Concat(PhotoAopc.Baselines).Select(m => m.Replace(" × ", "-x-")))}.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var digits = new Option<int?>("--digits") { Description = "With --model: the first N test digits of --data (MNIST format) as the inputs, instead of photos; they are written as PNGs into the output folder's digits/ (a model of 28×28 one-channel input, such as data/onnx/mnist_vit)." };
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
         var pre = PreprocessingOptions.Create();
         var command = new Command("evaluate", "Region perturbation with AOPC (Samek et al.): on the paper's one-layer MNIST network (deep Taylor, sensitivity, nearest-root Taylor, random), or with --model on an ONNX image classifier and photos (deep Taylor, Zennit's presets, gradient × input, sensitivity, random); a table, the curves and, on photos, the heatmaps.")
         {
-            data, output, iterations, explain, steps, region, seed, model, images, methods, pixels,
+            data, output, iterations, explain, steps, region, seed, model, images, methods, pixels, digits,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(model) is { } onnx)
             {
-                var mnistOnly = new Option[] { data, iterations, explain }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                var mnistOnly = new Option[] { iterations, explain }.Append(parse.GetValue(digits) is null ? data : null).OfType<Option>()
+                    .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (mnistOnly.Length > 0) throw new UsageException($"{string.Join(", ", mnistOnly)}: options of the MNIST experiment, not of --model.");
+                var inputs = parse.GetValue(images) ?? [];
+                if (parse.GetValue(digits) is { } count)
+                {
+                    if (inputs.Length > 0) throw new UsageException("--digits and --images: give the inputs one way.");
+                    inputs = [DigitImages(parse.GetValue(data)!, count, Path.Combine(parse.GetValue(output)!, "digits"))];
+                }
                 // A shipped network by name comes with its preprocessing; a file of that name wins.
                 var image = pre.Read(parse);
                 if (!File.Exists(onnx) && Shipped.Model(onnx) is { } shipped)
@@ -54,10 +62,10 @@ internal static class EvaluateCommand
                         throw new UsageException($"{string.Join(", ", given)}: the shipped {onnx} comes with its own preprocessing.");
                     (onnx, image) = shipped;
                 }
-                return Photos(onnx, parse.GetValue(images) ?? [], parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
+                return Photos(onnx, inputs, parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
                     parse.GetValue(steps) ?? 50, parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(pixels));
             }
-            var photoOnly = new Option[] { images, methods }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
+            var photoOnly = new Option[] { images, methods, digits }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
                 .Concat(pre.Given(parse)).ToArray();
             if (photoOnly.Length > 0) throw new UsageException($"{string.Join(", ", photoOnly)}: options of the evaluation on photos, which needs --model.");
             var (it, n, l, r, s) = (parse.GetValue(iterations), parse.GetValue(explain), parse.GetValue(steps) ?? 40, parse.GetValue(region) ?? 4, parse.GetValue(seed));
@@ -140,6 +148,28 @@ internal static class EvaluateCommand
     }
 
     // The photos given, folders expanded to their PNG and JPEG files in name order; a missing path is an input error.
+    // The first `count` test digits of an MNIST folder as 28×28 grey PNGs (white ink on black, as stored) in `folder`,
+    // named by position and label so that the heatmap figure says which digit each row is.
+    private static string DigitImages(string data, int count, string folder)
+    {
+        var test = Digits.LoadFolder(data).Test;
+        if (count <= 0 || count > test.Count) throw new UsageException($"--digits {count}: between 1 and the {test.Count} test digits of {data}.");
+        Directory.CreateDirectory(folder);
+        foreach (var stale in Directory.EnumerateFiles(folder, "digit-*.png")) File.Delete(stale);
+        const int side = Digits.Side;
+        for (var i = 0; i < count; i++)
+        {
+            using var bitmap = new SkiaSharp.SKBitmap(side, side);
+            for (var p = 0; p < side * side; p++)
+            {
+                var v = test.Pixels[i * side * side + p];
+                bitmap.SetPixel(p % side, p / side, new SkiaSharp.SKColor(v, v, v));
+            }
+            HeatmapImage.WritePng(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"digit-{i:D4}-label-{test.Labels[i]}.png")), bitmap);
+        }
+        return folder;
+    }
+
     private static List<string> PhotoList(IEnumerable<string> given)
     {
         var photos = new List<string>();
