@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Pad (constant)",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
         "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze", "Where (folded)",
     ];
@@ -239,7 +239,8 @@ public sealed class OnnxImporter
             case "HardSwish": a.Only(); op.Unary(new HardSwish()); break;
             case "LeakyRelu": a.Only("alpha"); op.Unary(new LeakyReLU(a.Float("alpha", 0.01f))); break;
             case "Clip": op.Clip(); break;
-            case "Mul" or "Sub" or "Div": op.Arithmetic(); break;
+            case "Mul" or "Sub" or "Div": op.Arithmetic(graphOutputs); break;
+            case "Pow": op.Pow(graphOutputs); break;
             case "Pad": op.Pad(); break;
             case "ReduceMean": op.ReduceMean(graphOutputs); break;
             case "Transpose": op.Transpose(); break;

@@ -764,7 +764,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     }
 
     /// <summary>Sub, Mul or Div of constants (shape computations), folded; of computed tensors, refused with the reason.</summary>
-    public void Arithmetic()
+    public void Arithmetic(HashSet<string> graphOutputs)
     {
         attributes.Only();
         if (node.Input.All(importer.IsConstant))
@@ -781,7 +781,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         }
         if (Op == "Mul" && !node.Input.Any(importer.IsConstant))
         {
-            Mul();
+            Mul(graphOutputs);
             return;
         }
         if (node.Input.Count != 2) throw Unsupported($"{Op} takes two operands, got {node.Input.Count}.");
@@ -924,9 +924,10 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         importer.Alias(Output, In(0));
     }
 
-    private void Mul()
+    private void Mul(HashSet<string> graphOutputs)
     {
         var (a, b) = (Graph(0), Graph(1));
+        if (In(0) == In(1) && TanhGelu(In(0), graphOutputs)) return;
         // PyTorch exports SiLU (Swish) as x · Sigmoid(x) and, before opset 14, HardSwish as x · HardSigmoid(x) with α = 1/6,
         // β = 1/2: one activation each, whose relevance passes through.
         foreach (var (x, g) in new[] { (a, b), (b, a) })
@@ -955,12 +956,36 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (scale is null || x is null || scale.Input.Count != 2
             || !(scale.OpType == "Div" && IsScalar(scale.Input[1], Math.Sqrt(2)) || scale.OpType == "Mul" && scale.Input.Any(i => IsScalar(i, 1 / Math.Sqrt(2)))))
             throw Unsupported($"Erf is supported inside {pattern}; this one's input is not x / √2.");
+        var add = SoleReader(Output, "Add", graphOutputs);
+        if (add is null || OtherOperand(add, Output) is not { } one || !IsScalar(one, 1))
+            throw Unsupported($"Erf is supported inside {pattern}; its output does not go on to 1 + erf alone.");
+        if (!GeluTail(add, x, tanh: false, [], graphOutputs))
+            throw Unsupported($"Erf is supported inside {pattern}; 1 + erf is not multiplied by x and ½.");
+    }
+
+    // PyTorch exports GELU's tanh form as x · ½ · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), the cube as x · x · x (or
+    // Pow(x, 3)): met at its first node, the whole pattern becomes one Gelu layer; false when this is not the pattern.
+    private bool TanhGelu(string x, HashSet<string> graphOutputs)
+    {
+        NodeProto? Next(string tensor, string op) => SoleReader(tensor, op, graphOutputs);
+        NodeProto? WithScalar(NodeProto? n, string tensor, double value) => n is not null && OtherOperand(n, tensor) is { } c && IsScalar(c, value) ? n : null;
+        var cube = Op == "Pow" ? node : Next(Output, "Mul") is { } m && OtherOperand(m, Output) == x ? m : null;
+        if (cube is null) return false;
+        var weighted = WithScalar(Next(cube.Output[0], "Mul"), cube.Output[0], 0.044715);
+        var inner = weighted is null ? null : Next(weighted.Output[0], "Add") is { } a && OtherOperand(a, weighted.Output[0]) == x ? a : null;
+        var scaled = inner is null ? null : WithScalar(Next(inner.Output[0], "Mul"), inner.Output[0], Math.Sqrt(2 / Math.PI));
+        var tanh = scaled is null ? null : Next(scaled.Output[0], "Tanh");
+        var add = tanh is null ? null : WithScalar(Next(tanh.Output[0], "Add"), tanh.Output[0], 1);
+        return add is not null && GeluTail(add, x, tanh: true, [cube, weighted!, inner!, scaled!, tanh!], graphOutputs);
+    }
+
+    // The end GELU's two forms share: 1 + f multiplied by x and ½ in any order; emits the Gelu layer and takes in the
+    // pattern's nodes when they are there.
+    private bool GeluTail(NodeProto add, string x, bool tanh, IEnumerable<NodeProto> before, HashSet<string> graphOutputs)
+    {
         // One reader each, none a graph output: nothing else sees the pattern's intermediate values.
         NodeProto? Next(string tensor, string op) => SoleReader(tensor, op, graphOutputs);
         bool Other(NodeProto n, string tensor, Func<string, bool> test) => OtherOperand(n, tensor) is { } other && test(other);
-        var add = Next(Output, "Add");
-        if (add is null || !Other(add, Output, i => IsScalar(i, 1)))
-            throw Unsupported($"Erf is supported inside {pattern}; its output does not go on to 1 + erf alone.");
         var first = Next(add.Output[0], "Mul");
         bool IsHalfOfX(string i) => importer.ProducerOf(i) is { OpType: "Mul" } h && h.Input.Contains(x) && h.Input.Any(j => IsScalar(j, 0.5));
         var second = first is null ? null
@@ -969,10 +994,20 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             : Other(first, add.Output[0], i => IsScalar(i, 0.5))                                     // x · ((1 + erf) · ½)
                 ? Next(first.Output[0], "Mul") is { } n && Other(n, first.Output[0], i => i == x) ? n : null
             : Other(first, add.Output[0], IsHalfOfX) ? first : null;                                 // (x · ½) · (1 + erf)
-        if (second is null)
-            throw Unsupported($"Erf is supported inside {pattern}; 1 + erf is not multiplied by x and ½.");
-        importer.Emit(second.Output[0], new Gelu(), where, Op, importer.Graph(x, where, Op).Node);
-        importer.Fuse(new[] { add, first!, second }.Distinct());
+        if (second is null) return false;
+        importer.Emit(second.Output[0], new Gelu(tanh), where, Op, importer.Graph(x, where, Op).Node);
+        importer.Fuse(before.Concat([add, first!, second]).Distinct());
+        return true;
+    }
+
+    // Pow of a computed tensor: only as the cube in GELU's tanh form (a square inside LayerNorm's decomposed form is taken
+    // in by that pattern).
+    public void Pow(HashSet<string> graphOutputs)
+    {
+        attributes.Only();
+        Graph(0);
+        if (!IsScalar(In(1), 3) || !TanhGelu(In(0), graphOutputs))
+            throw Unsupported("Pow is supported as the cube in GELU's tanh form, x · ½ · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), and inside LayerNorm's decomposed form.");
     }
 
     // The node that alone reads `tensor`, reading it once, when it is an `op` and the tensor is no graph output: a value that

@@ -322,6 +322,27 @@ public class OperatorParityTests
             return "a";
         }, 13));
 
+    // GELU's tanh form as PyTorch exports it (nn.GELU(approximate="tanh"), opset 13): x · x · x (or Pow(x, 3)), × 0.044715,
+    // + x, × √(2/π), Tanh, + 1, × x, × ½; one Gelu layer of the tanh form, nothing else left.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gelu_in_its_tanh_form_as_pytorch_exports_it(bool pow)
+    {
+        var path = Activated((b, x) =>
+        {
+            if (pow) b.Node("Pow", [x, b.Scalar("three", 3)], "cube");
+            else b.Node("Mul", [x, x], "square").Node("Mul", [x, "square"], "cube");
+            b.Node("Mul", [b.Scalar("k", 0.044715f), "cube"], "weighted").Node("Add", [x, "weighted"], "i")
+                .Node("Mul", [b.Scalar("s", MathF.Sqrt(2 / MathF.PI)), "i"], "z").Node("Tanh", ["z"], "t")
+                .Node("Add", [b.Scalar("one", 1), "t"], "p").Node("Mul", [x, "p"], "m").Node("Mul", [b.Scalar("half", 0.5f), "m"], "a");
+            return "a";
+        }, 13);
+        Assert.Equal(["Conv2d", "Gelu", "Conv2d"], OnnxImporter.Load(path).Network.Nodes.Select(n => n.Layer.Kind));
+        Assert.Contains(OnnxImporter.Load(path).Network.Nodes, n => n.Layer is Gelu { TanhApproximation: true });
+        AssertParity(path);
+    }
+
     [Fact]
     public void Gelu_imports_as_one_layer_and_relevance_passes_through_it()
     {
