@@ -312,6 +312,12 @@ public sealed class OnnxImporter
 
     private ReadOnlySpan<byte> RawData(TensorProto init) => _rawData is null ? init.RawData.Span : _rawData(init);
 
+    /// <summary>Drops a decoded constant that only the node being translated reads, once its layer holds its own copy.</summary>
+    internal void Release(string tensor)
+    {
+        if (ReadersOf(tensor).Count == 1) _constants.Remove(tensor);
+    }
+
     internal void SetConstant(string tensor, ConstantTensor value)
     {
         _initializers.Remove(tensor);

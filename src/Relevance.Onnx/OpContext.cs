@@ -207,8 +207,9 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             var (d, e) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
             if (d != shape[1]) throw Unsupported($"B of shape [{string.Join("×", b.Dims)}] does not take the {shape[1]} features of {shape}.");
             var c = HasInput(2) ? Broadcast(Const(2), e) : null;
-            TokenLinear(x, shape, d, e, (i, o) => alpha * (transposed ? b.Values[o * d + i] : b.Values[i * e + o]),
+            TokenLinear(x, shape, d, e, (i, o) => alpha * (transposed ? b.Values[o * d + i] : b.Values[i * e + o]), b.Values.IsSingle,
                 [.. Enumerable.Range(0, e).Select(o => c is null ? 0 : beta * c[o])], null);
+            importer.Release(In(1));
             return;
         }
         if (shape.Rank != 1) throw Unsupported($"Gemm needs a flattened input, got per-sample shape {shape}.");
@@ -252,7 +253,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (shape.Rank >= 2 && b.Dims.Length == 2 && b.Dims[0] == shape[shape.Rank - 1])
         {
             var (d, e) = ((int)b.Dims[0], (int)b.Dims[1]);
-            TokenLinear(x, shape, d, e, (i, o) => b.Values[i * e + o], new double[e], graphOutputs);
+            TokenLinear(x, shape, d, e, (i, o) => b.Values[i * e + o], b.Values.IsSingle, new double[e], graphOutputs);
+            importer.Release(In(1));
             return;
         }
         if (shape.Rank != 1 || b.Dims.Length != 2)
@@ -264,7 +266,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     // convolution over the features, [D, T', 1] with T' the other axes' product, between transposes; an Add of a bias
     // over the last axis (or a scalar) that alone reads the product becomes the convolution's bias.
     // w(i, o) is the weight from feature i to output o; an Add after a MatMul (graphOutputs given) adds to `bias`.
-    private void TokenLinear(string x, Shape shape, int d, int e, Func<int, int, double> w, double[] bias, HashSet<string>? graphOutputs)
+    // Weights read from a float32 constant (`single`) stay float32, as a model's own precision.
+    private void TokenLinear(string x, Shape shape, int d, int e, Func<int, int, double> w, bool single, double[] bias, HashSet<string>? graphOutputs)
     {
         var tokens = shape.Size / d;
         var output = Output;
@@ -274,16 +277,28 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             output = add.Output[0];
             importer.Fuse([add]);
         }
-        var weights = new double[e * d];
-        for (var i = 0; i < d; i++)
-            for (var o = 0; o < e; o++) weights[o * d + i] = w(i, o);
+        ParameterArray weights;
+        if (single)
+        {
+            var values = new float[e * d];
+            for (var i = 0; i < d; i++)
+                for (var o = 0; o < e; o++) values[o * d + i] = (float)w(i, o);
+            weights = ParameterArray.Own(values);
+        }
+        else
+        {
+            var values = new double[e * d];
+            for (var i = 0; i < d; i++)
+                for (var o = 0; o < e; o++) values[o * d + i] = w(i, o);
+            weights = ParameterArray.Own(values);
+        }
         string Step(string name, Layer layer, string input)
         {
             importer.Emit($"{output}/{name}", layer, where, Op, input);
             return importer.Graph($"{output}/{name}", where, Op).Node;
         }
         var features = Step("features", new Transpose([1, 0]), Step("tokens", new Relevance.Reshape(Shape.Of(tokens, d)), x));
-        var linear = Step("linear", new Conv2d(d, e, 1, 1, ParameterArray.Own(weights), ParameterArray.Own(bias)), Step("image", new Relevance.Reshape(Shape.Of(d, tokens, 1)), features));
+        var linear = Step("linear", new Conv2d(d, e, 1, 1, weights, ParameterArray.Own(bias)), Step("image", new Relevance.Reshape(Shape.Of(d, tokens, 1)), features));
         var back = Step("transposed", new Transpose([1, 0]), Step("columns", new Relevance.Reshape(Shape.Of(e, tokens)), linear));
         importer.Emit(output, new Relevance.Reshape(new Shape([.. shape.Dims.SkipLast(1), e])), where, Op, back);
     }
