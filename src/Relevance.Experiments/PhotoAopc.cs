@@ -34,7 +34,8 @@ public static class PhotoAopc
     /// <param name="region">The side of the square regions, in input pixels.</param>
     /// <param name="steps">L, the regions replaced.</param>
     /// <param name="seed">The seed of the noise and of the random order.</param>
-    /// <param name="methods">The methods, from <see cref="Composites"/> and <see cref="Baselines"/>.</param>
+    /// <param name="methods">The methods, from <see cref="Composites"/> and <see cref="Baselines"/>; by default every composite
+    /// whose rules hold on the network's values (<see cref="Composite.HoldsOnEveryInput"/>) and every baseline.</param>
     /// <param name="labels">Class names of the outputs, or empty.</param>
     /// <param name="progress">Receives the number of photos done after each one.</param>
     /// <param name="maxPixels">The most pixels a photo may have, read from its header before it is decoded.</param>
@@ -45,8 +46,7 @@ public static class PhotoAopc
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(image);
-        methods ??= [.. Composites, .. Baselines];
-        if (methods.FirstOrDefault(m => !Composites.Contains(m) && !Baselines.Contains(m)) is { } unknown)
+        if (methods?.FirstOrDefault(m => !Composites.Contains(m) && !Baselines.Contains(m)) is { } unknown)
             throw new ArgumentException($"'{unknown}' is not a method; the methods are {string.Join(", ", Composites.Concat(Baselines))}.", nameof(methods));
         if (photos.Count == 0) throw new ArgumentException("No photo to evaluate on.", nameof(photos));
         if (steps <= 0) throw new ArgumentException($"The steps must be positive, got {steps}.", nameof(steps));
@@ -58,6 +58,8 @@ public static class PhotoAopc
         var perturbation = new RegionPerturbation(channels, height, width, region);
         var box = Explainer.InputBox(model.Network, preprocessing);
         var (low, high) = preprocessing.Bounds();
+        // By default, the presets whose z⁺ layers could meet negative values on this network (a transformer's) are left out.
+        methods ??= [.. Composites.Where(m => m == "dtd" || Composite.Preset(m, box).HoldsOnEveryInput(model.Network)), .. Baselines];
 
         // One explainer per composite, compiled once; deep Taylor's forward pass and gradient also serve the baselines.
         using var dtd = Explainer.Create(model, new ExplainerSettings { Image = image, Composite = Composite.DeepTaylor(box) }, labels);

@@ -93,6 +93,15 @@ public class EvaluateCommandTests
         Assert.Equal(["attnlrp", "cp-lrp", "random"], methods.Keys);
         Assert.True(methods["attnlrp"].GetProperty("aopc").GetDouble() > methods["random"].GetProperty("aopc").GetDouble());
         Assert.Equal(2, Cli.Run("evaluate", "--model", Cli.Data("onnx", "mnist_vit", "vit.onnx"), "--digits", "4", "--images", dir).ExitCode);
+
+        // By default, every method whose rules hold on a transformer: not epsilon-plus-flat, whose z⁺ would meet GELU's
+        // negative outputs in the token-wise layers.
+        var all = Cli.TempDirectory();
+        r = Cli.Run("evaluate", "--model", Cli.Data("onnx", "mnist_vit", "vit.onnx"), "--digits", "2", "--region", "7", "--steps", "2", "--out", all);
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var defaults = JsonDocument.Parse(File.ReadAllText(Path.Combine(all, "aopc.json")));
+        Assert.Equal(["dtd", "epsilon-gamma-box", "epsilon-alpha2-beta1", "attnlrp", "cp-lrp", "gradient × input", "sensitivity", "random"],
+            defaults.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetProperty("method").GetString()));
         Assert.Equal(2, Cli.Run("evaluate", "--digits", "4").ExitCode);
     }
 

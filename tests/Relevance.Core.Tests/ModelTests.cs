@@ -132,6 +132,19 @@ public class SelectorCompositeTests
         Assert.Equal(alphaBeta, Composite.Preset("epsilon-alpha2-beta1").Resolve(net));
         Assert.Contains("epsilon-plus-flat", Assert.Throws<ArgumentException>(() => Composite.Preset("epsilon-flat")).Message);
         Assert.Throws<ArgumentException>(() => Composite.Preset("epsilon-gamma-box"));
+
+        // The transformer presets: ε everywhere, and the attention setting that tells them apart.
+        Assert.All(Composite.Preset("attnlrp").Resolve(net).Values, r => Assert.Equal(Rules.Epsilon(1e-6), r));
+        Assert.Equal(Composite.Preset("attnlrp").Resolve(net), Composite.Preset("cp-lrp").Resolve(net));
+        Assert.Equal(AttentionRedistribution.ValuesOnly, Composite.PresetOptions("cp-lrp", ExplainOptions.Default).Attention);
+        Assert.Equal(AttentionRedistribution.Uniform, Composite.PresetOptions("attnlrp", ExplainOptions.Default with { Attention = AttentionRedistribution.ValuesOnly }).Attention);
+        Assert.Equal(ExplainOptions.Default, Composite.PresetOptions("epsilon-plus-flat", ExplainOptions.Default));
+
+        // z⁺ holds on every input where it reads rectified values; after a Tanh it does not, and the composite says so.
+        Assert.True(Composite.EpsilonPlusFlat().HoldsOnEveryInput(net));
+        var tanh = Network.Sequential(Shape.Of(1, 3, 3), new Conv2d(1, 2, 1, 1, [1, -1], [0, 0]), new Tanh(), new Conv2d(2, 2, 1, 1, [1, 0, 0, 1], [0, 0]));
+        Assert.False(Composite.EpsilonPlusFlat().HoldsOnEveryInput(tanh));
+        Assert.True(Composite.EpsilonAlpha2Beta1().HoldsOnEveryInput(tanh));
     }
 }
 

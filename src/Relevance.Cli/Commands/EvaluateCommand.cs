@@ -110,7 +110,7 @@ internal static class EvaluateCommand
     {
         if (steps <= 0 || region <= 0) throw new UsageException($"--steps and --region must be positive, got {steps} and {region}.");
         var known = PhotoAopc.Composites.Concat(PhotoAopc.Baselines).ToList();
-        var methods = methodNames.Length == 0 ? known : [.. methodNames.Select(m => known.FirstOrDefault(k => k.Replace(" × ", "-x-") == m)
+        string[]? methods = methodNames.Length == 0 ? null : [.. methodNames.Select(m => known.FirstOrDefault(k => k.Replace(" × ", "-x-") == m)
             ?? throw new UsageException($"--methods {m}: not a method; the methods are {string.Join(", ", known.Select(k => k.Replace(" × ", "-x-")))}."))];
         var photos = PhotoList(given.Length == 0 ? [Shipped.Path("data", "images")] : given);
         var model = OnnxImporter.Load(modelPath);
@@ -143,7 +143,7 @@ internal static class EvaluateCommand
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Region perturbation of {Path.GetFileName(modelPath)} on {result.Photos} photos ({result.Region}×{result.Region} regions, L = {result.Steps}), the top class's logit:")));
         AnsiConsole.Write(Table(result.Curves));
-        AnsiConsole.MarkupLine($"Wrote aopc.md, aopc.json, aopc-curves.png and aopc-heatmaps.png (rows: photos; columns: the photo, then {Markup.Escape(string.Join(", ", methods.Where(m => m != "random")))}) to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+        AnsiConsole.MarkupLine($"Wrote aopc.md, aopc.json, aopc-curves.png and aopc-heatmaps.png (rows: photos; columns: the photo, then {Markup.Escape(string.Join(", ", result.Curves.Select(c => c.Method).Where(m => m != "random")))}) to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
         return ExitCodes.Success;
     }
 

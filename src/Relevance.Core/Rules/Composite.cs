@@ -80,6 +80,15 @@ public abstract record Composite
         _ => throw new ArgumentException($"'{name}' is not a preset; the presets are {string.Join(", ", PresetNames)}.", nameof(name)),
     };
 
+    /// <summary>Whether every layer this composite gives z⁺ reads values that are ≥ 0 by construction (after a ReLU), so that
+    /// no input can make z⁺ refuse them; false for a transformer's token-wise layers after GELU under a z⁺ preset.</summary>
+    public bool HoldsOnEveryInput(Network network)
+    {
+        var rules = Resolve(network);
+        var nonNegative = Engine.NonNegativity.OfInputs(network);
+        return network.Nodes.Select((n, i) => !rules.TryGetValue(n.Name, out var r) || r is not ZPlusRule || nonNegative[i]).All(ok => ok);
+    }
+
     /// <summary>The rule of every linear node; throws <see cref="UncoveredLayerException"/> for a linear node without one.</summary>
     public ImmutableDictionary<string, Rule> Resolve(Network network)
     {
