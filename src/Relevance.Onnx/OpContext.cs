@@ -645,7 +645,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             importer.Alias(Output, In(0));
             return;
         }
-        if (axis != 1 && axis != 1 - (inputs[0].Shape.Rank + 1)) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
+        // The node's first axis: ONNX's 1 after a batch axis, its 0 in a batchless tensor.
+        if (SampleAxis(axis, In(0)) != 0) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
         Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
     }
 

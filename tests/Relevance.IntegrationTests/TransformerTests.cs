@@ -81,4 +81,18 @@ public class TransformerTests
         Assert.Contains("pair_of_tokens", e.Message);
         Assert.Contains("one index", e.Message);
     }
+
+    // Once the batch axis has moved, ONNX's axis 1 is the node's second axis: a Concat along it is not the channel concat
+    // the Concat layer computes, and is refused rather than taken for one.
+    [Fact]
+    public void Concat_along_a_batchless_tensors_second_axis_is_refused_with_its_node()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 4);
+        b.Node("Transpose", ["x"], "sequence_first", Ints("perm", 1, 0, 2)).Node("Concat", ["sequence_first", "sequence_first"], "doubled", Int("axis", 1));
+        var path = b.Save("doubled", 13, 3, 2, 4);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
+        File.Delete(path);
+        Assert.Contains("doubled", e.Message);
+        Assert.Contains("channel axis", e.Message);
+    }
 }
