@@ -89,7 +89,7 @@ internal static class ExplainCommand
                 $"{(results.Length > 1 ? $"[{b}] " : "")}target {e.Target}{label}: f = {e.Output:G6}, Σ R = {c.HeatmapSum:G6}, bias share = {c.BiasRelevance:G6}, negative mass = {c.NegativeMass:G4}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rules: {rules.First.Name} on the first layer, {rules.RestName} above; {r.Rules.Options.Pooling} pooling; biases {r.Rules.Options.Bias}; z^B box from {input.BoundsSource}; {seconds:F3} s"));
+            $"rules: {rules.First.Name} on the first layer, {rules.RestName} above; {r.Rules.Options.Pooling} pooling; biases {r.Rules.Options.Bias}{(r.Rules.Options.Attention == AttentionRedistribution.ValuesOnly ? "; attention weights held constant" : "")}{(rules.First is ZBoxRule ? $"; z^B box from {input.BoundsSource}" : "")}; {seconds:F3} s"));
         foreach (var (path, what) in new[] { (r.Out, "relevance"), (r.Heatmap, "heatmap"), (r.Overlay, "overlay") })
             if (path is not null) Console.WriteLine($"{what}: {Path.GetFullPath(path)}");
         return ExitCodes.Success;

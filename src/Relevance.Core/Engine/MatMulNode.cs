@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Relevance.Engine;
 
 /// <summary>The product of two computed tensors (<see cref="MatMul"/>): per leading index, C = A · B by the product kernel,
-/// gradients G Bᵀ and Aᵀ G, and AttnLRP's relevance, half to each factor.</summary>
+/// gradients G Bᵀ and Aᵀ G, and AttnLRP's relevance, half to each factor (or CP-LRP's, all to the factor not held constant).</summary>
 internal sealed class MatMulNode((int Heads, int T, int K, int N) size, int held) : NodeKernel
 {
     private readonly int _heads = size.Heads, _t = size.T, _k = size.K, _n = size.N;
