@@ -36,11 +36,13 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
             TensorProto.Types.DataType.Double => ParameterArray.Own(Raw<double, double>(t, raw, count, where) ?? [.. t.DoubleData]),
             TensorProto.Types.DataType.Int64 => ParameterArray.Own(Raw<long, double>(t, raw, count, where) ?? [.. t.Int64Data.Select(v => (double)v)]),
             TensorProto.Types.DataType.Int32 => ParameterArray.Own(Raw<int, double>(t, raw, count, where) ?? [.. t.Int32Data.Select(v => (double)v)]),
-            _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64."),
+            // A mask or a condition: 1 for true, 0 for false, one byte each in raw data, int32 fields otherwise.
+            TensorProto.Types.DataType.Bool => ParameterArray.Own(Raw<byte, double>(t, raw, count, where) ?? [.. t.Int32Data.Select(v => v != 0 ? 1.0 : 0.0)]),
+            _ => throw new UnsupportedModelException(where, "tensor", $"tensor '{t.Name}' has element type {type}; supported: float, float16, double, int32, int64, bool."),
         };
         if (values.Length != count)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' of shape [{string.Join("×", dims)}] holds {values.Length} values instead of {count}.");
-        return new ConstantTensor(dims, values, type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32);
+        return new ConstantTensor(dims, values, type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Bool);
     }
 
     /// <summary>A float32 matrix [m × k] held as raw data, decoded as its transpose [k × m] times <paramref name="alpha"/>;

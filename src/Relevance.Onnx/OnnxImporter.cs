@@ -14,7 +14,7 @@ public sealed class OnnxImporter
     /// <summary>The operators the importer understands.</summary>
     public static readonly ImmutableArray<string> SupportedOperators =
     [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm", "Mod (folded)",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
         "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze", "Where (folded)",
@@ -262,6 +262,7 @@ public sealed class OnnxImporter
             case "Softmax": op.Softmax(); break;
             case "ConstantOfShape": op.ConstantOfShape(); break;
             case "Equal": op.EqualOp(); break;
+            case "Mod": op.ModOp(); break;
             case "Where": op.WhereOp(); break;
             case "Expand": op.Expand(); break;
             default:

@@ -902,6 +902,15 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         importer.SetConstant(Output, new ConstantTensor(dims, [.. Broadcast(new ConstantTensor([], value.Values), dims)], value.Integer));
     }
 
+    // Mod of constants (shape computations): the sign of the divisor's, as Python's %, unless fmod = 1 (C's fmod).
+    public void ModOp()
+    {
+        attributes.Only("fmod");
+        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Mod is folded only on constants (shape computations).");
+        var fmod = attributes.Int("fmod", 0) != 0;
+        FoldConstants((p, q) => q == 0 ? throw Unsupported("Mod by zero.") : fmod ? p % q : p - q * Math.Floor(p / q));
+    }
+
     // Equal of constants (shape computations): 1 where equal, else 0.
     public void EqualOp()
     {

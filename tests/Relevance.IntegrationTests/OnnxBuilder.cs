@@ -53,6 +53,15 @@ internal sealed class OnnxBuilder
         return name;
     }
 
+    /// <summary>A bool vector initializer (a condition or a mask), one byte per value in raw data.</summary>
+    public string Bools(string name, params bool[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Bool, RawData = ByteString.CopyFrom([.. values.Select(v => (byte)(v ? 1 : 0))]) };
+        t.Dims.Add(values.Length);
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>An int64 scalar initializer (an index).</summary>
     public string Ints64Scalar(string name, long value)
     {

@@ -95,4 +95,26 @@ public class TransformerTests
         Assert.Contains("doubled", e.Message);
         Assert.Contains("channel axis", e.Message);
     }
+
+    // Shape computations as Swin's exports write them: a bool condition picks between a constant and a Mod (Python's sign
+    // convention: −2 mod 8 = 6, where C's fmod gives −2, no valid dimension), folded into the reshape target [1, 6].
+    [Fact]
+    public void Shape_computations_with_bool_conditions_and_mod_are_folded()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3);
+        b.Node("Mod", [b.Ints64("dividends", 13, -2), b.Ints64("divisors", 4, 8)], "remainders")
+            .Node("Where", [b.Bools("keep_first", true, false), b.Ints64("batch", 1, 0), "remainders"], "target")
+            .Node("Reshape", ["x", "target"], "flat")
+            .Node("Gemm", ["flat", b.Weights("w", 6, 2)], "y");
+        var path = b.Save("y", 13, 1, 2);
+        Assert.Contains(OnnxImporter.Load(path).Network.Nodes, n => n.Layer is Flatten);
+        OperatorParityTests.AssertParity(path);
+
+        var refused = new OnnxBuilder("x", 1, 4);
+        var bad = refused.Node("Mod", ["x", refused.Ints64("four", 4)], "computed_mod").Save("computed_mod", 13, 1, 4);
+        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(bad));
+        File.Delete(bad);
+        Assert.Contains("computed_mod", e.Message);
+        Assert.Contains("shape computations", e.Message);
+    }
 }
