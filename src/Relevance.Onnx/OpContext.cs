@@ -207,8 +207,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             var (d, e) = transposed ? ((int)b.Dims[1], (int)b.Dims[0]) : ((int)b.Dims[0], (int)b.Dims[1]);
             if (d != shape[1]) throw Unsupported($"B of shape [{string.Join("×", b.Dims)}] does not take the {shape[1]} features of {shape}.");
             var c = HasInput(2) ? Broadcast(Const(2), e) : null;
-            TokenLinear(x, shape, d, e, (i, o) => alpha * (transposed ? b.Values[o * d + i] : b.Values[i * e + o]), b.Values.IsSingle,
-                [.. Enumerable.Range(0, e).Select(o => c is null ? 0 : beta * c[o])], null);
+            TokenLinear(x, shape, d, e, Scaled(b.Values, e, d, !transposed, alpha), [.. Enumerable.Range(0, e).Select(o => c is null ? 0 : beta * c[o])], null);
             importer.Release(In(1));
             return;
         }
@@ -253,7 +252,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         if (shape.Rank >= 2 && b.Dims.Length == 2 && b.Dims[0] == shape[shape.Rank - 1])
         {
             var (d, e) = ((int)b.Dims[0], (int)b.Dims[1]);
-            TokenLinear(x, shape, d, e, (i, o) => b.Values[i * e + o], b.Values.IsSingle, new double[e], graphOutputs);
+            TokenLinear(x, shape, d, e, Scaled(b.Values, e, d, transposed: true, 1), new double[e], graphOutputs);
             importer.Release(In(1));
             return;
         }
@@ -265,9 +264,9 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     // A constant matrix applied to the last axis of a [.., T, D] tensor (a transformer's per-token linear layer): as a 1×1
     // convolution over the features, [D, T', 1] with T' the other axes' product, between transposes; an Add of a bias
     // over the last axis (or a scalar) that alone reads the product becomes the convolution's bias.
-    // w(i, o) is the weight from feature i to output o; an Add after a MatMul (graphOutputs given) adds to `bias`.
-    // Weights read from a float32 constant (`single`) stay float32, as a model's own precision.
-    private void TokenLinear(string x, Shape shape, int d, int e, Func<int, int, double> w, bool single, double[] bias, HashSet<string>? graphOutputs)
+    // `weights` are [e × d], outputs by features, in the model's own precision; an Add after a MatMul (graphOutputs given)
+    // adds to `bias`.
+    private void TokenLinear(string x, Shape shape, int d, int e, ParameterArray weights, double[] bias, HashSet<string>? graphOutputs)
     {
         var tokens = shape.Size / d;
         var output = Output;
@@ -276,21 +275,6 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             bias = [.. bias.Zip(b, (p, q) => p + q)];
             output = add.Output[0];
             importer.Fuse([add]);
-        }
-        ParameterArray weights;
-        if (single)
-        {
-            var values = new float[e * d];
-            for (var i = 0; i < d; i++)
-                for (var o = 0; o < e; o++) values[o * d + i] = (float)w(i, o);
-            weights = ParameterArray.Own(values);
-        }
-        else
-        {
-            var values = new double[e * d];
-            for (var i = 0; i < d; i++)
-                for (var o = 0; o < e; o++) values[o * d + i] = w(i, o);
-            weights = ParameterArray.Own(values);
         }
         string Step(string name, Layer layer, string input)
         {
@@ -902,11 +886,17 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         importer.SetConstant(Output, new ConstantTensor(dims, [.. Broadcast(new ConstantTensor([], value.Values), dims)], value.Integer));
     }
 
+    // The operators only shape computations use are folded, and need constant inputs.
+    private void RequireConstants()
+    {
+        if (!node.Input.All(importer.IsConstant)) throw Unsupported($"{Op} is folded only on constants (shape computations).");
+    }
+
     // Mod of constants (shape computations): the sign of the divisor's, as Python's %, unless fmod = 1 (C's fmod).
     public void ModOp()
     {
         attributes.Only("fmod");
-        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Mod is folded only on constants (shape computations).");
+        RequireConstants();
         var fmod = attributes.Int("fmod", 0) != 0;
         FoldConstants((p, q) => q == 0 ? throw Unsupported("Mod by zero.") : fmod ? p % q : p - q * Math.Floor(p / q));
     }
@@ -915,7 +905,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void EqualOp()
     {
         attributes.Only();
-        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Equal is folded only on constants (shape computations).");
+        RequireConstants();
         FoldConstants((p, q) => p == q ? 1 : 0, integer: true);
     }
 
@@ -923,7 +913,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void WhereOp()
     {
         attributes.Only();
-        if (!node.Input.All(importer.IsConstant)) throw Unsupported("Where is folded only on constants (shape computations).");
+        RequireConstants();
         var (c, x, y) = (Const(0), Const(1), Const(2));
         var dims = BroadcastDims(BroadcastDims(c.Dims, x.Dims), y.Dims);
         var (cv, xv, yv) = (Broadcast(c, dims), Broadcast(x, dims), Broadcast(y, dims));
