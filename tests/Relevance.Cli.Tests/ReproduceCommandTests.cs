@@ -103,6 +103,10 @@ public class EvaluateCommandTests
         Assert.Equal(["dtd", "epsilon-gamma-box", "epsilon-alpha2-beta1", "attnlrp", "cp-lrp", "gradient × input", "sensitivity", "random"],
             defaults.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetProperty("method").GetString()));
         Assert.Equal(2, Cli.Run("evaluate", "--digits", "4").ExitCode);
+        // A run that fails (the epsilon-plus-flat preset, named, meets GELU's negative outputs) leaves no digits behind.
+        var failed = Cli.TempDirectory();
+        Assert.NotEqual(0, Cli.Run("evaluate", "--model", Cli.Data("onnx", "mnist_vit", "vit.onnx"), "--digits", "2", "--steps", "2", "--methods", "epsilon-plus-flat", "--out", failed).ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(failed, "digits")));
     }
 
     // SqueezeNet 1.1 on two shipped photos, coarse regions and few steps to stay quick: every composite and baseline is

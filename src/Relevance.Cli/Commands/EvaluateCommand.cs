@@ -49,11 +49,8 @@ internal static class EvaluateCommand
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (mnistOnly.Length > 0) throw new UsageException($"{string.Join(", ", mnistOnly)}: options of the MNIST experiment, not of --model.");
                 var inputs = parse.GetValue(images) ?? [];
-                if (parse.GetValue(digits) is { } count)
-                {
-                    if (inputs.Length > 0) throw new UsageException("--digits and --images: give the inputs one way.");
-                    inputs = [DigitImages(parse.GetValue(data)!, count, Path.Combine(parse.GetValue(output)!, "digits"))];
-                }
+                var count = parse.GetValue(digits);
+                if (count is not null && inputs.Length > 0) throw new UsageException("--digits and --images: give the inputs one way.");
                 // A shipped network by name comes with its preprocessing; a file of that name wins.
                 var image = pre.Read(parse);
                 if (!File.Exists(onnx) && Shipped.Model(onnx) is { } shipped)
@@ -62,8 +59,22 @@ internal static class EvaluateCommand
                         throw new UsageException($"{string.Join(", ", given)}: the shipped {onnx} comes with its own preprocessing.");
                     (onnx, image) = shipped;
                 }
-                return Photos(onnx, inputs, parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
+                int Evaluate(string[] photos) => Photos(onnx, photos, parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
                     parse.GetValue(steps) ?? 50, parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(pixels));
+                if (count is null) return Evaluate(inputs);
+                // The digits are written apart and join the output folder only once the evaluation has succeeded.
+                var written = Directory.CreateTempSubdirectory("relevance-digits-");
+                try
+                {
+                    DigitImages(parse.GetValue(data)!, count.Value, written.FullName);
+                    var code = Evaluate([written.FullName]);
+                    PublishDigits(written.FullName, Path.Combine(parse.GetValue(output)!, "digits"));
+                    return code;
+                }
+                finally
+                {
+                    written.Delete(recursive: true);
+                }
             }
             var photoOnly = new Option[] { images, methods, digits }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
                 .Concat(pre.Given(parse)).ToArray();
@@ -147,15 +158,12 @@ internal static class EvaluateCommand
         return ExitCodes.Success;
     }
 
-    // The photos given, folders expanded to their PNG and JPEG files in name order; a missing path is an input error.
     // The first `count` test digits of an MNIST folder as 28×28 grey PNGs (white ink on black, as stored) in `folder`,
     // named by position and label so that the heatmap figure says which digit each row is.
-    private static string DigitImages(string data, int count, string folder)
+    private static void DigitImages(string data, int count, string folder)
     {
         var test = Digits.LoadFolder(data).Test;
         if (count <= 0 || count > test.Count) throw new UsageException($"--digits {count}: between 1 and the {test.Count} test digits of {data}.");
-        Directory.CreateDirectory(folder);
-        foreach (var stale in Directory.EnumerateFiles(folder, "digit-*.png")) File.Delete(stale);
         const int side = Digits.Side;
         for (var i = 0; i < count; i++)
         {
@@ -167,9 +175,17 @@ internal static class EvaluateCommand
             }
             HeatmapImage.WritePng(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"digit-{i:D4}-label-{test.Labels[i]}.png")), bitmap);
         }
-        return folder;
     }
 
+    // The digits of this run replace those an earlier run wrote there (its digit-*.png files, nothing else).
+    private static void PublishDigits(string written, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var stale in Directory.EnumerateFiles(folder, "digit-*.png")) File.Delete(stale);
+        foreach (var digit in Directory.EnumerateFiles(written, "digit-*.png")) File.Move(digit, Path.Combine(folder, Path.GetFileName(digit)));
+    }
+
+    // The photos given, folders expanded to their PNG and JPEG files in name order; a missing path is an input error.
     private static List<string> PhotoList(IEnumerable<string> given)
     {
         var photos = new List<string>();
