@@ -38,13 +38,30 @@ public sealed class OnnxImporter
     // into the heads' axis ([1, T, D] → [T, 1, D] → [T, H, D/H]); the node's shape is then the whole ONNX shape.
     private readonly HashSet<string> _batchless = [];
     private long _opset;
+    // A text model's token ids (the input and casts of it) and the embedding lookup that made the network's input.
+    private readonly HashSet<string> _tokenIds = [];
+    private (string Tensor, EmbeddingTable Table)? _embedding;
+    private bool _readsIdValues;
 
     private OnnxImporter() { }
 
     /// <summary>Imports a model file.</summary>
     /// <exception cref="ModelFormatException">The file is missing, empty, truncated or not ONNX.</exception>
     /// <exception cref="UnsupportedModelException">The model uses an operator or attribute that is not supported.</exception>
-    public static ImportedModel Load(string path)
+    public static ImportedModel Load(string path) => Read(path, null).Model;
+
+    /// <summary>Imports a text model (a BERT-style encoder) for one token sequence: its integer inputs (ids, attention mask,
+    /// token types, positions) take the sequence's values, and the word embeddings the ids look up become the network's input.</summary>
+    /// <exception cref="ModelFormatException">The file is missing, empty, truncated or not ONNX.</exception>
+    /// <exception cref="UnsupportedModelException">The model uses an operator that is not supported, or its ids reach no embedding table.</exception>
+    /// <exception cref="InvalidInputException">The sequence does not fit the model (its length, an id outside the vocabulary).</exception>
+    public static ImportedTextModel Load(string path, TokenInput tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        return Read(path, tokens).Text!;
+    }
+
+    private static (ImportedModel Model, ImportedTextModel? Text) Read(string path, TokenInput? tokens)
     {
         // Mapped rather than read, so that the file's bytes are never copied: weights are decoded from its pages (ModelFile).
         FileStream stream;
@@ -63,7 +80,7 @@ public sealed class OnnxImporter
             if (stream.Length > int.MaxValue)
                 throw new ModelFormatException($"'{name}' is {stream.Length} bytes, more than the 2 GiB a protobuf file can hold; models whose weights are kept in external files are not supported.");
             using var file = OpenMapped(stream, name);
-            return Parse(() => file.Model, name, file.RawData);
+            return Parse(() => file.Model, name, file.RawData, tokens);
         }
     }
 
@@ -92,13 +109,23 @@ public sealed class OnnxImporter
         if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
         var copy = bytes.ToArray();
         using var file = Framed(name, () => ModelFile.Of(copy));
-        return Parse(() => file.Model, name, file.RawData);
+        return Parse(() => file.Model, name, file.RawData, null).Model;
+    }
+
+    /// <summary>Imports a text model from its bytes for one token sequence, as <see cref="Load(string, TokenInput)"/> does.</summary>
+    public static ImportedTextModel Load(ReadOnlySpan<byte> bytes, TokenInput tokens, string name = "model")
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (bytes.IsEmpty) throw new ModelFormatException($"'{name}' is empty, not an ONNX model.");
+        var copy = bytes.ToArray();
+        using var file = Framed(name, () => ModelFile.Of(copy));
+        return Parse(() => file.Model, name, file.RawData, tokens).Text!;
     }
 
     // Where an initializer's raw data is: in the mapped file, or (null) in the message.
     private delegate ReadOnlySpan<byte> RawDataOf(TensorProto tensor);
 
-    private static ImportedModel Parse(Func<ModelProto> parse, string name, RawDataOf? rawData)
+    private static (ImportedModel Model, ImportedTextModel? Text) Parse(Func<ModelProto> parse, string name, RawDataOf? rawData, TokenInput? tokens)
     {
         ModelProto model;
         try
@@ -117,7 +144,7 @@ public sealed class OnnxImporter
             throw new ModelFormatException($"'{name}' has no graph: it is not an ONNX model, or it is truncated.");
         try
         {
-            return new OnnxImporter().Import(model, name, rawData);
+            return new OnnxImporter().Import(model, name, rawData, tokens);
         }
         catch (Exception e) when (IsMalformation(e))
         {
@@ -143,7 +170,7 @@ public sealed class OnnxImporter
         return (value.Dims, [.. value.Values]);
     }
 
-    private ImportedModel Import(ModelProto model, string name, RawDataOf? rawData)
+    private (ImportedModel Model, ImportedTextModel? Text) Import(ModelProto model, string name, RawDataOf? rawData, TokenInput? tokens)
     {
         _opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         if (_opset < 7 || _opset > 18)
@@ -152,14 +179,21 @@ public sealed class OnnxImporter
         _rawData = rawData;
         foreach (var init in graph.Initializer) _initializers[init.Name] = init;
         var inputs = graph.Input.Where(i => !IsConstant(i.Name)).ToList();
-        if (inputs.Count != 1)
-            throw new UnsupportedModelException(name, "model", $"the graph has {inputs.Count} non-constant inputs; exactly one (the image or vector to explain) is supported.");
-        var input = inputs[0];
-        var (dims, half) = InputType(input, name);
-        var sampleShape = new Shape([.. dims.Skip(1).Select(d => (int)d)]);
-        _producer[input.Name] = Network.InputName;
-        _shapes[input.Name] = sampleShape;
-        _nodeShapes[Network.InputName] = sampleShape;
+        var (inputName, dims, half) = ("", Array.Empty<long>(), false);
+        if (tokens is not null) _tokenIds.Add(BindTokens(inputs, tokens, name));
+        else
+        {
+            if (inputs.FirstOrDefault(i => (TensorProto.Types.DataType?)i.Type?.TensorType?.ElemType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32) is { } ids)
+                throw new UnsupportedModelException(name, "input", $"input '{ids.Name}' holds integer token ids: this is a text model, imported for a token sequence (OnnxImporter.Load(path, TokenInput), TextExplainer, relevance explain with a .txt or an int64 .npy of ids).");
+            if (inputs.Count != 1)
+                throw new UnsupportedModelException(name, "model", $"the graph has {inputs.Count} non-constant inputs; exactly one (the image or vector to explain) is supported.");
+            var input = inputs[0];
+            (inputName, (dims, half)) = (input.Name, InputType(input, name));
+            var sampleShape = new Shape([.. dims.Skip(1).Select(d => (int)d)]);
+            _producer[input.Name] = Network.InputName;
+            _shapes[input.Name] = sampleShape;
+            _nodeShapes[Network.InputName] = sampleShape;
+        }
 
         var outputs = graph.Output.Select(o => o.Name).ToHashSet();
         foreach (var node in graph.Node)
@@ -183,6 +217,12 @@ public sealed class OnnxImporter
         foreach (var node in graph.Node.Where(n => n.OpType == "Constant")) TranslateChecked(node);
         foreach (var node in graph.Node.Where(n => n.OpType != "Constant" && !_fused.Contains(n))) TranslateChecked(node);
 
+        if (tokens is not null)
+        {
+            if (_embedding is not { } e)
+                throw new UnsupportedModelException(name, "model", $"the token ids '{_tokenIds.First()}' reach no embedding lookup (a Gather of rows of a constant [vocabulary × width] table).");
+            (inputName, dims) = (e.Tensor, [1, .. _nodeShapes[Network.InputName].Dims.Select(d => (long)d)]);
+        }
         var outputName = graph.Output.Count > 0 ? graph.Output[0].Name : throw new ModelFormatException($"'{name}' declares no output.");
         var stripped = _softmaxInput.TryGetValue(outputName, out var logits);
         var explained = stripped ? logits! : outputName;
@@ -191,13 +231,73 @@ public sealed class OnnxImporter
         Network network;
         try
         {
-            network = Prune(new Network(sampleShape, [.. _nodes], outputNode));
+            network = Prune(new Network(_nodeShapes[Network.InputName], [.. _nodes], outputNode));
         }
         catch (NetworkException e)
         {
             throw new UnsupportedModelException(name, "model", e.Message);
         }
-        return new ImportedModel(network, input.Name, [.. dims], half, explained, stripped, _opset);
+        var imported = new ImportedModel(network, inputName, [.. dims], half, explained, stripped, _opset);
+        return (imported, tokens is null ? null : new ImportedTextModel(imported, tokens, _embedding!.Value.Table, _tokenIds.First(), _readsIdValues));
+    }
+
+    // Gives each integer input of a text model its value for the sequence (ids; an attention mask, token types and positions,
+    // by name, defaulting to all ones, zeros and 0…T−1), as constants; returns the ids' input.
+    private string BindTokens(List<ValueInfoProto> inputs, TokenInput tokens, string name)
+    {
+        var length = tokens.Ids.Length;
+        string? ids = null;
+        foreach (var input in inputs)
+        {
+            var tensor = input.Type?.TensorType ?? throw new UnsupportedModelException(name, "input", $"input '{input.Name}' is not a tensor.");
+            if ((TensorProto.Types.DataType)tensor.ElemType is not (TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32))
+                throw new UnsupportedModelException(name, "input", $"input '{input.Name}' has element type {(TensorProto.Types.DataType)tensor.ElemType}; a text model's inputs are integer token ids, masks and types.");
+            var fixedDims = tensor.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : -1).ToArray() ?? [];
+            if (fixedDims.Length != 2 || fixedDims[0] is not (1 or -1))
+                throw new UnsupportedModelException(name, "input", $"input '{input.Name}' has shape [{string.Join("×", fixedDims)}]; a text model's inputs are [batch of 1 × sequence].");
+            if (fixedDims[1] != -1 && fixedDims[1] != length)
+                throw new InvalidInputException($"The model's input '{input.Name}' takes sequences of exactly {fixedDims[1]} tokens; the sequence has {length}.");
+            var role = TokenInput.RoleOf(input.Name);
+            var values = tokens.Values(role);
+            if (role == TokenRole.Ids)
+                ids = ids is null ? input.Name : throw new UnsupportedModelException(name, "input", $"inputs '{ids}' and '{input.Name}' both look like token ids; the other integer inputs are recognised by name (mask, type or segment, position).");
+            SetConstant(input.Name, new ConstantTensor([1, length], [.. values.Select(v => (double)v)], Integer: true));
+        }
+        return ids ?? throw new UnsupportedModelException(name, "input", $"no input holds token ids: the inputs are {string.Join(", ", inputs.Select(i => $"'{i.Name}'"))} (a mask, token types or positions by their names).");
+    }
+
+    /// <summary>Whether a tensor holds the token ids (the ids input, or a cast of it).</summary>
+    internal bool IsTokenIds(string tensor) => _tokenIds.Contains(tensor);
+
+    /// <summary>A cast of the token ids: the same ids.</summary>
+    internal void CastTokenIds(string ids, string tensor)
+    {
+        _tokenIds.Add(tensor);
+        _constants[tensor] = _constants[ids];
+    }
+
+    /// <summary>A constant's dimensions, without reading its values (the token ids' shape is not their values).</summary>
+    internal ImmutableArray<long> ConstantDims(string tensor, string where, string op) =>
+        _tokenIds.Contains(tensor) ? _constants[tensor].Dims : Constant(tensor, where, op).Dims;
+
+    /// <summary>The rows of an embedding table the token ids pick, made the network's input: [sequence × width].</summary>
+    internal void EmbedTokens(string tensor, string tableName, string idsName, string where, string op)
+    {
+        if (_embedding is not null)
+            throw new UnsupportedModelException(where, op, $"a second embedding lookup reads the token ids (the first made '{_embedding.Value.Tensor}'); one table is explained.");
+        var table = Constant(tableName, where, op);
+        var ids = _constants[idsName];
+        if (table.Dims.Length != 2 || table.Integer)
+            throw new UnsupportedModelException(where, op, $"the token ids index '{tableName}' of shape [{string.Join("×", table.Dims)}]; an embedding table is a float [vocabulary × width] matrix.");
+        var embeddings = new EmbeddingTable(tableName, (int)table.Dims[1], [.. table.Values.ToSingles()]);
+        // Ids outside the table are refused here, before the rest of the graph is read.
+        embeddings.Rows([.. ids.Values.Select(v => (long)v)]);
+        Release(tableName);
+        var shape = new Shape([ids.Values.Length, embeddings.Width]);
+        _embedding = (tensor, embeddings);
+        _producer[tensor] = Network.InputName;
+        _shapes[tensor] = shape;
+        _nodeShapes[Network.InputName] = shape;
     }
 
     private static (long[] Dims, bool Half) InputType(ValueInfoProto input, string name)
@@ -277,7 +377,7 @@ public sealed class OnnxImporter
     // A damaged file can hold values no exporter writes (sizes that overflow, indices out of range, inconsistent weights);
     // the exceptions they cause are reported as a malformed model rather than as themselves.
     private static bool IsMalformation(Exception e) =>
-        e is ArgumentException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException;
+        e is ArgumentException and not InvalidInputException or OverflowException or IndexOutOfRangeException or KeyNotFoundException or InvalidOperationException;
 
     // Keeps only the nodes the output depends on (e.g. a Conv whose bias Add was folded into a copy).
     private static Network Prune(Network network)
@@ -293,6 +393,7 @@ public sealed class OnnxImporter
 
     internal ConstantTensor Constant(string tensor, string where, string op)
     {
+        if (_tokenIds.Contains(tensor)) _readsIdValues = true;
         if (_constants.TryGetValue(tensor, out var c)) return c;
         if (!_initializers.Remove(tensor, out var init))
             throw new UnsupportedModelException(where, op, $"input '{tensor}' must be a constant (an initializer or a folded shape computation).");

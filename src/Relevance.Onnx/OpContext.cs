@@ -49,7 +49,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void ShapeOf()
     {
         attributes.Only();
-        var shape = importer.IsConstant(In(0)) ? Const(0).Dims.Select(d => (double)d) : importer.OnnxDims(In(0)).Select(d => (double)d);
+        var shape = importer.IsConstant(In(0)) ? importer.ConstantDims(In(0), where, Op).Select(d => (double)d) : importer.OnnxDims(In(0)).Select(d => (double)d);
         importer.SetConstant(Output, Vector(shape, integer: true));
     }
 
@@ -61,12 +61,32 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             GatherOfComputed(attributes.Int("axis", 0));
             return;
         }
+        if (importer.IsTokenIds(In(1)))
+        {
+            if (attributes.Int("axis", 0) != 0) throw Unsupported("the token ids index a table along an axis other than 0.");
+            importer.EmbedTokens(Output, In(0), In(1), where, Op);
+            return;
+        }
         var (data, indices) = (Const(0), Const(1));
-        if (attributes.Int("axis", 0) != 0 || data.Dims.Length != 1)
-            throw Unsupported("Gather is folded only on constant vectors along axis 0 (shape computations).");
-        var picked = indices.Values.Select(i => data.Values[(int)(i < 0 ? i + data.Values.Length : i)]).ToImmutableArray();
-        importer.SetConstant(Output, new ConstantTensor(indices.Dims, picked, data.Integer));
+        var axis = attributes.Int("axis", 0) is var a && a < 0 ? a + data.Dims.Length : attributes.Int("axis", 0);
+        if (axis < 0 || axis >= data.Dims.Length) throw Unsupported($"axis {attributes.Int("axis", 0)} of a constant of shape [{string.Join("×", data.Dims)}].");
+        // Shape computations, and tables looked up at constant positions (a position embedding, token types).
+        var (outer, n, inner) = Split(data.Dims, (int)axis);
+        var picked = new double[checked(outer * indices.Values.Length * inner)];
+        var at = 0;
+        for (var o = 0L; o < outer; o++)
+            foreach (var index in indices.Values)
+            {
+                var i = (long)index < 0 ? (long)index + n : (long)index;
+                if (i < 0 || i >= n) throw Unsupported($"index {index} is outside axis {axis} of length {n}.");
+                for (var k = 0L; k < inner; k++) picked[at++] = data.Values[(int)((o * n + i) * inner + k)];
+            }
+        importer.SetConstant(Output, new ConstantTensor([.. data.Dims.Take((int)axis), .. indices.Dims, .. data.Dims.Skip((int)axis + 1)], ParameterArray.Own(picked), data.Integer));
     }
+
+    // A shape as the product of the axes before `axis`, that axis's length, and the product of the axes after it.
+    private static (long Outer, long Length, long Inner) Split(ImmutableArray<long> dims, int axis) =>
+        (dims.Take(axis).Aggregate(1L, (p, d) => p * d), dims[axis], dims.Skip(axis + 1).Aggregate(1L, (p, d) => p * d));
 
     // One position of a computed tensor along an axis (a class token's output, x[:, 0]): a slice, without the axis when the
     // index is a scalar.
@@ -148,7 +168,8 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only("to", "saturate");
         // ONNX's integer types: INT8…INT64 and UINT8…UINT64 (2–7, 12, 13).
-        if (importer.IsConstant(In(0))) importer.SetConstant(Output, Const(0) with { Integer = attributes.Int("to", 1) is >= 2 and <= 7 or 12 or 13 });
+        if (importer.IsTokenIds(In(0))) importer.CastTokenIds(In(0), Output);
+        else if (importer.IsConstant(In(0))) importer.SetConstant(Output, Const(0) with { Integer = attributes.Int("to", 1) is >= 2 and <= 7 or 12 or 13 });
         else importer.Alias(Output, In(0));
     }
 
@@ -514,17 +535,15 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var ends = Input(2, "ends", []);
         var axes = Input(3, "axes", [.. Enumerable.Range(0, starts.Length).Select(a => (long)a)]);
         var steps = importer.Opset < 10 ? [] : Input(4, "steps", []);
-        if (starts.Length == 0 || ends.Length != starts.Length || axes.Length != starts.Length || steps.Any(v => v != 1))
-            throw Unsupported("supported slices: starts, ends and axes of one length, and steps of 1.");
+        if (starts.Length == 0 || ends.Length != starts.Length || axes.Length != starts.Length || steps.Length is not 0 && steps.Length != starts.Length)
+            throw Unsupported("supported slices: starts, ends, axes and steps of one length.");
         if (importer.IsConstant(In(0)))
         {
-            // Shape computations (PyTorch's dynamic reshapes) slice constant vectors.
-            var data = Const(0);
-            if (data.Dims.Length != 1) throw Unsupported("constant Slice is folded only for vectors.");
-            var (from, to) = Range(starts[0], ends[0], data.Values.Length);
-            importer.SetConstant(Output, Vector(data.Values.Skip(from).Take(Math.Max(0, to - from)), data.Integer));
+            // Shape computations (PyTorch's dynamic reshapes), a position table cut to the sequence's length.
+            importer.SetConstant(Output, SliceOf(Const(0), starts, ends, axes, steps.Length == 0 ? [.. starts.Select(_ => 1L)] : steps));
             return;
         }
+        if (steps.Any(v => v != 1)) throw Unsupported("a computed tensor is sliced with steps of 1 only.");
         var (_, shape) = Graph(0);
         var current = In(0);
         for (var k = 0; k < axes.Length; k++)
@@ -538,6 +557,37 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             (current, shape) = (tensor, importer.Graph(tensor, where, Op).Shape);
         }
         importer.Alias(Output, current);
+    }
+
+    // A constant sliced as ONNX slices: per axis, from start towards end (exclusive) by step, either of which may count from
+    // the end and is clamped to the axis.
+    private ConstantTensor SliceOf(ConstantTensor data, long[] starts, long[] ends, long[] axes, long[] steps)
+    {
+        var picks = data.Dims.Select(d => Enumerable.Range(0, (int)d).ToArray()).ToArray();
+        for (var k = 0; k < axes.Length; k++)
+        {
+            var axis = axes[k] < 0 ? axes[k] + data.Dims.Length : axes[k];
+            if (axis < 0 || axis >= data.Dims.Length) throw Unsupported($"axis {axes[k]} of a constant of shape [{string.Join("×", data.Dims)}].");
+            if (steps[k] == 0) throw Unsupported("a slice's step is 0.");
+            var length = data.Dims[(int)axis];
+            long Clamp(long v, long low, long high) => Math.Clamp(v < 0 ? v + length : v, low, high);
+            var (from, to) = steps[k] > 0 ? (Clamp(starts[k], 0, length), Clamp(ends[k], 0, length)) : (Clamp(starts[k], 0, length - 1), Clamp(ends[k], -1, length - 1));
+            var picked = new List<int>();
+            for (var i = from; steps[k] > 0 ? i < to : i > to; i += steps[k]) picked.Add((int)i);
+            picks[axis] = [.. picked];
+        }
+        var values = new List<double>();
+        void Walk(int axis, long offset)
+        {
+            if (axis == picks.Length)
+            {
+                values.Add(data.Values[(int)offset]);
+                return;
+            }
+            foreach (var i in picks[axis]) Walk(axis + 1, offset * data.Dims[axis] + i);
+        }
+        Walk(0, 0);
+        return new ConstantTensor([.. picks.Select(p => (long)p.Length)], [.. values], data.Integer);
     }
 
     // ONNX's [start, end) clamped to [0, length], negative values counting from the end.
@@ -813,9 +863,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     private double[]? PerElement(ConstantTensor c, string tensor)
     {
         var dims = importer.OnnxDims(tensor);
-        var channels = dims[importer.IsBatchless(tensor) ? 0 : 1];
-        if (c.Values.Length <= channels || c.Dims.Length > dims.Length || !c.Dims.Reverse().Zip(dims.Reverse()).All(p => p.First == 1 || p.First == p.Second))
+        var channelAxis = importer.IsBatchless(tensor) ? 0 : 1;
+        if (c.Values.Length == 1 || c.Dims.Length > dims.Length || !c.Dims.Reverse().Zip(dims.Reverse()).All(p => p.First == 1 || p.First == p.Second))
             return null;
+        // A constant whose only axis of more than one value is the channel axis is a per-channel map.
+        var offset = dims.Length - c.Dims.Length;
+        if (c.Dims.Select((d, i) => (d, Axis: i + offset)).All(p => p.d == 1 || p.Axis == channelAxis)) return null;
         return Broadcast(c, [.. dims]);
     }
 
