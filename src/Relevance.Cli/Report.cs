@@ -45,6 +45,12 @@ internal static class Report
         w.WriteNumber("conservation_error", c.ConservationError);
         w.WriteNumber("negative_mass", c.NegativeMass);
         w.WriteNumber("minimum", c.Minimum);
+        Layers(w, c);
+    }
+
+    /// <summary>The per-layer consistency report as a "layers" array.</summary>
+    public static void Layers(Utf8JsonWriter w, ConsistencyReport c)
+    {
         w.WriteStartArray("layers");
         foreach (var l in c.Layers)
         {

@@ -13,7 +13,7 @@ internal static class ExplainCommand
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "The ONNX model (.onnx)." };
-        var input = new Argument<string>("INPUT") { Description = "A .npy tensor (used as the model input exactly as stored, batch axis included) or an image (PNG, JPEG; preprocessed)." };
+        var input = new Argument<string>("INPUT") { Description = "A .npy tensor (used as the model input exactly as stored, batch axis included), an image (PNG, JPEG; preprocessed), or for a text model an int64 .npy of token ids or a .txt of text (tokenized with the vocabulary)." };
         var target = new Option<int?>("--target") { Description = "The output (logit) to explain; default: the arg-max." };
         var rules = RuleOptions.Create();
         var output = new Option<string?>("--out") { Description = "Write the relevance as float32 .npy with exactly the input's shape." };
@@ -23,25 +23,33 @@ internal static class ExplainCommand
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (target, f, relevance_sum, negative_mass, seconds, layers, …) instead of text." };
         var pre = PreprocessingOptions.Create();
+        var text = TextOptions.Create();
         var command = new Command("explain", "Explain a decision of an ONNX model with deep Taylor decomposition (default: z^B on the first layer and, above, z⁺ where a layer's input is ≥ 0 and w² where it can be negative; on ReLU networks the paper's training-free model).")
         {
             model, input, target, output, heatmap, overlay, json, memory, pixels,
         };
         rules.AddTo(command);
         pre.AddTo(command);
+        text.AddTo(command);
         command.SetAction(parse => Run(new Request(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(target), rules.Read(parse),
             parse.GetValue(output), parse.GetValue(heatmap), parse.GetValue(overlay), parse.GetValue(json), pre.Read(parse), parse.GetValue(memory),
-            pre.Given(parse), parse.GetValue(pixels))));
+            pre.Given(parse), parse.GetValue(pixels)) { Text = text.Read(parse) }));
         return command;
     }
 
     internal sealed record Request(string Model, string Input, int? Target, RuleChoice Rules, string? Out, string? Heatmap, string? Overlay, bool Json,
-        ImageInput Image, int MaxMemory, string[] PreprocessingGiven, long MaxPixels);
+        ImageInput Image, int MaxMemory, string[] PreprocessingGiven, long MaxPixels)
+    {
+        /// <summary>The options of a text model's input.</summary>
+        public TextChoice Text { get; init; } = new(null, false, null, null, null);
+    }
 
     internal static int Run(Request r)
     {
         if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
         if (r.MaxPixels <= 0) throw new UsageException($"--max-pixels must be a positive number of pixels, got {r.MaxPixels}.");
+        if (ExplainText.IsText(r.Input)) return ExplainText.Run(r);
+        if (r.Text.Given is { } textOption) throw new UsageException($"{textOption} applies to a text model's token input (an int64 .npy of ids or a .txt); the input '{r.Input}' is not one.");
         OutputPaths.Check([("--out", r.Out), ("--heatmap", r.Heatmap), ("--overlay", r.Overlay)], [r.Model, r.Input]);
         var isArray = r.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
         if (r.Overlay is not null && isArray) throw new UsageException("--overlay needs an image input; the input is a .npy array.");

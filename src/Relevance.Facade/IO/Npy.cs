@@ -36,6 +36,69 @@ public static partial class Npy
     /// <summary>Reads a .npy array from its bytes; <paramref name="name"/> is used in messages.</summary>
     public static NpyArray Read(ReadOnlySpan<byte> bytes, string name = "array")
     {
+        var (dtype, shape, count, start) = Layout(bytes, name);
+        var (size, decode) = Decoder(dtype, name);
+        var data = bytes[start..];
+        if (data.Length != count * size)
+            throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * size}.");
+        var values = new float[count];
+        for (var i = 0; i < values.Length; i++) values[i] = decode(data.Slice(i * size, size));
+        return new NpyArray(shape, dtype, [.. values]);
+    }
+
+    /// <summary>Reads an integer .npy file (token ids, a mask): int64, int32 or uint8, exactly.</summary>
+    /// <exception cref="NpyFormatException">The file cannot be read, is not .npy, or is not of an integer type.</exception>
+    public static (ImmutableArray<int> Shape, ImmutableArray<long> Values) ReadIntegers(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NpyFormatException($"Cannot read '{path}': {e.Message}");
+        }
+        var name = Path.GetFileName(path);
+        var (dtype, shape, count, start) = Layout(bytes, name);
+        (int Size, Func<ReadOnlySpan<byte>, long> Decode) decoder = dtype switch
+        {
+            "<i8" => (8, b => BinaryPrimitives.ReadInt64LittleEndian(b)),
+            ">i8" => (8, b => BinaryPrimitives.ReadInt64BigEndian(b)),
+            "<i4" => (4, b => BinaryPrimitives.ReadInt32LittleEndian(b)),
+            ">i4" => (4, b => BinaryPrimitives.ReadInt32BigEndian(b)),
+            "|u1" or "<u1" or ">u1" => (1, b => b[0]),
+            _ => throw new NpyFormatException($"'{name}' has element type '{dtype}'; integers are expected: int64 (<i8), int32 (<i4) or uint8 (|u1)."),
+        };
+        var data = bytes.AsSpan(start);
+        if (data.Length != count * decoder.Size)
+            throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * decoder.Size}.");
+        var values = new long[count];
+        for (var i = 0; i < values.Length; i++) values[i] = decoder.Decode(data.Slice(i * decoder.Size, decoder.Size));
+        return (shape, [.. values]);
+    }
+
+    /// <summary>A .npy file's element type as NumPy writes it (&lt;f4, &lt;i8, …), read from its header alone.</summary>
+    /// <exception cref="NpyFormatException">The file cannot be read or is not .npy.</exception>
+    public static string ElementType(string path)
+    {
+        var header = new byte[1 << 16];
+        int length;
+        try
+        {
+            using var file = File.OpenRead(path);
+            length = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NpyFormatException($"Cannot read '{path}': {e.Message}");
+        }
+        return Layout(header.AsSpan(0, length), Path.GetFileName(path)).DType;
+    }
+
+    // A .npy file's element type, shape, element count and where its data starts.
+    private static (string DType, ImmutableArray<int> Shape, long Count, int Start) Layout(ReadOnlySpan<byte> bytes, string name)
+    {
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
             throw new NpyFormatException($"'{name}' is not a .npy file (no \\x93NUMPY magic).");
         var major = bytes[6];
@@ -60,7 +123,6 @@ public static partial class Npy
         var header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(bytes.Slice(start, headerLength));
         var (dtype, fortran, shape) = ParseHeader(header, name);
         if (fortran) throw new NpyFormatException($"'{name}' is stored in Fortran order; only C order is supported.");
-        var (size, decode) = Decoder(dtype, name);
         long count;
         try
         {
@@ -70,12 +132,7 @@ public static partial class Npy
         {
             throw new NpyFormatException($"'{name}' declares shape ({string.Join(", ", shape)}), too large to be real.");
         }
-        var data = bytes[(start + headerLength)..];
-        if (data.Length != count * size)
-            throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * size}.");
-        var values = new float[count];
-        for (var i = 0; i < values.Length; i++) values[i] = decode(data.Slice(i * size, size));
-        return new NpyArray(shape, dtype, [.. values]);
+        return (dtype, shape, count, start + headerLength);
     }
 
     private static (string DType, bool Fortran, ImmutableArray<int> Shape) ParseHeader(string header, string name)
