@@ -48,6 +48,12 @@ public sealed class TextExplainer : IDisposable
     public TokenInput Tokenize(string text) =>
         (Vocabulary ?? throw new InvalidOperationException("No vocabulary was given to tokenize text with; pass token ids, or load with a vocab.txt.")).Encode(text);
 
+    /// <summary>Imports and compiles the graph for a sequence's length, mask and token types, as the first explanation of such a
+    /// sequence would (to time explanations apart from loading).</summary>
+    /// <exception cref="InvalidInputException">The sequence does not fit the model.</exception>
+    /// <exception cref="UnsupportedModelException">The model is not one the importer can read as a text model.</exception>
+    public void Prepare(TokenInput tokens) => For(tokens);
+
     /// <summary>The model's outputs (logits) for one sequence.</summary>
     /// <exception cref="InvalidInputException">The sequence does not fit the model.</exception>
     /// <exception cref="UnsupportedModelException">The model is not one the importer can read as a text model.</exception>

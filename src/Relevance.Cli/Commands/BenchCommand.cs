@@ -18,12 +18,13 @@ internal static class BenchCommand
         var latency = new Option<int>("--latency") { Description = "Instead of pairs, time this many single explanations one after another and print their median, 99th percentile and maximum." };
         var busy = new Option<bool>("--busy-core") { Description = "With --latency: keep one core busy with a second process meanwhile, as a loaded machine would." };
         var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first (w² there, as the inputs are random): dtd (z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative) or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
+        var tokens = new Option<int>("--tokens") { Description = "For a text model (integer token ids in), the sequence's length; its inputs are the embeddings of random ids." };
         var command = new Command("bench", "Time forward and explanation (training-free DTD by default, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
-            model, batch, repeats, latency, busy, rule,
+            model, batch, repeats, latency, busy, rule, tokens,
         };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy),
-            Composite(parse.GetValue(rule)!)));
+            Composite(parse.GetValue(rule)!), parse.GetValue(tokens)));
         return command;
     }
 
@@ -53,12 +54,20 @@ internal static class BenchCommand
         ? Relevance.Composite.DeepTaylor(Rules.WSquare)
         : new FirstLayerComposite(Rules.WSquare, RuleSpec.Parse(rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH."));
 
-    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite)
+    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite, int tokens)
     {
-        if (batch <= 0 || repeats <= 0 || latency < 0) throw new UsageException("--batch and --repeats must be positive, --latency not negative.");
+        if (batch <= 0 || repeats <= 0 || latency < 0 || tokens < 0) throw new UsageException("--batch and --repeats must be positive, --latency and --tokens not negative.");
         if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
         var clock = Stopwatch.StartNew();
-        var model = OnnxImporter.Load(path);
+        var rng = new Random(0);
+        // A text model's sample is the embeddings of random ids; any other model's, uniform values in [0, 1).
+        var text = tokens > 0 ? OnnxImporter.Load(path, new TokenInput([.. new long[tokens]])) : null;
+        var model = text?.Model ?? OnnxImporter.Load(path);
+        var (size, table) = (model.Network.InputShape.Size, text?.Table);
+        Func<float[]> sample = table is null
+            ? () => [.. Enumerable.Range(0, size).Select(_ => (float)rng.NextDouble())]
+            : () => table.Rows([.. Enumerable.Range(0, tokens).Select(_ => (long)rng.Next(table.Count))]);
+        text = null;
         var load = clock.Elapsed.TotalSeconds;
         clock.Restart();
         var engine = EngineNetwork.Compile(model.Network, composite);
@@ -66,15 +75,13 @@ internal static class BenchCommand
         model = null;
         var loaded = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}: load {load:F2} s, compile {compile:F2} s; peak memory after loading {loaded} MiB"));
-        if (latency > 0) return Latency(path, engine, latency, busy);
-        var size = engine.Network.InputShape.Size;
+        if (latency > 0) return Latency(path, engine, latency, busy, sample());
         var values = (long)batch * size;
         var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (values > Array.MaxLength || values * sizeof(float) > available / 2)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
                 $"--batch {batch}: {batch} inputs of {size} values take {values * sizeof(float) / (1 << 20)} MiB before any activation, more than half the {available / (1 << 20)} MiB this process may use (or more than one array holds); use a smaller batch."));
-        var rng = new Random(0);
-        var inputs = Enumerable.Range(0, batch * size).Select(_ => (float)rng.NextDouble()).ToArray();
+        var inputs = Enumerable.Range(0, batch).SelectMany(_ => sample()).ToArray();
         var workspaces = Enumerable.Range(0, Math.Min(batch, Environment.ProcessorCount)).Select(_ => engine.CreateWorkspace()).ToArray();
 
         // One input reuses its workspace, as a server explaining request after request would; a batch reuses one per core.
@@ -103,10 +110,8 @@ internal static class BenchCommand
         return ExitCodes.Success;
     }
 
-    private static int Latency(string path, EngineNetwork engine, int count, bool busy)
+    private static int Latency(string path, EngineNetwork engine, int count, bool busy, float[] input)
     {
-        var rng = new Random(0);
-        var input = Enumerable.Range(0, engine.Network.InputShape.Size).Select(_ => (float)rng.NextDouble()).ToArray();
         var ws = engine.CreateWorkspace();
         using var spinner = busy ? StartSpinner() : null;
         for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 1.5;) engine.Explain(input, ws);

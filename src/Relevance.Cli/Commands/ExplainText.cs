@@ -59,6 +59,7 @@ internal static class ExplainText
         var vocabulary = vocabPath is null ? null : TextVocabulary.Load(vocabPath, lowerCase: !t.Cased);
         var (tokens, storedShape) = Tokens(r, vocabulary);
         using var explainer = TextExplainer.Load(r.Model, Settings(r), vocabulary);
+        explainer.Prepare(tokens);
         var clock = Stopwatch.StartNew();
         TokenExplanation explained;
         try
