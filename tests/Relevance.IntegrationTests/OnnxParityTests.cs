@@ -16,6 +16,7 @@ public class OnnxParityTests
         "squeezenet1.1_fp16_winml/SqueezeNet_fp16.onnx",
         "tiny_vit/vit.onnx",
         "mnist_vit/vit.onnx",
+        "tiny_deit/deit.onnx",
     };
 
     internal static float[] RuntimeOutput(string path, ImportedModel model, float[] input, string? output = null)

@@ -5,17 +5,18 @@ using static Relevance.IntegrationTests.OnnxBuilder;
 namespace Relevance.IntegrationTests;
 
 /// <summary>Vision transformers as PyTorch exports them: torchvision's ViT (data/onnx/tiny_vit, made by
-/// scripts/export-tiny-vit.py) imports, and explains with the AttnLRP and CP-LRP presets as the reference does.</summary>
+/// scripts/export-tiny-vit.py) and a DeiT-style ViT with timm's fused qkv attention and a distillation token
+/// (data/onnx/tiny_deit, scripts/export-deit.py) import, and explain with the AttnLRP and CP-LRP presets as the reference does.</summary>
 public class TransformerTests
 {
-    private static string Vit => RepositoryData.Path("onnx", "tiny_vit", "vit.onnx");
-
     [Theory]
-    [InlineData("attnlrp")]
-    [InlineData("cp-lrp")]
-    public void The_vit_explains_with_each_preset_as_the_reference_does(string preset)
+    [InlineData("tiny_vit/vit.onnx", "attnlrp")]
+    [InlineData("tiny_vit/vit.onnx", "cp-lrp")]
+    [InlineData("tiny_deit/deit.onnx", "attnlrp")]
+    [InlineData("tiny_deit/deit.onnx", "cp-lrp")]
+    public void A_vit_explains_with_each_preset_as_the_reference_does(string file, string preset)
     {
-        var model = OnnxImporter.Load(Vit);
+        var model = OnnxImporter.Load(RepositoryData.Path(["onnx", .. file.Split('/')]));
         var composite = Composite.Preset(preset);
         var options = Composite.PresetOptions(preset, ExplainOptions.Default);
         var engine = EngineNetwork.Compile(model.Network, composite, options);
