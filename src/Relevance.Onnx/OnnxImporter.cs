@@ -14,7 +14,7 @@ public sealed class OnnxImporter
     /// <summary>The operators the importer understands.</summary>
     public static readonly ImmutableArray<string> SupportedOperators =
     [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm", "Mod (folded)",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm", "Mod (folded)", "Not (folded)", "Range (folded)", "ScatterND (folded)",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
         "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze", "Where (folded)",
@@ -365,6 +365,9 @@ public sealed class OnnxImporter
             case "Mod": op.ModOp(); break;
             case "Where": op.WhereOp(); break;
             case "Expand": op.Expand(); break;
+            case "Range": op.RangeOp(); break;
+            case "Not": op.NotOp(); break;
+            case "ScatterND": op.ScatterNdOp(); break;
             default:
                 throw new UnsupportedModelException(where, node.OpType,
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");

@@ -410,11 +410,28 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             value = HasInput(2) ? Bound(2, 0) : 0;
             if (HasInput(3)) throw Unsupported("Pad with an axes input is not supported.");
         }
+        if (pads.All(p => p == 0))
+        {
+            // Padding of nothing (a window size that divides the feature map, in Swin): the tensor itself.
+            importer.Alias(Output, In(0));
+            return;
+        }
         if (mode != "constant") throw Unsupported($"mode '{mode}' is not supported; supported: constant padding.");
         if (!double.IsFinite(value)) throw Unsupported($"the padding value {value} is not finite.");
-        if (shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0 || p > 1 << 20))
-            throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W].");
-        Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]), value), x);
+        if (importer.IsBatchless(In(0)) || shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[4] != 0 || pads.Any(p => p < 0 || p > 1 << 20))
+            throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W] or [1×H×W×C].");
+        if (pads[1] == 0 && pads[5] == 0)
+        {
+            Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]), value), x);
+            return;
+        }
+        if (pads[3] != 0 || pads[7] != 0)
+            throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W] or [1×H×W×C].");
+        // Channels last (Swin pads its [H, W, C] feature map to whole windows): padded channels first, then moved back.
+        importer.Emit($"{Output}:channels_first", new Transpose([2, 0, 1]), where, Op, x);
+        importer.Emit($"{Output}:padded", new Pad2d(new Padding2d((int)pads[1], (int)pads[2], (int)pads[5], (int)pads[6]), value), where, Op,
+            importer.Graph($"{Output}:channels_first", where, Op).Node);
+        Emit(new Transpose([1, 2, 0]), importer.Graph($"{Output}:padded", where, Op).Node);
     }
 
     public void GlobalAveragePool()
@@ -469,6 +486,15 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Transpose()
     {
         attributes.Only("perm");
+        if (importer.IsConstant(In(0)))
+        {
+            var c = Const(0);
+            var order = attributes.Ints("perm", [.. Enumerable.Range(0, c.Dims.Length).Reverse().Select(a => (long)a)]);
+            if (order.Length != c.Dims.Length || order.Order().Select((a, i) => a == i).Any(same => !same))
+                throw Unsupported($"perm [{string.Join(",", order)}] is not a permutation of the axes of [{string.Join("×", c.Dims)}].");
+            importer.SetConstant(Output, Permuted(c, [.. order.Select(a => (int)a)]));
+            return;
+        }
         var (x, shape) = Graph(0);
         var dims = importer.OnnxDims(In(0));
         var perm = attributes.Ints("perm", [.. Enumerable.Range(0, dims.Length).Reverse().Select(a => (long)a)]);
@@ -543,7 +569,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             importer.SetConstant(Output, SliceOf(Const(0), starts, ends, axes, steps.Length == 0 ? [.. starts.Select(_ => 1L)] : steps));
             return;
         }
-        if (steps.Any(v => v != 1)) throw Unsupported("a computed tensor is sliced with steps of 1 only.");
+        if (steps.Any(v => v < 1)) throw Unsupported("a computed tensor is sliced with positive steps only.");
         var (_, shape) = Graph(0);
         var current = In(0);
         for (var k = 0; k < axes.Length; k++)
@@ -551,9 +577,10 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             var axis = SampleAxis(axes[k], current);
             var (from, to) = Range(starts[k], ends[k], shape[axis]);
             if (to <= from) throw Unsupported($"the slice {starts[k]}…{ends[k]} of axis {axes[k]} is empty.");
-            if (from == 0 && to == shape[axis]) continue;
+            var step = steps.Length == 0 ? 1 : (int)Math.Min(steps[k], int.MaxValue);
+            if (from == 0 && to == shape[axis] && step == 1) continue;
             var tensor = $"{Output}:axis{axes[k]}";
-            importer.Emit(tensor, new Slice(axis, from, to - from), where, Op, importer.Graph(current, where, Op).Node);
+            importer.Emit(tensor, new Slice(axis, from, (to - from + step - 1) / step, step), where, Op, importer.Graph(current, where, Op).Node);
             (current, shape) = (tensor, importer.Graph(tensor, where, Op).Shape);
         }
         importer.Alias(Output, current);
@@ -662,9 +689,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var axis = attributes.Int("axis", 1);
         if (node.Input.All(importer.IsConstant))
         {
-            var parts = node.Input.Select(i => importer.Constant(i, where, Op)).ToList();
-            if (parts.Any(p => p.Dims.Length != 1)) throw Unsupported("constant Concat is folded only for vectors.");
-            importer.SetConstant(Output, Vector(parts.SelectMany(p => p.Values), parts.All(p => p.Integer)));
+            importer.SetConstant(Output, Joined([.. node.Input.Select(i => importer.Constant(i, where, Op))], axis));
             return;
         }
         if (node.Input.Any(importer.IsConstant))
@@ -680,8 +705,26 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             return;
         }
         // The node's first axis: ONNX's 1 after a batch axis, its 0 in a batchless tensor.
-        if (SampleAxis(axis, In(0)) != 0) throw Unsupported($"Concat along axis {axis}: only the channel axis (1) is supported.");
-        Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
+        var along = SampleAxis(axis, In(0));
+        if (along == 0)
+        {
+            Emit(new Concat(), [.. inputs.Select(i => i.Node)]);
+            return;
+        }
+        if (node.Input.Any(i => importer.IsBatchless(i) != importer.IsBatchless(In(0))))
+            throw Unsupported("Concat of tensors with and without a batch axis.");
+        // Along another axis (torch.roll's two slices joined, in Swin's shifted windows): that axis is brought first, the
+        // tensors are joined there and it goes back; each step moves values, so relevance follows them exactly.
+        var swap = Enumerable.Range(0, inputs[0].Shape.Rank).Select(a => a == 0 ? along : a == along ? 0 : a).ToImmutableArray();
+        var batchless = importer.IsBatchless(In(0));
+        var moved = inputs.Select((input, k) =>
+        {
+            var tensor = $"{Output}:axis{along}first{k}";
+            importer.Emit(tensor, new Transpose(swap), where, Op, batchless, input.Node);
+            return importer.Graph(tensor, where, Op).Node;
+        }).ToArray();
+        importer.Emit($"{Output}:joined", new Concat(), where, Op, batchless, moved);
+        importer.Emit(Output, new Transpose(swap), where, Op, batchless, importer.Graph($"{Output}:joined", where, Op).Node);
     }
 
     // A class token (or any constant) concatenated with computed tensors along the channel axis: each constant becomes a
@@ -1073,6 +1116,12 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Pow(HashSet<string> graphOutputs)
     {
         attributes.Only();
+        if (node.Input.All(importer.IsConstant))
+        {
+            // A constant power (Swin's head scale, head_dim^−0.5).
+            FoldConstants(Math.Pow);
+            return;
+        }
         Graph(0);
         if (!IsScalar(In(1), 3) || !TanhGelu(In(0), graphOutputs))
             throw Unsupported("Pow is supported as the cube in GELU's tanh form, x · ½ · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), and inside LayerNorm's decomposed form.");
@@ -1119,6 +1168,91 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var (x, shape) = Graph(0);
         if (shape.Rank != 3) throw Unsupported($"LRN needs a [C×H×W] input, got {shape}.");
         Emit(new LocalResponseNorm((int)attributes.Int("size", 1), attributes.Float("alpha", 1e-4f), attributes.Float("beta", 0.75f), attributes.Float("bias", 1f)), x);
+    }
+
+    // A constant with its axes permuted: output axis a is input axis order[a].
+    private static ConstantTensor Permuted(ConstantTensor c, int[] order)
+    {
+        var dims = order.Select(a => c.Dims[a]).ToArray();
+        var strides = new long[c.Dims.Length];
+        for (long a = c.Dims.Length - 1, step = 1; a >= 0; step *= c.Dims[(int)a], a--) strides[a] = step;
+        var values = new double[c.Values.Length];
+        var index = new long[dims.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var source = 0L;
+            for (var a = 0; a < dims.Length; a++) source += index[a] * strides[order[a]];
+            values[i] = c.Values[(int)source];
+            for (var a = dims.Length - 1; a >= 0 && ++index[a] == dims[a]; a--) index[a] = 0;
+        }
+        return new ConstantTensor([.. dims], ParameterArray.Own(values), c.Integer);
+    }
+
+    // Constants joined along an axis (all of one rank, equal elsewhere).
+    private ConstantTensor Joined(List<ConstantTensor> parts, long axis)
+    {
+        var rank = parts[0].Dims.Length;
+        var a = (int)(axis < 0 ? axis + rank : axis);
+        if (a < 0 || a >= rank || parts.Any(p => p.Dims.Length != rank || p.Dims.Where((d, i) => i != a && d != parts[0].Dims[i]).Any()))
+            throw Unsupported($"constants of shapes {string.Join(", ", parts.Select(p => $"[{string.Join("×", p.Dims)}]"))} do not join along axis {axis}.");
+        var outer = parts[0].Dims.Take(a).Aggregate(1L, (x, d) => x * d);
+        var values = new List<double>();
+        for (var o = 0L; o < outer; o++)
+            foreach (var p in parts)
+            {
+                var block = p.Dims.Skip(a).Aggregate(1L, (x, d) => x * d);
+                for (var k = 0L; k < block; k++) values.Add(p.Values[(int)(o * block + k)]);
+            }
+        return new ConstantTensor([.. parts[0].Dims.Select((d, i) => i == a ? parts.Sum(p => p.Dims[a]) : d)], [.. values], parts.All(p => p.Integer));
+    }
+
+    // Range of constants: start, start + delta, … before limit.
+    public void RangeOp()
+    {
+        attributes.Only();
+        RequireConstants();
+        var (start, limit, delta) = (Const(0).Values[0], Const(1).Values[0], Const(2).Values[0]);
+        if (delta == 0) throw Unsupported("Range with a delta of 0.");
+        var count = Math.Max(0, (long)Math.Ceiling((limit - start) / delta));
+        if (count > 1 << 24) throw Unsupported($"Range of {count} values is too long to fold.");
+        importer.SetConstant(Output, Vector(Enumerable.Range(0, (int)count).Select(i => start + i * delta), Const(0).Integer));
+    }
+
+    // Not of a constant condition.
+    public void NotOp()
+    {
+        attributes.Only();
+        RequireConstants();
+        var c = Const(0);
+        importer.SetConstant(Output, c with { Values = [.. c.Values.Select(v => v == 0 ? 1.0 : 0.0)], Integer = true });
+    }
+
+    // ScatterND of constants: data with the slices the indices name replaced by the updates (a mask built by assignment).
+    public void ScatterNdOp()
+    {
+        attributes.Only("reduction");
+        if (attributes.String("reduction", "none") != "none") throw Unsupported("ScatterND with a reduction is not supported.");
+        RequireConstants();
+        var (data, indices, updates) = (Const(0), Const(1), Const(2));
+        var depth = (int)indices.Dims[^1];
+        if (depth < 1 || depth > data.Dims.Length) throw Unsupported($"indices of depth {depth} into a tensor of rank {data.Dims.Length}.");
+        var slice = data.Dims.Skip(depth).Aggregate(1L, (x, d) => x * d);
+        var values = data.Values.ToArray();
+        var count = indices.Values.Length / depth;
+        if (updates.Values.Length != count * slice) throw Unsupported($"{updates.Values.Length} updates for {count} slices of {slice} values.");
+        for (var n = 0; n < count; n++)
+        {
+            var offset = 0L;
+            for (var k = 0; k < depth; k++)
+            {
+                var i = (long)indices.Values[n * depth + k];
+                if (i < 0) i += data.Dims[k];
+                if (i < 0 || i >= data.Dims[k]) throw Unsupported($"index {indices.Values[n * depth + k]} is outside axis {k} of length {data.Dims[k]}.");
+                offset = offset * data.Dims[k] + i;
+            }
+            for (var j = 0L; j < slice; j++) values[offset * slice + j] = updates.Values[(int)(n * slice + j)];
+        }
+        importer.SetConstant(Output, data with { Values = ParameterArray.Own(values) });
     }
 
     private static ConstantTensor Vector(IEnumerable<double> values, bool integer = false)

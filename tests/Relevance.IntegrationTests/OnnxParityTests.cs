@@ -17,6 +17,7 @@ public class OnnxParityTests
         "tiny_vit/vit.onnx",
         "mnist_vit/vit.onnx",
         "tiny_deit/deit.onnx",
+        "tiny_swin/swin.onnx",
     };
 
     internal static float[] RuntimeOutput(string path, ImportedModel model, float[] input, string? output = null)

@@ -5,8 +5,9 @@ using static Relevance.IntegrationTests.OnnxBuilder;
 namespace Relevance.IntegrationTests;
 
 /// <summary>Vision transformers as PyTorch exports them: torchvision's ViT (data/onnx/tiny_vit, made by
-/// scripts/export-tiny-vit.py) and a DeiT-style ViT with timm's fused qkv attention and a distillation token
-/// (data/onnx/tiny_deit, scripts/export-deit.py) import, and explain with the AttnLRP and CP-LRP presets as the reference does.</summary>
+/// scripts/export-tiny-vit.py), a DeiT-style ViT with timm's fused qkv attention and a distillation token
+/// (data/onnx/tiny_deit, scripts/export-deit.py) and torchvision's Swin with padded, shifted windows (data/onnx/tiny_swin,
+/// scripts/export-tiny-swin.py) import, and explain with the AttnLRP and CP-LRP presets as the reference does.</summary>
 public class TransformerTests
 {
     [Theory]
@@ -14,6 +15,8 @@ public class TransformerTests
     [InlineData("tiny_vit/vit.onnx", "cp-lrp")]
     [InlineData("tiny_deit/deit.onnx", "attnlrp")]
     [InlineData("tiny_deit/deit.onnx", "cp-lrp")]
+    [InlineData("tiny_swin/swin.onnx", "attnlrp")]
+    [InlineData("tiny_swin/swin.onnx", "cp-lrp")]
     public void A_vit_explains_with_each_preset_as_the_reference_does(string file, string preset)
     {
         var model = OnnxImporter.Load(RepositoryData.Path(["onnx", .. file.Split('/')]));
@@ -22,10 +25,12 @@ public class TransformerTests
         var engine = EngineNetwork.Compile(model.Network, composite, options);
         var input = OnnxParityTests.RandomInput(model, 5, 1);
         var ours = engine.Explain(input);
-        var reference = Reference.Propagation.Explain(model.Network, Tensor.From(model.Network.InputShape, [.. input.Select(v => (double)v)]), composite, options);
+        // The network both explain: Dropout (Swin's) removed, as the engine's canonizers do.
+        var network = Canonizers.Canonize(model.Network);
+        var reference = Reference.Propagation.Explain(network, Tensor.From(network.InputShape, [.. input.Select(v => (double)v)]), composite, options);
 
         Assert.Equal(reference.Target, ours.Target);
-        Assert.Equal(model.Network.Nodes.Length, ours.Consistency.Layers.Length);
+        Assert.Equal(network.Nodes.Length, ours.Consistency.Layers.Length);
         var (heatmap, expected) = (ours.HeatmapSingles(), reference.Heatmap.Data);
         Assert.All(heatmap, r => Assert.True(float.IsFinite(r)));
         // float32 against double through two encoder layers: pixels agree to ~1e-8 of the largest (measured), rounding that
@@ -42,7 +47,7 @@ public class TransformerTests
 
         // CP-LRP holds every attention matrix constant, so no Softmax receives relevance; AttnLRP sends some through each.
         var softmaxes = ours.Consistency.Layers.Where(l => l.Layer == "Softmax").ToList();
-        Assert.Equal(2, softmaxes.Count);
+        Assert.Equal(file.Contains("swin") ? 4 : 2, softmaxes.Count);
         foreach (var s in softmaxes)
             if (preset == "cp-lrp") Assert.Equal(0, s.RelevanceIn);
             else Assert.NotEqual(0, s.RelevanceIn);
@@ -72,6 +77,28 @@ public class TransformerTests
         OperatorParityTests.AssertParity(path);
     }
 
+    // Swin's window plumbing on a channels-last map: padded at the bottom and right to whole windows, rolled (torch.roll:
+    // two slices joined along a spatial axis), and merged by strided slices (every other row and column) joined along the
+    // channels; each held to ONNX Runtime.
+    [Fact]
+    public void Channels_last_padding_a_roll_and_strided_slices()
+    {
+        var b = new OnnxBuilder("x", 1, 3, 3, 2);
+        b.Node("Pad", ["x", b.Ints64("pads", 0, 0, 0, 0, 0, 1, 1, 0)], "padded")
+            .Node("Slice", ["padded", b.Ints64("tail_from", 1), b.Ints64("tail_to", 4), b.Ints64("tail_axis", 1)], "tail")
+            .Node("Slice", ["padded", b.Ints64("head_from", 0), b.Ints64("head_to", 1), b.Ints64("head_axis", 1)], "head")
+            .Node("Concat", ["tail", "head"], "rolled", Int("axis", 1))
+            .Node("Slice", ["rolled", b.Ints64("even_from", 0, 0), b.Ints64("even_to", 4, 4), b.Ints64("even_axes", 1, 2), b.Ints64("even_steps", 2, 2)], "even")
+            .Node("Slice", ["rolled", b.Ints64("odd_from", 1, 0), b.Ints64("odd_to", 4, 4), b.Ints64("odd_axes", 1, 2), b.Ints64("odd_steps", 2, 2)], "odd")
+            .Node("Concat", ["even", "odd"], "merged", Int("axis", -1))
+            .Node("Mul", ["merged", b.Weights("scale", 4)], "y");
+        var path = b.Save("y", 13, 1, 2, 2, 4);
+        var network = OnnxImporter.Load(path).Network;
+        Assert.Contains(network.Nodes, n => n.Layer is Slice { Step: 2 });
+        Assert.Contains(network.Nodes, n => n.Layer is Pad2d);
+        OperatorParityTests.AssertParity(path);
+    }
+
     [Fact]
     public void Gather_of_several_tokens_is_refused_with_its_node()
     {
@@ -83,18 +110,14 @@ public class TransformerTests
         Assert.Contains("one index", e.Message);
     }
 
-    // Once the batch axis has moved, ONNX's axis 1 is the node's second axis: a Concat along it is not the channel concat
-    // the Concat layer computes, and is refused rather than taken for one.
+    // Once the batch axis has moved, ONNX's axis 1 is the node's second axis: a Concat along it joins there (through a
+    // transpose that brings it first), not along the channels the Concat layer joins.
     [Fact]
-    public void Concat_along_a_batchless_tensors_second_axis_is_refused_with_its_node()
+    public void Concat_along_a_batchless_tensors_second_axis_joins_there()
     {
         var b = new OnnxBuilder("x", 1, 3, 4);
         b.Node("Transpose", ["x"], "sequence_first", Ints("perm", 1, 0, 2)).Node("Concat", ["sequence_first", "sequence_first"], "doubled", Int("axis", 1));
-        var path = b.Save("doubled", 13, 3, 2, 4);
-        var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(path));
-        File.Delete(path);
-        Assert.Contains("doubled", e.Message);
-        Assert.Contains("channel axis", e.Message);
+        OperatorParityTests.AssertParity(b.Save("doubled", 13, 3, 2, 4));
     }
 
     // Shape computations as Swin's exports write them: a bool condition picks between a constant and a Mod (Python's sign

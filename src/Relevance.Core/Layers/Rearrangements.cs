@@ -87,14 +87,15 @@ public sealed record Transpose : Rearrangement
     }
 }
 
-/// <summary>Elements [Start, Start + Length) of one axis of a sample (ONNX Slice with step 1, and each output of Split).</summary>
+/// <summary>Length elements of one axis of a sample, from Start by Step (ONNX Slice with a positive step, and each output of Split).</summary>
 public sealed record Slice : Rearrangement
 {
     /// <summary>Creates the slice; the axis counts from 0 without the batch axis.</summary>
-    public Slice(int axis, int start, int length)
+    public Slice(int axis, int start, int length, int step = 1)
     {
-        if (axis < 0 || start < 0 || length <= 0) throw new ArgumentException($"Slice: axis {axis}, start {start}, length {length} must be ≥ 0, ≥ 0 and > 0.");
-        (Axis, Start, Length) = (axis, start, length);
+        if (axis < 0 || start < 0 || length <= 0 || step <= 0)
+            throw new ArgumentException($"Slice: axis {axis}, start {start}, length {length}, step {step} must be ≥ 0, ≥ 0, > 0 and > 0.");
+        (Axis, Start, Length, Step) = (axis, start, length, step);
     }
 
     /// <summary>The axis sliced.</summary>
@@ -103,24 +104,27 @@ public sealed record Slice : Rearrangement
     public int Start { get; }
     /// <summary>How many elements are kept.</summary>
     public int Length { get; }
+    /// <summary>The distance between elements kept (1: contiguous).</summary>
+    public int Step { get; }
 
     internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs)
     {
         var x = inputs[0];
-        if (Axis >= x.Rank || Start + Length > x[Axis])
-            throw new ShapeMismatchException(node, $"Slice of elements {Start}…{Start + Length - 1} of axis {Axis} does not fit input {x}.");
+        if (Axis >= x.Rank || Start + (Length - 1L) * Step >= x[Axis])
+            throw new ShapeMismatchException(node, $"Slice of {Length} elements of axis {Axis} from {Start} by {Step} does not fit input {x}.");
         return new Shape(x.Dims.SetItem(Axis, Length));
     }
 
     internal override int[] Sources(Shape input, Shape output)
     {
-        // Blocks of `inner` contiguous elements: the axis's elements times everything after it.
+        // Blocks of `inner` contiguous elements for each element of the axis, times everything after it.
         var inner = 1;
         for (var a = Axis + 1; a < input.Rank; a++) inner *= input[a];
         var outer = input.Size / (input[Axis] * inner);
         var sources = new int[output.Size];
         for (int o = 0, i = 0; o < outer; o++)
-            for (var k = 0; k < Length * inner; k++) sources[i++] = (o * input[Axis] + Start) * inner + k;
+            for (var e = 0; e < Length; e++)
+                for (var k = 0; k < inner; k++) sources[i++] = (o * input[Axis] + Start + e * Step) * inner + k;
         return sources;
     }
 }
