@@ -16,7 +16,7 @@ public sealed class OnnxImporter
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm", "Mod (folded)", "Not (folded)", "Range (folded)", "ScatterND (folded)",
         "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
-        "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (last axis; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
+        "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (any axis from opset 13; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze", "Where (folded)",
     ];
 

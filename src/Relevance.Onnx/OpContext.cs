@@ -830,10 +830,23 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     {
         attributes.Only("axis");
         var (x, shape) = Graph(0);
+        var dims = importer.OnnxDims(In(0));
         var axis = attributes.Int("axis", importer.Opset >= 13 ? -1 : 1);
-        if (axis != -1 && axis != shape.Rank)
-            throw Unsupported($"a Softmax over axis {axis} of a tensor of per-sample shape {shape}: supported is the last axis alone (axis −1 or {shape.Rank}); a final Softmax on the graph's output is stripped whatever its axis.");
-        Emit(new Relevance.Softmax(), x);
+        var last = axis == -1 || axis == dims.Length - 1;
+        // Before opset 13 a Softmax runs over every axis from `axis` on, flattened: the same as ours on the last axis alone.
+        if (!last && importer.Opset < 13)
+            throw Unsupported($"a Softmax over axes {axis}… of [{string.Join("×", dims)}] flattened (opset {importer.Opset}): supported is the last axis alone; a final Softmax on the graph's output is stripped whatever its axis.");
+        if (last)
+        {
+            Emit(new Relevance.Softmax(), x);
+            return;
+        }
+        // Over another axis: that axis is swapped with the last around the Softmax.
+        var a = SampleAxis(axis, In(0));
+        var swap = Enumerable.Range(0, shape.Rank).Select(k => k == a ? shape.Rank - 1 : k == shape.Rank - 1 ? a : k).ToImmutableArray();
+        importer.Emit($"{Output}:axis_last", new Transpose(swap), where, Op, x);
+        importer.Emit($"{Output}:softmax", new Relevance.Softmax(), where, Op, importer.Graph($"{Output}:axis_last", where, Op).Node);
+        Emit(new Transpose(swap), importer.Graph($"{Output}:softmax", where, Op).Node);
     }
 
     public void Clip()
