@@ -16,6 +16,8 @@ internal sealed class RuleOptions
         Description = "A preset of rules by layer: Zennit's epsilon-gamma-box (z^B on the first layer, γ 0.25 on convolutions, ε 1e-6 on dense layers), epsilon-plus-flat (flat first, z⁺ on convolutions, ε on dense layers) or epsilon-alpha2-beta1 (flat first, α2β1 on convolutions, ε on dense layers); for transformers attnlrp (ε 1e-6 on every linear layer, half of an attention product's relevance to each factor) or cp-lrp (the same, with attention weights held constant); replaces --rule and --first-rule.",
     };
 
+    private readonly Option<double?> _gamma = new("--gamma") { Description = "With --composite attnlrp or cp-lrp: the γ-rule with this γ (> 0) on every linear layer instead of ε (LXT's choice for vision transformers)." };
+
     public static RuleOptions Create()
     {
         var o = new RuleOptions();
@@ -28,7 +30,7 @@ internal sealed class RuleOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _rule, _firstRule, _bounds, _maxpool, _bias, _gate, _preset }) command.Options.Add(o);
+        foreach (var o in new Option[] { _rule, _firstRule, _bounds, _maxpool, _bias, _gate, _preset, _gamma }) command.Options.Add(o);
     }
 
     /// <summary>The rules as the command line gives them.</summary>
@@ -39,13 +41,16 @@ internal sealed class RuleOptions
             parse.GetValue(_gate) == "uniform" ? GateRedistribution.Uniform : GateRedistribution.ToValue);
         var preset = parse.GetValue(_preset);
         return new(parse.GetValue(_rule)!, parse.GetValue(_firstRule)!, parse.GetValue(_bounds), preset is null ? options : Composite.PresetOptions(preset, options),
-            preset, parse.GetResult(_rule) is { Implicit: false }, parse.GetResult(_firstRule) is { Implicit: false });
+            preset, parse.GetResult(_rule) is { Implicit: false }, parse.GetResult(_firstRule) is { Implicit: false }) { Gamma = parse.GetValue(_gamma) };
     }
 }
 
 /// <summary>The rules of an explanation as given on the command line, before the input's box is known.</summary>
 internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds, ExplainOptions Options, string? Preset, bool RuleGiven, bool FirstRuleGiven)
 {
+    /// <summary>The γ of the transformer presets' linear layers (--gamma), if given.</summary>
+    public double? Gamma { get; init; }
+
     /// <summary>Refuses combinations that do not make sense, before anything is read.</summary>
     public void Check()
     {
@@ -54,6 +59,8 @@ internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds,
         if (Preset is not null && (RuleGiven || FirstRuleGiven))
             throw new UsageException($"--composite {Preset} sets every layer's rule; it does not take --rule or --first-rule.");
         if (!ByDomain && Preset is null && RuleSpec.Parse(Rule) is null) throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH.");
+        if (Gamma is { } g && (Preset is not ("attnlrp" or "cp-lrp") || !(g > 0 && double.IsFinite(g))))
+            throw new UsageException($"--gamma {g}: a positive γ for --composite attnlrp or cp-lrp{(Preset is null ? "" : $", not {Preset}")}.");
     }
 
     private bool ByDomain => Preset is null && Rule.Trim().Equals("dtd", StringComparison.OrdinalIgnoreCase);
@@ -65,7 +72,7 @@ internal sealed record RuleChoice(string Rule, string FirstRule, string? Bounds,
         var byDomain = ByDomain;
         var rest = byDomain || Preset is not null ? Rules.ZPlus : RuleSpec.Parse(Rule)!;
         // A preset's first rule is its own (z^B with the box, or flat).
-        var preset = Preset is null ? null : Composite.Preset(Preset, Preset == "epsilon-gamma-box" ? box() : null);
+        var preset = Preset is null ? null : Composite.Preset(Preset, Preset == "epsilon-gamma-box" ? box() : null, Gamma ?? 0);
         var first = preset switch
         {
             SelectorComposite { Entries: [var firstEntry, ..] } => firstEntry.Rule,

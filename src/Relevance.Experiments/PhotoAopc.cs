@@ -39,10 +39,13 @@ public static class PhotoAopc
     /// <param name="labels">Class names of the outputs, or empty.</param>
     /// <param name="progress">Receives the number of photos done after each one.</param>
     /// <param name="maxPixels">The most pixels a photo may have, read from its header before it is decoded.</param>
+    /// <param name="transformerGamma">γ &gt; 0: attnlrp and cp-lrp put the γ-rule on every linear layer instead of ε, and are
+    /// reported as "attnlrp γ=…" and "cp-lrp γ=…".</param>
     /// <exception cref="ArgumentException">A method is unknown, no photo is given, or the region does not fit the input.</exception>
     /// <exception cref="InvalidInputException">The model does not take images.</exception>
     public static PhotoEvaluation Run(ImportedModel model, ImageInput image, IReadOnlyList<string> photos, int region, int steps, int seed,
-        IReadOnlyList<string>? methods = null, ImmutableArray<string> labels = default, IProgress<int>? progress = null, long maxPixels = Images.DefaultMaxPixels)
+        IReadOnlyList<string>? methods = null, ImmutableArray<string> labels = default, IProgress<int>? progress = null, long maxPixels = Images.DefaultMaxPixels,
+        double transformerGamma = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(image);
@@ -65,7 +68,7 @@ public static class PhotoAopc
         using var dtd = Explainer.Create(model, new ExplainerSettings { Image = image, Composite = Composite.DeepTaylor(box) }, labels);
         var presets = methods.Where(Composite.PresetNames.Contains).ToDictionary(m => m, m => Explainer.Create(model, new ExplainerSettings
         {
-            Image = image, Composite = Composite.Preset(m, box), Options = Composite.PresetOptions(m, ExplainOptions.Default),
+            Image = image, Composite = Composite.Preset(m, box, m is "attnlrp" or "cp-lrp" ? transformerGamma : 0), Options = Composite.PresetOptions(m, ExplainOptions.Default),
         }, labels));
         try
         {
@@ -96,12 +99,15 @@ public static class PhotoAopc
                     var order = map is null ? randomOrder : perturbation.MostRelevantFirst(map.Data.AsSpan());
                     var drop = perturbation.Drops(Logit, x, noise, order, steps);
                     drops[method].Add(drop);
-                    if (map is not null) heatmaps.Add(new PhotoHeatmap(photos[p], method, target, label, output, sum, bias, map, drop.Average()));
+                    if (map is not null) heatmaps.Add(new PhotoHeatmap(photos[p], Name(method), target, label, output, sum, bias, map, drop.Average()));
                 }
                 progress?.Report(p + 1);
             }
-            return new PhotoEvaluation([.. methods.Select(m => RegionPerturbation.Summarise(m, drops[m]))], heatmaps.ToImmutable(),
+            return new PhotoEvaluation([.. methods.Select(m => RegionPerturbation.Summarise(Name(m), drops[m]))], heatmaps.ToImmutable(),
                 region, Math.Min(steps, perturbation.Count), photos.Count);
+
+            string Name(string method) => transformerGamma > 0 && method is "attnlrp" or "cp-lrp"
+                ? string.Create(CultureInfo.InvariantCulture, $"{method} γ={transformerGamma}") : method;
 
             // A baseline's relevance per input element, summed over channels as every heatmap is.
             Tensor PixelMap(Func<int, double> value) =>
@@ -116,14 +122,15 @@ public static class PhotoAopc
         }
     }
 
-    /// <summary>The AOPC table as markdown, best first, with each method's standard error over the photos.</summary>
-    public static string Markdown(PhotoEvaluation evaluation, string model, string command)
+    /// <summary>The AOPC table as markdown, best first, with each method's standard error over the inputs (of the given
+    /// <paramref name="kind"/>: photo, digit).</summary>
+    public static string Markdown(PhotoEvaluation evaluation, string model, string command, string kind = "photo")
     {
         var md = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
-            $"# Region perturbation (AOPC) on photos\n\n`{model}`, {evaluation.Photos} photo{(evaluation.Photos == 1 ? "" : "s")}, {evaluation.Region}×{evaluation.Region} regions replaced by uniform noise over the input box, most relevant first, L = {evaluation.Steps} steps; the top class's logit. Standard errors are over the photos; a lead over a baseline is the mean of each photo's AOPC minus the baseline's on the same photo, with its paired standard error.\n\n"));
+            $"# Region perturbation (AOPC) on {kind}s\n\n`{model}`, {evaluation.Photos} {kind}{(evaluation.Photos == 1 ? "" : "s")}, {evaluation.Region}×{evaluation.Region} regions replaced by uniform noise over the input box, most relevant first, L = {evaluation.Steps} steps; the top class's logit. Standard errors are over the {kind}s; a lead over a baseline is the mean of each {kind}'s AOPC minus the baseline's on the same {kind}, with its paired standard error.\n\n"));
         md.Append(AopcTable.Markdown(evaluation.Curves));
-        md.AppendLine().AppendLine("Per photo and composite: f(x), Σ R, bias share and the photo's own AOPC.").AppendLine()
-            .AppendLine("| photo | class | method | f(x) | Σ R | bias share | AOPC |").AppendLine("|---|---|---|---:|---:|---:|---:|");
+        md.AppendLine().AppendLine($"Per {kind} and composite: f(x), Σ R, bias share and the {kind}'s own AOPC.").AppendLine()
+            .AppendLine($"| {kind} | class | method | f(x) | Σ R | bias share | AOPC |").AppendLine("|---|---|---|---:|---:|---:|---:|");
         foreach (var h in evaluation.Heatmaps)
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {Path.GetFileName(h.Photo)} | {h.Target} {h.Label} | {h.Method} | {h.Output:F3} | {Number(h.RelevanceSum)} | {Number(h.BiasRelevance)} | {h.Aopc:F3} |"));

@@ -106,6 +106,28 @@ public class ExplainCommandTests
         Assert.All(softmaxes, s => Assert.Equal(preset == "cp-lrp", s == 0));
     }
 
+    // --gamma puts the γ-rule on a transformer preset's linear layers, named in the report; it belongs to those presets alone.
+    [Fact]
+    public void Gamma_puts_the_gamma_rule_on_a_transformer_presets_linear_layers()
+    {
+        var vit = Cli.Data("onnx", "tiny_vit", "vit.onnx");
+        var chelsea = Cli.Data("images", "chelsea.png");
+        var r = Cli.Run("explain", vit, chelsea, "--composite", "attnlrp", "--gamma", "0.25");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("γ(0.25, ε 1E-06) on every linear layer (attnlrp)", r.Out);
+        var plain = Cli.Run("explain", vit, chelsea, "--composite", "attnlrp", "--json");
+        var gamma = Cli.Run("explain", vit, chelsea, "--composite", "attnlrp", "--gamma", "0.25", "--json");
+        using (JsonDocument a = JsonDocument.Parse(plain.Out), b = JsonDocument.Parse(gamma.Out))
+            Assert.NotEqual(a.RootElement.GetProperty("relevance_sum").GetDouble(), b.RootElement.GetProperty("relevance_sum").GetDouble());
+
+        foreach (var args in new[] { new[] { "--gamma", "0.25" }, ["--composite", "epsilon-plus-flat", "--gamma", "0.25"], ["--composite", "cp-lrp", "--gamma", "-1"] })
+        {
+            var refused = Cli.Run(["explain", vit, chelsea, .. args]);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("--gamma", refused.Error);
+        }
+    }
+
     // The command a user runs to compare with Zennit gives Zennit's EpsilonGammaBox heatmap of the fixture network
     // (ZennitComparisonTests): 1e-4 of the largest relevance, float32 against Zennit's float64.
     [Fact]

@@ -139,6 +139,10 @@ public class SelectorCompositeTests
         Assert.Equal(AttentionRedistribution.ValuesOnly, Composite.PresetOptions("cp-lrp", ExplainOptions.Default).Attention);
         Assert.Equal(AttentionRedistribution.Uniform, Composite.PresetOptions("attnlrp", ExplainOptions.Default with { Attention = AttentionRedistribution.ValuesOnly }).Attention);
         Assert.Equal(ExplainOptions.Default, Composite.PresetOptions("epsilon-plus-flat", ExplainOptions.Default));
+        // With γ, LXT's choice for vision transformers: the γ-rule (with the preset's ε) on every linear layer; other presets
+        // have their own rules and refuse it.
+        Assert.All(Composite.Preset("cp-lrp", gamma: 0.25).Resolve(net).Values, r => Assert.Equal(Rules.Gamma(0.25, 1e-6), r));
+        Assert.Contains("attnlrp and cp-lrp", Assert.Throws<ArgumentException>(() => Composite.Preset("epsilon-plus-flat", gamma: 0.25)).Message);
 
         // z⁺ holds on every input where it reads rectified values; after a Tanh it does not, and the composite says so.
         Assert.True(Composite.EpsilonPlusFlat().HoldsOnEveryInput(net));

@@ -34,11 +34,12 @@ internal static class EvaluateCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var digits = new Option<int?>("--digits") { Description = "With --model: the first N test digits of --data (MNIST format) as the inputs, instead of photos; they are written as PNGs into the output folder's digits/ (a model of 28×28 one-channel input, such as data/onnx/mnist_vit)." };
+        var gamma = new Option<double?>("--gamma") { Description = "With --model: attnlrp and cp-lrp put the γ-rule with this γ (> 0) on every linear layer instead of ε, reported as \"attnlrp γ=…\"." };
         var pixels = new Option<long>("--max-pixels") { Description = "The most pixels a photo may have, read from its header before it is decoded.", DefaultValueFactory = _ => Images.DefaultMaxPixels };
         var pre = PreprocessingOptions.Create();
         var command = new Command("evaluate", "Region perturbation with AOPC (Samek et al.): on the paper's one-layer MNIST network (deep Taylor, sensitivity, nearest-root Taylor, random), or with --model on an ONNX image classifier and photos (deep Taylor, Zennit's presets, gradient × input, sensitivity, random); a table, the curves and, on photos, the heatmaps.")
         {
-            data, output, iterations, explain, steps, region, seed, model, images, methods, pixels, digits,
+            data, output, iterations, explain, steps, region, seed, model, images, methods, pixels, digits, gamma,
         };
         pre.AddTo(command);
         command.SetAction(parse =>
@@ -59,8 +60,9 @@ internal static class EvaluateCommand
                         throw new UsageException($"{string.Join(", ", given)}: the shipped {onnx} comes with its own preprocessing.");
                     (onnx, image) = shipped;
                 }
+                if (parse.GetValue(gamma) is { } g && !(g > 0 && double.IsFinite(g))) throw new UsageException($"--gamma {g}: γ must be positive.");
                 int Evaluate(string[] photos) => Photos(onnx, photos, parse.GetValue(methods) ?? [], image, parse.GetValue(region) ?? 16,
-                    parse.GetValue(steps) ?? 50, parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(pixels));
+                    parse.GetValue(steps) ?? 50, parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(pixels), parse.GetValue(gamma) ?? 0, count is null ? "photo" : "digit");
                 if (count is null) return Evaluate(inputs);
                 // The digits are written apart and join the output folder only once the evaluation has succeeded.
                 var written = Directory.CreateTempSubdirectory("relevance-digits-");
@@ -76,7 +78,7 @@ internal static class EvaluateCommand
                     written.Delete(recursive: true);
                 }
             }
-            var photoOnly = new Option[] { images, methods, digits }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
+            var photoOnly = new Option[] { images, methods, digits, gamma }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
                 .Concat(pre.Given(parse)).ToArray();
             if (photoOnly.Length > 0) throw new UsageException($"{string.Join(", ", photoOnly)}: options of the evaluation on photos, which needs --model.");
             var (it, n, l, r, s) = (parse.GetValue(iterations), parse.GetValue(explain), parse.GetValue(steps) ?? 40, parse.GetValue(region) ?? 4, parse.GetValue(seed));
@@ -117,7 +119,7 @@ internal static class EvaluateCommand
     }
 
     // Every composite and baseline (or those named) on an ONNX classifier and photos.
-    private static int Photos(string modelPath, string[] given, string[] methodNames, ImageInput image, int region, int steps, int seed, string outDir, long maxPixels)
+    private static int Photos(string modelPath, string[] given, string[] methodNames, ImageInput image, int region, int steps, int seed, string outDir, long maxPixels, double gamma, string kind)
     {
         if (steps <= 0 || region <= 0) throw new UsageException($"--steps and --region must be positive, got {steps} and {region}.");
         var known = PhotoAopc.Composites.Concat(PhotoAopc.Baselines).ToList();
@@ -134,11 +136,11 @@ internal static class EvaluateCommand
         PhotoEvaluation result = null!;
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
-            var task = ctx.AddTask($"explaining and perturbing {photos.Count} photos", maxValue: photos.Count);
-            result = PhotoAopc.Run(model, image, photos, region, steps, seed, methods, ClassLabels.Near(modelPath), new SyncProgress<int>(done => task.Value = done), maxPixels);
+            var task = ctx.AddTask($"explaining and perturbing {photos.Count} {kind}s", maxValue: photos.Count);
+            result = PhotoAopc.Run(model, image, photos, region, steps, seed, methods, ClassLabels.Near(modelPath), new SyncProgress<int>(done => task.Value = done), maxPixels, gamma);
         });
         Directory.CreateDirectory(outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "aopc.md"), PhotoAopc.Markdown(result, Path.GetFileName(modelPath), CommandLine()));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "aopc.md"), PhotoAopc.Markdown(result, Path.GetFileName(modelPath), CommandLine(), kind));
         AtomicFile.WriteAllText(Path.Combine(outDir, "aopc.json"), JsonSerializer.Serialize(new
         {
             model = Path.GetFileName(modelPath), photos = result.Photos, region = result.Region, steps = result.Steps, seed,
@@ -152,9 +154,9 @@ internal static class EvaluateCommand
         Aopc.Plot(Path.Combine(outDir, "aopc-curves.png"), result.Curves);
         PhotoAopc.Figure(Path.Combine(outDir, "aopc-heatmaps.png"), result, 160);
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"Region perturbation of {Path.GetFileName(modelPath)} on {result.Photos} photos ({result.Region}×{result.Region} regions, L = {result.Steps}), the top class's logit:")));
+            $"Region perturbation of {Path.GetFileName(modelPath)} on {result.Photos} {kind}s ({result.Region}×{result.Region} regions, L = {result.Steps}), the top class's logit:")));
         AnsiConsole.Write(Table(result.Curves));
-        AnsiConsole.MarkupLine($"Wrote aopc.md, aopc.json, aopc-curves.png and aopc-heatmaps.png (rows: photos; columns: the photo, then {Markup.Escape(string.Join(", ", result.Curves.Select(c => c.Method).Where(m => m != "random")))}) to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+        AnsiConsole.MarkupLine($"Wrote aopc.md, aopc.json, aopc-curves.png and aopc-heatmaps.png (rows: {kind}s; columns: the {kind}, then {Markup.Escape(string.Join(", ", result.Curves.Select(c => c.Method).Where(m => m != "random")))}) to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
         return ExitCodes.Success;
     }
 

@@ -52,9 +52,12 @@ public abstract record Composite
     public static Composite EpsilonAlpha2Beta1(double epsilon = 1e-6) =>
         Select((LayerSelector.Position(0), Rules.Flat), (LayerSelector.Type<Conv2d>(), Rules.AlphaBeta(2, 1)), (LayerSelector.Type<Dense>(), Rules.Epsilon(epsilon)));
 
-    /// <summary>AttnLRP's linear layers (Achtibat et al. 2024): ε on every one; its Softmax, LayerNorm, GELU and attention
-    /// products follow their layers' own rules (docs/rules.md), with <see cref="AttentionRedistribution.Uniform"/>.</summary>
-    public static Composite AttnLrp(double epsilon = 1e-6) => Uniform(Rules.Epsilon(epsilon));
+    /// <summary>AttnLRP's linear layers (Achtibat et al. 2024): ε on every one, or with <paramref name="gamma"/> &gt; 0 the γ-rule
+    /// (LXT's choice for vision transformers); its Softmax, LayerNorm, GELU and attention products follow their layers' own
+    /// rules (docs/rules.md), with <see cref="AttentionRedistribution.Uniform"/>.</summary>
+    /// <exception cref="ArgumentException">ε or γ is negative or not finite.</exception>
+    public static Composite AttnLrp(double epsilon = 1e-6, double gamma = 0) =>
+        Uniform(gamma == 0 ? Rules.Epsilon(epsilon) : Rules.Gamma(gamma, epsilon));
 
     /// <summary>The names <see cref="Preset"/> takes: Zennit's presets and the transformer ones, as <c>relevance explain --composite</c> names them.</summary>
     public static ImmutableArray<string> PresetNames { get; } = ["epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1", "attnlrp", "cp-lrp"];
@@ -69,14 +72,16 @@ public abstract record Composite
     };
 
     /// <summary>A preset by name (<see cref="PresetNames"/>), with <see cref="PresetOptions"/> for what it sets beyond rules;
-    /// <paramref name="box"/> is epsilon-gamma-box's first layer and not used by the others.</summary>
-    /// <exception cref="ArgumentException">The name is not a preset, or epsilon-gamma-box is given no box.</exception>
-    public static Composite Preset(string name, ZBoxRule? box = null) => name switch
+    /// <paramref name="box"/> is epsilon-gamma-box's first layer and not used by the others; <paramref name="gamma"/> &gt; 0
+    /// puts the γ-rule on the linear layers of attnlrp and cp-lrp (<see cref="AttnLrp"/>).</summary>
+    /// <exception cref="ArgumentException">The name is not a preset, epsilon-gamma-box is given no box, or γ is given to a preset without it.</exception>
+    public static Composite Preset(string name, ZBoxRule? box = null, double gamma = 0) => name switch
     {
+        "attnlrp" or "cp-lrp" => AttnLrp(gamma: gamma),
+        _ when gamma != 0 => throw new ArgumentException($"γ sets the linear layers' rule of attnlrp and cp-lrp; '{name}' has its own.", nameof(gamma)),
         "epsilon-gamma-box" => EpsilonGammaBox(box ?? throw new ArgumentException("epsilon-gamma-box needs the z^B box of its first layer.", nameof(box))),
         "epsilon-plus-flat" => EpsilonPlusFlat(),
         "epsilon-alpha2-beta1" => EpsilonAlpha2Beta1(),
-        "attnlrp" or "cp-lrp" => AttnLrp(),
         _ => throw new ArgumentException($"'{name}' is not a preset; the presets are {string.Join(", ", PresetNames)}.", nameof(name)),
     };
 
