@@ -15,7 +15,7 @@ public sealed class OnnxImporter
     public static readonly ImmutableArray<string> SupportedOperators =
     [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape (folded)", "Conv", "Dropout", "Equal (folded)", "Expand", "Flatten", "Gather", "Gemm", "Mod (folded)", "Not (folded)", "Range (folded)", "ScatterND (folded)",
-        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
+        "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization (last axis)", "LeakyRelu", "LRN", "MatMul (of two computed tensors too)", "MaxPool", "Mul (SiLU, HardSwish, gating)", "Div/Erf/Add/Mul (GELU)", "Einsum (products of two operands)", "Mul/Pow/Tanh/Add (GELU's tanh form)", "Pad (constant)",
         "ReduceMean (spatial; LayerNorm's decomposed form)", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax (any axis from opset 13; a final one is stripped)", "Split", "Squeeze", "Sum", "Tanh",
         "Transpose", "Unsqueeze", "Where (folded)",
     ];
@@ -201,6 +201,7 @@ public sealed class OnnxImporter
             foreach (var o in node.Output) _producerProto[o] = node;
             foreach (var i in node.Input) (_readers.TryGetValue(i, out var list) ? list : _readers[i] = []).Add(node);
         }
+        _graphOutputs = outputs;
         void TranslateChecked(NodeProto node)
         {
             try
@@ -265,6 +266,11 @@ public sealed class OnnxImporter
         }
         return ids ?? throw new UnsupportedModelException(name, "input", $"no input holds token ids: the inputs are {string.Join(", ", inputs.Select(i => $"'{i.Name}'"))} (a mask, token types or positions by their names).");
     }
+
+    /// <summary>Translates a node a pattern is rewritten into (Einsum's transposes, reshapes and MatMul), as a graph node would be.</summary>
+    internal void TranslateSynthetic(NodeProto node) => Translate(node, _graphOutputs);
+
+    private HashSet<string> _graphOutputs = [];
 
     /// <summary>Whether a tensor holds the token ids (the ids input, or a cast of it).</summary>
     internal bool IsTokenIds(string tensor) => _tokenIds.Contains(tensor);
@@ -368,6 +374,7 @@ public sealed class OnnxImporter
             case "Range": op.RangeOp(); break;
             case "Not": op.NotOp(); break;
             case "ScatterND": op.ScatterNdOp(); break;
+            case "Einsum": op.Einsum(graphOutputs); break;
             default:
                 throw new UnsupportedModelException(where, node.OpType,
                     $"this operator is not supported. Supported: {string.Join(", ", SupportedOperators)}.");

@@ -1183,6 +1183,90 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         Emit(new LocalResponseNorm((int)attributes.Int("size", 1), attributes.Float("alpha", 1e-4f), attributes.Float("beta", 0.75f), attributes.Float("bias", 1f)), x);
     }
 
+    // Einsum of two operands that is a product (attention's "bhid,bhjd->bhij", a linear layer's "bld,dk->blk"): each operand
+    // is transposed to [shared…, own…, summed] or [shared…, summed, own], its summed (and where needed its own) axes merged by a
+    // reshape, multiplied by MatMul, and the result reshaped and transposed to the equation's output; each step is imported as
+    // the ONNX operator it is, so a constant operand becomes a linear layer and a Softmax's output the attention weights.
+    public void Einsum(HashSet<string> graphOutputs)
+    {
+        attributes.Only("equation");
+        var equation = attributes.String("equation", "").Replace(" ", "", StringComparison.Ordinal);
+        if (node.Input.Count != 2 || equation.Split("->")[0].Split(',').Length != 2)
+            throw Unsupported($"Einsum '{equation}': products of two operands are supported.");
+        var dims = node.Input.Select(i => importer.IsConstant(i) ? [.. Const(node.Input.IndexOf(i)).Dims] : importer.OnnxDims(i)).ToArray();
+        var (a, b, output) = EinsumTerms(equation, dims[0].Length, dims[1].Length);
+        if (a.Distinct().Count() != a.Length || b.Distinct().Count() != b.Length || output.Distinct().Count() != output.Length)
+            throw Unsupported($"Einsum '{equation}': a letter repeated in one term (a diagonal) is not supported.");
+        var size = new Dictionary<char, long>();
+        foreach (var (term, d) in new[] { (a, dims[0]), (b, dims[1]) })
+            for (var k = 0; k < term.Length; k++)
+                if (size.TryGetValue(term[k], out var known) && known != d[k] && known != 1 && d[k] != 1)
+                    throw Unsupported($"Einsum '{equation}': '{term[k]}' is {known} in one operand and {d[k]} in the other.");
+                else size[term[k]] = Math.Max(d[k], size.GetValueOrDefault(term[k], 1));
+        if (output.Any(c => !size.ContainsKey(c))) throw Unsupported($"Einsum '{equation}': the output names a letter no operand has.");
+        var shared = output.Where(c => a.Contains(c) && b.Contains(c)).ToArray();
+        var summed = a.Where(c => b.Contains(c) && !output.Contains(c)).ToArray();
+        var ownA = output.Where(c => a.Contains(c) && !b.Contains(c)).ToArray();
+        var ownB = output.Where(c => b.Contains(c) && !a.Contains(c)).ToArray();
+        if (summed.Length == 0 || a.Concat(b).Any(c => !output.Contains(c) && !summed.Contains(c)))
+            throw Unsupported($"Einsum '{equation}': supported are products that sum over letters both operands have (no outer products, no sums over one operand's letters).");
+        if (importer.IsConstant(In(0)) || importer.IsConstant(In(1)) && shared.Length > 0)
+            throw Unsupported($"Einsum '{equation}': a constant operand is supported second, without letters shared with the output (a linear layer).");
+
+        // A constant second operand is a matrix [summed, own] applied to the first's last axis: the first keeps its own axes
+        // as leading (broadcast) axes. Otherwise both become [shared…, own, summed] and [shared…, summed, own].
+        var linear = importer.IsConstant(In(1));
+        long Product(IEnumerable<char> letters) => letters.Aggregate(1L, (p, c) => p * size[c]);
+        string Step(string op, string[] inputs, string name, params AttributeProto[] attributes)
+        {
+            var step = new NodeProto { OpType = op, Name = $"{where}:{name}" };
+            step.Input.AddRange(inputs);
+            step.Output.Add(name == "result" ? Output : $"{Output}:{name}");
+            step.Attribute.AddRange(attributes);
+            importer.TranslateSynthetic(step);
+            return step.Output[0];
+        }
+        string Arranged(string tensor, string term, char[] order, long[] shape, string name)
+        {
+            var permutation = order.Select(c => (long)term.IndexOf(c)).ToArray();
+            if (!permutation.SequenceEqual(Enumerable.Range(0, term.Length).Select(k => (long)k)))
+                tensor = Step("Transpose", [tensor], $"{name}_transposed", new AttributeProto { Name = "perm", Type = AttributeProto.Types.AttributeType.Ints, Ints = { permutation } });
+            if (shape.SequenceEqual(order.Select(c => size[c]))) return tensor;
+            importer.SetConstant($"{Output}:{name}_shape", Vector(shape.Select(d => (double)d), integer: true));
+            return Step("Reshape", [tensor, $"{Output}:{name}_shape"], $"{name}_reshaped");
+        }
+        var left = Arranged(In(0), a, [.. shared, .. ownA, .. summed],
+            linear ? [.. shared.Concat(ownA).Select(c => size[c]), Product(summed)] : [.. shared.Select(c => size[c]), Product(ownA), Product(summed)], "left");
+        var right = Arranged(In(1), b, [.. shared, .. summed, .. ownB], [.. shared.Select(c => size[c]), Product(summed), Product(ownB)], "right");
+        char[] product = [.. shared, .. ownA, .. ownB];
+        var same = product.SequenceEqual(output);
+        var result = Step("MatMul", [left, right], same && (linear || ownA.Length == 1) && ownB.Length == 1 ? "result" : "product");
+        if (result == Output) return;
+        importer.SetConstant($"{Output}:unmerged_shape", Vector(product.Select(c => (double)size[c]), integer: true));
+        var unmerged = Step("Reshape", [result, $"{Output}:unmerged_shape"], same ? "result" : "unmerged");
+        if (same) return;
+        Step("Transpose", [unmerged], "result", new AttributeProto { Name = "perm", Type = AttributeProto.Types.AttributeType.Ints, Ints = { output.Select(c => (long)Array.IndexOf(product, c)) } });
+    }
+
+    // An Einsum equation's two input terms and output term, "..." spelled out as letters of its own (aligned from the right,
+    // as broadcasting aligns them) and an implicit output made explicit (the letters seen once, in alphabetical order).
+    private (string A, string B, char[] Output) EinsumTerms(string equation, int rankA, int rankB)
+    {
+        var parts = equation.Split("->");
+        var inputs = parts[0].Split(',');
+        var free = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".Where(c => !equation.Contains(c)).ToArray();
+        int Ellipsis(string term, int rank) => term.Contains("...", StringComparison.Ordinal) ? rank - (term.Length - 3) : 0;
+        var longest = Math.Max(Ellipsis(inputs[0], rankA), Ellipsis(inputs[1], rankB));
+        string Spelled(string term, int count) => term.Replace("...", new string(free[(longest - count)..longest]), StringComparison.Ordinal);
+        var (a, b) = (Spelled(inputs[0], Ellipsis(inputs[0], rankA)), Spelled(inputs[1], Ellipsis(inputs[1], rankB)));
+        if (a.Length != rankA || b.Length != rankB || !a.Concat(b).All(char.IsLetter))
+            throw Unsupported($"Einsum '{equation}' does not fit operands of ranks {rankA} and {rankB}.");
+        var output = parts.Length > 1
+            ? parts[1].Replace("...", new string(free[..longest]), StringComparison.Ordinal)
+            : new string(free[..longest]) + new string([.. a.Concat(b).Where(c => !free.Contains(c)).GroupBy(c => c).Where(g => g.Count() == 1).Select(g => g.Key).Order()]);
+        return (a, b, [.. output]);
+    }
+
     // A constant with its axes permuted: output axis a is input axis order[a].
     private static ConstantTensor Permuted(ConstantTensor c, int[] order)
     {

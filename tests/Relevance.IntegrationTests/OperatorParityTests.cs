@@ -409,6 +409,39 @@ public class OperatorParityTests
         Assert.Contains("last axis", e.Message);
     }
 
+    // Einsum as attention and linear layers write it: Q·Kᵀ and A·V over heads, "…" spelled out, a constant matrix applied
+    // to the last axis (a linear layer), results transposed to the equation's order; each held to ONNX Runtime.
+    [Fact]
+    public void Einsum_products()
+    {
+        var b = new OnnxBuilder("x", 1, 2, 3, 4);
+        b.Node("Mul", ["x", b.Weights("scale", 4)], "q")
+            .Node("Einsum", ["q", "x"], "scores", String("equation", "bhid,bhjd->bhij"))
+            .Node("Softmax", ["scores"], "weights", Int("axis", -1))
+            .Node("Einsum", ["weights", "x"], "context", String("equation", "...ij,...jd->...id"))
+            .Node("Einsum", ["context", b.Weights("w", 4, 5)], "y", String("equation", "bhld,dk->bkhl"));
+        var path = b.Save("y", 13, 1, 5, 2, 3);
+        var network = OnnxImporter.Load(path).Network;
+        Assert.Equal(2, network.Nodes.Count(n => n.Layer is MatMul));
+        Assert.Contains(network.Nodes, n => n.Layer is MatMul { AttentionInput: 0 });
+        Assert.Contains(network.Nodes, n => n.Layer is Conv2d);
+        AssertParity(path);
+
+        // Several summed letters merged into one, two own letters of the first operand merged, the implicit output.
+        var merged = new OnnxBuilder("x", 1, 2, 3, 4);
+        merged.Node("Relu", ["x"], "r").Node("Einsum", ["x", "r"], "y", String("equation", "bijk,bljk"));
+        AssertParity(merged.Save("y", 13, 1, 2, 2));
+
+        foreach (var (equation, inputs) in new[] { ("bhi,bhj->bhij", new[] { "x", "x" }), ("bhij->bhi", ["x"]), ("bhij,bhij->bhij", ["x", "x"]) })
+        {
+            var refused = new OnnxBuilder("x", 1, 2, 3);
+            var bad = refused.Node("Einsum", inputs, "e", String("equation", equation)).Save("e", 13, 1, 2, 3, 3);
+            var e = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(bad));
+            File.Delete(bad);
+            Assert.Contains("Einsum", e.Message);
+        }
+    }
+
     // A single-head attention block as an exporter writes it: q, k, v from 1-channel convolutions, Q·Kᵀ (a Transpose of the
     // last two axes), a scale, Softmax over the keys, times V. MatMul of two computed tensors imports as one layer each.
     [Fact]
