@@ -272,6 +272,9 @@ public sealed class OnnxImporter
 
     private HashSet<string> _graphOutputs = [];
 
+    /// <summary>Whether a text model is being imported (its input is the word embeddings).</summary>
+    internal bool IsTextModel => _tokenIds.Count > 0;
+
     /// <summary>Whether a tensor holds the token ids (the ids input, or a cast of it).</summary>
     internal bool IsTokenIds(string tensor) => _tokenIds.Contains(tensor);
 

@@ -911,7 +911,10 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var k = importer.IsConstant(In(0)) ? 0 : 1;
         var (x, shape) = Graph(1 - k);
         var maps = (PerElement(Const(k), In(1 - k)) ?? PerChannel(Const(k), shape)).Select(map).ToArray();
-        Emit(new ChannelAffine([.. maps.Select(m => m.Scale)], [.. maps.Select(m => m.Shift)]), x);
+        // Beside a text model's word embeddings, a constant added is another embedding (positions, token types), not a
+        // normalisation of the input: it takes its share of the relevance.
+        var embedding = importer.IsTextModel && (x == Network.InputName || importer.ProducerNode(x)?.Layer is ChannelAffine { AddsEmbedding: true });
+        Emit(new ChannelAffine([.. maps.Select(m => m.Scale)], [.. maps.Select(m => m.Shift)]) { AddsEmbedding = embedding }, x);
     }
 
     // A constant of more than one value per channel that broadcasts to the computed tensor's shape as one value per element

@@ -49,7 +49,7 @@ public class ExplainTextTests
         var page = File.ReadAllText(html);
         Assert.StartsWith("<!DOCTYPE html>", page);
         Assert.Contains(">boring</span>", page);
-        Assert.Contains("bert.onnx on review.txt", page);
+        Assert.Contains("bert.onnx on review.txt, attnlrp", page);
     }
 
     // Ids and a mask from .npy files: the padding the mask leaves out gets exactly no relevance; printed one token a line.

@@ -78,7 +78,7 @@ internal static class ExplainText
         try
         {
             if (r.Out is not null) staged.Add(AtomicFile.Stage(r.Out, s => Npy.Write(s, [.. storedShape], [.. explained.Tokens.Select(k => (float)k.Relevance)])));
-            if (t.Html is not null) staged.Add(AtomicFile.Stage(t.Html, s => s.Write(System.Text.Encoding.UTF8.GetBytes(TokenHeatmap.Html(explained, $"{Path.GetFileName(r.Model)} on {Path.GetFileName(r.Input)}")))));
+            if (t.Html is not null) staged.Add(AtomicFile.Stage(t.Html, s => s.Write(System.Text.Encoding.UTF8.GetBytes(TokenHeatmap.Html(explained, $"{Path.GetFileName(r.Model)} on {Path.GetFileName(r.Input)}, {rulesName}")))));
             foreach (var file in staged) file.Publish();
         }
         finally

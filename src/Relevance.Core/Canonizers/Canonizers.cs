@@ -25,7 +25,10 @@ public static class Canonizers
                 Dense d when d.Outputs == affine.Channels => FoldDense(d, affine),
                 Conv2d c when c.OutChannels == affine.Channels => FoldConv(c, affine),
                 ChannelAffine a when a.Channels == affine.Channels =>
-                    new ChannelAffine([.. a.Scale.Select((v, k) => affine.Scale[k] * v)], [.. a.Shift.Select((v, k) => affine.Scale[k] * v + affine.Shift[k])]),
+                    new ChannelAffine([.. a.Scale.Select((v, k) => affine.Scale[k] * v)], [.. a.Shift.Select((v, k) => affine.Scale[k] * v + affine.Shift[k])])
+                    {
+                        AddsEmbedding = a.AddsEmbedding || affine.AddsEmbedding,
+                    },
                 _ => null,
             };
             if (folded is null) continue;

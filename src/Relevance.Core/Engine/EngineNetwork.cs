@@ -60,7 +60,7 @@ public sealed class EngineNetwork
             GlobalAvgPool => new GlobalAvgPoolNode(input),
             Pad2d pad => new PadNode(pad, input),
             Rearrangement r => new RearrangementNode(r.Sources(input, Network.Shapes[n])),
-            ChannelAffine a => new ChannelAffineNode(a.Scale.ToSingles(), a.Shift.ToSingles(), input.Size / a.Channels, Options.Bias, inputSide),
+            ChannelAffine a => new ChannelAffineNode(a.Scale.ToSingles(), a.Shift.ToSingles(), input.Size / a.Channels, Options.Bias, inputSide && !a.AddsEmbedding),
             Gating => new GatingNode(Gating.Plane(input, Network.ShapeOf(node.Inputs[1])), Options.Gating),
             Sum => new SumNode(),
             Add => new AddNode(),

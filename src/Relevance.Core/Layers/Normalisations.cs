@@ -168,6 +168,10 @@ public sealed record ChannelAffine : Layer
     /// <summary>The number of channels (of elements, when per element).</summary>
     public int Channels => Scale.Length;
 
+    /// <summary>Whether the shift is an embedding added to the input (a text model's position or token-type embedding): a
+    /// constant of the model that takes its share as bias relevance even beside the input, not a normalisation of the input's units.</summary>
+    public bool AddsEmbedding { get; init; }
+
     internal override Shape OutputShape(string node, ImmutableArray<Shape> inputs) => inputs[0][0] == Channels || inputs[0].Size == Channels
         ? inputs[0]
         : throw new ShapeMismatchException(node, $"ChannelAffine has {Channels} channels but its input {inputs[0]} has {inputs[0][0]} (and {inputs[0].Size} elements).");
@@ -182,7 +186,7 @@ public sealed record ChannelAffine : Layer
     internal override Redistribution Redistribute(RelevanceStep step)
     {
         // Normalisation of the input itself is a change of the input's units, not a neuron: the pixels keep its relevance.
-        if (step.OnInputSide) return Redistribution.PassThrough(step.Upper) with { How = InputNormalisation };
+        if (step.OnInputSide && !AddsEmbedding) return Redistribution.PassThrough(step.Upper) with { How = InputNormalisation };
         var (x, y, upper) = (step.X, step.Output, step.Upper);
         var plane = x.Size / Channels;
         var neuron = step.Options.Bias != BiasTreatment.Ignore;
