@@ -83,6 +83,30 @@ public class InputBoxTests
         Assert.Contains("passed through", engine.Consistency.Layers.Single(l => l.Node == "normalise").Redistribution);
     }
 
+    // An embedding added beside the input (a text model's positions) is a constant of the model, not the input's units: it
+    // takes its share by the z-rule, R_x = x / y · R_y, reported as bias relevance, in the reference and the engine alike.
+    [Fact]
+    public void An_embedding_added_beside_the_input_takes_its_share()
+    {
+        var rng = new Random(6);
+        var positions = new ChannelAffine([.. Enumerable.Repeat(1.0, 6)], [.. TwoConvolutions.Random(rng, 6, 1)]) { AddsEmbedding = true };
+        var network = new Network(Shape.Of(2, 3), [
+            new Node("positions", positions, [Network.InputName]), new Node("flat", new Flatten(), ["positions"]),
+            new Node("dense", new Dense(6, 2, TwoConvolutions.Random(rng, 12, 0.5), [0, 0]), ["flat"])]);
+        var x = Tensor.Own(network.InputShape, [.. TwoConvolutions.Random(rng, 6, 1)]);
+        var reference = Propagation.Explain(network, x, Composite.EpsilonEverywhere(1e-9));
+        var above = reference.Nodes.Single(n => n.Node == "positions").Relevance.Data;
+        var y = x.Data.Select((v, i) => v + positions.Shift[i]).ToArray();
+        for (var i = 0; i < 6; i++) Assert.Equal(x[i] / y[i] * above[i], reference.Heatmap[i], 1e-9 * Math.Max(1, Math.Abs(above[i])));
+        var share = reference.Consistency.Layers.Single(l => l.Node == "positions").BiasRelevance;
+        Assert.Equal(above.Sum() - reference.Heatmap.Data.Sum(), share, 1e-9);
+        Assert.NotEqual(0, share);
+        var engine = EngineNetwork.Compile(network, Composite.EpsilonEverywhere(1e-9)).Explain([.. x.Data.Select(v => (float)v)]);
+        // float32 against double over six inputs: 1e-5 of the largest value.
+        var scale = reference.Heatmap.Data.Max(Math.Abs);
+        Assert.All(engine.HeatmapSingles().Zip(reference.Heatmap.Data), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * scale, $"{p.First} vs {p.Second}"));
+    }
+
     [Fact]
     public void A_box_of_the_wrong_size_is_refused()
     {
