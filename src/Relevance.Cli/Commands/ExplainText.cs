@@ -39,10 +39,11 @@ internal sealed record TextChoice(string? Vocab, bool Cased, string? AttentionMa
 /// <summary>`relevance explain` of a text model: token ids or text in, relevance per token out.</summary>
 internal static class ExplainText
 {
-    /// <summary>Whether an input is a text model's: a .txt, or a .npy of integers (token ids).</summary>
+    /// <summary>Whether an input is a text model's: a .txt, or a .npy of signed integers (token ids; a uint8 .npy is an image's
+    /// pixels, used as stored).</summary>
     public static bool IsText(string input) =>
         input.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
-        || input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && File.Exists(input) && Npy.ElementType(input) is ['<' or '>' or '|', 'i' or 'u', ..];
+        || input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && File.Exists(input) && Npy.ElementType(input) is ['<' or '>' or '|', 'i', ..];
 
     public static int Run(ExplainCommand.Request r)
     {
