@@ -52,6 +52,26 @@ public class ExplainTextTests
         Assert.Contains("bert.onnx on review.txt, attnlrp", page);
     }
 
+    // The README's example on the trained review model: positive, and the clause after "but" decides, so its adjective is the
+    // most relevant token under both presets and "not good", which the model learned to ignore there, is not.
+    [Theory]
+    [InlineData("attnlrp")]
+    [InlineData("cp-lrp")]
+    public void The_trained_review_model_finds_the_deciding_word(string preset)
+    {
+        var dir = Cli.TempDirectory();
+        var text = Path.Combine(dir, "review.txt");
+        File.WriteAllText(text, "the plot was not good but the acting was brilliant !\n");
+        var r = Cli.Run("explain", Cli.Data("onnx", "review_bert", "bert.onnx"), text, "--composite", preset, "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(r.Out);
+        Assert.Equal("positive", json.RootElement.GetProperty("label").GetString());
+        var tokens = json.RootElement.GetProperty("tokens").EnumerateArray().Select(t => (Token: t.GetProperty("token").GetString(), Relevance: t.GetProperty("relevance").GetDouble())).ToList();
+        var top = tokens.MaxBy(t => t.Relevance);
+        Assert.Equal("brilliant", top.Token);
+        Assert.True(top.Relevance > 0.5 * tokens.Sum(t => Math.Abs(t.Relevance)), $"brilliant {top.Relevance} of {tokens.Sum(t => Math.Abs(t.Relevance))}");
+    }
+
     // Ids and a mask from .npy files: the padding the mask leaves out gets exactly no relevance; printed one token a line.
     [Theory]
     [InlineData("attnlrp")]
