@@ -216,7 +216,17 @@ public sealed class OnnxImporter
         // Constants first: they read nothing, and a pattern recognised at one node (GELU, a decomposed LayerNorm) may need one
         // that an exporter wrote just before a later node of it. The nodes a pattern took in are skipped when reached.
         foreach (var node in graph.Node.Where(n => n.OpType == "Constant")) TranslateChecked(node);
-        foreach (var node in graph.Node.Where(n => n.OpType != "Constant" && !_fused.Contains(n))) TranslateChecked(node);
+        try
+        {
+            foreach (var node in graph.Node.Where(n => n.OpType != "Constant" && !_fused.Contains(n))) TranslateChecked(node);
+        }
+        catch (UnsupportedModelException) when (tokens is not null && graph.Initializer.FirstOrDefault(t =>
+            t.Dims.Count == 2 && (TensorProto.Types.DataType)t.DataType is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Float16
+            && t.Name.Contains("position", StringComparison.OrdinalIgnoreCase) && t.Dims[0] < tokens.Ids.Length) is { } positions)
+        {
+            // A sequence longer than the position table leaves shapes that do not meet; the table is what to name.
+            throw new InvalidInputException($"The sequence has {tokens.Ids.Length} tokens; the model's position embeddings '{positions.Name}' hold {positions.Dims[0]}.");
+        }
 
         if (tokens is not null)
         {

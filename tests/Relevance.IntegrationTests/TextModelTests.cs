@@ -166,6 +166,9 @@ public class TextModelTests
         var mask = Assert.Throws<InvalidInputException>(() => new TokenInput([2, 7, 3], AttentionMask: [1, 1]));
         Assert.Contains("attention mask has 2 values", mask.Message);
         Assert.Throws<InvalidInputException>(() => new TokenInput([]));
+        var tooLong = Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(Bert, new TokenInput([2, .. Enumerable.Repeat(7L, 31), 3])));
+        Assert.Contains("33 tokens", tooLong.Message);
+        Assert.Contains("'embeddings.position_embeddings.weight' hold 32", tooLong.Message);
 
         // An image model is not a text model, and a text model needs its tokens.
         var image = Assert.Throws<UnsupportedModelException>(() => OnnxImporter.Load(RepositoryData.Path("onnx", "tiny_vit", "vit.onnx"), new TokenInput([2, 3])));
