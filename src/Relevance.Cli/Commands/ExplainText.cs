@@ -55,6 +55,7 @@ internal static class ExplainText
         if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
         OutputPaths.Check([("--out", r.Out), ("--html", t.Html)], [r.Model, r.Input, .. new[] { t.Vocab, t.AttentionMask, t.TokenTypes }.OfType<string>()]);
         r.Rules.Check();
+        if (!File.Exists(r.Model)) throw new ModelFormatException($"Cannot read the model '{r.Model}': the file does not exist.");
 
         var vocabPath = t.Vocab ?? (Path.Combine(Path.GetDirectoryName(Path.GetFullPath(r.Model))!, "vocab.txt") is var beside && File.Exists(beside) ? beside : null);
         var vocabulary = vocabPath is null ? null : TextVocabulary.Load(vocabPath, lowerCase: !t.Cased);
