@@ -94,11 +94,12 @@ public sealed record TokenInput(ImmutableArray<long> Ids, ImmutableArray<long> A
     }
 
     /// <summary>The values an input of the given role takes for this sequence.</summary>
+    /// <exception cref="InvalidInputException">The mask or the types do not have the ids' length (set apart by a <c>with</c>).</exception>
     public ImmutableArray<long> Values(TokenRole role) => role switch
     {
         TokenRole.Ids => Ids,
-        TokenRole.AttentionMask => AttentionMask.IsDefault ? [.. Enumerable.Repeat(1L, Ids.Length)] : AttentionMask,
-        TokenRole.TokenTypes => TokenTypes.IsDefault ? [.. new long[Ids.Length]] : TokenTypes,
+        TokenRole.AttentionMask => AttentionMask.IsDefault ? [.. Enumerable.Repeat(1L, Ids.Length)] : Checked(AttentionMask, Ids.Length, "attention mask"),
+        TokenRole.TokenTypes => TokenTypes.IsDefault ? [.. new long[Ids.Length]] : Checked(TokenTypes, Ids.Length, "token types"),
         TokenRole.Positions => [.. Enumerable.Range(0, Ids.Length).Select(i => (long)i)],
         _ => throw new System.Diagnostics.UnreachableException(),
     };

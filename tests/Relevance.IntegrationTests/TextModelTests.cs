@@ -166,6 +166,8 @@ public class TextModelTests
         var mask = Assert.Throws<InvalidInputException>(() => new TokenInput([2, 7, 3], AttentionMask: [1, 1]));
         Assert.Contains("attention mask has 2 values", mask.Message);
         Assert.Throws<InvalidInputException>(() => new TokenInput([]));
+        var grown = new TokenInput([2, 7, 3], AttentionMask: [1, 1, 1]) with { Ids = [2, 7, 8, 3] };
+        Assert.Contains("attention mask has 3 values", Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(Bert, grown)).Message);
         var tooLong = Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(Bert, new TokenInput([2, .. Enumerable.Repeat(7L, 31), 3])));
         Assert.Contains("33 tokens", tooLong.Message);
         Assert.Contains("'embeddings.position_embeddings.weight' hold 32", tooLong.Message);

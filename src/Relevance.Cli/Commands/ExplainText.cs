@@ -132,7 +132,7 @@ internal static class ExplainText
                 throw new InvalidInputException($"Cannot read '{r.Input}': {e.Message}");
             }
             var encoded = vocabulary.Encode(text.Trim());
-            return (encoded with { AttentionMask = Sequence(r.Text.AttentionMask, "--attention-mask"), TokenTypes = Sequence(r.Text.TokenTypes, "--token-types") }, [1, encoded.Ids.Length]);
+            return (new TokenInput(encoded.Ids, Sequence(r.Text.AttentionMask, "--attention-mask"), Sequence(r.Text.TokenTypes, "--token-types")), [1, encoded.Ids.Length]);
         }
         var (shape, ids) = Npy.ReadIntegers(r.Input);
         if (!(shape.Length == 1 || shape.Length == 2 && shape[0] == 1))
