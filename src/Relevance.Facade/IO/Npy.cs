@@ -19,18 +19,19 @@ public static partial class Npy
 
     /// <summary>Reads a .npy file.</summary>
     /// <exception cref="NpyFormatException">The file is empty, truncated, not .npy, Fortran-ordered, or of an unsupported type.</exception>
-    public static NpyArray Read(string path)
+    public static NpyArray Read(string path) => Read(Bytes(path), Path.GetFileName(path));
+
+    // A file's bytes, its read errors reported as the array's.
+    private static byte[] Bytes(string path)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new NpyFormatException($"Cannot read '{path}': {e.Message}");
         }
-        return Read(bytes, Path.GetFileName(path));
     }
 
     /// <summary>Reads a .npy array from its bytes; <paramref name="name"/> is used in messages.</summary>
@@ -38,27 +39,24 @@ public static partial class Npy
     {
         var (dtype, shape, count, start) = Layout(bytes, name);
         var (size, decode) = Decoder(dtype, name);
-        var data = bytes[start..];
+        return new NpyArray(shape, dtype, [.. Decoded(bytes[start..], size, decode, count, shape, dtype, name)]);
+    }
+
+    // The data's values, one element of `size` bytes each, checked to be exactly the shape's.
+    private static T[] Decoded<T>(ReadOnlySpan<byte> data, int size, Func<ReadOnlySpan<byte>, T> decode, long count, ImmutableArray<int> shape, string dtype, string name)
+    {
         if (data.Length != count * size)
             throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * size}.");
-        var values = new float[count];
+        var values = new T[count];
         for (var i = 0; i < values.Length; i++) values[i] = decode(data.Slice(i * size, size));
-        return new NpyArray(shape, dtype, [.. values]);
+        return values;
     }
 
     /// <summary>Reads an integer .npy file (token ids, a mask): int64, int32 or uint8, exactly.</summary>
     /// <exception cref="NpyFormatException">The file cannot be read, is not .npy, or is not of an integer type.</exception>
     public static (ImmutableArray<int> Shape, ImmutableArray<long> Values) ReadIntegers(string path)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new NpyFormatException($"Cannot read '{path}': {e.Message}");
-        }
+        var bytes = Bytes(path);
         var name = Path.GetFileName(path);
         var (dtype, shape, count, start) = Layout(bytes, name);
         (int Size, Func<ReadOnlySpan<byte>, long> Decode) decoder = dtype switch
@@ -70,12 +68,7 @@ public static partial class Npy
             "|u1" or "<u1" or ">u1" => (1, b => b[0]),
             _ => throw new NpyFormatException($"'{name}' has element type '{dtype}'; integers are expected: int64 (<i8), int32 (<i4) or uint8 (|u1)."),
         };
-        var data = bytes.AsSpan(start);
-        if (data.Length != count * decoder.Size)
-            throw new NpyFormatException($"'{name}' holds {data.Length} bytes of data, but shape ({string.Join(", ", shape)}) of {dtype} needs {count * decoder.Size}.");
-        var values = new long[count];
-        for (var i = 0; i < values.Length; i++) values[i] = decoder.Decode(data.Slice(i * decoder.Size, decoder.Size));
-        return (shape, [.. values]);
+        return (shape, [.. Decoded(bytes.AsSpan(start), decoder.Size, decoder.Decode, count, shape, dtype, name)]);
     }
 
     /// <summary>A .npy file's element type as NumPy writes it (&lt;f4, &lt;i8, …), read from its header alone.</summary>
