@@ -418,15 +418,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         }
         if (mode != "constant") throw Unsupported($"mode '{mode}' is not supported; supported: constant padding.");
         if (!double.IsFinite(value)) throw Unsupported($"the padding value {value} is not finite.");
-        if (importer.IsBatchless(In(0)) || shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[4] != 0 || pads.Any(p => p < 0 || p > 1 << 20))
+        // The two spatial axes padded, behind the channels (ONNX axes 2, 3) or before them (1, 2; channels last).
+        var channelsFirst = pads.Length == 8 && pads[1] == 0 && pads[5] == 0;
+        if (importer.IsBatchless(In(0)) || shape.Rank != 3 || pads.Length != 8 || pads[0] != 0 || pads[4] != 0 || pads.Any(p => p < 0 || p > 1 << 20)
+            || !channelsFirst && (pads[3] != 0 || pads[7] != 0))
             throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W] or [1×H×W×C].");
-        if (pads[1] == 0 && pads[5] == 0)
+        if (channelsFirst)
         {
             Emit(new Pad2d(new Padding2d((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]), value), x);
             return;
         }
-        if (pads[3] != 0 || pads[7] != 0)
-            throw Unsupported($"pads [{string.Join(",", pads)}] on {shape}: supported: non-negative padding of the two spatial axes of [1×C×H×W] or [1×H×W×C].");
         // Channels last (Swin pads its [H, W, C] feature map to whole windows): padded channels first, then moved back.
         importer.Emit($"{Output}:channels_first", new Transpose([2, 0, 1]), where, Op, x);
         importer.Emit($"{Output}:padded", new Pad2d(new Padding2d((int)pads[1], (int)pads[2], (int)pads[5], (int)pads[6]), value), where, Op,
@@ -486,20 +487,16 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
     public void Transpose()
     {
         attributes.Only("perm");
-        if (importer.IsConstant(In(0)))
-        {
-            var c = Const(0);
-            var order = attributes.Ints("perm", [.. Enumerable.Range(0, c.Dims.Length).Reverse().Select(a => (long)a)]);
-            if (order.Length != c.Dims.Length || order.Order().Select((a, i) => a == i).Any(same => !same))
-                throw Unsupported($"perm [{string.Join(",", order)}] is not a permutation of the axes of [{string.Join("×", c.Dims)}].");
-            importer.SetConstant(Output, Permuted(c, [.. order.Select(a => (int)a)]));
-            return;
-        }
-        var (x, shape) = Graph(0);
-        var dims = importer.OnnxDims(In(0));
+        var dims = Dims(out var data).ToArray();
         var perm = attributes.Ints("perm", [.. Enumerable.Range(0, dims.Length).Reverse().Select(a => (long)a)]);
         if (perm.Length != dims.Length || perm.Any(a => a < 0 || a >= dims.Length) || perm.Distinct().Count() != perm.Length)
             throw Unsupported($"perm [{string.Join(",", perm)}] is not a permutation of the axes of [{string.Join("×", dims)}].");
+        if (data is not null)
+        {
+            importer.SetConstant(Output, Permuted(data, [.. perm.Select(a => (int)a)]));
+            return;
+        }
+        var (x, _) = Graph(0);
         try
         {
             if (!importer.IsBatchless(In(0)) && perm[0] == 0)
@@ -713,18 +710,24 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         }
         if (node.Input.Any(i => importer.IsBatchless(i) != importer.IsBatchless(In(0))))
             throw Unsupported("Concat of tensors with and without a batch axis.");
-        // Along another axis (torch.roll's two slices joined, in Swin's shifted windows): that axis is brought first, the
-        // tensors are joined there and it goes back; each step moves values, so relevance follows them exactly.
-        var swap = Enumerable.Range(0, inputs[0].Shape.Rank).Select(a => a == 0 ? along : a == along ? 0 : a).ToImmutableArray();
-        var batchless = importer.IsBatchless(In(0));
+        // Along another axis (torch.roll's two slices joined, in Swin's shifted windows): joined with that axis brought first.
+        Swapped(new Concat(), 0, along, [.. inputs.Select(i => i.Node)]);
+    }
+
+    // A layer that works on one axis applied to another: before it the two sample axes are swapped in every input, after it
+    // back; the transposes move values, so relevance follows them exactly.
+    private void Swapped(Layer layer, int axis, int other, string[] inputs)
+    {
+        var rank = importer.Graph(In(0), where, Op).Shape.Rank;
+        var swap = Enumerable.Range(0, rank).Select(a => a == axis ? other : a == other ? axis : a).ToImmutableArray();
         var moved = inputs.Select((input, k) =>
         {
-            var tensor = $"{Output}:axis{along}first{k}";
-            importer.Emit(tensor, new Transpose(swap), where, Op, batchless, input.Node);
+            var tensor = $"{Output}:swapped{k}";
+            importer.Emit(tensor, new Transpose(swap), where, Op, input);
             return importer.Graph(tensor, where, Op).Node;
         }).ToArray();
-        importer.Emit($"{Output}:joined", new Concat(), where, Op, batchless, moved);
-        importer.Emit(Output, new Transpose(swap), where, Op, batchless, importer.Graph($"{Output}:joined", where, Op).Node);
+        importer.Emit($"{Output}:{layer.Kind}", layer, where, Op, moved);
+        Emit(new Transpose(swap), importer.Graph($"{Output}:{layer.Kind}", where, Op).Node);
     }
 
     // A class token (or any constant) concatenated with computed tensors along the channel axis: each constant becomes a
@@ -842,11 +845,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
             return;
         }
         // Over another axis: that axis is swapped with the last around the Softmax.
-        var a = SampleAxis(axis, In(0));
-        var swap = Enumerable.Range(0, shape.Rank).Select(k => k == a ? shape.Rank - 1 : k == shape.Rank - 1 ? a : k).ToImmutableArray();
-        importer.Emit($"{Output}:axis_last", new Transpose(swap), where, Op, x);
-        importer.Emit($"{Output}:softmax", new Relevance.Softmax(), where, Op, importer.Graph($"{Output}:axis_last", where, Op).Node);
-        Emit(new Transpose(swap), importer.Graph($"{Output}:softmax", where, Op).Node);
+        Swapped(new Relevance.Softmax(), SampleAxis(axis, In(0)), shape.Rank - 1, [x]);
     }
 
     public void Clip()
@@ -1196,7 +1195,7 @@ internal sealed class OpContext(OnnxImporter importer, NodeProto node, string wh
         var equation = attributes.String("equation", "").Replace(" ", "", StringComparison.Ordinal);
         if (node.Input.Count != 2 || equation.Split("->")[0].Split(',').Length != 2)
             throw Unsupported($"Einsum '{equation}': products of two operands are supported.");
-        var dims = node.Input.Select(i => importer.IsConstant(i) ? [.. Const(node.Input.IndexOf(i)).Dims] : importer.OnnxDims(i)).ToArray();
+        var dims = Enumerable.Range(0, 2).Select(k => importer.IsConstant(In(k)) ? [.. Const(k).Dims] : importer.OnnxDims(In(k))).ToArray();
         var (a, b, output) = EinsumTerms(equation, dims[0].Length, dims[1].Length);
         if (a.Distinct().Count() != a.Length || b.Distinct().Count() != b.Length || output.Distinct().Count() != output.Length)
             throw Unsupported($"Einsum '{equation}': a letter repeated in one term (a diagonal) is not supported.");
