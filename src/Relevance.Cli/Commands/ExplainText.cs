@@ -52,7 +52,6 @@ internal static class ExplainText
             throw new UsageException($"{(r.Heatmap is not null ? "--heatmap" : "--overlay")} draws an image; a text model's relevance is per token: write it with --html, --out or --json.");
         if (r.PreprocessingGiven.Length > 0)
             throw new UsageException($"{string.Join(", ", r.PreprocessingGiven)}: preprocessing applies to images; the input '{r.Input}' is text.");
-        if (r.MaxMemory <= 0) throw new UsageException($"--max-memory must be a positive number of MiB, got {r.MaxMemory}.");
         OutputPaths.Check([("--out", r.Out), ("--html", t.Html)], [r.Model, r.Input, .. new[] { t.Vocab, t.AttentionMask, t.TokenTypes }.OfType<string>()]);
         r.Rules.Check();
         if (!File.Exists(r.Model)) throw new ModelFormatException($"Cannot read the model '{r.Model}': the file does not exist.");
