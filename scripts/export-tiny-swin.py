@@ -5,20 +5,19 @@ padded to whole windows and to an even size before patch merging (channels-last 
 their windows (torch.roll as Slice and Concat, the shift mask built by ScatterND and folded), and patch merging takes
 strided slices. The import tests hold it to ONNX Runtime. Run: python3 scripts/export-tiny-swin.py (Debian:
 python3-torch python3-torchvision)."""
+import importlib.util
 import os
 import torch
 from torchvision.models.swin_transformer import SwinTransformer
 
+spec = importlib.util.spec_from_file_location("export_tiny_vit", os.path.join(os.path.dirname(__file__), "export-tiny-vit.py"))
+export_tiny_vit = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(export_tiny_vit)
+
 def main():
     torch.manual_seed(0)
     model = SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4], num_classes=10).eval()
-    with torch.no_grad():
-        # torchvision starts biases at zero; random values make every path of the graph count.
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.3)
-    out = os.path.join(os.path.dirname(__file__), "..", "data", "onnx", "tiny_swin", "swin.onnx")
-    torch.onnx.export(model, torch.rand(1, 3, 28, 28), out, opset_version=13, input_names=["input"], output_names=["logits"])
-    print(os.path.normpath(out))
+    export_tiny_vit.export_randomised(model, 28, "tiny_swin", "swin.onnx")
 
 if __name__ == "__main__":
     main()

@@ -7,16 +7,20 @@ import os
 import torch
 from torchvision.models.vision_transformer import VisionTransformer
 
+def export_randomised(model, size, folder, file):
+    """Gives every parameter seeded random values and exports the model for [1, 3, size, size] inputs at opset 13 into
+    data/onnx/folder/file. torchvision starts class tokens, heads and biases at zero; random values make every path count."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p) * 0.3)
+    out = os.path.join(os.path.dirname(__file__), "..", "data", "onnx", folder, file)
+    torch.onnx.export(model, torch.rand(1, 3, size, size), out, opset_version=13, input_names=["input"], output_names=["logits"])
+    print(os.path.normpath(out))
+
 def main():
     torch.manual_seed(0)
     model = VisionTransformer(image_size=24, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32, num_classes=10).eval()
-    with torch.no_grad():
-        # torchvision starts the class token and the head at zero; random values make every path of the graph count.
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.3)
-    out = os.path.join(os.path.dirname(__file__), "..", "data", "onnx", "tiny_vit", "vit.onnx")
-    torch.onnx.export(model, torch.rand(1, 3, 24, 24), out, opset_version=13, input_names=["input"], output_names=["logits"])
-    print(os.path.normpath(out))
+    export_randomised(model, 24, "tiny_vit", "vit.onnx")
 
 if __name__ == "__main__":
     main()
