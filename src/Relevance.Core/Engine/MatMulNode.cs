@@ -33,8 +33,7 @@ internal sealed class MatMulNode((int Heads, int T, int K, int N) size, int held
             for (var h = 0; h < _heads; h++)
             {
                 var other = m == 0 ? b.Slice(h * _k * _n, _k * _n) : a.Slice(h * _t * _k, _t * _k);
-                for (var i = 0; i < rows; i++)
-                    for (var j = 0; j < cols; j++) t[j * rows + i] = other[i * cols + j];
+                Kernels.Weights.Transpose(other, rows, cols, t);
                 if (m == 0) Gemm.Multiply(g.Slice(h * _t * _n, _t * _n), t, lower.Slice(h * _t * _k, _t * _k), _t, _n, _k);
                 else Gemm.Multiply(t, g.Slice(h * _t * _n, _t * _n), lower.Slice(h * _k * _n, _k * _n), _k, _t, _n);
             }
