@@ -62,7 +62,7 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
     /// <paramref name="transposed"/> (a Gemm's transB, PyTorch's nn.Linear).</summary>
     public static T[] DenseWeights<T>(ReadOnlySpan<T> b, int k, int m, bool transposed, T alpha) where T : unmanaged, INumber<T>
     {
-        var w = GC.AllocateUninitializedArray<T>(k * m);
+        var w = Engine.LargeArrays.Uninitialized<T>(k * m);
         if (transposed) Kernels.Weights.TransposeInto(b, m, k, w);
         else b[..(k * m)].CopyTo(w);
         if (alpha != T.One)
@@ -78,7 +78,7 @@ internal sealed record ConstantTensor(ImmutableArray<long> Dims, ParameterArray 
         var width = Unsafe.SizeOf<T>();
         if (bytes.Length != count * width)
             throw new ModelFormatException($"{where}: tensor '{t.Name}' has {bytes.Length} bytes of data; its shape needs {count * width}.");
-        var values = GC.AllocateUninitializedArray<TOut>((int)count);
+        var values = Engine.LargeArrays.Uninitialized<TOut>((int)count);
         var typed = MemoryMarshal.Cast<byte, T>(bytes);
         if (typeof(T) == typeof(TOut)) typed.CopyTo(MemoryMarshal.Cast<TOut, T>(values.AsSpan()));
         else for (var i = 0; i < values.Length; i++) values[i] = TOut.CreateTruncating(typed[i]);

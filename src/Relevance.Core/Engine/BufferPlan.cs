@@ -114,7 +114,7 @@ internal sealed record BufferPlan(ImmutableArray<(int Owner, int Offset)> Values
     /// <summary>The relevance buffers: shared slots where <see cref="RelevanceSlots"/> gives one, else as <see cref="Relevances"/> places them.</summary>
     public Memory<float>[] AllocateRelevances(int[] sizes)
     {
-        var shared = SlotSizes.Select(size => new float[Math.Max(1, size)]).ToArray();
+        var shared = SlotSizes.Select(size => LargeArrays.Zeroed<float>(Math.Max(1, size))).ToArray();
         var placed = Allocate([.. sizes.Select((size, n) => RelevanceSlots[n] < 0 ? size : 0)], Relevances);
         return [.. sizes.Select((size, n) => RelevanceSlots[n] < 0 ? placed[n] : shared[RelevanceSlots[n]].AsMemory(0, size))];
     }
@@ -133,7 +133,7 @@ internal sealed record BufferPlan(ImmutableArray<(int Owner, int Offset)> Values
     {
         var buffers = new Memory<float>[sizes.Length];
         Memory<float> Resolve(int i) => !buffers[i].IsEmpty || sizes[i] == 0 ? buffers[i]
-            : buffers[i] = homes[i].Owner == Own ? new float[sizes[i]] : Resolve(homes[i].Owner).Slice(homes[i].Offset, sizes[i]);
+            : buffers[i] = homes[i].Owner == Own ? LargeArrays.Zeroed<float>(sizes[i]) : Resolve(homes[i].Owner).Slice(homes[i].Offset, sizes[i]);
         for (var i = 0; i < sizes.Length; i++) Resolve(i);
         return buffers;
     }

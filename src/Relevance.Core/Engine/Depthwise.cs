@@ -59,7 +59,7 @@ internal sealed class DepthwiseNode : NodeKernel
     {
         var constants = pass.Terms.Where(t => t.Source == Source.Constant).ToList();
         if (constants.Count == 0) return null;
-        var z = new float[_channels * Multiplier * _g.P];
+        var z = LargeArrays.Zeroed<float>(_channels * Multiplier * _g.P);
         for (var c = 0; c < _channels; c++)
             for (var j = 0; j < Multiplier; j++)
             {

@@ -88,8 +88,8 @@ internal sealed class LinearKernel
         // y − b (see FlooredRatios).
         if (rule is ZBoxRule)
         {
-            _boxConstant = new float[geometry.M * geometry.P];
-            var scratch = geometry.IsIdentity || StreamedFor(geometry) ? [] : new float[geometry.K * geometry.P];
+            _boxConstant = LargeArrays.Zeroed<float>(geometry.M * geometry.P);
+            var scratch = geometry.IsIdentity || StreamedFor(geometry) ? [] : LargeArrays.Zeroed<float>(geometry.K * geometry.P);
             foreach (var t in passes[0].Terms) Product(geometry, t.V, null, geometry.M, t.Vector, _boxConstant, scratch);
             // Without padding and with bounds fixed per channel (an image's box), every output of a channel has the same C,
             // the same float sum: one value per channel is kept, and no M×P array is read on each explanation.
@@ -252,8 +252,8 @@ internal sealed class LinearKernel
         float[]? constantZ = null;
         foreach (var t in terms.Where(t => t.Source == Source.Constant))
         {
-            constantZ ??= new float[g.M * g.P];
-            Product(g, t.V, null, g.M, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : new float[g.K * g.P]);
+            constantZ ??= LargeArrays.Zeroed<float>(g.M * g.P);
+            Product(g, t.V, null, g.M, t.Vector, constantZ, g.IsIdentity || StreamedFor(g) ? [] : LargeArrays.Zeroed<float>(g.K * g.P));
         }
         return new Pass(terms, constantZ, denominatorBias, biasNeuron, epsilon, weight);
     }

@@ -25,7 +25,7 @@ internal sealed class PackedMatrix
     {
         if (rows < 0 || columns < 0 || v.Length < rows * columns)
             throw new ArgumentException($"PackedMatrix: {v.Length} values cannot be a [{rows}×{columns}] matrix.");
-        var data = new float[rows * columns];
+        var data = LargeArrays.Zeroed<float>(rows * columns);
         // vᵀ has `columns` rows of `rows` entries: tile q of vᵀ holds vᵀ[8q + r, t] = v[t, 8q + r] at 8q·rows + 8t + r.
         var tiled = columns / 8 * 8;
         for (var q = 0; q < tiled; q += 8)
@@ -40,7 +40,7 @@ internal sealed class PackedMatrix
     {
         if (rows < 0 || columns < 0 || a.Length < rows * columns)
             throw new ArgumentException($"PackedMatrix: {a.Length} values cannot be a [{rows}×{columns}] matrix.");
-        var data = new float[rows * columns];
+        var data = LargeArrays.Zeroed<float>(rows * columns);
         Gemm.PackRows(a, rows, columns, data);
         return new PackedMatrix(data, rows, columns);
     }

@@ -38,7 +38,7 @@ internal sealed class Winograd
         var t = new Geometry(g.M, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Height, g.Width);
         if (!Covers(t)) return null;
         var (m, c) = (g.M, g.InChannels);
-        var flipped = new float[m * c * 9];
+        var flipped = LargeArrays.Zeroed<float>(m * c * 9);
         for (var o = 0; o < m; o++)
             for (var i = 0; i < c; i++)
                 for (var k = 0; k < 9; k++) flipped[(i * m + o) * 9 + 8 - k] = v[(o * c + i) * 9 + k];
@@ -55,7 +55,7 @@ internal sealed class Winograd
         // of the packed matrix are W's alone, so one matrix serves Apply (its first M rows) and ApplyPair (all of them).
         Paired = !second.IsEmpty && m % 8 == 0;
         var rows = Paired ? 2 * m : m;
-        var weights = new float[Tile * rows * c];
+        var weights = LargeArrays.Zeroed<float>(Tile * rows * c);
         Transform(w, weights, 0, rows, m, c);
         if (Paired) Transform(second, weights, m, rows, m, c);
         _weights = [.. Enumerable.Range(0, Tile).Select(xi => PackedMatrix.Of(weights.AsSpan(xi * rows * c, rows * c), rows, c))];

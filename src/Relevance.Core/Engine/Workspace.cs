@@ -6,17 +6,17 @@ public sealed class Workspace
 {
     internal Workspace(int[] nodeSizes, BufferPlan plan, int inputSize, int col, int z, int largest, int[] denominatorSizes)
     {
-        Denominators = [.. denominatorSizes.Select(n => new float[n])];
+        Denominators = [.. denominatorSizes.Select(n => LargeArrays.Zeroed<float>(n))];
         Values = BufferPlan.Allocate(nodeSizes, plan.Values);
         Relevances = plan.AllocateRelevances(nodeSizes);
         _nodeSizes = nodeSizes;
         Started = new bool[nodeSizes.Length + 1];
-        Heatmap = new float[inputSize];
-        _col = new float[Math.Max(1, col)];
-        _z = new float[Math.Max(1, z)];
-        _back = new float[Math.Max(1, largest)];
-        _signed = new float[Math.Max(1, largest)];
-        _contribution = new float[Math.Max(1, largest)];
+        Heatmap = LargeArrays.Zeroed<float>(inputSize);
+        _col = LargeArrays.Zeroed<float>(Math.Max(1, col));
+        _z = LargeArrays.Zeroed<float>(Math.Max(1, z));
+        _back = LargeArrays.Zeroed<float>(Math.Max(1, largest));
+        _signed = LargeArrays.Zeroed<float>(Math.Max(1, largest));
+        _contribution = LargeArrays.Zeroed<float>(Math.Max(1, largest));
     }
 
     private readonly float[] _col;
@@ -35,7 +35,7 @@ public sealed class Workspace
     /// <summary>Per value ([0] the input, [n + 1] node n), whether an edge has written its relevance yet in this explanation.</summary>
     internal bool[] Started { get; }
     /// <summary>Per node, its gradient: buffers of their own, made on the first gradient (explanations never need them).</summary>
-    internal Memory<float>[] Gradients => _gradients ??= [.. _nodeSizes.Select(n => new Memory<float>(new float[n]))];
+    internal Memory<float>[] Gradients => _gradients ??= [.. _nodeSizes.Select(n => new Memory<float>(LargeArrays.Zeroed<float>(n)))];
     internal float[] Heatmap { get; }
     /// <summary>Per node, what its explanation's forward pass leaves for its relevance: a linear layer's denominators, a max-pooling's window sums (empty for most nodes).</summary>
     internal float[][] Denominators { get; }
