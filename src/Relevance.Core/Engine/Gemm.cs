@@ -7,8 +7,9 @@ namespace Relevance.Engine;
 
 /// <summary>Single-precision matrix products for the engine: C (+)= A · B with row-major A [m×k], B [k×n], C [m×n].</summary>
 /// <remarks>A is laid out once per product (or once for good, see <see cref="PackedMatrix"/>) with its 8-row tiles
-/// interleaved, so the kernel's 8 broadcasts per step come from one address with no index arithmetic (it measured twice
-/// as fast on VGG-sized products as reading 8 rows of A). Each column panel of B (32 wide with AVX-512, 16 with AVX2) is
+/// interleaved, so the kernel's 8 broadcasts per step come from one cache line; a weight matrix kept for good may instead be
+/// read row-major as it is stored (<see cref="PackedMatrix.RowMajor"/>), 8 rows k apart, which the kernel reads as fast
+/// and which needs no copy. Each column panel of B (32 wide with AVX-512, 16 with AVX2) is
 /// packed contiguous and zero-padded, then a register-blocked kernel keeps an 8-row × 2-vector tile of C in registers
 /// across k while streaming the panel from cache.
 /// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
@@ -44,7 +45,7 @@ public static partial class Gemm
         var packed = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
-            Product(PackRows(a, m, k, packed), b, c, m, k, n, parallel, !accumulate);
+            Product(PackRows(a, m, k, packed), Layout.Interleaved, b, c, m, k, n, parallel, !accumulate);
         }
         finally
         {
@@ -60,7 +61,7 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: spans too short for a packed [{m}×{k}]·[{k}×{n}].");
         if (!accumulate && k == 0) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
-        Product(a.Data, b, c, m, k, n, parallel, !accumulate);
+        Product(a.Data, a.Layout, b, c, m, k, n, parallel, !accumulate);
     }
 
     // C (+)= A[..rows] · B for the first `rows` rows of a packed A: a whole number of its 8-row tiles, or all of it.
@@ -71,17 +72,17 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{k}] matrix cannot multiply [{k}×{n}] (B has {b.Length} values, C room for {c.Length}).");
         if (!accumulate && k == 0) c[..(rows * n)].Clear();
         if (rows == 0 || n == 0 || k == 0) return;
-        Product(a.Data.AsSpan(0, rows * k), b, c, rows, k, n, parallel, !accumulate);
+        Product(a.Data.AsSpan(0, rows * k), a.Layout, b, c, rows, k, n, parallel, !accumulate);
     }
 
-    // C += A · B for A packed by PackRows, or C = A · B when `overwrite`.
-    private static void Product(ReadOnlySpan<float> packedA, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool parallel, bool overwrite)
+    // C += A · B for A laid out as `layout` says, or C = A · B when `overwrite`.
+    private static void Product(ReadOnlySpan<float> packedA, Layout layout, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool parallel, bool overwrite)
     {
         var width = Width;
         var panels = (n + width - 1) / width;
         var workers = !parallel || (long)m * n * k < ParallelThreshold ? 1 : Kernels.Parallelism.Cores;
-        if (workers < 2) Run(packedA, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width, overwrite);
-        else RunParallel(packedA, b, null, c, m, k, n, panels, workers, width, overwrite);
+        if (workers < 2) Run(packedA, layout, new MatrixPanels(b, k, n), c, m, k, n, 0, panels, 0, m, width, overwrite);
+        else RunParallel(packedA, layout, b, null, c, m, k, n, panels, workers, width, overwrite);
     }
 
     /// <summary>A [m×k] with its whole 8-row tiles interleaved, so that the kernel reads a tile's 8 values of one column
@@ -107,7 +108,7 @@ public static partial class Gemm
 
     // Apart from Multiply because the lambda's captured variables would otherwise be allocated on every call, serial or not.
     // `image` set: b is that geometry's input image rather than a matrix.
-    private static void RunParallel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Geometry? image, Span<float> c, int m, int k, int n, int panels, int workers, int width, bool overwrite)
+    private static void RunParallel(ReadOnlySpan<float> a, Layout layout, ReadOnlySpan<float> b, Geometry? image, Span<float> c, int m, int k, int n, int panels, int workers, int width, bool overwrite)
     {
         unsafe
         {
@@ -125,8 +126,8 @@ public static partial class Gemm
                     var sc = new Span<float>((float*)ic, m * n);
                     var (pFrom, pTo) = byPanels ? (panels * w / parts, panels * (w + 1) / parts) : (0, panels);
                     var (rFrom, rTo) = byPanels ? (0, m) : (Math.Min(m, rowBlocks * w / parts * Rows), Math.Min(m, rowBlocks * (w + 1) / parts * Rows));
-                    if (image is null) Run(sa, new MatrixPanels(sb, k, n), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
-                    else Run(sa, new ImagePanels(sb, image), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
+                    if (image is null) Run(sa, layout, new MatrixPanels(sb, k, n), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
+                    else Run(sa, layout, new ImagePanels(sb, image), sc, m, k, n, pFrom, pTo, rFrom, rTo, width, overwrite);
                 });
             }
         }
@@ -160,7 +161,7 @@ public static partial class Gemm
         }
     }
 
-    private static void Run<TPanels>(ReadOnlySpan<float> a, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width, bool overwrite)
+    private static void Run<TPanels>(ReadOnlySpan<float> a, Layout layout, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width, bool overwrite)
         where TPanels : IPanels, allows ref struct
     {
         var rows = rowTo - rowFrom;
@@ -177,11 +178,11 @@ public static partial class Gemm
                 source.Pack(j, cols, pb, width);
                 if (cols == width)
                 {
-                    Tiles(a, pb, c, k, width, n, j, rowFrom, rowTo, overwrite);
+                    Tiles(a, layout, m, pb, c, k, width, n, j, rowFrom, rowTo, overwrite);
                     continue;
                 }
                 var pc = scratch.AsSpan(0, rows * width);
-                Tiles(a.Slice(rowFrom * k), pb, pc, k, width, width, 0, 0, rows, overwrite: true);
+                Tiles(a.Slice(layout == Layout.Transposed ? rowFrom : rowFrom * k), layout, m, pb, pc, k, width, width, 0, 0, rows, overwrite: true);
                 for (var i = 0; i < rows; i++)
                 {
                     var row = c.Slice((rowFrom + i) * n + j, cols);
@@ -197,28 +198,54 @@ public static partial class Gemm
         }
     }
 
-    // C[i.., j..j+width] += A[i.., :] · P for a packed panel P [k×width] and A packed by PackRows (whose tiles start at rows
-    // that are multiples of 8): 8 rows at a time, then one at a time.
-    private static void Tiles(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo, bool overwrite)
+    /// <summary>How A [m×k] is laid out in memory.</summary>
+    internal enum Layout
     {
-        var tiled = a.Length / k / Rows * Rows;
+        /// <summary>By <see cref="PackRows"/>: whole 8-row tiles interleaved, the last rows as they are.</summary>
+        Interleaved,
+
+        /// <summary>Row-major, as stored: entry (i, t) at i·k + t.</summary>
+        RowMajor,
+
+        /// <summary>The transpose of a row-major [k×m] matrix, as stored: entry (i, t) at t·m + i.</summary>
+        Transposed,
+    }
+
+    // C[i.., j..j+width] += A[i.., :] · P for a packed panel P [k×width] and A [m×k] in `layout` (an interleaved one's
+    // tiles start at rows that are multiples of 8): 8 rows at a time, then one at a time.
+    private static void Tiles(ReadOnlySpan<float> a, Layout layout, int m, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo, bool overwrite)
+    {
+        var tiled = layout == Layout.Interleaved ? a.Length / k / Rows * Rows : 0;
+        var rowsOfEight = layout == Layout.Interleaved ? tiled : rowTo;
+        // Where entry (i + r, t) of a run of 8 rows from i is: i·tileStep + r·rowStep + t·columnStep.
+        var (tileStep, rowStep, columnStep) = layout switch
+        {
+            Layout.Interleaved => (k, 1, Rows),
+            Layout.RowMajor => (k, k, 1),
+            _ => (1, 1, m),
+        };
         var i = rowFrom;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, tiled); i += Rows) Tile512x8(a, pb, c, i, j, k, ldc, overwrite);
-            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc, tiled, overwrite);
+            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, rowsOfEight); i += Rows) Tile512x8(a, pb, c, i, j, k, ldc, tileStep, rowStep, columnStep, overwrite);
+            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc, RowOf(i, layout, m, k, tiled), overwrite);
         }
         else
-            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc, tiled, overwrite);
+            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc, RowOf(i, layout, m, k, tiled), overwrite);
     }
 
-    // Where row i of a PackRows matrix starts and how far apart its entries are.
-    private static (int Start, int Step) RowOf(int i, int k, int tiled) => i < tiled ? (i / Rows * Rows * k + i % Rows, Rows) : (i * k, 1);
+    // Where row i of A starts and how far apart its entries are.
+    private static (int Start, int Step) RowOf(int i, Layout layout, int m, int k, int tiled) => layout switch
+    {
+        Layout.Interleaved when i < tiled => (i / Rows * Rows * k + i % Rows, Rows),
+        Layout.Transposed => (i, m),
+        _ => (i * k, 1),
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, bool overwrite)
+    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, nint tileStep, nint rowStep, nint columnStep, bool overwrite)
     {
-        ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i * k);
+        ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i * tileStep);
         ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);
         const int w = 16;
@@ -228,22 +255,22 @@ public static partial class Gemm
         {
             var b0 = Vector512.LoadUnsafe(ref rb, t * 2 * w);
             var b1 = Vector512.LoadUnsafe(ref rb, t * 2 * w + w);
-            ref var column = ref Unsafe.Add(ref ra, t * Rows);
+            ref var column = ref Unsafe.Add(ref ra, (nint)t * columnStep);
             var x = Vector512.Create(column);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(Unsafe.Add(ref column, 1));
+            x = Vector512.Create(Unsafe.Add(ref column, 1 * rowStep));
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(Unsafe.Add(ref column, 2));
+            x = Vector512.Create(Unsafe.Add(ref column, 2 * rowStep));
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(Unsafe.Add(ref column, 3));
+            x = Vector512.Create(Unsafe.Add(ref column, 3 * rowStep));
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(Unsafe.Add(ref column, 4));
+            x = Vector512.Create(Unsafe.Add(ref column, 4 * rowStep));
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(Unsafe.Add(ref column, 5));
+            x = Vector512.Create(Unsafe.Add(ref column, 5 * rowStep));
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(Unsafe.Add(ref column, 6));
+            x = Vector512.Create(Unsafe.Add(ref column, 6 * rowStep));
             c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(Unsafe.Add(ref column, 7));
+            x = Vector512.Create(Unsafe.Add(ref column, 7 * rowStep));
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
         Store(ref rc, i * ldc + j, c00, c01, overwrite); Store(ref rc, (i + 1) * ldc + j, c10, c11, overwrite);
@@ -253,9 +280,9 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled, bool overwrite)
+    private static void Tile512x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, (int Start, int Step) row, bool overwrite)
     {
-        var (start, step) = RowOf(i, k, tiled);
+        var (start, step) = row;
         ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), start);
         ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);
@@ -283,9 +310,9 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile256x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, int tiled, bool overwrite)
+    private static void Tile256x1(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, (int Start, int Step) row, bool overwrite)
     {
-        var (start, step) = RowOf(i, k, tiled);
+        var (start, step) = row;
         ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), start);
         ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);

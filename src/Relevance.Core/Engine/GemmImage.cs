@@ -17,7 +17,7 @@ public static partial class Gemm
         var packed = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
-            ImageProduct(PackRows(a, m, k, packed), m, x, g, c, !accumulate);
+            ImageProduct(PackRows(a, m, k, packed), Layout.Interleaved, m, x, g, c, !accumulate);
         }
         finally
         {
@@ -39,16 +39,16 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: the first {rows} rows of a packed [{a.Rows}×{a.Columns}] matrix and an input of {x.Length} values do not fit [{rows}×{g.K}]·col(x) of {g.InputSize} values.");
         if (!accumulate && g.K == 0) c[..(rows * g.P)].Clear();
         if (rows == 0 || g.P == 0 || g.K == 0) return;
-        ImageProduct(a.Data.AsSpan(0, rows * g.K), rows, x, g, c, !accumulate);
+        ImageProduct(a.Data.AsSpan(0, rows * g.K), a.Layout, rows, x, g, c, !accumulate);
     }
 
-    private static void ImageProduct(ReadOnlySpan<float> packedA, int m, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool overwrite)
+    private static void ImageProduct(ReadOnlySpan<float> packedA, Layout layout, int m, ReadOnlySpan<float> x, Geometry g, Span<float> c, bool overwrite)
     {
         var (k, n) = (g.K, g.P);
         var width = Width;
         var panels = (n + width - 1) / width;
-        if ((long)m * n * k < ParallelThreshold) Run(packedA, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width, overwrite);
-        else RunParallel(packedA, x, g, c, m, k, n, panels, Kernels.Parallelism.Cores, width, overwrite);
+        if ((long)m * n * k < ParallelThreshold) Run(packedA, layout, new ImagePanels(x, g), c, m, k, n, 0, panels, 0, m, width, overwrite);
+        else RunParallel(packedA, layout, x, g, c, m, k, n, panels, Kernels.Parallelism.Cores, width, overwrite);
     }
 
     /// <summary>x += col2im(Vᵀ · S) for Vᵀ [K×M] and S [M×P]: a convolution's backward product, scattered onto the image panel by panel.</summary>
@@ -92,7 +92,7 @@ public static partial class Gemm
             {
                 var cols = Math.Min(width, g.P - j);
                 source.Pack(j, cols, pb, width);
-                Tiles(a, pb, tile, g.M, width, width, 0, 0, rows, overwrite: true);
+                Tiles(a, Layout.Interleaved, rows, pb, tile, g.M, width, width, 0, 0, rows, overwrite: true);
                 g.ScatterColumns(tile, j, cols, width, x, channelFrom, channelTo);
             }
         }

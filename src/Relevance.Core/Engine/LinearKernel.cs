@@ -27,11 +27,11 @@ internal enum Source
 /// <param name="Backward">The backward product col2im(Vᵀ S) as a Winograd convolution of S, for 3×3 stride-1 convolutions
 /// it covers (then <paramref name="VTransposed"/> is null), else null.</param>
 /// <param name="Sign">+1 when every entry of V is ≥ 0, −1 when every entry is ≤ 0, else 0.</param>
-/// <param name="Packed">V laid out for the product kernel, for the convolutions whose products go through it, else null.</param>
-/// <param name="PackedTransposed">Vᵀ laid out for the product kernel, where its backward product goes through it, else null.</param>
+/// <param name="Packed">V for the product kernel (read as stored), for the convolutions whose products go through it, else null.</param>
+/// <param name="PackedTransposed">Vᵀ for the product kernel (read from V as stored), where its backward product goes through it, else null.</param>
 /// <param name="PositivePart">V is W itself and the term's matrix is its positive part, taken as W is read: z⁺ on a fully
-/// connected layer (P = 1), and on a convolution whose products read matrices made from W⁺ when it was compiled (no W⁺ is
-/// stored beside W).</param>
+/// connected layer (P = 1), and on a convolution whose products read W⁺ through <paramref name="Packed"/> and its transposed
+/// or Winograd form.</param>
 internal sealed record Term(Source Source, float[]? Vector, float[] V, float[]? VTransposed, Winograd? Backward, int Sign, PackedMatrix? Packed, PackedMatrix? PackedTransposed,
     bool PositivePart = false);
 
@@ -74,7 +74,7 @@ internal sealed class LinearKernel
             // Only while [W; W⁺] fits in half a core's L2 (1 MB): every panel of col(x) streams all of it, from L3 beyond
             // that (AlexNet's 192×1600 5×5 layer stacked measured slower than its two products apart).
             _stacked = plus is not null && geometry.M % 8 == 0 && 2L * geometry.M * geometry.K * sizeof(float) <= 1 << 20;
-            _packedWeights = _stacked ? PackedMatrix.Of([.. weights, .. plus!], 2 * geometry.M, geometry.K) : PackedMatrix.Of(weights, geometry.M, geometry.K);
+            _packedWeights = _stacked ? PackedMatrix.Of([.. weights, .. plus!], 2 * geometry.M, geometry.K) : PackedMatrix.RowMajor(weights, geometry.M, geometry.K);
         }
         else if (_winograd is null && plus is not null && geometry.P > 1 && geometry.K <= ShortInner)
         {
@@ -104,9 +104,9 @@ internal sealed class LinearKernel
         // z^B's (from y).
         if (!PairsDenominators && _boxConstant is null)
             Passes = [.. passes.Select(p => p with { Terms = [.. p.Terms.Select(t => t.Source == Source.Constant ? t : t with { Packed = PackedFor(geometry, t.V) })] })];
-        // A z⁺ convolution whose products all go through matrices made for them (packed, transposed, Winograd) reads W⁺ as
-        // such only where few channels have relevance or a denominator is summed alone: it keeps W, whose positive part those
-        // take as they read it, and no W⁺ beside it (70 MiB of ResNet-50's).
+        // A z⁺ convolution whose products all go through the product kernel or Winograd reads W⁺ elsewhere only where few
+        // channels have relevance or a denominator is summed alone: those paths take W's positive part as they read W, and
+        // W⁺ is held only by the matrices the products read.
         if (rule is ZPlusRule && geometry.P > 1 && geometry.K > ShortInner)
             Passes = [.. Passes.Select(p => p with { Terms = [.. p.Terms.Select(t => t.Source == Source.X && !t.PositivePart && t.Packed is not null
                 && (t.Backward is not null || t.PackedTransposed is not null || t.VTransposed is not null) ? t with { V = weights, PositivePart = true } : t)] })];
@@ -159,8 +159,8 @@ internal sealed class LinearKernel
     // so the explanation reads W once for both.
     private bool RowsPaired => Geometry.P == 1 && Rule is ZPlusRule;
 
-    // W laid out once for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage),
-    // with W⁺'s rows below W's when _stacked.
+    // W for the product kernel where the forward product goes through it (Gemm.Multiply, Gemm.MultiplyImage): the model's
+    // own array read row-major, no copy; or [W; W⁺] laid out once when _stacked.
     private readonly PackedMatrix? _packedWeights;
     private readonly bool _stacked;
 
@@ -171,7 +171,7 @@ internal sealed class LinearKernel
     // kernel of short inner dimensions).
     private static bool Packs(Geometry g) => g.P > 1 && g.K > ShortInner;
 
-    private static PackedMatrix? PackedFor(Geometry g, float[] v) => Packs(g) ? PackedMatrix.Of(v, g.M, g.K) : null;
+    private static PackedMatrix? PackedFor(Geometry g, float[] v) => Packs(g) ? PackedMatrix.RowMajor(v, g.M, g.K) : null;
 
     // The forward product as a Winograd convolution where Winograd.Covers the geometry, else null. Of the rules'
     // denominators only z⁺'s are computed this way (paired with the forward product, see PairsDenominators); the others
@@ -232,10 +232,10 @@ internal sealed class LinearKernel
             if (t.PositivePart) return new(s, t.Vector, v, null, null, 1, null, null, PositivePart: true);
             var backward = layer is Conv2d && s != Source.Constant ? Winograd.Transposed(g, v) : null;
             var sign = v.Length == 0 || TensorPrimitives.Min<float>(v) >= 0 ? 1 : TensorPrimitives.Max<float>(v) <= 0 ? -1 : 0;
-            // Vᵀ is packed straight from V where the backward product goes through the product kernel; kept as a matrix only
+            // Vᵀ is read from V as stored where the backward product goes through the product kernel; copied as a matrix only
             // where it is read as one (short or streamed products, and z^B's stacked pair).
             var byProduct = g.P > 1 && backward is null;
-            var packedTransposed = byProduct && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.OfTransposed(v, g.M, g.K) : null;
+            var packedTransposed = byProduct && g.M > ShortInner && !StreamedFor(g) ? PackedMatrix.Transposed(v, g.M, g.K) : null;
             var transposed = byProduct && (packedTransposed is null || rule is ZBoxRule) ? Kernels.Weights.Transpose(v, g.M, g.K) : null;
             return new(s, t.Vector, v, transposed, backward, sign, null, packedTransposed);
         }
@@ -328,7 +328,7 @@ internal sealed class LinearKernel
     private static void TransposedProduct(Geometry g, float[] v, float[]? vt, PackedMatrix? packed, ReadOnlySpan<float> s, ReadOnlySpan<float> mask, Span<float> back,
         Span<float> colBuffer, bool parallel = true, bool positivePart = false)
     {
-        // A convolution's backward product reads Vᵀ (packed or not), never V: its W⁺ᵀ was made from W⁺ when it was compiled.
+        // A convolution's backward product reads Vᵀ (packed or not), never V: its W⁺ᵀ is read from W⁺ (or W⁺'s Winograd transform).
         if (StreamedFor(g))
         {
             back.Clear();

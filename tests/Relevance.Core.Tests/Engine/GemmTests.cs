@@ -26,22 +26,43 @@ public class GemmTests
         AssertProduct(a, b, c, m, k, n, 0);
     }
 
-    // A matrix packed once gives the same product, serial or split across cores, for whole 8-row tiles with and without
-    // a remainder of rows.
+    // A matrix kept for many products gives the same product in each of its layouts (interleaved, read row-major as
+    // stored, read as the transpose of a stored matrix), serial or split across cores (by panels, and by rows when there
+    // are few), for whole 8-row tiles with and without a remainder of rows and a ragged last panel.
     [Theory]
     [InlineData(8, 33, 64, false)]
     [InlineData(13, 17, 33, false)]
     [InlineData(130, 300, 1000, true)]
     [InlineData(261, 500, 49, true)]
-    public void A_packed_matrix_gives_the_same_product(int m, int k, int n, bool parallel)
+    [InlineData(1027, 300, 20, true)]
+    public void A_matrix_kept_in_any_layout_gives_the_same_product(int m, int k, int n, bool parallel)
     {
         var (a, b) = Operands(m, k, n);
-        var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
-        Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: true, parallel);
-        AssertProduct(a, b, c, m, k, n, 1);
-        Array.Fill(c, float.NaN);
-        Gemm.Multiply(PackedMatrix.Of(a, m, k), b, c, n, accumulate: false, parallel);
-        AssertProduct(a, b, c, m, k, n, 0);
+        var stored = Relevance.Kernels.Weights.Transpose(a, m, k);
+        foreach (var kept in new[] { PackedMatrix.Of(a, m, k), PackedMatrix.RowMajor(a, m, k), PackedMatrix.Transposed(stored, k, m) })
+        {
+            Assert.Equal((m, k), (kept.Rows, kept.Columns));
+            var c = Enumerable.Range(0, m * n).Select(_ => 1f).ToArray();
+            Gemm.Multiply(kept, b, c, n, accumulate: true, parallel);
+            AssertProduct(a, b, c, m, k, n, 1);
+            Array.Fill(c, float.NaN);
+            Gemm.Multiply(kept, b, c, n, accumulate: false, parallel);
+            AssertProduct(a, b, c, m, k, n, 0);
+        }
+    }
+
+    // The first rows of a row-major matrix multiply on their own, any number of them; of an interleaved one, whole tiles;
+    // of a transposed one, all or none (its rows are not a prefix of its storage).
+    [Fact]
+    public void Only_a_layouts_own_prefixes_of_rows_multiply()
+    {
+        var (a, b) = Operands(20, 9, 40);
+        var c = new float[20 * 40];
+        Gemm.Multiply(PackedMatrix.RowMajor(a, 20, 9), 13, b, c, 40, accumulate: false, parallel: false);
+        AssertProduct(a, b, c.AsSpan(0, 13 * 40).ToArray(), 13, 9, 40, 0);
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(PackedMatrix.Of(a, 20, 9), 13, b, c, 40, accumulate: false, parallel: false));
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(PackedMatrix.Transposed(Relevance.Kernels.Weights.Transpose(a, 20, 9), 9, 20), 8, b, c, 40,
+            accumulate: false, parallel: false));
     }
 
     // Every row remainder (1–3 after blocks of 4), column counts below one vector, exactly one, ragged past two, and
@@ -207,32 +228,6 @@ public class InputMajorTests
 
 public class WeightTransposeTests
 {
-    // A backward product's Vᵀ is packed straight from V: the same layout as packing the transposed matrix, whole 8-row
-    // tiles and a ragged last few rows (13 = 8 + 5), and fewer rows than one tile.
-    [Theory]
-    [InlineData(3, 5)]
-    [InlineData(70, 13)]
-    [InlineData(9, 16)]
-    public void Packing_the_transpose_of_V_is_packing_V_transposed(int rows, int columns)
-    {
-        var v = Enumerable.Range(0, rows * columns).Select(i => (float)i).ToArray();
-        var direct = Relevance.Engine.PackedMatrix.OfTransposed(v, rows, columns);
-        var viaCopy = Relevance.Engine.PackedMatrix.Of(Relevance.Kernels.Weights.Transpose(v, rows, columns), columns, rows);
-        Assert.Equal((viaCopy.Rows, viaCopy.Columns), (direct.Rows, direct.Columns));
-        // Products through either, with a matrix of distinct values, agree to the bit (the kernel reads both the same way).
-        var b = Enumerable.Range(0, rows * 20).Select(i => (float)Math.Sin(i)).ToArray();
-        var (fromDirect, fromCopy) = (new float[columns * 20], new float[columns * 20]);
-        Relevance.Engine.Gemm.Multiply(direct, b, fromDirect, 20, accumulate: false, parallel: false);
-        Relevance.Engine.Gemm.Multiply(viaCopy, b, fromCopy, 20, accumulate: false, parallel: false);
-        Assert.Equal(fromCopy, fromDirect);
-        for (var at = 0; at < columns * 20; at++)
-        {
-            var terms = Enumerable.Range(0, rows).Select(t => (double)v[t * columns + at / 20] * b[t * 20 + at % 20]).ToArray();
-            // rows float products per entry: within rows·u·Σ|terms| (u = 6e-8).
-            Assert.True(Math.Abs(terms.Sum() - fromDirect[at]) <= rows * 6e-8 * terms.Sum(Math.Abs) + 1e-6, $"C[{at}] = {fromDirect[at]}, expected {terms.Sum()}");
-        }
-    }
-
     // Tiles of 32: a matrix smaller than one, one with ragged tiles on both sides, and a PyTorch classifier's shape whose
     // rows are a multiple of 4 KiB apart.
     [Theory]
