@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using Relevance.IO;
+using SkiaSharp;
+using YamlDotNet.RepresentationModel;
 
 namespace Relevance.Cli.Tests;
 
@@ -100,6 +103,58 @@ public class BatchCommandTests
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
         Assert.Equal(30, Results(sharded).Count);
+    }
+
+    [Fact]
+    public void The_Kubernetes_Indexed_Job_run_as_its_pods_run_merges_into_what_one_process_writes()
+    {
+        // docs/batch/relevance-indexed-job.yaml, read as Kubernetes reads it: each index's pod runs the container's command
+        // with JOB_COMPLETION_INDEX set, all on one volume mounted at /data (here a folder); a pod that fails is run again.
+        var manifest = new YamlStream();
+        manifest.Load(new StringReader(File.ReadAllText(Cli.Data("..", "docs", "batch", "relevance-indexed-job.yaml"))));
+        var spec = (YamlMappingNode)((YamlMappingNode)manifest.Documents[0].RootNode)["spec"];
+        Assert.Equal("Indexed", spec["completionMode"].ToString());
+        var completions = int.Parse(spec["completions"].ToString(), CultureInfo.InvariantCulture);
+        var pod = (YamlMappingNode)((YamlMappingNode)spec["template"])["spec"];
+        Assert.Equal("Never", pod["restartPolicy"].ToString());
+        var command = ((YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)pod["containers"])[0])["command"]).Select(n => n.ToString()).ToArray();
+        Assert.Equal(["dotnet", "/app/relevance.dll", "batch"], command[..3]);
+
+        // The volume: the model and a folder of photos where the command looks for them.
+        var volume = Cli.TempDirectory();
+        File.Copy(Mnist, Path.Combine(volume, "model.onnx"));
+        var rng = new Random(8);
+        Directory.CreateDirectory(Path.Combine(volume, "photos"));
+        for (var i = 0; i < 3 * completions + 1; i++)
+        {
+            using var photo = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
+            rng.NextBytes(photo.GetPixelSpan());
+            HeatmapImage.WritePng(Path.Combine(volume, "photos", $"{i:D3}.png"), photo);
+        }
+        string[] args = [.. command[2..].Select(a => a.StartsWith("/data/", StringComparison.Ordinal) ? Path.Combine(volume, a["/data/".Length..]) : a)];
+        Assert.Equal(completions.ToString(CultureInfo.InvariantCulture), args[Array.IndexOf(args, "--shard-count") + 1]);
+        var run = args[Array.IndexOf(args, "--out") + 1];
+        for (var index = 0; index < completions; index++)
+        {
+            var r = Cli.RunWith(new Dictionary<string, string?> { ["JOB_COMPLETION_INDEX"] = $"{index}" }, args);
+            Assert.True(r.ExitCode == 0, $"index {index}: {r.Error}");
+        }
+        var retried = Cli.RunWith(new Dictionary<string, string?> { ["JOB_COMPLETION_INDEX"] = "1" }, args);
+        Assert.True(retried.ExitCode == 0, retried.Error);
+        Assert.Contains("already done", retried.Out);
+        // Then, as the manifest's comment says: relevance merge /data/run.
+        var merge = Cli.Run("merge", run);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        Assert.Contains($"{3 * completions + 1} explained", merge.Out);
+
+        var single = Cli.TempDirectory();
+        // The same command in one process: its own folder, no shard.
+        var shardCount = Array.IndexOf(args, "--shard-count");
+        string[] alone = [.. args.Where((_, i) => i != shardCount && i != shardCount + 1).Select(a => a == run ? single : a)];
+        Assert.Equal(0, Cli.Run(alone).ExitCode);
+        var (a, b) = (Outputs(single), Outputs(run));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a, p => Assert.True(p.Value.AsSpan().SequenceEqual(b[p.Key]), p.Key));
     }
 
     [Fact]
