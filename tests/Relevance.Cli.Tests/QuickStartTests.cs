@@ -26,6 +26,24 @@ public partial class QuickStartTests
         Assert.Equal(Lines(File.ReadAllText(Repository("samples", "QuickStart", "Program.cs"))), Lines(block.Groups[1].Value));
     }
 
+    [GeneratedRegex(@"\]\(([^)#:]+)(#[^)]*)?\)")]
+    private static partial Regex RelativeLink();
+
+    // The README is a front page: the two set-up commands first, 150 lines at most, and every link it gives leads to a file.
+    [Fact]
+    public void The_readme_opens_with_its_two_commands_stays_short_and_links_only_to_files_that_exist()
+    {
+        var lines = File.ReadAllLines(Repository("README.md"));
+        Assert.True(lines.Length <= 150, $"README.md has {lines.Length} lines; the rest belongs in docs/.");
+        var commands = lines.SkipWhile(l => l != "```sh").Skip(1).TakeWhile(l => l != "```").ToList();
+        Assert.Equal(["dotnet run --project src/Relevance.Cli -c Release -- demo", "dotnet test Relevance.sln"],
+            commands.Select(c => c.Split('#')[0].Trim()));
+        Assert.True(Array.IndexOf(lines, "```sh") < 5, "the two commands come first");
+        var missing = RelativeLink().Matches(string.Join('\n', lines)).Select(m => m.Groups[1].Value)
+            .Where(target => !File.Exists(Repository(target)) && !Directory.Exists(Repository(target))).ToList();
+        Assert.True(missing.Count == 0, $"README.md links to {string.Join(", ", missing)}, which the repository does not have.");
+    }
+
     [Fact]
     public void The_quick_start_explains_the_cat_and_writes_its_overlay()
     {
