@@ -7,9 +7,10 @@ namespace Relevance.Engine;
 
 /// <summary>Single-precision matrix products for the engine: C (+)= A · B with row-major A [m×k], B [k×n], C [m×n].</summary>
 /// <remarks>A is laid out once per product (or once for good, see <see cref="PackedMatrix"/>) with its 8-row tiles
-/// interleaved, so the kernel's 8 broadcasts per step come from one cache line; a weight matrix kept for good may instead be
-/// read row-major as it is stored (<see cref="PackedMatrix.RowMajor"/>), 8 rows k apart, which the kernel reads as fast
-/// and which needs no copy. Each column panel of B (32 wide with AVX-512, 16 with AVX2) is
+/// interleaved, so the kernel's 8 broadcasts per step come from one cache line. A weight matrix kept for good may instead
+/// be read where it is stored, with no copy: row-major (<see cref="PackedMatrix.RowMajor"/>, 8 rows k apart, read as fast)
+/// or as the transpose of a stored matrix (<see cref="PackedMatrix.Transposed"/>, each step's 8 values consecutive, the
+/// steps a row apart). Each column panel of B (32 wide with AVX-512, 16 with AVX2) is
 /// packed contiguous and zero-padded, then a register-blocked kernel keeps an 8-row × 2-vector tile of C in registers
 /// across k while streaming the panel from cache.
 /// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
