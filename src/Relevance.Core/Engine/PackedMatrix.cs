@@ -28,8 +28,7 @@ internal sealed class PackedMatrix
     /// <summary>The row-major matrix <paramref name="a"/> [rows×columns] itself, read as it is stored: no copy.</summary>
     public static PackedMatrix RowMajor(float[] a, int rows, int columns)
     {
-        if (rows < 0 || columns < 0 || a.Length < rows * columns)
-            throw new ArgumentException($"PackedMatrix: {a.Length} values cannot be a [{rows}×{columns}] matrix.");
+        CheckShape(a.Length, rows, columns);
         return new PackedMatrix(a, rows, columns, Gemm.Layout.RowMajor);
     }
 
@@ -37,18 +36,22 @@ internal sealed class PackedMatrix
     /// <paramref name="v"/> as it is stored: no copy.</summary>
     public static PackedMatrix Transposed(float[] v, int rows, int columns)
     {
-        if (rows < 0 || columns < 0 || v.Length < rows * columns)
-            throw new ArgumentException($"PackedMatrix: {v.Length} values cannot be a [{rows}×{columns}] matrix.");
+        CheckShape(v.Length, rows, columns);
         return new PackedMatrix(v, columns, rows, Gemm.Layout.Transposed);
     }
 
     /// <summary>Lays out the row-major matrix <paramref name="a"/> [rows×columns].</summary>
     public static PackedMatrix Of(ReadOnlySpan<float> a, int rows, int columns)
     {
-        if (rows < 0 || columns < 0 || a.Length < rows * columns)
-            throw new ArgumentException($"PackedMatrix: {a.Length} values cannot be a [{rows}×{columns}] matrix.");
-        var data = LargeArrays.Zeroed<float>(rows * columns);
+        CheckShape(a.Length, rows, columns);
+        var data = LargeArrays.Uninitialized<float>(rows * columns);
         Gemm.PackRows(a, rows, columns, data);
         return new PackedMatrix(data, rows, columns);
+    }
+
+    private static void CheckShape(int length, int rows, int columns)
+    {
+        if (rows < 0 || columns < 0 || length < (long)rows * columns)
+            throw new ArgumentException($"PackedMatrix: {length} values cannot be a [{rows}×{columns}] matrix.");
     }
 }

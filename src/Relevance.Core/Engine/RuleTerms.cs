@@ -53,7 +53,7 @@ internal static class RuleTerms
     {
         float[] Map(Func<float, float> f)
         {
-            var mapped = LargeArrays.Zeroed<float>(w.Length);
+            var mapped = LargeArrays.Uninitialized<float>(w.Length);
             for (var i = 0; i < mapped.Length; i++) mapped[i] = f(w[i]);
             return mapped;
         }

@@ -38,7 +38,7 @@ internal sealed class Winograd
         var t = new Geometry(g.M, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Height, g.Width);
         if (!Covers(t)) return null;
         var (m, c) = (g.M, g.InChannels);
-        var flipped = LargeArrays.Zeroed<float>(m * c * 9);
+        var flipped = LargeArrays.Uninitialized<float>(m * c * 9);
         for (var o = 0; o < m; o++)
             for (var i = 0; i < c; i++)
                 for (var k = 0; k < 9; k++) flipped[(i * m + o) * 9 + 8 - k] = v[(o * c + i) * 9 + k];

@@ -7,7 +7,7 @@ public static class Weights
     /// <summary>w⁺ = max(0, w) element-wise.</summary>
     public static float[] Positive(ReadOnlySpan<float> w)
     {
-        var p = Engine.LargeArrays.Zeroed<float>(w.Length);
+        var p = Engine.LargeArrays.Uninitialized<float>(w.Length);
         System.Numerics.Tensors.TensorPrimitives.Max(w, 0f, p);
         return p;
     }
@@ -15,7 +15,7 @@ public static class Weights
     /// <summary>w² element-wise.</summary>
     public static float[] Square(ReadOnlySpan<float> w)
     {
-        var p = Engine.LargeArrays.Zeroed<float>(w.Length);
+        var p = Engine.LargeArrays.Uninitialized<float>(w.Length);
         System.Numerics.Tensors.TensorPrimitives.Multiply(w, w, p);
         return p;
     }
@@ -24,7 +24,7 @@ public static class Weights
     public static float[] Map(ReadOnlySpan<float> w, Func<float, float> f)
     {
         ArgumentNullException.ThrowIfNull(f);
-        var p = Engine.LargeArrays.Zeroed<float>(w.Length);
+        var p = Engine.LargeArrays.Uninitialized<float>(w.Length);
         for (var i = 0; i < w.Length; i++) p[i] = f(w[i]);
         return p;
     }
@@ -32,7 +32,7 @@ public static class Weights
     /// <summary>All ones, the "weights" of the flat rule.</summary>
     public static float[] Ones(int length)
     {
-        var p = Engine.LargeArrays.Zeroed<float>(length);
+        var p = Engine.LargeArrays.Uninitialized<float>(length);
         p.AsSpan().Fill(1);
         return p;
     }
@@ -40,7 +40,7 @@ public static class Weights
     /// <summary>The transpose of a row-major [rows × cols] matrix.</summary>
     public static float[] Transpose(ReadOnlySpan<float> a, int rows, int cols)
     {
-        var t = Engine.LargeArrays.Zeroed<float>(rows * cols);
+        var t = Engine.LargeArrays.Uninitialized<float>(rows * cols);
         Transpose(a, rows, cols, t);
         return t;
     }
@@ -79,7 +79,7 @@ public static class Weights
     {
         if (a.Length != rows * cols || b.Length != rows * cols)
             throw new ArgumentException($"SideBySide: two [{rows}×{cols}] matrices need {rows * cols} values each, got {a.Length} and {b.Length}.");
-        var s = Engine.LargeArrays.Zeroed<float>(2 * rows * cols);
+        var s = Engine.LargeArrays.Uninitialized<float>(2 * rows * cols);
         for (var r = 0; r < rows; r++)
         {
             a.Slice(r * cols, cols).CopyTo(s.AsSpan(2 * r * cols, cols));

@@ -73,7 +73,7 @@ public sealed class ParameterArray : IReadOnlyList<double>, IEquatable<Parameter
     {
         if (_singles is not null)
         {
-            var s = Engine.LargeArrays.Zeroed<float>(_singles.Length);
+            var s = Engine.LargeArrays.Uninitialized<float>(_singles.Length);
             for (var i = 0; i < s.Length; i++) s[i] = (float)(_singles[i] * factor(i));
             return Own(s);
         }

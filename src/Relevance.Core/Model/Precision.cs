@@ -12,7 +12,7 @@ internal static class Precision
 
     public static float[] Narrow(ReadOnlySpan<double> values)
     {
-        var narrow = Engine.LargeArrays.Zeroed<float>(values.Length);
+        var narrow = Engine.LargeArrays.Uninitialized<float>(values.Length);
         for (var i = 0; i < narrow.Length; i++) narrow[i] = (float)values[i];
         return narrow;
     }
