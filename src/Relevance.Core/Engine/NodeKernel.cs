@@ -354,8 +354,7 @@ internal sealed class AddNode : NodeKernel
     public override (double Sum, double NegativeMass, double Minimum)? Redistribute(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> upper, Span<float> lower, Workspace ws, Span<float> denominators, ref double bias, bool addTo)
     {
-        SumShares.Write(x, upper, y, lower);
-        return null;
+        return SumShares.Write(x, upper, y, lower);
     }
 }
 

@@ -6,8 +6,9 @@ namespace Relevance.Engine;
 /// <summary>Relevance of one input of an element-wise sum (a residual Add): its share x ⊙ (R ⊘ y) of the sum's relevance.</summary>
 internal static class SumShares
 {
-    /// <summary>lower_i = x_i · (R_i / y_i), and 0 where y_i = 0 (the reference's order of operations, lane by lane).</summary>
-    public static void Write(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> lower)
+    /// <summary>lower_i = x_i · (R_i / y_i), and 0 where y_i = 0 (the reference's order of operations, lane by lane); returns
+    /// lower's Σ, negative mass and minimum, taken in the same pass (as <see cref="Relevances.Measure"/> takes them).</summary>
+    public static (double Sum, double NegativeMass, double Minimum) Write(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> lower)
     {
         var n = lower.Length;
         if (x.Length < n || upper.Length < n || y.Length < n)
@@ -17,14 +18,29 @@ internal static class SumShares
         ref var ry = ref MemoryMarshal.GetReference(y);
         ref var rl = ref MemoryMarshal.GetReference(lower);
         var i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        var (sum, negative, minimum) = (0.0, 0.0, double.PositiveInfinity);
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            var (sums, negatives, least) = (Vector512<double>.Zero, Vector512<double>.Zero, Vector512.Create(float.PositiveInfinity));
             for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
             {
                 var at = (nuint)i;
-                var sum = Vector512.LoadUnsafe(ref ry, at);
-                var share = Vector512.LoadUnsafe(ref rx, at) * (Vector512.LoadUnsafe(ref ru, at) / sum);
-                Vector512.ConditionalSelect(Vector512.Equals(sum, Vector512<float>.Zero), Vector512<float>.Zero, share).StoreUnsafe(ref rl, at);
+                var y16 = Vector512.LoadUnsafe(ref ry, at);
+                var share = Vector512.LoadUnsafe(ref rx, at) * (Vector512.LoadUnsafe(ref ru, at) / y16);
+                share = Vector512.ConditionalSelect(Vector512.Equals(y16, Vector512<float>.Zero), Vector512<float>.Zero, share);
+                share.StoreUnsafe(ref rl, at);
+                Relevances.AddLanes(share, ref sums, ref negatives, ref least);
             }
-        for (; i < n; i++) lower[i] = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
+            (sum, negative, minimum) = Relevances.ReduceLanes(sums, negatives, least);
+        }
+        for (; i < n; i++)
+        {
+            var share = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
+            lower[i] = share;
+            sum += share;
+            negative += Math.Min(0, share);
+            minimum = Math.Min(minimum, share);
+        }
+        return n == 0 ? (0, 0, 0) : (sum, negative, minimum);
     }
 }
