@@ -395,10 +395,7 @@ internal sealed class LinearKernel
             var share = v;
             if (accumulate) v += lower[i];
             lower[i] = v;
-            var measured = measureShare ? share : v;
-            sum += measured;
-            negative += Math.Min(0, measured);
-            minimum = Math.Min(minimum, measured);
+            Relevances.AddValue(measureShare ? share : v, ref sum, ref negative, ref minimum);
         }
         return measure && !lower.IsEmpty ? (sum, negative, minimum) : (0, 0, 0);
     }
@@ -433,9 +430,7 @@ internal sealed class LinearKernel
         {
             var r = (x[i] - low[i]) * plus[i] + (x[i] - high[i]) * minus[i];
             lower[i] = r;
-            sum += r;
-            negative += Math.Min(0, r);
-            minimum = Math.Min(minimum, r);
+            Relevances.AddValue(r, ref sum, ref negative, ref minimum);
         }
         return lower.IsEmpty ? (0, 0, 0) : (sum, negative, minimum);
     }

@@ -37,9 +37,7 @@ internal static class SumShares
         {
             var share = y[i] == 0 ? 0f : x[i] * (upper[i] / y[i]);
             lower[i] = share;
-            sum += share;
-            negative += Math.Min(0, share);
-            minimum = Math.Min(minimum, share);
+            Relevances.AddValue(share, ref sum, ref negative, ref minimum);
         }
         return n == 0 ? (0, 0, 0) : (sum, negative, minimum);
     }

@@ -64,12 +64,7 @@ public static class Relevances
         }
         var (s, n, m) = (wide + Vector256.Sum(sum), wideNegative + Vector256.Sum(negative), wideMinimum);
         for (var k = 0; k < Vector256<float>.Count; k++) m = Math.Min(m, minimum[k]);
-        for (; i < r.Length; i++)
-        {
-            s += r[i];
-            n += Math.Min(0, r[i]);
-            m = Math.Min(m, r[i]);
-        }
+        for (; i < r.Length; i++) AddValue(r[i], ref s, ref n, ref m);
         return (s, n, m);
     }
 
@@ -82,6 +77,15 @@ public static class Relevances
         sums += lo + hi;
         negatives += Vector512.Min(lo, Vector512<double>.Zero) + Vector512.Min(hi, Vector512<double>.Zero);
         least = Vector512.Min(least, v);
+    }
+
+    // A measure taking one more value: the scalar tail of AddLanes' passes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AddValue(float v, ref double sum, ref double negative, ref double minimum)
+    {
+        sum += v;
+        negative += Math.Min(0, v);
+        minimum = Math.Min(minimum, v);
     }
 
     // Σ, negative mass and minimum of the values AddLanes took.
