@@ -373,12 +373,13 @@ public sealed class EngineNetwork
     {
         var node = Network.Nodes[n];
         var upper = ws.Relevances[n].Span;
-        var rIn = written[n]?.Sum ?? Relevances.Measure(upper).Sum;
+        var incoming = written[n] ?? MeasuredHalves.Measure(upper);
+        var rIn = incoming.Sum;
         if (node.Layer.PassesRelevanceThrough)
         {
             // What comes in goes down unchanged: no redistribution, and the measure of what came in. In a chain (Sink(n) ≠ n)
             // it was written below already, and measured.
-            var measure = written[n] ?? Relevances.Measure(upper);
+            var measure = incoming;
             if (Sink(n) == n) Send(n, 0, upper, ws, measure, written);
             return new LayerConsistency(node.Name, node.Layer.Kind, _kernels[n].Describe, measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
         }
@@ -388,18 +389,20 @@ public sealed class EngineNetwork
             var index = _inputs[n][m];
             var x = ValueOf(index, input, ws);
             var direct = Direct(index);
-            // A linear layer adds its relevance into a buffer that others write too in the pass that makes it (the relevance
-            // of an inception module's input, from its three 1×1 convolutions), measuring its own share.
-            var adds = !direct && _kernels[n].AddsInPlace;
-            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : adds ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
+            // The first edge to reach a value read more often writes its buffer (see Started); a linear layer also adds its
+            // relevance into a buffer others wrote in that pass (the relevance of an inception module's input, from its three
+            // 1×1 convolutions), measuring its own share. Other kernels' later shares go through scratch and are added.
+            var started = ws.Started[index + 1];
+            var inPlace = !direct && (!started || _kernels[n].AddsInPlace);
+            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : inPlace ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
             var measure = _kernels[n].Redistribute(m, new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias,
-                    addTo: adds && ws.Started[index + 1])
-                ?? Relevances.Measure(lower);
+                    addTo: inPlace && started)
+                ?? MeasuredHalves.Measure(lower);
             sumOut += measure.Sum;
             negative += measure.NegativeMass;
             minimum = Math.Min(minimum, measure.Minimum);
             if (direct) MarkWritten(index, measure, written);
-            else if (adds) ws.Started[index + 1] = true;
+            else if (inPlace) ws.Started[index + 1] = true;
             else Accumulate(n, m, lower, ws);
         }
         var error = rIn - sumOut - bias;

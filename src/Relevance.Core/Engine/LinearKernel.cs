@@ -363,7 +363,21 @@ internal sealed class LinearKernel
     // lower (+)= a ⊙ (weight · back) in one pass, back clamped first to ≥ 0 (clamp > 0) or ≤ 0 (clamp < 0); with `measure`,
     // lower's Σ, negative mass and minimum in the same pass (summed in double, as Relevances.Measure) — or, with
     // `measureShare`, those of a ⊙ (weight · back) alone — else zeros.
-    private static (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
+    private static unsafe (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
+        int clamp, float weight, bool accumulate, bool measure, bool measureShare, bool parallel)
+    {
+        var n = lower.Length;
+        if (n < MeasuredHalves.Threshold) return CombinePart(a, back, lower, clamp, weight, accumulate, measure, measureShare);
+        fixed (float* pa = a, pb = back, pl = lower)
+        {
+            var (ia, ib, il) = ((nint)pa, (nint)pb, (nint)pl);
+            return MeasuredHalves.Run(n, (from, to) => CombinePart(new ReadOnlySpan<float>((float*)ia + from, to - from),
+                new ReadOnlySpan<float>((float*)ib + from, to - from), new Span<float>((float*)il + from, to - from),
+                clamp, weight, accumulate, measure, measureShare), parallel);
+        }
+    }
+
+    private static (double Sum, double NegativeMass, double Minimum) CombinePart(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
         int clamp, float weight, bool accumulate, bool measure, bool measureShare)
     {
         var i = 0;
@@ -545,7 +559,7 @@ internal sealed class LinearKernel
                 else clamp = WinogradBackward(t, z, back, ref ratioSign);
                 // The last term's pass over `lower` also measures it (its own share, when added to others').
                 measure = Combine(a, back, lower, clamp, pass.Weight, accumulate: !first || addTo, measure: q == last && u == pass.Terms.Length - 1,
-                    measureShare: addTo);
+                    measureShare: addTo, parallel);
                 first = false;
             }
         }

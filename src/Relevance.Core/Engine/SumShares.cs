@@ -8,11 +8,26 @@ internal static class SumShares
 {
     /// <summary>lower_i = x_i · (R_i / y_i), and 0 where y_i = 0 (the reference's order of operations, lane by lane); returns
     /// lower's Σ, negative mass and minimum, taken in the same pass (as <see cref="Relevances.Measure"/> takes them).</summary>
-    public static (double Sum, double NegativeMass, double Minimum) Write(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> lower)
+    public static unsafe (double Sum, double NegativeMass, double Minimum) Write(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, ReadOnlySpan<float> y,
+        Span<float> lower)
     {
         var n = lower.Length;
         if (x.Length < n || upper.Length < n || y.Length < n)
             throw new ArgumentException($"SumShares: {n} shares need as many inputs, relevances and sums.");
+        if (n < MeasuredHalves.Threshold) return WritePart(x, upper, y, lower);
+        fixed (float* px = x, pu = upper, py = y, pl = lower)
+        {
+            var (ix, iu, iy, il) = ((nint)px, (nint)pu, (nint)py, (nint)pl);
+            return MeasuredHalves.Run(n, (from, to) => WritePart(new ReadOnlySpan<float>((float*)ix + from, to - from),
+                new ReadOnlySpan<float>((float*)iu + from, to - from), new ReadOnlySpan<float>((float*)iy + from, to - from),
+                new Span<float>((float*)il + from, to - from)));
+        }
+    }
+
+    private static (double Sum, double NegativeMass, double Minimum) WritePart(ReadOnlySpan<float> x, ReadOnlySpan<float> upper, ReadOnlySpan<float> y,
+        Span<float> lower)
+    {
+        var n = lower.Length;
         ref var rx = ref MemoryMarshal.GetReference(x);
         ref var ru = ref MemoryMarshal.GetReference(upper);
         ref var ry = ref MemoryMarshal.GetReference(y);
