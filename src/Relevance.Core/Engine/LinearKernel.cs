@@ -517,19 +517,7 @@ internal sealed class LinearKernel
                         if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel, positivePart: t.PositivePart);
                         else ChannelProducts(t.V, t.PositivePart, Input(t, x, ws), z, col, active);
                 }
-                for (var m = 0; m < g.M; m++)
-                {
-                    var add = fromOutputs ? 0f : pass.DenominatorBias?[m] ?? 0f;
-                    var zm = z.Slice(m * g.P, g.P);
-                    var um = upper.Slice(m * g.P, g.P);
-                    if (pass.Epsilon > 0) Kernels.RelevanceKernel.EpsilonRatios(um, zm, add, pass.Epsilon);
-                    else
-                    {
-                        if (add != 0) TensorPrimitives.Add(zm, add, zm);
-                        Kernels.RelevanceKernel.Ratios(um, zm);
-                    }
-                    pass.Branch?.Mask(zm, y.Slice(m * g.P, g.P), m);
-                }
+                Ratios(pass, g, fromOutputs, upper, y, z, parallel);
             }
             for (var m = 0; m < g.M; m++)
                 if (pass.BiasNeuron?[m] is { } neuron && neuron != 0)
@@ -566,6 +554,41 @@ internal sealed class LinearKernel
         // No pass ran: nothing reached this layer's outputs through any branch.
         if (first && !addTo) lower.Clear();
         return biasRelevance;
+    }
+
+    // z = upper ⊘ s(z) channel by channel (s: the pass's stabilizer and denominator bias, none where z are the outputs), and
+    // 0 outside the pass's branch; the channels split between cores where there are many values.
+    private static unsafe void Ratios(Pass pass, Geometry g, bool fromOutputs, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> z, bool parallel)
+    {
+        if (!parallel || (long)g.M * g.P < MeasuredHalves.Threshold || g.M < 2)
+        {
+            ChannelRatios(pass, g, fromOutputs, upper, y, z, 0, g.M);
+            return;
+        }
+        fixed (float* pu = upper, py = y, pz = z)
+        {
+            var (iu, iy, iz, half) = ((nint)pu, (nint)py, (nint)pz, g.M / 2);
+            var (uLength, yLength, zLength) = (upper.Length, y.Length, z.Length);
+            Workers.For(2, w => ChannelRatios(pass, g, fromOutputs, new ReadOnlySpan<float>((float*)iu, uLength), new ReadOnlySpan<float>((float*)iy, yLength),
+                new Span<float>((float*)iz, zLength), w == 0 ? 0 : half, w == 0 ? half : g.M));
+        }
+    }
+
+    private static void ChannelRatios(Pass pass, Geometry g, bool fromOutputs, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> z, int from, int to)
+    {
+        for (var m = from; m < to; m++)
+        {
+            var add = fromOutputs ? 0f : pass.DenominatorBias?[m] ?? 0f;
+            var zm = z.Slice(m * g.P, g.P);
+            var um = upper.Slice(m * g.P, g.P);
+            if (pass.Epsilon > 0) Kernels.RelevanceKernel.EpsilonRatios(um, zm, add, pass.Epsilon);
+            else
+            {
+                if (add != 0) TensorPrimitives.Add(zm, add, zm);
+                Kernels.RelevanceKernel.Ratios(um, zm);
+            }
+            pass.Branch?.Mask(zm, y.Slice(m * g.P, g.P), m);
+        }
     }
 
     // At most this many channels, and at most 1/16 of them, count as few (see ActiveChannels).
