@@ -363,15 +363,19 @@ internal sealed class LinearKernel
     // lower (+)= a ⊙ (weight · back) in one pass, back clamped first to ≥ 0 (clamp > 0) or ≤ 0 (clamp < 0); with `measure`,
     // lower's Σ, negative mass and minimum in the same pass (summed in double, as Relevances.Measure) — or, with
     // `measureShare`, those of a ⊙ (weight · back) alone — else zeros.
-    private static unsafe (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
+    private static (double Sum, double NegativeMass, double Minimum) Combine(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
+        int clamp, float weight, bool accumulate, bool measure, bool measureShare, bool parallel) =>
+        lower.Length < MeasuredHalves.Threshold ? CombinePart(a, back, lower, clamp, weight, accumulate, measure, measureShare)
+        : CombineHalves(a, back, lower, clamp, weight, accumulate, measure, measureShare, parallel);
+
+    // Apart from Combine because the lambda's captured parameters would otherwise be allocated on every call, short or long.
+    private static unsafe (double Sum, double NegativeMass, double Minimum) CombineHalves(ReadOnlySpan<float> a, ReadOnlySpan<float> back, Span<float> lower,
         int clamp, float weight, bool accumulate, bool measure, bool measureShare, bool parallel)
     {
-        var n = lower.Length;
-        if (n < MeasuredHalves.Threshold) return CombinePart(a, back, lower, clamp, weight, accumulate, measure, measureShare);
         fixed (float* pa = a, pb = back, pl = lower)
         {
             var (ia, ib, il) = ((nint)pa, (nint)pb, (nint)pl);
-            return MeasuredHalves.Run(n, (from, to) => CombinePart(new ReadOnlySpan<float>((float*)ia + from, to - from),
+            return MeasuredHalves.Run(lower.Length, (from, to) => CombinePart(new ReadOnlySpan<float>((float*)ia + from, to - from),
                 new ReadOnlySpan<float>((float*)ib + from, to - from), new Span<float>((float*)il + from, to - from),
                 clamp, weight, accumulate, measure, measureShare), parallel);
         }
@@ -558,13 +562,15 @@ internal sealed class LinearKernel
 
     // z = upper ⊘ s(z) channel by channel (s: the pass's stabilizer and denominator bias, none where z are the outputs), and
     // 0 outside the pass's branch; the channels split between cores where there are many values.
-    private static unsafe void Ratios(Pass pass, Geometry g, bool fromOutputs, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> z, bool parallel)
+    private static void Ratios(Pass pass, Geometry g, bool fromOutputs, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> z, bool parallel)
     {
-        if (!parallel || (long)g.M * g.P < MeasuredHalves.Threshold || g.M < 2)
-        {
-            ChannelRatios(pass, g, fromOutputs, upper, y, z, 0, g.M);
-            return;
-        }
+        if (!parallel || (long)g.M * g.P < MeasuredHalves.Threshold || g.M < 2) ChannelRatios(pass, g, fromOutputs, upper, y, z, 0, g.M);
+        else RatiosInHalves(pass, g, fromOutputs, upper, y, z);
+    }
+
+    // Apart from Ratios because the lambda's captured parameters would otherwise be allocated on every call, serial or not.
+    private static unsafe void RatiosInHalves(Pass pass, Geometry g, bool fromOutputs, ReadOnlySpan<float> upper, ReadOnlySpan<float> y, Span<float> z)
+    {
         fixed (float* pu = upper, py = y, pz = z)
         {
             var (iu, iy, iz, half) = ((nint)pu, (nint)py, (nint)pz, g.M / 2);
