@@ -27,7 +27,8 @@ public sealed class EngineNetwork
         _sinks[0] = -1;
         // Nodes come in topological order, so an input's sink is known before its reader's.
         for (var n = 0; n < network.Nodes.Length; n++)
-            _sinks[n + 1] = network.Nodes[n].Layer.PassesRelevanceThrough && Direct(n) && Direct(_inputs[n][0]) ? _sinks[_inputs[n][0] + 1] : n;
+            _sinks[n + 1] = network.Nodes[n].Layer.PassesRelevanceThrough && Direct(_inputs[n][0])
+                && (Direct(n) || n != OutputIndex && _consumers[n + 1] > 1 && _sinks[_inputs[n][0] + 1] >= 0) ? _sinks[_inputs[n][0] + 1] : n;
         _plan = BufferPlan.Of(network, _inputs, Direct, Sink, OutputIndex);
         var inputSide = network.InputSide();
         _kernels = [.. network.Nodes.Select((node, n) => KernelOf(n, rules, nonNegative[n], inputSide.Contains(node.Name)))];
@@ -86,8 +87,9 @@ public sealed class EngineNetwork
     private readonly BufferPlan _plan;
 
     // Where the relevance of each value is written ([0] the input, [n + 1] node n): its own buffer, or, for a pass-through
-    // layer read once whose input is read once (a ReLU after a convolution), the buffer its input's relevance goes to —
-    // relevance passes through such a chain unchanged, so it is written once at the bottom instead of copied down.
+    // layer whose input is read once (a ReLU after a convolution, or after a residual Add), the buffer its input's relevance
+    // goes to — relevance passes through such a chain unchanged, so it is written (or, at a chain's top read by several
+    // edges, added up) once at the bottom instead of copied down.
     private readonly int[] _sinks;
 
     private int Sink(int index) => _sinks[index + 1];
@@ -245,7 +247,7 @@ public sealed class EngineNetwork
                 var x = ValueOf(_inputs[n][m], input, ws);
                 var lower = ws.Contribution(x.Length);
                 _kernels[n].Backward(m, new NodeInputs(input, ws, _inputs[n]), upper, lower, ws);
-                PassDown(n, m, lower, ws.Gradients, ws, overwrite: false);
+                PassDown(n, m, lower, ws);
             }
         }
         return [.. ws.Heatmap];
@@ -272,22 +274,22 @@ public sealed class EngineNetwork
         return k;
     }
 
-    // Adds what node n passes to its input m into that input's buffer among `buffers` (the heatmap for the network's input),
-    // or copies it there when `overwrite`.
-    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Memory<float>[] buffers, Workspace ws, bool overwrite)
+    // Adds the gradient node n passes to its input m into that input's gradient (the heatmap for the network's input).
+    private void PassDown(int n, int m, ReadOnlySpan<float> lower, Workspace ws)
     {
-        var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : buffers[_inputs[n][m]].Span;
-        if (overwrite) lower.CopyTo(into);
-        else TensorPrimitives.Add(into, lower, into);
+        var into = _inputs[n][m] < 0 ? ws.Heatmap.AsSpan() : ws.Gradients[_inputs[n][m]].Span;
+        TensorPrimitives.Add(into, lower, into);
     }
 
-    // Passes relevance for input m of node n, a value read by more than one edge, into its buffer: copied by the first edge
-    // to reach it, added by the others.
+    // Passes relevance for input m of node n, a value read by more than one edge, into the buffer its relevance goes to:
+    // copied by the first edge to reach it, added by the others.
     private void Accumulate(int n, int m, ReadOnlySpan<float> lower, Workspace ws)
     {
-        var started = ws.Started;
-        PassDown(n, m, lower, ws.Relevances, ws, overwrite: !started[_inputs[n][m] + 1]);
-        started[_inputs[n][m] + 1] = true;
+        var index = _inputs[n][m];
+        var into = Buffer(Sink(index), ws)[..lower.Length];
+        if (ws.Started[index + 1]) TensorPrimitives.Add(into, lower, into);
+        else lower.CopyTo(into);
+        ws.Started[index + 1] = true;
     }
 
     /// <summary>Explains a batch of inputs laid out one after another, each core explaining inputs of its own in a workspace of its own.</summary>
@@ -372,15 +374,16 @@ public sealed class EngineNetwork
     private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f, (double Sum, double NegativeMass, double Minimum)?[] written)
     {
         var node = Network.Nodes[n];
-        var upper = ws.Relevances[n].Span;
+        var upper = ws.Relevances[Sink(n) >= 0 ? Sink(n) : n].Span;
         var incoming = written[n] ?? MeasuredHalves.Measure(upper);
         var rIn = incoming.Sum;
         if (node.Layer.PassesRelevanceThrough)
         {
             // What comes in goes down unchanged: no redistribution, and the measure of what came in. In a chain (Sink(n) ≠ n)
-            // it was written below already, and measured.
+            // it was written below already, and measured by its one writer — or, at a top several edges added up, here.
             var measure = incoming;
             if (Sink(n) == n) Send(n, 0, upper, ws, measure, written);
+            else if (!Direct(n)) MarkWritten(_inputs[n][0], measure, written);
             return new LayerConsistency(node.Name, node.Layer.Kind, _kernels[n].Describe, measure.Sum, measure.Sum, 0, 0, 0, measure.NegativeMass, measure.Minimum);
         }
         var (sumOut, negative, minimum, bias) = (0.0, 0.0, double.PositiveInfinity, 0.0);
@@ -394,7 +397,7 @@ public sealed class EngineNetwork
             // 1×1 convolutions), measuring its own share. Other kernels' later shares go through scratch and are added.
             var started = ws.Started[index + 1];
             var inPlace = !direct && (!started || _kernels[n].AddsInPlace);
-            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : inPlace ? Buffer(index, ws)[..x.Length] : ws.Contribution(x.Length);
+            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : inPlace ? Buffer(Sink(index), ws)[..x.Length] : ws.Contribution(x.Length);
             var measure = _kernels[n].Redistribute(m, new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias,
                     addTo: inPlace && started)
                 ?? MeasuredHalves.Measure(lower);

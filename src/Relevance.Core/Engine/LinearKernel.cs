@@ -516,10 +516,20 @@ internal sealed class LinearKernel
                 if (fromOutputs) y.CopyTo(z);
                 else if (!exact)
                 {
-                    if (pass.ConstantZ is null) z.Clear(); else pass.ConstantZ.CopyTo(z);
+                    // The first product writes z (no clearing pass first) unless a constant part is there already.
+                    var holds = pass.ConstantZ is not null;
+                    if (holds) pass.ConstantZ!.CopyTo(z);
                     foreach (var t in pass.Terms.Where(t => t.Source != Source.Constant))
-                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, parallel: parallel, positivePart: t.PositivePart);
-                        else ChannelProducts(t.V, t.PositivePart, Input(t, x, ws), z, col, active);
+                    {
+                        if (active.IsEmpty) Product(g, t.V, t.Packed, g.M, Input(t, x, ws), z, col, accumulate: holds, parallel: parallel, positivePart: t.PositivePart);
+                        else
+                        {
+                            if (!holds) z.Clear();
+                            ChannelProducts(t.V, t.PositivePart, Input(t, x, ws), z, col, active);
+                        }
+                        holds = true;
+                    }
+                    if (!holds) z.Clear();
                 }
                 Ratios(pass, g, fromOutputs, upper, y, z, parallel);
             }

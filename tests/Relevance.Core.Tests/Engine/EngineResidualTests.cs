@@ -21,6 +21,34 @@ public class EngineResidualTests
         return TwoConvolutions.Uniform(network, rng);
     }
 
+    // Block, then a second block on its rectified sum: relu2 is read by conv3 and by add2, as a ResNet block's output is, so
+    // the relevance both pass down is added up in the buffer of the Add below it (a chain topped by a value read twice).
+    private static DeepCase TwoBlocks(int seed)
+    {
+        var rng = new Random(seed);
+        Conv2d Conv() => new(64, 64, 3, 3, TwoConvolutions.Random(rng, 64 * 64 * 9, 0.08), TwoConvolutions.Random(rng, 64, 0.05), 1, 1);
+        var network = new Network(Shape.Of(64, 12, 12), [
+            new Node("conv1", Conv(), [Network.InputName]), new Node("relu1", new ReLU(), ["conv1"]),
+            new Node("conv2", Conv(), ["relu1"]), new Node("add", new Add(), ["relu1", "conv2"]), new Node("relu2", new ReLU(), ["add"]),
+            new Node("conv3", Conv(), ["relu2"]), new Node("add2", new Add(), ["relu2", "conv3"]), new Node("relu3", new ReLU(), ["add2"]),
+            new Node("flat", new Flatten(), ["relu3"]),
+            new Node("dense", new Dense(64 * 144, 3, TwoConvolutions.Random(rng, 64 * 144 * 3, 0.02), TwoConvolutions.Random(rng, 3, 0.05)), ["flat"])]);
+        return TwoConvolutions.Uniform(network, rng);
+    }
+
+    [Theory]
+    [InlineData("z^B first")]
+    [InlineData("w² first")]
+    public void Blocks_whose_rectified_sums_are_read_twice_match_the_reference(string composite)
+    {
+        for (var seed = 1; seed <= 2; seed++)
+        {
+            var c = TwoBlocks(seed);
+            var (ok, why) = EngineParityTests.Agree(c, TwoConvolutions.Named(composite, c), ExplainOptions.Default);
+            Assert.True(ok, $"seed {seed}: {why}");
+        }
+    }
+
     [Theory]
     [InlineData("z^B first")]
     [InlineData("w² first")]
