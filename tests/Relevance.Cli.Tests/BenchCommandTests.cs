@@ -53,6 +53,24 @@ public partial class BenchCommandTests
         }
     }
 
+    // The slowest layers by explanation time, in order, each no faster than its relevance pass, and a last row summing all
+    // of them; --layers times the paired calls, so it does not go with --latency.
+    [Fact]
+    public void Layers_lists_the_slowest_layers_and_a_sum_over_all_of_them()
+    {
+        var r = Cli.Run("bench", Mnist, "--repeats", "3", "--batch", "2", "--layers", "3");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var rows = LayerRow().Matches(r.Out).Select(m => (Explanation: Ms(m, "explanation"), Relevance: Ms(m, "relevance"), Name: m.Groups["name"].Value.Trim())).ToList();
+        Assert.True(rows.Count == 4, r.Out);
+        Assert.Matches(@"^all \d+ layers$", rows[^1].Name);
+        Assert.All(rows, row => Assert.True(row.Explanation > 0 && row.Relevance <= row.Explanation, r.Out));
+        Assert.True(rows[0].Explanation >= rows[1].Explanation && rows[1].Explanation >= rows[2].Explanation, r.Out);
+        Assert.True(rows[..3].Sum(row => row.Explanation) <= rows[^1].Explanation, r.Out);
+        Assert.Equal(2, Cli.Run("bench", Mnist, "--latency", "5", "--layers", "3").ExitCode);
+    }
+
+    private static double Ms(Match m, string group) => double.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+
     [Theory]
     [InlineData("--repeats", "0")]
     [InlineData("--batch", "-1")]
@@ -75,6 +93,9 @@ public partial class BenchCommandTests
 
     [GeneratedRegex(@"forward (?<forward>[\d.]+) ms, explain (?<explain>[\d.]+) ms .*explain/forward (?<ratio>[\d.]+) \(median of the pairs' ratios; quartiles (?<low>[\d.]+)–(?<high>[\d.]+)\)")]
     private static partial Regex Line();
+
+    [GeneratedRegex(@"^ *(?<explanation>[\d.]+) +(?<relevance>[\d.]+) +[\d.]+ +(?:[\d.]+|–)  (?<name>.+)$", RegexOptions.Multiline)]
+    private static partial Regex LayerRow();
 
     [GeneratedRegex(@"median (?<median>[\d.]+) ms, p99 (?<p99>[\d.]+) ms, max (?<max>[\d.]+) ms, p99/median [\d.]+")]
     private static partial Regex Latency();

@@ -19,12 +19,13 @@ internal static class BenchCommand
         var busy = new Option<bool>("--busy-core") { Description = "With --latency: keep one core busy with a second process meanwhile, as a loaded machine would." };
         var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first (w² there, as the inputs are random): dtd (z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative) or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
         var tokens = new Option<int>("--tokens") { Description = "For a text model (integer token ids in), the sequence's length; its inputs are the embeddings of random ids." };
+        var layers = new Option<int>("--layers") { Description = "Also print the N layers that take the most explanation time, with their mean times per input in the forward pass and in the explanation (its forward and relevance passes)." };
         var command = new Command("bench", "Time forward and explanation (training-free DTD by default, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
-            model, batch, repeats, latency, busy, rule, tokens,
+            model, batch, repeats, latency, busy, rule, tokens, layers,
         };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy),
-            Composite(parse.GetValue(rule)!), parse.GetValue(tokens)));
+            Composite(parse.GetValue(rule)!), parse.GetValue(tokens), parse.GetValue(layers)));
         return command;
     }
 
@@ -54,10 +55,12 @@ internal static class BenchCommand
         ? Relevance.Composite.DeepTaylor(Rules.WSquare)
         : new FirstLayerComposite(Rules.WSquare, RuleSpec.Parse(rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH."));
 
-    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite, int tokens)
+    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite, int tokens, int layers)
     {
-        if (batch <= 0 || repeats <= 0 || latency < 0 || tokens < 0) throw new UsageException("--batch and --repeats must be positive, --latency and --tokens not negative.");
+        if (batch <= 0 || repeats <= 0 || latency < 0 || tokens < 0 || layers < 0)
+            throw new UsageException("--batch and --repeats must be positive, --latency, --tokens and --layers not negative.");
         if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
+        if (layers > 0 && latency > 0) throw new UsageException("--layers goes with the paired timing, not with --latency.");
         var clock = Stopwatch.StartNew();
         var rng = new Random(0);
         // A text model's sample is the embeddings of random ids; any other model's, uniform values in [0, 1).
@@ -102,13 +105,29 @@ internal static class BenchCommand
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
             var task = ctx.AddTask($"timing {Path.GetFileName(path)}", maxValue: repeats);
+            foreach (var w in workspaces) w.Profiling = layers > 0;
             times = PairedTiming.Measure(ForwardBatch, ExplainBatch, repeats, progress: new SyncProgress<int>(done => task.Value = done));
         });
         var (low, high) = times.RatioQuartiles;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Path.GetFileName(path)}  batch {batch}: forward {times.FirstMedian:F2} ms, explain {times.SecondMedian:F2} ms (forward included; medians of {repeats}), explain/forward {times.RatioMedian:F2} (median of the pairs' ratios; quartiles {low:F2}–{high:F2}); peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
+        if (layers > 0) PrintLayers(engine.Profile(workspaces), layers);
         return ExitCodes.Success;
     }
+
+    // The layers with the most explanation time, and the sums over all layers, in ms per input; names last, so that long
+    // ones never break a column.
+    private static void PrintLayers(IReadOnlyList<NodeTime> profile, int count)
+    {
+        static string Row(TimeSpan explanation, TimeSpan relevance, TimeSpan forward, string kind, string name) => string.Create(CultureInfo.InvariantCulture,
+            $"{explanation.TotalMilliseconds,12:F3} {relevance.TotalMilliseconds,10:F3} {forward.TotalMilliseconds,10:F3} {(forward > TimeSpan.Zero ? (explanation / forward).ToString("F2", CultureInfo.InvariantCulture) : "–"),6}  {kind,-14} {name}");
+        Console.WriteLine("Layers by explanation time, ms per input (mean over every call made while timing; in a batch each input runs on one core):");
+        Console.WriteLine($"{"explanation",12} {"relevance",10} {"forward",10} {"ratio",6}  {"kind",-14} layer");
+        foreach (var t in profile.OrderByDescending(t => t.Explanation).Take(count)) Console.WriteLine(Row(t.Explanation, t.Relevance, t.Forward, t.Kind, t.Node));
+        Console.WriteLine(Row(Sum(profile, t => t.Explanation), Sum(profile, t => t.Relevance), Sum(profile, t => t.Forward), "", $"all {profile.Count} layers"));
+    }
+
+    private static TimeSpan Sum(IEnumerable<NodeTime> profile, Func<NodeTime, TimeSpan> time) => profile.Aggregate(TimeSpan.Zero, (sum, t) => sum + time(t));
 
     private static int Latency(string path, EngineNetwork engine, int count, bool busy, float[] input)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Relevance.Reference;
 
@@ -206,7 +207,12 @@ public sealed class EngineNetwork
         if (!double.IsFinite(f)) throw ForwardFault(ws, k);
         var reports = new LayerConsistency[Network.Nodes.Length];
         var written = new (double Sum, double NegativeMass, double Minimum)?[Network.Nodes.Length];
-        for (var n = Network.Nodes.Length - 1; n >= 0; n--) reports[n] = RelevanceNode(n, input, ws, f, written);
+        for (var n = Network.Nodes.Length - 1; n >= 0; n--)
+        {
+            var start = ws.Profiling ? Stopwatch.GetTimestamp() : 0;
+            reports[n] = RelevanceNode(n, input, ws, f, written);
+            if (ws.Profiling) Count(ws, 2, n, start);
+        }
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
         if (Kernels.InputChecks.IndexOfNonFinite(heatmap) >= 0)
@@ -367,8 +373,34 @@ public sealed class EngineNetwork
 
     private ReadOnlySpan<float> ValueOf(int index, ReadOnlySpan<float> input, Workspace ws) => index < 0 ? input : ws.Values[index].Span;
 
-    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining) =>
+    private void ForwardNode(int n, ReadOnlySpan<float> input, Workspace ws, bool explaining)
+    {
+        var start = ws.Profiling ? Stopwatch.GetTimestamp() : 0;
         _kernels[n].Forward(new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, ws, explaining ? ws.Denominators[n] : default);
+        if (ws.Profiling) Count(ws, explaining ? 1 : 0, n, start);
+    }
+
+    // Adds the time since `start` to node n's profile in phase `phase` (see Workspace.Profiling).
+    private static void Count(Workspace ws, int phase, int n, long start)
+    {
+        ws.Ticks![phase, n] += Stopwatch.GetTimestamp() - start;
+        ws.Calls![phase, n]++;
+    }
+
+    /// <summary>Each node's mean time per call in the given workspaces' forward passes, explanations' forward passes and
+    /// relevance passes, since their <see cref="Workspace.Profiling"/> was turned on.</summary>
+    public ImmutableArray<NodeTime> Profile(IEnumerable<Workspace> workspaces)
+    {
+        var profiled = workspaces.ToList();
+        if (profiled.Count == 0 || profiled.Any(w => !w.Profiling || w.Ticks!.GetLength(1) != Network.Nodes.Length))
+            throw new InvalidOperationException("Profile needs workspaces of this network whose Profiling is on.");
+        TimeSpan Mean(int phase, int n)
+        {
+            var (ticks, calls) = (profiled.Sum(w => w.Ticks![phase, n]), profiled.Sum(w => w.Calls![phase, n]));
+            return calls == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)ticks / calls / Stopwatch.Frequency);
+        }
+        return [.. Network.Nodes.Select((node, n) => new NodeTime(node.Name, node.Layer.Kind, Mean(0, n), Mean(1, n), Mean(2, n)))];
+    }
 
     // `written[i]` holds the measure of node i's relevance when one edge wrote all of it, so it is not measured twice.
     private LayerConsistency RelevanceNode(int n, ReadOnlySpan<float> input, Workspace ws, double f, (double Sum, double NegativeMass, double Minimum)?[] written)

@@ -40,6 +40,22 @@ public sealed class Workspace
     /// <summary>Per node, what its explanation's forward pass leaves for its relevance: a linear layer's denominators, a max-pooling's window sums (empty for most nodes).</summary>
     internal float[][] Denominators { get; }
 
+    /// <summary>Whether calls made with this workspace add up each node's time (see <see cref="EngineNetwork.Profile"/>); turning it
+    /// on again starts a new profile.</summary>
+    public bool Profiling
+    {
+        get => Ticks is not null;
+        set => (Ticks, Calls) = value ? (new long[Phases, _nodeSizes.Length], new long[Phases, _nodeSizes.Length]) : (null, null);
+    }
+
+    /// <summary>The phases a profile tells apart: a forward pass, an explanation's forward pass, its relevance pass.</summary>
+    internal const int Phases = 3;
+
+    /// <summary>While <see cref="Profiling"/>: per phase and node, the stopwatch ticks spent and the calls made.</summary>
+    internal long[,]? Ticks { get; private set; }
+
+    internal long[,]? Calls { get; private set; }
+
     internal Span<float> Col(int size) => _col.AsSpan(0, size);
     internal Span<float> Z(Geometry g) => _z.AsSpan(0, g.M * g.P);
     internal Span<float> Back(Geometry g) => _back.AsSpan(0, g.InputSize);
