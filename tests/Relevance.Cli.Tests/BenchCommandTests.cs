@@ -63,9 +63,11 @@ public partial class BenchCommandTests
         var rows = LayerRow().Matches(r.Out).Select(m => (Explanation: Ms(m, "explanation"), Relevance: Ms(m, "relevance"), Name: m.Groups["name"].Value.Trim())).ToList();
         Assert.True(rows.Count == 4, r.Out);
         Assert.Matches(@"^all \d+ layers$", rows[^1].Name);
-        Assert.All(rows, row => Assert.True(row.Explanation > 0 && row.Relevance <= row.Explanation, r.Out));
+        Assert.True(rows[0].Explanation > 0, r.Out);
+        Assert.All(rows, row => Assert.True(row.Relevance <= row.Explanation, r.Out));
         Assert.True(rows[0].Explanation >= rows[1].Explanation && rows[1].Explanation >= rows[2].Explanation, r.Out);
-        Assert.True(rows[..3].Sum(row => row.Explanation) <= rows[^1].Explanation, r.Out);
+        // Each value is rounded to 0.001 ms on its own: three rows can exceed the rounded sum by 0.0015 ms.
+        Assert.True(rows[..3].Sum(row => row.Explanation) <= rows[^1].Explanation + 0.0015, r.Out);
         Assert.Equal(2, Cli.Run("bench", Mnist, "--latency", "5", "--layers", "3").ExitCode);
     }
 

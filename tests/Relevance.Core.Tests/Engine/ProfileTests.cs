@@ -33,14 +33,17 @@ public class ProfileTests
         var profile = engine.Profile([ws]);
         Assert.Equal(engine.Network.Nodes.Select(n => n.Name), profile.Select(t => t.Node));
         Assert.All(profile, t => Assert.Equal(TimeSpan.Zero, t.Forward));
-        Assert.All(profile, t => Assert.True(t.ExplanationForward > TimeSpan.Zero && t.Relevance > TimeSpan.Zero, t.ToString()));
+        // A pass-through layer can take less than a TimeSpan's 100 ns; a linear layer's products cannot.
+        Assert.All(profile.Where(t => t.Kind is "Conv2d" or "Dense"), t => Assert.True(t.ExplanationForward > TimeSpan.Zero && t.Relevance > TimeSpan.Zero, t.ToString()));
         var total = profile.Aggregate(TimeSpan.Zero, (sum, t) => sum + t.Explanation);
         Assert.True(total <= longest, $"the nodes' means add up to {total}, the longest explanation took {longest}");
 
         // Turned on again, the profile starts afresh: forward passes alone leave no explanation time.
         ws.Profiling = true;
         engine.Forward(input, ws);
-        Assert.All(engine.Profile([ws]), t => Assert.True(t.Forward > TimeSpan.Zero && t.Explanation == TimeSpan.Zero, t.ToString()));
+        var forwards = engine.Profile([ws]);
+        Assert.All(forwards, t => Assert.Equal(TimeSpan.Zero, t.Explanation));
+        Assert.All(forwards.Where(t => t.Kind is "Conv2d" or "Dense"), t => Assert.True(t.Forward > TimeSpan.Zero, t.ToString()));
     }
 
     [Fact]
