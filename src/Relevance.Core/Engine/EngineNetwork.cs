@@ -211,7 +211,7 @@ public sealed class EngineNetwork
         {
             var start = ws.Profiling ? Stopwatch.GetTimestamp() : 0;
             reports[n] = RelevanceNode(n, input, ws, f, written);
-            if (ws.Profiling) Count(ws, 2, n, start);
+            if (ws.Profiling) Count(ws, Workspace.Phase.Relevance, n, start);
         }
         var layers = reports.ToImmutableArray();
         var heatmap = ws.Heatmap;
@@ -377,14 +377,14 @@ public sealed class EngineNetwork
     {
         var start = ws.Profiling ? Stopwatch.GetTimestamp() : 0;
         _kernels[n].Forward(new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, ws, explaining ? ws.Denominators[n] : default);
-        if (ws.Profiling) Count(ws, explaining ? 1 : 0, n, start);
+        if (ws.Profiling) Count(ws, explaining ? Workspace.Phase.ExplanationForward : Workspace.Phase.Forward, n, start);
     }
 
     // Adds the time since `start` to node n's profile in phase `phase` (see Workspace.Profiling).
-    private static void Count(Workspace ws, int phase, int n, long start)
+    private static void Count(Workspace ws, Workspace.Phase phase, int n, long start)
     {
-        ws.Ticks![phase, n] += Stopwatch.GetTimestamp() - start;
-        ws.Calls![phase, n]++;
+        ws.Ticks![(int)phase, n] += Stopwatch.GetTimestamp() - start;
+        ws.Calls![(int)phase, n]++;
     }
 
     /// <summary>Each node's mean time per call in the given workspaces' forward passes, explanations' forward passes and
@@ -394,12 +394,13 @@ public sealed class EngineNetwork
         var profiled = workspaces.ToList();
         if (profiled.Count == 0 || profiled.Any(w => !w.Profiling || w.Ticks!.GetLength(1) != Network.Nodes.Length))
             throw new InvalidOperationException("Profile needs workspaces of this network whose Profiling is on.");
-        TimeSpan Mean(int phase, int n)
+        TimeSpan Mean(Workspace.Phase phase, int n)
         {
-            var (ticks, calls) = (profiled.Sum(w => w.Ticks![phase, n]), profiled.Sum(w => w.Calls![phase, n]));
+            var (ticks, calls) = (profiled.Sum(w => w.Ticks![(int)phase, n]), profiled.Sum(w => w.Calls![(int)phase, n]));
             return calls == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)ticks / calls / Stopwatch.Frequency);
         }
-        return [.. Network.Nodes.Select((node, n) => new NodeTime(node.Name, node.Layer.Kind, Mean(0, n), Mean(1, n), Mean(2, n)))];
+        return [.. Network.Nodes.Select((node, n) => new NodeTime(node.Name, node.Layer.Kind, Mean(Workspace.Phase.Forward, n),
+            Mean(Workspace.Phase.ExplanationForward, n), Mean(Workspace.Phase.Relevance, n)))];
     }
 
     // `written[i]` holds the measure of node i's relevance when one edge wrote all of it, so it is not measured twice.
@@ -429,7 +430,7 @@ public sealed class EngineNetwork
             // 1×1 convolutions), measuring its own share. Other kernels' later shares go through scratch and are added.
             var started = ws.Started[index + 1];
             var inPlace = !direct && (!started || _kernels[n].AddsInPlace);
-            var lower = direct ? Buffer(Sink(index), ws)[..x.Length] : inPlace ? Buffer(Sink(index), ws)[..x.Length] : ws.Contribution(x.Length);
+            var lower = direct || inPlace ? Buffer(Sink(index), ws)[..x.Length] : ws.Contribution(x.Length);
             var measure = _kernels[n].Redistribute(m, new NodeInputs(input, ws, _inputs[n]), ws.Values[n].Span, upper, lower, ws, ws.Denominators[n], ref bias,
                     addTo: inPlace && started)
                 ?? MeasuredHalves.Measure(lower);

@@ -48,8 +48,18 @@ public sealed class Workspace
         set => (Ticks, Calls) = value ? (new long[Phases, _nodeSizes.Length], new long[Phases, _nodeSizes.Length]) : (null, null);
     }
 
-    /// <summary>The phases a profile tells apart: a forward pass, an explanation's forward pass, its relevance pass.</summary>
-    internal const int Phases = 3;
+    /// <summary>The phases a profile tells apart.</summary>
+    internal enum Phase
+    {
+        /// <summary>A forward pass.</summary>
+        Forward,
+        /// <summary>An explanation's forward pass.</summary>
+        ExplanationForward,
+        /// <summary>An explanation's relevance pass.</summary>
+        Relevance,
+    }
+
+    private const int Phases = 3;
 
     /// <summary>While <see cref="Profiling"/>: per phase and node, the stopwatch ticks spent and the calls made.</summary>
     internal long[,]? Ticks { get; private set; }
