@@ -13,7 +13,8 @@ namespace Relevance.Engine;
 /// steps a row apart). Each column panel of B (32 wide with AVX-512, 16 with AVX2) is
 /// packed contiguous and zero-padded, then a register-blocked kernel keeps an 8-row × 2-vector tile of C in registers
 /// across k while streaming the panel from cache.
-/// A ragged last panel goes through a padded scratch tile. Work is split across cores by panels, or by rows when there
+/// A ragged last panel goes through a padded scratch tile. A large transposed A is taken a block of columns and rows at a
+/// time, each block multiplied by a group of panels while it sits in cache. Work is split across cores by panels, or by rows when there
 /// are few panels. n = 1 is a row-wise dot product.</remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static partial class Gemm
@@ -162,33 +163,60 @@ public static partial class Gemm
         }
     }
 
+    // A matrix read as the transpose of a stored one (a backward product's W⁺ᵀ) is multiplied a block at a time once a
+    // worker's share of it outgrows L2: each of its steps reads part of a cache line, a stored row apart, and every panel
+    // of B would read all of it again from memory. A block of DepthBlock columns × RowBlock rows stays in cache while a
+    // group of panels is multiplied by it (Goto and van de Geijn's layered product). Row-major and interleaved matrices,
+    // read in long runs, were no faster blocked (docs/engine.md).
+    private const int DepthBlock = 256;
+    private const int RowBlock = 256;
+    private const int PanelGroup = 8;
+    private const int BlockedFrom = 1 << 19;
+
     private static void Run<TPanels>(ReadOnlySpan<float> a, Layout layout, TPanels source, Span<float> c, int m, int k, int n, int panelFrom, int panelTo, int rowFrom, int rowTo, int width, bool overwrite)
         where TPanels : IPanels, allows ref struct
     {
         var rows = rowTo - rowFrom;
-        var packedB = ArrayPool<float>.Shared.Rent(k * width);
+        var blocked = layout == Layout.Transposed && k > DepthBlock && panelTo - panelFrom > 1 && (long)rows * k * sizeof(float) > BlockedFrom;
+        var (group, depthBlock, rowBlock) = blocked ? (Math.Min(PanelGroup, panelTo - panelFrom), DepthBlock, RowBlock) : (1, k, rows);
+        var packedB = ArrayPool<float>.Shared.Rent(group * k * width);
         var scratch = ArrayPool<float>.Shared.Rent(rows * width);
         try
         {
-            var pb = packedB.AsSpan(0, k * width);
-            for (var p = panelFrom; p < panelTo; p++)
+            var pc = scratch.AsSpan(0, rows * width);
+            // The ragged last panel's rows are counted from rowFrom in the scratch tile: A is read from there too.
+            var aFromRow = a.Slice(layout == Layout.Transposed ? rowFrom : rowFrom * k);
+            for (var p0 = panelFrom; p0 < panelTo; p0 += group)
             {
-                var j = p * width;
-                var cols = Math.Min(width, n - j);
-                // The panel of B, contiguous and zero-padded to full width: the kernel then streams it from cache in order.
-                source.Pack(j, cols, pb, width);
-                if (cols == width)
+                var count = Math.Min(group, panelTo - p0);
+                // Each panel of B, contiguous and zero-padded to full width: the kernel then streams it from cache in order.
+                for (var q = 0; q < count; q++)
                 {
-                    Tiles(a, layout, m, pb, c, k, width, n, j, rowFrom, rowTo, overwrite);
-                    continue;
+                    var j = (p0 + q) * width;
+                    source.Pack(j, Math.Min(width, n - j), packedB.AsSpan(q * k * width, k * width), width);
                 }
-                var pc = scratch.AsSpan(0, rows * width);
-                Tiles(a.Slice(layout == Layout.Transposed ? rowFrom : rowFrom * k), layout, m, pb, pc, k, width, width, 0, 0, rows, overwrite: true);
+                for (var from = 0; from < k; from += depthBlock)
+                {
+                    var depth = Math.Min(depthBlock, k - from);
+                    for (var r0 = rowFrom; r0 < rowTo; r0 += rowBlock)
+                    {
+                        var r1 = Math.Min(rowTo, r0 + rowBlock);
+                        for (var q = 0; q < count; q++)
+                        {
+                            var j = (p0 + q) * width;
+                            var pb = packedB.AsSpan(q * k * width + from * width, depth * width);
+                            if (n - j >= width) Tiles(a, layout, m, pb, c, k, from, depth, n, j, r0, r1, overwrite && from == 0);
+                            else Tiles(aFromRow, layout, m, pb, pc, k, from, depth, width, 0, r0 - rowFrom, r1 - rowFrom, from == 0);
+                        }
+                    }
+                }
+                var last = (p0 + count - 1) * width;
+                if (n - last >= width) continue;
                 for (var i = 0; i < rows; i++)
                 {
-                    var row = c.Slice((rowFrom + i) * n + j, cols);
-                    if (overwrite) pc.Slice(i * width, cols).CopyTo(row);
-                    else System.Numerics.Tensors.TensorPrimitives.Add(row, pc.Slice(i * width, cols), row);
+                    var row = c.Slice((rowFrom + i) * n + last, n - last);
+                    if (overwrite) pc.Slice(i * width, n - last).CopyTo(row);
+                    else System.Numerics.Tensors.TensorPrimitives.Add(row, pc.Slice(i * width, n - last), row);
                 }
             }
         }
@@ -214,7 +242,8 @@ public static partial class Gemm
 
     // C[i.., j..j+width] += A[i.., :] · P for a packed panel P [k×width] and A [m×k] in `layout` (an interleaved one's
     // tiles start at rows that are multiples of 8): 8 rows at a time, then one at a time.
-    private static void Tiles(ReadOnlySpan<float> a, Layout layout, int m, ReadOnlySpan<float> pb, Span<float> c, int k, int width, int ldc, int j, int rowFrom, int rowTo, bool overwrite)
+    // Only A's columns [from, from + depth) are read, against a panel of as many rows.
+    private static void Tiles(ReadOnlySpan<float> a, Layout layout, int m, ReadOnlySpan<float> pb, Span<float> c, int k, int from, int depth, int ldc, int j, int rowFrom, int rowTo, bool overwrite)
     {
         var tiled = layout == Layout.Interleaved ? a.Length / k / Rows * Rows : 0;
         var rowsOfEight = layout == Layout.Interleaved ? tiled : rowTo;
@@ -228,25 +257,25 @@ public static partial class Gemm
         var i = rowFrom;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, rowsOfEight); i += Rows) Tile512x8(a, pb, c, i, j, k, ldc, tileStep, rowStep, columnStep, overwrite);
-            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, k, ldc, RowOf(i, layout, m, k, tiled), overwrite);
+            for (; i % Rows == 0 && i + Rows <= Math.Min(rowTo, rowsOfEight); i += Rows) Tile512x8(a, pb, c, i, j, from, depth, ldc, tileStep, rowStep, columnStep, overwrite);
+            for (; i < rowTo; i++) Tile512x1(a, pb, c, i, j, depth, ldc, RowOf(i, layout, m, k, tiled, from), overwrite);
         }
         else
-            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, k, ldc, RowOf(i, layout, m, k, tiled), overwrite);
+            for (; i < rowTo; i++) Tile256x1(a, pb, c, i, j, depth, ldc, RowOf(i, layout, m, k, tiled, from), overwrite);
     }
 
-    // Where row i of A starts and how far apart its entries are.
-    private static (int Start, int Step) RowOf(int i, Layout layout, int m, int k, int tiled) => layout switch
+    // Where entry (i, from) of A is and how far apart row i's entries are.
+    private static (int Start, int Step) RowOf(int i, Layout layout, int m, int k, int tiled, int from) => layout switch
     {
-        Layout.Interleaved when i < tiled => (i / Rows * Rows * k + i % Rows, Rows),
-        Layout.Transposed => (i, m),
-        _ => (i * k, 1),
+        Layout.Interleaved when i < tiled => (i / Rows * Rows * k + i % Rows + from * Rows, Rows),
+        Layout.Transposed => (i + from * m, m),
+        _ => (i * k + from, 1),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int k, int ldc, nint tileStep, nint rowStep, nint columnStep, bool overwrite)
+    private static void Tile512x8(ReadOnlySpan<float> a, ReadOnlySpan<float> pb, Span<float> c, int i, int j, int from, int k, int ldc, nint tileStep, nint rowStep, nint columnStep, bool overwrite)
     {
-        ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i * tileStep);
+        ref var ra = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), i * tileStep + from * columnStep);
         ref var rb = ref MemoryMarshal.GetReference(pb);
         ref var rc = ref MemoryMarshal.GetReference(c);
         const int w = 16;

@@ -92,7 +92,7 @@ public static partial class Gemm
             {
                 var cols = Math.Min(width, g.P - j);
                 source.Pack(j, cols, pb, width);
-                Tiles(a, Layout.Interleaved, rows, pb, tile, g.M, width, width, 0, 0, rows, overwrite: true);
+                Tiles(a, Layout.Interleaved, rows, pb, tile, g.M, 0, g.M, width, 0, 0, rows, overwrite: true);
                 g.ScatterColumns(tile, j, cols, width, x, channelFrom, channelTo);
             }
         }

@@ -28,13 +28,18 @@ public class GemmTests
 
     // A matrix kept for many products gives the same product in each of its layouts (interleaved, read row-major as
     // stored, read as the transpose of a stored matrix), serial or split across cores (by panels, and by rows when there
-    // are few), for whole 8-row tiles with and without a remainder of rows and a ragged last panel.
+    // are few), for whole 8-row tiles with and without a remainder of rows and a ragged last panel. The last three are
+    // past the size a transposed matrix is multiplied a block at a time from: ragged depth and row blocks, a group of
+    // panels and a remainder, split by panels across cores.
     [Theory]
     [InlineData(8, 33, 64, false)]
     [InlineData(13, 17, 33, false)]
     [InlineData(130, 300, 1000, true)]
     [InlineData(261, 500, 49, true)]
     [InlineData(1027, 300, 20, true)]
+    [InlineData(300, 700, 100, false)]
+    [InlineData(264, 600, 300, false)]
+    [InlineData(600, 520, 230, true)]
     public void A_matrix_kept_in_any_layout_gives_the_same_product(int m, int k, int n, bool parallel)
     {
         var (a, b) = Operands(m, k, n);
