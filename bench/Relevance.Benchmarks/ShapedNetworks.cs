@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace Relevance.Benchmarks;
 
-/// <summary>Networks with the shapes of AlexNet, VGG-16 and GoogLeNet (random weights, biases ≤ 0): the speed targets are about shapes, not trained values.</summary>
+/// <summary>Networks with the shapes of AlexNet, VGG-16, GoogLeNet and ResNet-50 (random weights, biases ≤ 0): the speed targets are about shapes, not trained values.</summary>
 public static class ShapedNetworks
 {
     private sealed class Builder(Shape input, int seed)
@@ -34,12 +34,12 @@ public static class ShapedNetworks
 
         private ImmutableArray<double> Biases(int n) => [.. Enumerable.Range(0, n).Select(_ => -0.01 * _rng.NextDouble())];
 
-        public string Conv(int outChannels, int kernel, int stride = 1, int padding = 0, string? from = null)
+        public string Conv(int outChannels, int kernel, int stride = 1, int padding = 0, string? from = null, bool relu = true)
         {
             from ??= Last;
             var c = ShapeOf(from)[0];
             Add(new Conv2d(c, outChannels, kernel, kernel, Weights(outChannels * c * kernel * kernel, c * kernel * kernel), Biases(outChannels), stride, padding), from);
-            return Add(new ReLU());
+            return relu ? Add(new ReLU()) : Last;
         }
 
         public string Dense(int outputs, bool relu = true)
@@ -95,6 +95,26 @@ public static class ShapedNetworks
         Inception(192, 96, 208, 16, 48, 64); Inception(160, 112, 224, 24, 64, 64); Inception(128, 128, 256, 24, 64, 64);
         Inception(112, 144, 288, 32, 64, 64); Inception(256, 160, 320, 32, 128, 128); b.Add(Pool2d.MaxPool(3, 2));
         Inception(256, 160, 320, 32, 128, 128); Inception(384, 192, 384, 48, 128, 128);
+        b.Add(new GlobalAvgPool()); b.Dense(1000, relu: false);
+        return b.Build();
+    }
+
+    /// <summary>ResNet-50 (v1.5, batch norms folded): the 7×7 stem and max-pooling, 16 bottleneck blocks (1×1, 3×3 with the
+    /// stride, 1×1 expanding ×4) in four stages, each block's sum with its input (or a strided 1×1 projection of it) rectified,
+    /// global average pooling, one classifier; 25.5 M weights.</summary>
+    public static Network ResNet50()
+    {
+        var b = new Builder(Shape.Of(3, 224, 224), 4);
+        b.Conv(64, 7, 2, 3); b.Add(new Pool2d(PoolKind.Max, 3, 3, 2, 2, pads: Padding2d.Uniform(1)));
+        foreach (var (width, blocks, stride) in new[] { (64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2) })
+            for (var i = 0; i < blocks; i++)
+            {
+                var x = b.Last;
+                var s = i == 0 ? stride : 1;
+                var shortcut = i == 0 ? b.Conv(4 * width, 1, s, from: x, relu: false) : x;
+                b.Conv(width, 1, from: x); b.Conv(width, 3, s, 1); var residual = b.Conv(4 * width, 1, relu: false);
+                b.Add(new Add(), shortcut, residual); b.Add(new ReLU());
+            }
         b.Add(new GlobalAvgPool()); b.Dense(1000, relu: false);
         return b.Build();
     }
