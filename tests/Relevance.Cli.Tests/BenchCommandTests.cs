@@ -71,6 +71,23 @@ public partial class BenchCommandTests
         Assert.Equal(2, Cli.Run("bench", Mnist, "--latency", "5", "--layers", "3").ExitCode);
     }
 
+    // A batch timed against its inputs one at a time: per-input times from the same pairs, and their ratio within its
+    // quartiles; without a batch there is nothing to compare, a usage error.
+    [Fact]
+    public void Against_single_times_a_batch_against_its_inputs_one_at_a_time()
+    {
+        var r = Cli.Run("bench", Mnist, "--repeats", "3", "--batch", "3", "--against-single");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Matches(Line(), r.Out);
+        var m = PerInput().Match(r.Out);
+        Assert.True(m.Success, r.Out);
+        Assert.True(Ms(m, "single") > 0 && Ms(m, "batched") > 0, r.Out);
+        Assert.True(Ms(m, "low") <= Ms(m, "ratio") && Ms(m, "ratio") <= Ms(m, "high"), r.Out);
+        var alone = Cli.Run("bench", Mnist, "--repeats", "1", "--against-single");
+        Assert.Equal(2, alone.ExitCode);
+        Assert.Contains("--against-single goes with --batch", alone.Error);
+    }
+
     private static double Ms(Match m, string group) => double.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
 
     [Theory]
@@ -98,6 +115,9 @@ public partial class BenchCommandTests
 
     [GeneratedRegex(@"^ *(?<explanation>[\d.]+) +(?<relevance>[\d.]+) +[\d.]+ +(?:[\d.]+|–)  (?<name>.+)$", RegexOptions.Multiline)]
     private static partial Regex LayerRow();
+
+    [GeneratedRegex(@"explanation per input: (?<single>[\d.]+) ms one at a time, (?<batched>[\d.]+) ms in a batch of 3 \(medians of 3\); batch / one at a time (?<ratio>[\d.]+) \(median of the pairs' ratios; quartiles (?<low>[\d.]+)–(?<high>[\d.]+)\)")]
+    private static partial Regex PerInput();
 
     [GeneratedRegex(@"median (?<median>[\d.]+) ms, p99 (?<p99>[\d.]+) ms, max (?<max>[\d.]+) ms, p99/median [\d.]+")]
     private static partial Regex Latency();

@@ -20,12 +20,13 @@ internal static class BenchCommand
         var rule = new Option<string>("--rule") { Description = $"The rule of the Dense/Conv layers above the first (w² there, as the inputs are random): dtd (z⁺ where a layer's input is ≥ 0 by construction, w² where it can be negative) or one rule for all of them: {RuleSpec.Help}.", DefaultValueFactory = _ => "dtd" };
         var tokens = new Option<int>("--tokens") { Description = "For a text model (integer token ids in), the sequence's length; its inputs are the embeddings of random ids." };
         var layers = new Option<int>("--layers") { Description = "Also print the N layers that take the most explanation time, with their mean times per input in the forward pass and in the explanation (its forward and relevance passes)." };
+        var single = new Option<bool>("--against-single") { Description = "With --batch B > 1: also time B explanations one at a time against one batch of B, in pairs, and print both per input and their ratio." };
         var command = new Command("bench", "Time forward and explanation (training-free DTD by default, forward included) of an ONNX model on random inputs, and print their ratio, the load time and peak memory.")
         {
-            model, batch, repeats, latency, busy, rule, tokens, layers,
+            model, batch, repeats, latency, busy, rule, tokens, layers, single,
         };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(batch), parse.GetValue(repeats), parse.GetValue(latency), parse.GetValue(busy),
-            Composite(parse.GetValue(rule)!), parse.GetValue(tokens), parse.GetValue(layers)));
+            Composite(parse.GetValue(rule)!), parse.GetValue(tokens), parse.GetValue(layers), parse.GetValue(single)));
         return command;
     }
 
@@ -55,12 +56,13 @@ internal static class BenchCommand
         ? Relevance.Composite.DeepTaylor(Rules.WSquare)
         : new FirstLayerComposite(Rules.WSquare, RuleSpec.Parse(rule) ?? throw new UsageException("--rule zbox needs explicit bounds: zbox:LOW:HIGH."));
 
-    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite, int tokens, int layers)
+    private static int Run(string path, int batch, int repeats, int latency, bool busy, Composite composite, int tokens, int layers, bool againstSingle)
     {
         if (batch <= 0 || repeats <= 0 || latency < 0 || tokens < 0 || layers < 0)
             throw new UsageException("--batch and --repeats must be positive, --latency, --tokens and --layers not negative.");
         if (busy && latency == 0) throw new UsageException("--busy-core goes with --latency N.");
         if (layers > 0 && latency > 0) throw new UsageException("--layers goes with the paired timing, not with --latency.");
+        if (againstSingle && (batch == 1 || latency > 0)) throw new UsageException("--against-single goes with --batch B > 1, not with --latency.");
         var clock = Stopwatch.StartNew();
         var rng = new Random(0);
         // A text model's sample is the embeddings of random ids; any other model's, uniform values in [0, 1).
@@ -99,20 +101,39 @@ internal static class BenchCommand
             else engine.ExplainBatch(inputs, batch, workspaces);
         }
 
-        // Timed in pairs: a slow spell of a shared machine then slows both calls of a pair alike, and the median of the
-        // per-pair ratios holds still where a ratio of two separate runs' medians would move with it.
-        PairedTimes times = null!;
-        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
-        {
-            var task = ctx.AddTask($"timing {Path.GetFileName(path)}", maxValue: repeats);
-            foreach (var w in workspaces) w.Profiling = layers > 0;
-            times = PairedTiming.Measure(ForwardBatch, ExplainBatch, repeats, progress: new SyncProgress<int>(done => task.Value = done));
-        });
+        foreach (var w in workspaces) w.Profiling = layers > 0;
+        var times = Paired(path, ForwardBatch, ExplainBatch, repeats);
         var (low, high) = times.RatioQuartiles;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Path.GetFileName(path)}  batch {batch}: forward {times.FirstMedian:F2} ms, explain {times.SecondMedian:F2} ms (forward included; medians of {repeats}), explain/forward {times.RatioMedian:F2} (median of the pairs' ratios; quartiles {low:F2}–{high:F2}); peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
         if (layers > 0) PrintLayers(engine.Profile(workspaces), layers);
+        if (!againstSingle) return ExitCodes.Success;
+
+        // The same inputs explained one at a time (each on every core, as batch 1 runs) against the batch, in pairs: whether
+        // a batch pays is then read from one run, whatever slow spells the machine has between runs.
+        foreach (var w in workspaces) w.Profiling = false;
+        void OneAtATime()
+        {
+            for (var b = 0; b < batch; b++) engine.Explain(inputs.AsSpan(b * size, size), workspaces[0]);
+        }
+        var per = Paired(path, OneAtATime, ExplainBatch, repeats);
+        (low, high) = per.RatioQuartiles;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(path)}  explanation per input: {per.FirstMedian / batch:F2} ms one at a time, {per.SecondMedian / batch:F2} ms in a batch of {batch} (medians of {repeats}); batch / one at a time {per.RatioMedian:F2} (median of the pairs' ratios; quartiles {low:F2}–{high:F2})"));
         return ExitCodes.Success;
+    }
+
+    // Times two calls in pairs behind a progress bar: a slow spell of a shared machine then slows both calls of a pair
+    // alike, and the median of the per-pair ratios holds still where a ratio of two separate runs' medians would move.
+    private static PairedTimes Paired(string path, Action first, Action second, int repeats)
+    {
+        PairedTimes times = null!;
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask($"timing {Path.GetFileName(path)}", maxValue: repeats);
+            times = PairedTiming.Measure(first, second, repeats, progress: new SyncProgress<int>(done => task.Value = done));
+        });
+        return times;
     }
 
     // The layers with the most explanation time, and the sums over all layers, in ms per input; names last, so that long
