@@ -167,7 +167,16 @@ public sealed class EngineNetwork
         var largest = Network.Shapes.Select(s => s.Size).Append(Network.InputShape.Size).Concat(_kernels.Select(k => k.BackScratch)).Max();
         return new Workspace([.. Network.Shapes.Select(s => s.Size)], _plan, Network.InputShape.Size,
             linear.Select(s => s.Col).DefaultIfEmpty(1).Max(), linear.Select(s => s.Z).DefaultIfEmpty(1).Max(), largest,
-            [.. _kernels.Select(k => k.DenominatorScratch)]);
+            [.. _kernels.Select(k => k.DenominatorScratch)]) { Owner = this };
+    }
+
+    // A workspace's buffers are sized and planned for the network that made it: another's would be read out of bounds or,
+    // worse, in bounds at the wrong places.
+    private Workspace Own(Workspace ws, string parameter = "ws")
+    {
+        ArgumentNullException.ThrowIfNull(ws, parameter);
+        return ReferenceEquals(ws.Owner, this) ? ws
+            : throw new ArgumentException("This workspace was made by another EngineNetwork's CreateWorkspace; use one made by this network's.", parameter);
     }
 
     /// <summary>The network's outputs for one input.</summary>
@@ -176,6 +185,7 @@ public sealed class EngineNetwork
     /// <summary>The network's outputs for one input, computed in the workspace (valid until its next use).</summary>
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, Workspace ws)
     {
+        Own(ws);
         using var cores = Kernels.Parallelism.Limit(Parallelism);
         return Forward(input, ws, explaining: false);
     }
@@ -194,6 +204,7 @@ public sealed class EngineNetwork
     /// <summary>Explains one input using a workspace made by <see cref="CreateWorkspace"/>.</summary>
     public Explanation Explain(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
+        Own(ws);
         using var cores = Kernels.Parallelism.Limit(Parallelism);
         return Explained(input, ws, target);
     }
@@ -242,6 +253,7 @@ public sealed class EngineNetwork
     /// <summary>∂f_target/∂x by backpropagation through the graph (the gradient behind sensitivity analysis), computed in the workspace.</summary>
     public float[] Gradient(ReadOnlySpan<float> input, Workspace ws, int? target = null)
     {
+        Own(ws);
         using var cores = Kernels.Parallelism.Limit(Parallelism);
         Start(input, ws, target, seedWithOutput: false);
         for (var n = Network.Nodes.Length - 1; n >= 0; n--)
@@ -329,6 +341,7 @@ public sealed class EngineNetwork
         var size = Network.InputShape.Size;
         if (batch <= 0 || inputs.Length != (long)batch * size)
             throw new InvalidInputException($"A batch of {batch} inputs of shape {Network.InputShape} needs {(long)batch * size} values, got {inputs.Length}.");
+        foreach (var w in workspaces) Own(w, nameof(workspaces));
         using var cores = Kernels.Parallelism.Limit(Parallelism);
         var workers = Math.Min(batch, Kernels.Parallelism.Cores);
         var next = -1;
@@ -391,8 +404,8 @@ public sealed class EngineNetwork
     /// relevance passes, since their <see cref="Workspace.Profiling"/> was turned on.</summary>
     public ImmutableArray<NodeTime> Profile(IEnumerable<Workspace> workspaces)
     {
-        var profiled = workspaces.ToList();
-        if (profiled.Count == 0 || profiled.Any(w => !w.Profiling || w.Ticks!.GetLength(1) != Network.Nodes.Length))
+        var profiled = workspaces.Select(w => Own(w, nameof(workspaces))).ToList();
+        if (profiled.Count == 0 || profiled.Any(w => !w.Profiling))
             throw new InvalidOperationException("Profile needs workspaces of this network whose Profiling is on.");
         TimeSpan Mean(Workspace.Phase phase, int n)
         {

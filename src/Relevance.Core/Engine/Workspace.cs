@@ -19,6 +19,9 @@ public sealed class Workspace
         _contribution = LargeArrays.Zeroed<float>(Math.Max(1, largest));
     }
 
+    /// <summary>The network whose <see cref="EngineNetwork.CreateWorkspace"/> made it: its buffers fit that network alone.</summary>
+    internal EngineNetwork? Owner { get; init; }
+
     private readonly float[] _col;
     private readonly float[] _z;
     private readonly float[] _back;
