@@ -14,8 +14,8 @@ namespace Relevance.Engine;
 /// packed contiguous and zero-padded, then a register-blocked kernel keeps an 8-row × 2-vector tile of C in registers
 /// across k while streaming the panel from cache.
 /// A ragged last panel goes through a padded scratch tile. A large transposed A is taken a block of columns and rows at a
-/// time, each block multiplied by a group of panels while it sits in cache. Work is split across cores by panels, or by rows when there
-/// are few panels. n = 1 is a row-wise dot product.</remarks>
+/// time, each block multiplied by a group of panels while it sits in cache. Work is split across cores by panels, or by
+/// rows when there are few panels. n = 1 is a row-wise dot product.</remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static partial class Gemm
 {
