@@ -33,11 +33,24 @@ public static class HeatmapImage
         var scale = values.Select(Math.Abs).DefaultIfEmpty(0).Max();
         var zoom = Math.Max(1, (minimumSize + w - 1) / w);
         var bitmap = new SKBitmap(w * zoom, h * zoom, SKColorType.Rgba8888, SKAlphaType.Premul);
-        for (var y = 0; y < h * zoom; y++)
-            for (var x = 0; x < w * zoom; x++)
-                bitmap.SetPixel(x, y, Color(values[y / zoom * w + x / zoom], scale));
+        // Written into the pixels as RGBA bytes (opaque, so premultiplied is as given) rather than through SetPixel, a native
+        // call per pixel; each source row is drawn once and copied zoom − 1 times.
+        var pixels = bitmap.GetPixelSpan();
+        var stride = bitmap.RowBytes;
+        for (var y = 0; y < h; y++)
+        {
+            var row = pixels.Slice(y * zoom * stride, w * zoom * 4);
+            for (var x = 0; x < w; x++)
+            {
+                var c = Color(values[y * w + x], scale);
+                for (var z = 0; z < zoom; z++) Put(row, x * zoom + z, c);
+            }
+            for (var z = 1; z < zoom; z++) row.CopyTo(pixels[((y * zoom + z) * stride)..]);
+        }
         return bitmap;
     }
+
+    private static void Put(Span<byte> row, int x, SKColor c) => (row[4 * x], row[4 * x + 1], row[4 * x + 2], row[4 * x + 3]) = (c.Red, c.Green, c.Blue, 255);
 
     /// <summary>Renders the heatmap over a photo: the photo in grey, the relevance in colour where it is strong.</summary>
     public static SKBitmap Overlay(SKBitmap photo, Tensor relevance)
@@ -46,15 +59,21 @@ public static class HeatmapImage
         if (w != photo.Width || h != photo.Height) throw new ArgumentException($"The heatmap is {w}×{h} but the photo is {photo.Width}×{photo.Height}.");
         var scale = values.Select(Math.Abs).DefaultIfEmpty(0).Max();
         var result = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var pixels = result.GetPixelSpan();
+        var stride = result.RowBytes;
+        // A photo as Images.Load gives it (unpremultiplied RGBA bytes) is read where it lies; any other through GetPixel.
+        var direct = photo.ColorType == SKColorType.Rgba8888 && photo.AlphaType is SKAlphaType.Unpremul or SKAlphaType.Opaque;
+        var source = direct ? photo.GetPixelSpan() : default;
+        var sourceStride = direct ? photo.RowBytes : 0;
         for (var y = 0; y < h; y++)
             for (var x = 0; x < w; x++)
             {
-                var p = photo.GetPixel(x, y);
+                var p = direct ? new SKColor(source[y * sourceStride + 4 * x], source[y * sourceStride + 4 * x + 1], source[y * sourceStride + 4 * x + 2]) : photo.GetPixel(x, y);
                 var grey = (0.299 * p.Red + 0.587 * p.Green + 0.114 * p.Blue) * 0.6 + 40;
                 var c = Color(values[y * w + x], scale);
                 var a = scale > 0 ? Math.Min(1, Math.Abs(values[y * w + x]) / scale * 2) : 0;
                 byte Mix(byte colour) => (byte)Math.Round(a * colour + (1 - a) * grey);
-                result.SetPixel(x, y, new SKColor(Mix(c.Red), Mix(c.Green), Mix(c.Blue)));
+                Put(pixels[(y * stride)..], x, new SKColor(Mix(c.Red), Mix(c.Green), Mix(c.Blue)));
             }
         return result;
     }
