@@ -62,7 +62,7 @@ public sealed class Workspace
         Relevance,
     }
 
-    private const int Phases = 3;
+    private static readonly int Phases = Enum.GetValues<Phase>().Length;
 
     /// <summary>While <see cref="Profiling"/>: per phase and node, the stopwatch ticks spent and the calls made.</summary>
     internal long[,]? Ticks { get; private set; }
