@@ -29,16 +29,31 @@ internal static class OutputPaths
             if (seen.FirstOrDefault(s => AtomicFile.SameFile(s.Full, full)) is { Option: { } other })
                 throw new UsageException($"{option} and {other} name the same file '{path}'.");
             seen.Add((full, option));
-            RequireWritableFolder(option, full);
+            RequireWritableFolder(option, Path.GetDirectoryName(full));
         }
     }
 
-    // The nearest folder that exists on the way to the output must take a new file (the output's folders are made when it is published).
-    private static void RequireWritableFolder(string option, string full)
+    /// <summary>A folder a command writes its outputs in is a folder, or can be made, and takes new files; checked before the
+    /// command's work, which a path naming a file would otherwise lose at its end.</summary>
+    /// <exception cref="UsageException">The path or a folder on its way is a file, or the folder cannot be written; the
+    /// message names the option.</exception>
+    public static void CheckFolder(string option, string folder)
     {
-        var folder = Path.GetDirectoryName(full);
+        var full = Path.GetFullPath(folder);
+        for (var at = full; at is not null; at = Path.GetDirectoryName(at))
+            if (File.Exists(at))
+                throw new UsageException(at == full
+                    ? $"{option} '{folder}' is a file; it names the folder the outputs go in."
+                    : $"{option} '{folder}': '{at}' is a file, so the folder cannot be made.");
+        RequireWritableFolder(option, full);
+    }
+
+    // The nearest folder that exists from `start` up must take a new file (the folders below it are made when outputs are published).
+    private static void RequireWritableFolder(string option, string? start)
+    {
+        var folder = start;
         while (folder is not null && !Directory.Exists(folder)) folder = Path.GetDirectoryName(folder);
-        if (folder is null) throw new UsageException($"{option}: no folder of '{full}' exists.");
+        if (folder is null) throw new UsageException($"{option}: no folder of '{start}' exists.");
         try
         {
             using var probe = new FileStream(Path.Combine(folder, $".relevance-probe-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);

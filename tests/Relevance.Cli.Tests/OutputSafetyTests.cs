@@ -61,6 +61,35 @@ public class OutputSafetyTests
         AssertUnchanged(before, dir);
     }
 
+    // Every command that writes into a folder, with --out naming a file or a path below one; {file} is replaced.
+    public static TheoryData<string[]> FolderCommands => new()
+    {
+        { ["batch", "{model}", "{digit}", "--out", "{file}"] },
+        { ["demo", "--out", "{file}"] },
+        { ["evaluate", "--out", "{file}"] },
+        { ["evaluate", "--model", "{model}", "--images", "{digit}", "--out", "{file}"] },
+        { ["reproduce", "mnist", "--out", "{file}"] },
+        { ["reproduce", "imagenet", "--out", "{file}"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(FolderCommands))]
+    public void An_output_folder_that_is_a_file_exits_2_before_any_work_and_changes_nothing(string[] args)
+    {
+        var (dir, model, digit) = Scratch();
+        var file = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(file, "keep");
+        var before = Snapshot(dir);
+        foreach (var (output, message) in new[] { (file, "is a file; it names the folder the outputs go in"), (Path.Combine(file, "run"), "is a file, so the folder cannot be made") })
+        {
+            var r = Cli.Run([.. args.Select(a => a.Replace("{file}", output).Replace("{model}", model).Replace("{digit}", digit))]);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)} with --out {output}: exit {r.ExitCode}: {r.Error}");
+            Assert.Contains(message, r.Error);
+        }
+        AssertUnchanged(before, dir);
+        Assert.Empty(Directory.GetDirectories(dir));
+    }
+
     [Fact]
     public void A_symbolic_link_or_a_read_only_file_is_not_replaced()
     {

@@ -90,6 +90,7 @@ internal static class BatchCommand
         if (outputs.MaxPixels <= 0) throw new UsageException($"--max-pixels must be a positive number of pixels, got {outputs.MaxPixels}.");
         if ((manifest is null) == (paths.Length == 0)) throw new UsageException("Give the inputs as INPUTS or as --manifest, one of the two.");
         choice.Check();
+        OutputPaths.CheckFolder("--out", folder);
         var all = manifest is not null ? DatasetInputs.FromManifest(manifest) : DatasetInputs.Find(paths);
         if (target is not null) all = [.. all.Select(i => i with { Target = i.Target ?? target })];
         var mine = DatasetInputs.Shard(all, shard.Index, shard.Count);

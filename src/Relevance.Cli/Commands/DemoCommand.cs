@@ -29,6 +29,7 @@ internal static class DemoCommand
     private static int Run(string? modelPath, string? inputPath, string outDir, int top, ImageInput custom)
     {
         if (top <= 0) throw new UsageException($"--top must be positive, got {top}.");
+        OutputPaths.CheckFolder("--out", outDir);
         // By default the ResNet-18 featurizer, with its own preprocessing (BGR 0..255 minus its mean image: a z^B box per pixel).
         var (file, image) = modelPath is null ? Shipped.Model("resnet18")!.Value : (modelPath, custom);
         inputPath ??= Shipped.Path("data", "images", "chelsea.png");

@@ -44,6 +44,7 @@ internal static class EvaluateCommand
         pre.AddTo(command);
         command.SetAction(parse =>
         {
+            OutputPaths.CheckFolder("--out", parse.GetValue(output)!);
             if (parse.GetValue(model) is { } onnx)
             {
                 var mnistOnly = new Option[] { iterations, explain }.Append(parse.GetValue(digits) is null ? data : null).OfType<Option>()

@@ -32,6 +32,7 @@ internal static class ReproduceCommand
         {
             var chosen = parse.GetValue(sections)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
             if (chosen.Count == 0 || chosen.Any(c => c is not ("3" or "4"))) throw new UsageException("--sections takes 3, 4 or 3,4.");
+            OutputPaths.CheckFolder("--out", parse.GetValue(output)!);
             var settings = new Settings(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(iterations), parse.GetValue(pairs), parse.GetValue(explain),
                 parse.GetValue(classes)!, parse.GetValue(seed), parse.GetValue(minMaxSamples), parse.GetValue(minMaxEpochs),
                 string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
@@ -53,6 +54,7 @@ internal static class ReproduceCommand
         command.SetAction(parse =>
         {
             var (path, folder, outDir) = (parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(output)!);
+            OutputPaths.CheckFolder("--out", outDir);
             var photos = ImageNetFigure.Photos(folder);
             if (photos.Length == 0) throw new ImageFormatException($"'{folder}' holds no PNG or JPEG photo.");
             var clock = Stopwatch.StartNew();
