@@ -35,8 +35,10 @@ public static class DatasetInputs
 
     /// <summary>The inputs a manifest lists: CSV with a header row (<c>path</c>, and optionally <c>target</c> and <c>label</c>),
     /// or JSON lines (<c>{"path": …, "target": …, "label": …}</c>, for a .jsonl file); paths relative to the manifest's folder.</summary>
-    /// <exception cref="InvalidInputException">The manifest cannot be read, a row has no path or a target that is not a whole
-    /// number ≥ 0 (the message names the line), or a listed file does not exist.</exception>
+    /// <remarks>A listed file that is missing is not looked for here: its run records it as a failure and goes on, as for any
+    /// input that cannot be read (and no shard stats every file of a large manifest).</remarks>
+    /// <exception cref="InvalidInputException">The manifest cannot be read, or a row has no path or a target that is not a
+    /// whole number ≥ 0 (the message names the line).</exception>
     public static ImmutableArray<DatasetInput> FromManifest(string manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -52,7 +54,6 @@ public static class DatasetInputs
                 t = int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
                     : throw new InvalidInputException($"Manifest '{manifest}', line {line}: target '{target}' is not a whole number ≥ 0.");
             var full = System.IO.Path.GetFullPath(path, folder);
-            if (!File.Exists(full)) throw new InvalidInputException($"Manifest '{manifest}', line {line}: '{path}' does not exist.");
             inputs.Add(new DatasetInput(full, path.Replace('\\', '/'), t, string.IsNullOrEmpty(label) ? null : label));
         }
         return Checked(inputs, manifest);

@@ -236,6 +236,22 @@ public class BatchCommandTests
     }
 
     [Fact]
+    public void A_missing_file_in_a_manifest_is_a_failure_and_the_run_goes_on()
+    {
+        var data = Dataset(2, seed: 7);
+        File.WriteAllText(Path.Combine(data, "list.csv"), "path\na/0000.npy\nc/gone.npy\nb/0001.npy\n");
+        var output = Cli.TempDirectory();
+        var r = Cli.Run("batch", Mnist, "--manifest", Path.Combine(data, "list.csv"), "--bounds", "0:255", "--out", output);
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Error}");
+        var results = Results(output).ToDictionary(l => l.GetProperty("name").GetString()!);
+        Assert.Equal(["a/0000.npy", "b/0001.npy", "c/gone.npy"], results.Keys.Order());
+        Assert.Contains("gone.npy", results["c/gone.npy"].GetProperty("error").GetString());
+        Assert.False(results["c/gone.npy"].GetProperty("ok").GetBoolean());
+        Assert.True(results["a/0000.npy"].GetProperty("ok").GetBoolean());
+        Assert.True(File.Exists(Path.Combine(output, "relevance", "b", "0001.npy.npy")));
+    }
+
+    [Fact]
     public void Misuse_is_refused_before_anything_is_written()
     {
         var data = Dataset(2, seed: 6);
