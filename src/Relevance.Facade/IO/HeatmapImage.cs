@@ -86,8 +86,12 @@ public static class HeatmapImage
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(bitmap);
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100) ?? throw new IOException("The bitmap could not be encoded as PNG.");
+        // zlib level 3 instead of the encoder's 6: a 224 × 224 heatmap or overlay encodes 2–3 times faster, in a file within
+        // 10 % of the size (docs/batch.md); the pixels are the same, PNG being lossless.
+        using var pixels = bitmap.PeekPixels() ?? throw new IOException("The bitmap has no pixels to encode.");
+        using var data = pixels.Encode(Encoding) ?? throw new IOException("The bitmap could not be encoded as PNG.");
         stream.Write(data.Span);
     }
+
+    private static readonly SKPngEncoderOptions Encoding = new(SKPngEncoderFilterFlags.AllFilters, 3);
 }
