@@ -25,6 +25,30 @@ public class HeatmapImageTests
     }
 
     [Fact]
+    public void A_written_png_decodes_to_the_pictures_pixels()
+    {
+        var rng = new Random(7);
+        var relevance = Tensor.FromSingles(Shape.Of(3, 31, 23), [.. Enumerable.Range(0, 3 * 31 * 23).Select(_ => (float)(rng.NextDouble() - 0.4))]);
+        using var photo = new SKBitmap(23, 31, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bytes = photo.GetPixelSpan();
+        rng.NextBytes(bytes);
+        for (var i = 3; i < bytes.Length; i += 4) bytes[i] = 255;
+        using var heatmap = HeatmapImage.Render(relevance);
+        using var overlay = HeatmapImage.Overlay(photo, relevance);
+        foreach (var picture in new[] { heatmap, overlay })
+        {
+            using var png = new MemoryStream();
+            HeatmapImage.WritePng(png, picture);
+            png.Position = 0;
+            using var decoded = SKBitmap.Decode(png);
+            Assert.Equal((picture.Width, picture.Height), (decoded.Width, decoded.Height));
+            for (var y = 0; y < picture.Height; y++)
+                for (var x = 0; x < picture.Width; x++)
+                    Assert.Equal(picture.GetPixel(x, y), decoded.GetPixel(x, y));
+        }
+    }
+
+    [Fact]
     public void An_overlay_mixes_grey_and_colour_alike_whatever_the_photos_pixel_format()
     {
         var rng = new Random(5);
