@@ -16,14 +16,14 @@ internal static class Report
             w.WriteString("input", input);
             w.WriteString("first_rule", first.Name);
             w.WriteString("rule", rule);
-            if (results.Length == 1) Sample(w, results[0], labels);
+            if (results.Length == 1) Sample(w, results[0], Label(results[0], labels));
             else
             {
                 w.WriteStartArray("samples");
                 foreach (var e in results)
                 {
                     w.WriteStartObject();
-                    Sample(w, e, labels);
+                    Sample(w, e, Label(e, labels));
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -34,11 +34,15 @@ internal static class Report
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void Sample(Utf8JsonWriter w, Explanation e, ImmutableArray<string> labels)
+    private static string? Label(Explanation e, ImmutableArray<string> labels) => e.Target < labels.Length ? labels[e.Target] : null;
+
+    /// <summary>One explanation's fields: its target and label, f, the heatmap's sum, bias share, conservation error, negative
+    /// mass and minimum, and the per-layer report.</summary>
+    public static void Sample(Utf8JsonWriter w, Explanation e, string? label)
     {
         var c = e.Consistency;
         w.WriteNumber("target", e.Target);
-        if (e.Target < labels.Length) w.WriteString("label", labels[e.Target]);
+        if (label is not null) w.WriteString("label", label);
         w.WriteNumber("f", e.Output);
         w.WriteNumber("relevance_sum", c.HeatmapSum);
         w.WriteNumber("bias_relevance", c.BiasRelevance);
@@ -49,7 +53,7 @@ internal static class Report
     }
 
     /// <summary>The per-layer consistency report as a "layers" array.</summary>
-    public static void Layers(Utf8JsonWriter w, ConsistencyReport c)
+    private static void Layers(Utf8JsonWriter w, ConsistencyReport c)
     {
         w.WriteStartArray("layers");
         foreach (var l in c.Layers)

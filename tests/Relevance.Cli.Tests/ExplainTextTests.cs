@@ -45,6 +45,9 @@ public class ExplainTextTests
         Assert.Equal([1, 13], written.Shape.ToArray());
         Assert.All(written.Data.Zip(relevance), p => Assert.Equal(p.Second, p.First, 6));
         Assert.Contains(root.GetProperty("layers").EnumerateArray(), l => l.GetProperty("layer").GetString() == "Softmax");
+        // The fields of an image's report, with the tokens besides.
+        foreach (var field in new[] { "target", "f", "bias_relevance", "conservation_error", "negative_mass", "minimum", "seconds" })
+            Assert.True(root.TryGetProperty(field, out _), field);
 
         var page = File.ReadAllText(html);
         Assert.StartsWith("<!DOCTYPE html>", page);

@@ -168,8 +168,6 @@ internal static class ExplainText
 
     private static string Json(ExplainCommand.Request r, string rules, TokenExplanation explained, double seconds)
     {
-        var e = explained.Explanation;
-        var c = e.Consistency;
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
@@ -177,12 +175,7 @@ internal static class ExplainText
             w.WriteString("model", r.Model);
             w.WriteString("input", r.Input);
             w.WriteString("rule", rules);
-            w.WriteNumber("target", e.Target);
-            if (explained.Label is { } label) w.WriteString("label", label);
-            w.WriteNumber("f", e.Output);
-            w.WriteNumber("relevance_sum", c.HeatmapSum);
-            w.WriteNumber("bias_relevance", c.BiasRelevance);
-            w.WriteNumber("negative_mass", c.NegativeMass);
+            Report.Sample(w, explained.Explanation, explained.Label);
             w.WriteStartArray("tokens");
             foreach (var token in explained.Tokens)
             {
@@ -194,7 +187,6 @@ internal static class ExplainText
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            Report.Layers(w, c);
             w.WriteNumber("seconds", seconds);
             w.WriteEndObject();
         }
