@@ -114,9 +114,9 @@ internal sealed record BufferPlan(ImmutableArray<(int Owner, int Offset)> Values
     /// <summary>The relevance buffers: shared slots where <see cref="RelevanceSlots"/> gives one, else as <see cref="Relevances"/> places them.</summary>
     public Memory<float>[] AllocateRelevances(int[] sizes)
     {
-        var shared = SlotSizes.Select(size => LargeArrays.Zeroed<float>(Math.Max(1, size))).ToArray();
+        var shared = LargeArrays.Slices([.. SlotSizes.Select(size => Math.Max(1, size))]);
         var placed = Allocate([.. sizes.Select((size, n) => RelevanceSlots[n] < 0 ? size : 0)], Relevances);
-        return [.. sizes.Select((size, n) => RelevanceSlots[n] < 0 ? placed[n] : shared[RelevanceSlots[n]].AsMemory(0, size))];
+        return [.. sizes.Select((size, n) => RelevanceSlots[n] < 0 ? placed[n] : shared[RelevanceSlots[n]][..size])];
     }
 
     /// <summary>Whether value <paramref name="v"/>, read by Concat <paramref name="concat"/> at <paramref name="offset"/>, is
@@ -127,13 +127,16 @@ internal sealed record BufferPlan(ImmutableArray<(int Owner, int Offset)> Values
     /// at <paramref name="offset"/> of Concat <paramref name="concat"/>'s relevance.</summary>
     public bool RelevanceInPlace(int concat, int sink, int offset) => sink >= 0 && Relevances[sink] == (concat, offset);
 
-    /// <summary>Buffers for sizes <paramref name="sizes"/> laid out by <paramref name="homes"/>: one array per node that
-    /// owns its buffer, slices of them for the others.</summary>
+    /// <summary>Buffers for sizes <paramref name="sizes"/> laid out by <paramref name="homes"/>: a buffer per node that owns
+    /// one (all slices of one array, <see cref="LargeArrays.Slices"/>), slices of them for the others.</summary>
     public static Memory<float>[] Allocate(int[] sizes, ImmutableArray<(int Owner, int Offset)> homes)
     {
+        var owners = Enumerable.Range(0, sizes.Length).Where(i => homes[i].Owner == Own && sizes[i] > 0).ToArray();
+        var owned = LargeArrays.Slices([.. owners.Select(i => sizes[i])]);
         var buffers = new Memory<float>[sizes.Length];
+        for (var k = 0; k < owners.Length; k++) buffers[owners[k]] = owned[k];
         Memory<float> Resolve(int i) => !buffers[i].IsEmpty || sizes[i] == 0 ? buffers[i]
-            : buffers[i] = homes[i].Owner == Own ? LargeArrays.Zeroed<float>(sizes[i]) : Resolve(homes[i].Owner).Slice(homes[i].Offset, sizes[i]);
+            : buffers[i] = Resolve(homes[i].Owner).Slice(homes[i].Offset, sizes[i]);
         for (var i = 0; i < sizes.Length; i++) Resolve(i);
         return buffers;
     }

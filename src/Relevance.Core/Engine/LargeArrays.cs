@@ -30,6 +30,23 @@ internal static partial class LargeArrays
         return array;
     }
 
+    /// <summary>Zeroed buffers of the given lengths, as slices of one array, each at a multiple of 64 bytes from the array's
+    /// start: a network's many buffers of a few MiB then share one advised range (see the remarks) instead
+    /// of taking a page fault per 4 KiB each on their first use. Lengths past one array's reach get arrays of their own.</summary>
+    public static Memory<float>[] Slices(IReadOnlyList<int> lengths)
+    {
+        const int Align = 64 / sizeof(float);
+        var (offsets, total) = (new long[lengths.Count], 0L);
+        for (var i = 0; i < lengths.Count; i++)
+        {
+            offsets[i] = total;
+            total += (lengths[i] + Align - 1L) / Align * Align;
+        }
+        if (total > Array.MaxLength) return [.. lengths.Select(n => new Memory<float>(Zeroed<float>(n)))];
+        var slab = Zeroed<float>((int)total);
+        return [.. lengths.Select((n, i) => slab.AsMemory((int)offsets[i], n))];
+    }
+
     private static unsafe bool IsLarge<T>(int length) where T : unmanaged => (long)length * sizeof(T) >= 2L * HugePage;
 
     private static unsafe void Advise<T>(T[] array) where T : unmanaged

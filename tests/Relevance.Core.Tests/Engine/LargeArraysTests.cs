@@ -35,4 +35,21 @@ public class LargeArraysTests
         Assert.Equal(length, LargeArrays.Zeroed<double>(length).Length);
         Assert.True(Array.TrueForAll(LargeArrays.Zeroed<float>(length), v => v == 0f));
     }
+
+    [Fact]
+    public void Slices_are_zeroed_apart_and_each_at_a_multiple_of_64_bytes()
+    {
+        int[] lengths = [5, 0, 16, 1 << 20, 17, 1, (1 << 20) + 3];
+        var slices = LargeArrays.Slices(lengths);
+        Assert.Equal(lengths, slices.Select(s => s.Length));
+        Assert.All(slices, s => Assert.True(s.Span.IndexOfAnyExcept(0f) < 0));
+        // Each slice filled with its own number, then read back whole: no slice reaches into another.
+        for (var i = 0; i < slices.Length; i++) slices[i].Span.Fill(i + 1);
+        for (var i = 0; i < slices.Length; i++) Assert.True(slices[i].Span.IndexOfAnyExcept(i + 1f) < 0, $"slice {i}");
+        Assert.All(slices.Where(s => !s.IsEmpty), s =>
+        {
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<float>(s, out var segment));
+            Assert.Equal(0, segment.Offset % 16);
+        });
+    }
 }
